@@ -1,0 +1,43 @@
+// Composites: functions written entirely with differentiable primitives, so
+// they need no backward of their own and get every order of derivative free.
+#include "autograd/op_common.h"
+
+namespace mg {
+
+// logsumexp(x) = m + log(sum(exp(x - m))) with m = max(x) held constant: the
+// shift cancels exactly in value and gradient, and keeps exp from overflowing.
+Tensor logsumexp(const Tensor& x, int axis, bool keepdim) {
+  const Tensor m = max(x, {axis}, true).detach();
+  const Tensor out = log(sum(exp(x - m), {axis}, true)) + m;
+  if (keepdim) return out;
+  std::vector<std::int64_t> dims = x.shape().vec();
+  dims.erase(dims.begin() + normalize_axis("logsumexp", axis, x.ndim()));
+  return reshape(out, Shape(dims));
+}
+
+// log_softmax(x) = x - logsumexp(x)
+Tensor log_softmax(const Tensor& x, int axis) { return x - logsumexp(x, axis, true); }
+
+// softmax(x) = exp(log_softmax(x))
+Tensor softmax(const Tensor& x, int axis) { return exp(log_softmax(x, axis)); }
+
+Tensor mse_loss(const Tensor& pred, const Tensor& target) {
+  if (pred.shape() != target.shape())
+    throw ShapeError(fmt::format("mse_loss: shapes differ: pred is {}, target is {}", pred.shape().str(),
+                                 target.shape().str()));
+  const Tensor d = pred - target;
+  return mean(d * d);
+}
+
+// cross_entropy(logits, labels) = -mean_i log_softmax(logits)[i, labels[i]]
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
+  if (logits.ndim() != 2 || labels.ndim() != 1 || labels.shape()[0] != logits.shape()[0])
+    throw ShapeError(fmt::format("cross_entropy: expected logits [N, C] and labels [N]: logits is {}, labels is {}",
+                                 logits.shape().str(), labels.shape().str()));
+  if (labels.dtype() != DType::I64)
+    throw DTypeError(fmt::format("cross_entropy: labels must be i64, got {}", dtype_name(labels.dtype())));
+  const Tensor picked = gather(log_softmax(logits, 1), 1, reshape(labels, {labels.shape()[0], 1}));
+  return neg(mean(picked));
+}
+
+}  // namespace mg

@@ -1,0 +1,46 @@
+// Typed exceptions thrown by metagrad. Every message follows the house format
+//   <op>: <rule broken>: <operand> is <shape>, <operand> is <shape> [(detail)] [; hint]
+// so that a user can find the failing call from the message alone.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace mg {
+
+// Base of every metagrad error, so callers can catch them all at once.
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Shapes that do not fit an op (broadcasting, matmul, reshape, axes, indices).
+struct ShapeError : Error {
+  using Error::Error;
+};
+
+// Operands of different element types, or a type an op does not accept.
+struct DTypeError : Error {
+  using Error::Error;
+};
+
+// Misuse of grad()/backward(): non-scalar outputs, unreachable inputs, in-place edits.
+struct GradError : Error {
+  using Error::Error;
+};
+
+// A handle used after the tape scope that recorded it was rewound.
+struct TapeError : Error {
+  using Error::Error;
+};
+
+// Bad input files or folders (datasets, checkpoints).
+struct DataError : Error {
+  using Error::Error;
+};
+
+// Invalid argument values that are not shapes (negative sizes, bad options).
+struct ValueError : Error {
+  using Error::Error;
+};
+
+}  // namespace mg

@@ -1,0 +1,188 @@
+#include "autograd/grad.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "autograd/apply.h"
+#include "autograd/creation.h"
+#include "autograd/errors.h"
+#include "autograd/ops.h"
+
+namespace mg {
+
+namespace {
+
+struct Seeded {
+  std::int32_t node;
+  Tensor seed;
+};
+
+// Validates the outputs and their seeds: "grad: output must be a scalar ..." etc.
+std::vector<Seeded> seed_outputs(Tape& tape, const std::vector<Tensor>& outputs,
+                                 const std::vector<Tensor>& grad_outputs) {
+  if (outputs.empty()) throw GradError("grad: no outputs given");
+  if (!grad_outputs.empty() && grad_outputs.size() != outputs.size())
+    throw GradError(fmt::format("grad: {} grad_outputs for {} outputs", grad_outputs.size(), outputs.size()));
+  std::vector<Seeded> seeds;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    if (!out.defined()) throw GradError(fmt::format("grad: output {} is undefined", i));
+    const std::int32_t node = tape.find_node(out, "grad");
+    if (node < 0 || out.is_leaf()) {
+      if (out.is_leaf() && out.requires_grad()) {
+        // d leaf / d leaf: bind it so the identity gradient has a node to land on.
+        seeds.push_back({tape.node_for(out, "grad"), Tensor{}});
+      } else {
+        throw GradError(fmt::format("grad: output {} does not require grad: no recorded op connects it to a "
+                                    "tensor that requires grad",
+                                    i));
+      }
+    } else {
+      seeds.push_back({node, Tensor{}});
+    }
+    Tensor seed;
+    if (grad_outputs.empty()) {
+      if (out.numel() != 1)
+        throw GradError(fmt::format("grad: output must be a scalar, got {}; pass grad_outputs for non-scalar "
+                                    "outputs",
+                                    out.shape().str()));
+      seed = ones(out.shape(), out.dtype());
+    } else {
+      seed = grad_outputs[i];
+      if (!seed.defined() || seed.shape() != out.shape())
+        throw GradError(fmt::format("grad: grad_outputs[{}] is {}, output is {}", i,
+                                    seed.defined() ? seed.shape().str() : std::string("undefined"),
+                                    out.shape().str()));
+      require_same_dtype("grad", out, seed);
+    }
+    seeds.back().seed = seed;
+  }
+  return seeds;
+}
+
+void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
+
+// The reverse sweep over ids [lo, hi]: `target` marks the nodes whose gradients are wanted;
+// returns the accumulated gradient of every node in the range (undefined where none).
+std::vector<Tensor> sweep(Tape& tape, const std::vector<Seeded>& seeds, std::int32_t lo,
+                          const std::vector<char>& target) {
+  std::int32_t hi = lo;
+  for (const Seeded& s : seeds) hi = std::max(hi, s.node);
+  const std::size_t n = static_cast<std::size_t>(hi - lo + 1);
+
+  // Forward pass over the range: which nodes depend on a target (only those need a gradient).
+  std::vector<char> reaches(n, 0);
+  for (std::int32_t id = lo; id <= hi; ++id) {
+    const std::size_t k = static_cast<std::size_t>(id - lo);
+    reaches[k] = target[k];
+    const Node& node = tape.node(id);
+    for (std::uint32_t i = 0; i < node.num_inputs && !reaches[k]; ++i) {
+      const std::int32_t in = tape.input(node, i).node;
+      reaches[k] = in >= lo && reaches[static_cast<std::size_t>(in - lo)];
+    }
+  }
+
+  std::vector<Tensor> acc(n);
+  for (const Seeded& s : seeds) accumulate(acc[static_cast<std::size_t>(s.node - lo)], s.seed);
+
+  for (std::int32_t id = hi; id >= lo; --id) {
+    const std::size_t k = static_cast<std::size_t>(id - lo);
+    if (!acc[k].defined() || !reaches[k]) continue;
+    // Copy what we need: the backward may append nodes and move the tape's storage.
+    const Node node = tape.node(id);
+    if (!node.backward) continue;  // a leaf
+    std::uint32_t mask = 0;
+    for (std::uint32_t i = 0; i < node.num_inputs; ++i) {
+      const std::int32_t in = tape.input(node, i).node;
+      if (in >= lo && reaches[static_cast<std::size_t>(in - lo)]) mask |= 1u << i;
+    }
+    if (!mask) continue;
+    const Tensor g = target[k] ? acc[k] : std::move(acc[k]);
+    const Grads grads = node.backward(Saved(tape, id, mask), g);
+    for (std::uint32_t i = 0; i < node.num_inputs; ++i) {
+      if (!(mask >> i & 1u) || i >= grads.size() || !grads[i].defined()) continue;
+      const NodeInput in = tape.input(node, i);
+      if (grads[i].shape() != in.shape)
+        throw GradError(fmt::format("{}: internal error: gradient for input {} is {}, input is {}",
+                                    op_name(node.op), i, grads[i].shape().str(), in.shape.str()));
+      accumulate(acc[static_cast<std::size_t>(in.node - lo)], grads[i]);
+    }
+  }
+  return acc;
+}
+
+}  // namespace
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const GradOptions& options) {
+  Tape& tape = Tape::current();
+  const std::vector<Seeded> seeds = seed_outputs(tape, outputs, options.grad_outputs);
+
+  std::vector<std::int32_t> input_nodes(inputs.size(), -1);
+  std::int32_t lo = tape.size();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) throw GradError(fmt::format("grad: input {} is undefined", i));
+    input_nodes[i] = tape.find_node(inputs[i], "grad");
+    if (input_nodes[i] >= 0) lo = std::min(lo, input_nodes[i]);
+  }
+
+  std::vector<Tensor> acc;
+  if (lo < tape.size()) {
+    std::int32_t hi = 0;
+    for (const Seeded& s : seeds) hi = std::max(hi, s.node);
+    std::vector<char> target(static_cast<std::size_t>(std::max(hi - lo + 1, 1)), 0);
+    for (std::int32_t id : input_nodes)
+      if (id >= lo && id <= hi) target[static_cast<std::size_t>(id - lo)] = 1;
+    std::optional<NoGradGuard> off;
+    std::optional<EnableGradGuard> on;
+    if (options.create_graph) on.emplace(); else off.emplace();
+    if (lo <= hi) acc = sweep(tape, seeds, lo, target);
+  }
+
+  std::vector<Tensor> result(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::int32_t id = input_nodes[i];
+    const std::size_t k = static_cast<std::size_t>(id - lo);
+    if (id >= 0 && k < acc.size() && acc[k].defined()) {
+      result[i] = acc[k];
+    } else if (!options.allow_unused) {
+      throw GradError(fmt::format("grad: input {} is not reachable from the outputs; pass allow_unused = true to "
+                                  "get an undefined gradient for it",
+                                  i));
+    }
+  }
+  return result;
+}
+
+Tensor grad(const Tensor& output, const Tensor& input, const GradOptions& options) {
+  return grad(std::vector<Tensor>{output}, std::vector<Tensor>{input}, options)[0];
+}
+
+void backward(const Tensor& output, const Tensor& grad_output, bool create_graph) {
+  Tape& tape = Tape::current();
+  std::vector<Tensor> go;
+  if (grad_output.defined()) go.push_back(grad_output);
+  const std::vector<Seeded> seeds = seed_outputs(tape, {output}, go);
+  const std::int32_t hi = seeds[0].node;
+  std::vector<char> target(static_cast<std::size_t>(hi + 1), 0);
+  for (std::int32_t id = 0; id <= hi; ++id) target[static_cast<std::size_t>(id)] = tape.node(id).op == OpId::Leaf;
+  std::vector<Tensor> acc;
+  {
+    std::optional<NoGradGuard> off;
+    std::optional<EnableGradGuard> on;
+    if (create_graph) on.emplace(); else off.emplace();
+    acc = sweep(tape, seeds, 0, target);
+  }
+  NoGradGuard no_grad;
+  for (std::int32_t id = 0; id <= hi; ++id) {
+    const std::size_t k = static_cast<std::size_t>(id);
+    if (!target[k] || !acc[k].defined()) continue;
+    Tensor leaf = tape.saved(tape.node(id), 0).tensor;
+    const Tensor g = create_graph ? acc[k] : acc[k].detach();
+    leaf.set_grad(leaf.grad().defined() ? add(leaf.grad(), g) : g);
+  }
+}
+
+}  // namespace mg

@@ -1,0 +1,39 @@
+// Reverse-mode differentiation over this thread's tape.
+//
+//   auto [dw] = grad({loss}, {w});                         // first order
+//   auto g = grad({loss}, params, {.create_graph = true});  // g is differentiable:
+//   auto h = grad({dot(g, v)}, params);                     //   Hessian-vector product
+//
+// grad() walks node ids from the largest output down to the smallest input,
+// calling each node's backward with the gradient accumulated for it. Nodes that
+// cannot reach a requested input are skipped. With create_graph the formulas
+// record onto the tape like any other code, so the returned gradients can be
+// differentiated again; without it the sweep runs under NoGradGuard.
+#pragma once
+
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace mg {
+
+struct GradOptions {
+  // Record the backward sweep so the gradients are themselves differentiable.
+  bool create_graph = false;
+  // Return an undefined Tensor for inputs the outputs do not depend on, instead of throwing.
+  bool allow_unused = false;
+  // Seeds d(something)/d(output_i); required for non-scalar outputs. Default: ones.
+  std::vector<Tensor> grad_outputs = {};
+};
+
+// Gradients of sum_i <grad_outputs_i, outputs_i> with respect to each input.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const GradOptions& options = {});
+
+// Convenience: d output / d input for a single pair.
+Tensor grad(const Tensor& output, const Tensor& input, const GradOptions& options = {});
+
+// Accumulates d output / d leaf into leaf.grad() for every leaf that requires grad.
+void backward(const Tensor& output, const Tensor& grad_output = {}, bool create_graph = false);
+
+}  // namespace mg

@@ -1,0 +1,46 @@
+#include "autograd/kernels/blas.h"
+
+#include <cblas.h>
+
+namespace mg::kernels {
+
+namespace {
+
+template <class T>
+void gemm(bool ta, bool tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T* c, int ldc) {
+  const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (sizeof(T) == 4)
+    cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  else
+    cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Shape& out_shape) {
+  Tensor out(out_shape, a.dtype());
+  dispatch_float("matmul", a.dtype(), [&]<class T>() {
+    const int nd = a.ndim();
+    const std::int64_t batch = nd == 3 ? a.shape()[0] : 1;
+    const int ar = static_cast<int>(a.shape()[nd - 2]), ac = static_cast<int>(a.shape()[nd - 1]);
+    const int br = static_cast<int>(b.shape()[nd - 2]), bc = static_cast<int>(b.shape()[nd - 1]);
+    const int m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    T* pc = out.data<T>();
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+      for (std::int64_t i = 0; i < out_shape.numel(); ++i) pc[i] = T(0);
+      return;
+    }
+    for (std::int64_t i = 0; i < batch; ++i)
+      gemm<T>(ta, tb, m, n, k, pa + i * ar * ac, ac, pb + i * br * bc, bc, pc + i * m * n, n);
+  });
+  return out;
+}
+
+void set_blas_threads(int n) { openblas_set_num_threads(n); }
+int blas_threads() { return openblas_get_num_threads(); }
+
+}  // namespace mg::kernels

@@ -1,0 +1,18 @@
+// The BLAS floor: the only place metagrad calls cblas (and the only file that
+// includes <cblas.h> is blas.cpp).
+#pragma once
+
+#include "autograd/tensor.h"
+
+namespace mg::kernels {
+
+// op(a) @ op(b) for 2-D [M, K] x [K, N] or batched 3-D [B, M, K] x [B, K, N],
+// where op transposes the last two axes when asked (passed to gemm, not copied).
+// `out` is the result shape computed by the op.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Shape& out);
+
+// Sets the number of threads OpenBLAS may use (worker threads use 1).
+void set_blas_threads(int n);
+int blas_threads();
+
+}  // namespace mg::kernels

@@ -1,0 +1,20 @@
+// Elementwise kernels: raw loops over contiguous buffers, with broadcasting.
+// No tape here: the ops in autograd/ call these for their forward passes.
+#pragma once
+
+#include "autograd/tensor.h"
+
+namespace mg::kernels {
+
+enum class Binary { Add, Sub, Mul, Div, Greater, Equal };
+enum class Unary { Neg, Exp, Log, Sqrt, Abs, Tanh, Sigmoid, Relu, Sign, AddScalar, MulScalar, Pow, LeakyRelu, Clamp,
+                   InsideMask };
+
+// a (op) b broadcast to `out`; comparisons give 0/1 in a's dtype.
+Tensor binary(Binary op, const Tensor& a, const Tensor& b, const Shape& out);
+// f(x) elementwise; p and q are the op's scalars (exponent, slope, clamp bounds).
+Tensor unary(Unary op, const Tensor& x, double p = 0.0, double q = 0.0);
+// cond != 0 ? a : b, all broadcast to `out`; cond may have any dtype.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, const Shape& out);
+
+}  // namespace mg::kernels

@@ -1,0 +1,104 @@
+#include "autograd/kernels/reduce.h"
+
+#include <limits>
+#include <vector>
+
+#include "autograd/kernels/broadcast.h"
+
+namespace mg::kernels {
+
+namespace {
+
+// Strides into the reduced output for each input axis (0 along reduced axes).
+Strides reduced_strides(const Shape& in, AxisMask mask) {
+  Shape kept;
+  for (int i = 0; i < in.ndim(); ++i) kept.push_back(mask[static_cast<std::size_t>(i)] ? 1 : in[i]);
+  const Strides ks = kept.strides();
+  Strides s{};
+  for (int i = 0; i < in.ndim(); ++i)
+    s[static_cast<std::size_t>(i)] = mask[static_cast<std::size_t>(i)] ? 0 : ks[static_cast<std::size_t>(i)];
+  return s;
+}
+
+// Visits every input element with the offset of its output slot.
+template <class T, class Acc, class F>
+void reduce_into(const Tensor& x, AxisMask mask, Acc* acc, F f) {
+  const T* px = x.data<T>();
+  const std::array<Strides, 1> st{reduced_strides(x.shape(), mask)};
+  for_each_run(x.shape(), st, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
+    Acc* a = acc + off[0];
+    const T* r = px + o;
+    if (inner[0] == 0) {
+      Acc v = a[0];
+      for (std::int64_t i = 0; i < len; ++i) v = f(v, r[i]);
+      a[0] = v;
+    } else {
+      for (std::int64_t i = 0; i < len; ++i) a[i] = f(a[i], r[i]);
+    }
+  });
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, AxisMask mask, const Shape& out_shape) {
+  return dispatch_float("sum", x.dtype(), [&]<class T>() {
+    // Accumulate in double so that float32 sums of many terms stay accurate.
+    std::vector<double> acc(static_cast<std::size_t>(out_shape.numel()), 0.0);
+    reduce_into<T>(x, mask, acc.data(), [](double a, T v) { return a + static_cast<double>(v); });
+    Tensor out(out_shape, x.dtype());
+    T* po = out.data<T>();
+    for (std::size_t i = 0; i < acc.size(); ++i) po[i] = static_cast<T>(acc[i]);
+    return out;
+  });
+}
+
+Tensor max(const Tensor& x, AxisMask mask, const Shape& out_shape) {
+  return dispatch_float("max", x.dtype(), [&]<class T>() {
+    Tensor out(out_shape, x.dtype());
+    T* po = out.data<T>();
+    for (std::int64_t i = 0; i < out_shape.numel(); ++i) po[i] = -std::numeric_limits<T>::infinity();
+    reduce_into<T>(x, mask, po, [](T a, T v) { return v > a ? v : a; });
+    return out;
+  });
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& out_shape) {
+  return dispatch_float("broadcast_to", x.dtype(), [&]<class T>() {
+    Tensor out(out_shape, x.dtype());
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    const std::array<Strides, 1> st{broadcast_strides(x.shape(), out_shape)};
+    for_each_run(out_shape, st, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
+      const T* r = px + off[0];
+      for (std::int64_t i = 0; i < len; ++i) po[o + i] = r[i * inner[0]];
+    });
+    return out;
+  });
+}
+
+Tensor argmax(const Tensor& x, int axis) {
+  return dispatch_float("argmax", x.dtype(), [&]<class T>() {
+    const Shape& s = x.shape();
+    std::int64_t outer = 1, inner = 1;
+    for (int i = 0; i < axis; ++i) outer *= s[i];
+    for (int i = axis + 1; i < s.ndim(); ++i) inner *= s[i];
+    const std::int64_t n = s[axis];
+    Shape out_shape;
+    for (int i = 0; i < s.ndim(); ++i)
+      if (i != axis) out_shape.push_back(s[i]);
+    Tensor out(out_shape, DType::I64);
+    const T* px = x.data<T>();
+    std::int64_t* po = out.data<std::int64_t>();
+    for (std::int64_t o = 0; o < outer; ++o)
+      for (std::int64_t j = 0; j < inner; ++j) {
+        const T* base = px + o * n * inner + j;
+        std::int64_t best = 0;
+        for (std::int64_t k = 1; k < n; ++k)
+          if (base[k * inner] > base[best * inner]) best = k;
+        po[o * inner + j] = best;
+      }
+    return out;
+  });
+}
+
+}  // namespace mg::kernels

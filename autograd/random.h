@@ -1,0 +1,37 @@
+// Generator: an explicit, seeded source of random numbers. Every random
+// tensor, sampler and initialiser takes one, so a run is reproducible from its
+// seed on any machine: the engine is std::mt19937_64 (whose output the C++
+// standard fixes) and the uniform and normal transforms are our own (the
+// standard library's distributions differ between implementations).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace mg {
+
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed = 0) : engine_(seed) {}
+
+  std::uint64_t next_u64() { return engine_(); }
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  // Uniform integer in [0, n), without modulo bias.
+  std::uint64_t below(std::uint64_t n);
+  // Standard normal (Box-Muller; the second value of each pair is kept for the next call).
+  double normal();
+
+  // The full state as text, and back (for checkpoints that resume exactly).
+  std::string state() const;
+  void set_state(const std::string& s);
+
+ private:
+  std::mt19937_64 engine_;
+  bool has_spare_ = false;
+  double spare_ = 0.0;
+};
+
+}  // namespace mg

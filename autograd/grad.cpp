@@ -156,10 +156,6 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
   return result;
 }
 
-Tensor grad(const Tensor& output, const Tensor& input, const GradOptions& options) {
-  return grad(std::vector<Tensor>{output}, std::vector<Tensor>{input}, options)[0];
-}
-
 void backward(const Tensor& output, const Tensor& grad_output, bool create_graph) {
   Tape& tape = Tape::current();
   std::vector<Tensor> go;

@@ -11,6 +11,7 @@
 // differentiated again; without it the sweep runs under NoGradGuard.
 #pragma once
 
+#include <concepts>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -30,8 +31,12 @@ struct GradOptions {
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const GradOptions& options = {});
 
-// Convenience: d output / d input for a single pair.
-Tensor grad(const Tensor& output, const Tensor& input, const GradOptions& options = {});
+// Convenience: d output / d input for a single pair, grad(loss, w). (A template so
+// that braced lists, grad({loss}, {w}), always pick the vector form above.)
+template <std::same_as<Tensor> T>
+Tensor grad(const T& output, const T& input, const GradOptions& options = {}) {
+  return grad(std::vector<Tensor>{output}, std::vector<Tensor>{input}, options)[0];
+}
 
 // Accumulates d output / d leaf into leaf.grad() for every leaf that requires grad.
 void backward(const Tensor& output, const Tensor& grad_output = {}, bool create_graph = false);

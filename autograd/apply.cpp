@@ -37,13 +37,13 @@ Tensor Saved::output() const {
   return checked(n.num_saved - 1);
 }
 
-const Shape& Saved::input_shape(std::uint32_t i) const {
+Shape Saved::input_shape(std::uint32_t i) const {
   const Node& n = tape_.node(id_);
   return tape_.input(n, i).shape;
 }
 
 std::uint32_t Saved::num_inputs() const { return tape_.node(id_).num_inputs; }
-const Shape& Saved::shape() const { return tape_.node(id_).shape; }
+Shape Saved::shape() const { return tape_.node(id_).shape; }
 DType Saved::dtype() const { return tape_.node(id_).dtype; }
 
 namespace detail {

@@ -54,11 +54,12 @@ class Saved {
   Tensor input(std::uint32_t i) const;
   // The op's result (the op must save its output).
   Tensor output() const;
-  // Shape of input i (always available).
-  const Shape& input_shape(std::uint32_t i) const;
+  // Shape of input i (always available). Returned by value: a backward may append to
+  // the tape while the shape is still to be used, e.g. sum_to(grad * b, s.input_shape(0)).
+  Shape input_shape(std::uint32_t i) const;
   std::uint32_t num_inputs() const;
-  // The node's result shape and dtype.
-  const Shape& shape() const;
+  // The node's result shape (by value, as above) and dtype.
+  Shape shape() const;
   DType dtype() const;
   template <class A>
   A attrs() const {

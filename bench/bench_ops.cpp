@@ -1,8 +1,360 @@
+// Benchmarks of the autograd core (issue 2): matmul against raw cblas_sgemm in
+// the same run, elementwise throughput, the fixed cost of one recorded op, and
+// one forward+backward step of the 1-40-40-1 sinusoid MLP.
+//
+//   ./build/bench/bench_ops --benchmark_min_time=0.2
+//
+// BLAS is pinned to one thread (the 1024 matmuls also run with two). Matmuls
+// are timed in wall-clock time (BLAS may use threads); the single-threaded
+// benchmarks report CPU time, which a shared machine disturbs less. After the
+// runs a summary prints the ratios the issue asks for: matmul / raw sgemm
+// GFLOP/s per size, and the per-op overhead in ns. With --benchmark_repetitions
+// the summary uses the median of the repetitions. Results: bench/RESULTS.md.
 #include <benchmark/benchmark.h>
+#include <cblas.h>
 
-// Placeholder until this benchmark is written.
-static void BM_Nothing(benchmark::State& s) {
-  for (auto _ : s) benchmark::DoNotOptimize(0);
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "autograd/creation.h"
+#include "autograd/grad.h"
+#include "autograd/kernels/blas.h"
+#include "autograd/ops.h"
+#include "autograd/storage.h"
+#include "autograd/tape.h"
+
+namespace {
+
+using mg::Tensor;
+
+constexpr std::int64_t kMatmulSizes[] = {64, 256, 1024};
+
+// Runs with `n` BLAS threads and puts the default (1) back afterwards.
+class BlasThreads {
+ public:
+  explicit BlasThreads(std::int64_t n) { mg::kernels::set_blas_threads(static_cast<int>(n)); }
+  ~BlasThreads() { mg::kernels::set_blas_threads(1); }
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+};
+
+void set_flops(benchmark::State& state, double flops_per_iteration) {
+  state.counters["FLOPS"] = benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::kIs1000);
 }
-BENCHMARK(BM_Nothing);
-BENCHMARK_MAIN();
+
+Tensor square(std::int64_t n, std::uint64_t seed) {
+  mg::Generator gen(seed);
+  return mg::randn({n, n}, gen);
+}
+
+// --- matmul vs raw sgemm ---------------------------------------------------
+// Args: {n, blas threads}. The raw calls write into a preallocated C; mg::matmul
+// allocates its result each time, which is part of what is measured.
+
+void BM_RawSgemm(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const BlasThreads threads(state.range(1));
+  const Tensor a = square(n, 1), b = square(n, 2);
+  Tensor c = mg::zeros({n, n});
+  const int ni = static_cast<int>(n);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
+                ni, 0.0f, c.data<float>(), ni);
+    benchmark::DoNotOptimize(c.raw_data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 2.0 * static_cast<double>(n * n * n));
+}
+
+void BM_MatmulForward(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const BlasThreads threads(state.range(1));
+  const Tensor a = square(n, 1), b = square(n, 2);
+  for (auto _ : state) {
+    Tensor c = mg::matmul(a, b);
+    benchmark::DoNotOptimize(c.raw_data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 2.0 * static_cast<double>(n * n * n));
+}
+
+// The two gemms of matmul's backward for C = A B with upstream G:
+// dA = G Bᵀ and dB = Aᵀ G, transposes passed to BLAS as mg does.
+void BM_RawSgemmBackward(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const BlasThreads threads(state.range(1));
+  const Tensor a = square(n, 1), b = square(n, 2), g = square(n, 3);
+  Tensor da = mg::zeros({n, n}), db = mg::zeros({n, n});
+  const int ni = static_cast<int>(n);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(), ni,
+                0.0f, da.data<float>(), ni);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(), ni,
+                0.0f, db.data<float>(), ni);
+    benchmark::DoNotOptimize(da.raw_data());
+    benchmark::DoNotOptimize(db.raw_data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 4.0 * static_cast<double>(n * n * n));
+}
+
+// grad() of a recorded C = matmul(A, B) with respect to A and B, seeded with G.
+// The forward is recorded once; a sweep without create_graph appends nothing,
+// so each iteration is exactly the backward: two matmuls through the tape.
+void BM_MatmulBackward(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const BlasThreads threads(state.range(1));
+  const Tensor a = square(n, 1).requires_grad_(), b = square(n, 2).requires_grad_(), g = square(n, 3);
+  const mg::TapeScope scope;
+  const Tensor c = mg::matmul(a, b);
+  const mg::GradOptions seed{.grad_outputs = {g}};
+  for (auto _ : state) {
+    std::vector<Tensor> grads = mg::grad({c}, {a, b}, seed);
+    benchmark::DoNotOptimize(grads[0].raw_data());
+    benchmark::DoNotOptimize(grads[1].raw_data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 4.0 * static_cast<double>(n * n * n));
+}
+
+void matmul_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"n", "blas"});
+  for (std::int64_t n : kMatmulSizes) b->Args({n, 1});
+  b->Args({1024, 2});
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_RawSgemm)->Apply(matmul_args);
+BENCHMARK(BM_MatmulForward)->Apply(matmul_args);
+BENCHMARK(BM_RawSgemmBackward)->Apply(matmul_args);
+BENCHMARK(BM_MatmulBackward)->Apply(matmul_args);
+
+// --- elementwise -----------------------------------------------------------
+// Bytes per iteration count every element read and written once.
+
+Tensor vector_of(std::int64_t n, std::uint64_t seed) {
+  mg::Generator gen(seed);
+  return mg::uniform({n}, 0.5, 1.5, gen);
+}
+
+template <Tensor (*Op)(const Tensor&, const Tensor&)>
+void binary_forward(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Tensor a = vector_of(n, 1), b = vector_of(n, 2);
+  for (auto _ : state) {
+    Tensor c = Op(a, b);
+    benchmark::DoNotOptimize(c.raw_data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * 3 * n * static_cast<std::int64_t>(sizeof(float)));
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+template <Tensor (*Op)(const Tensor&)>
+void unary_forward(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Tensor x = vector_of(n, 1);
+  for (auto _ : state) {
+    Tensor y = Op(x);
+    benchmark::DoNotOptimize(y.raw_data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * n * static_cast<std::int64_t>(sizeof(float)));
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// The floor for add: the same loop into a preallocated buffer, no tensor made.
+void BM_RawAddLoop(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const Tensor a = vector_of(n, 1), b = vector_of(n, 2);
+  Tensor c = mg::zeros({n});
+  const float* pa = a.data<float>();
+  const float* pb = b.data<float>();
+  float* pc = c.data<float>();
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < n; ++i) pc[i] = pa[i] + pb[i];
+    benchmark::DoNotOptimize(pc);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * 3 * n * static_cast<std::int64_t>(sizeof(float)));
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+void BM_AddForward(benchmark::State& state) { binary_forward<mg::add>(state); }
+void BM_MulForward(benchmark::State& state) { binary_forward<mg::mul>(state); }
+void BM_TanhForward(benchmark::State& state) { unary_forward<mg::tanh>(state); }
+void BM_ExpForward(benchmark::State& state) { unary_forward<mg::exp>(state); }
+void BM_ReluForward(benchmark::State& state) { unary_forward<mg::relu>(state); }
+void BM_SumForward(benchmark::State& state) {
+  unary_forward<static_cast<Tensor (*)(const Tensor&)>(mg::sum)>(state);
+}
+
+void elementwise_args(benchmark::internal::Benchmark* b) {
+  b->ArgName("n")->Arg(1000)->Arg(100000)->Arg(1000000);
+}
+
+BENCHMARK(BM_RawAddLoop)->Apply(elementwise_args);
+BENCHMARK(BM_AddForward)->Apply(elementwise_args);
+BENCHMARK(BM_MulForward)->Apply(elementwise_args);
+BENCHMARK(BM_TanhForward)->Apply(elementwise_args);
+BENCHMARK(BM_ExpForward)->Apply(elementwise_args);
+BENCHMARK(BM_ReluForward)->Apply(elementwise_args);
+BENCHMARK(BM_SumForward)->Apply(elementwise_args);
+
+// --- per-op overhead -------------------------------------------------------
+// One add of two 1-element tensors: the time is allocation, dispatch and (when
+// recording) the tape append; the arithmetic is one float add. The recording
+// variant rewinds its TapeScope every kRewindEvery ops so the tape stays
+// small; the rewind (and re-binding the two leaves afterwards) is included,
+// amortised over those ops.
+
+constexpr int kRewindEvery = 1024;
+
+template <Tensor (*Op)(const Tensor&, const Tensor&)>
+void op_overhead_recording(benchmark::State& state) {
+  const Tensor a = mg::full({1}, 1.5).requires_grad_(), b = mg::full({1}, 2.5).requires_grad_();
+  std::optional<mg::TapeScope> scope;
+  scope.emplace();
+  if (Op(a, b).node() < 0) state.SkipWithError("the op was not recorded");
+  int ops = 0;
+  for (auto _ : state) {
+    Tensor c = Op(a, b);
+    benchmark::DoNotOptimize(c.impl());
+    if (++ops == kRewindEvery) {
+      scope.reset();
+      scope.emplace();
+      ops = 0;
+    }
+  }
+}
+
+void BM_OpOverheadRecording(benchmark::State& state) { op_overhead_recording<mg::add>(state); }
+// mul saves both inputs for its backward: two more handles kept per node.
+void BM_OpOverheadRecordingMul(benchmark::State& state) { op_overhead_recording<mg::mul>(state); }
+
+void BM_OpOverheadNoGrad(benchmark::State& state) {
+  const Tensor a = mg::full({1}, 1.5), b = mg::full({1}, 2.5);
+  for (auto _ : state) {
+    Tensor c = mg::add(a, b);
+    benchmark::DoNotOptimize(c.impl());
+  }
+}
+
+BENCHMARK(BM_OpOverheadRecording)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_OpOverheadRecordingMul)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_OpOverheadNoGrad)->Unit(benchmark::kNanosecond);
+
+// --- a small model ---------------------------------------------------------
+// The sinusoid regressor of MAML §5.1: 1-40-40-1 with ReLU, a batch of 10
+// points, MSE loss; one step is forward, grad() of the 6 parameters, rewind.
+
+struct SinusoidMlp {
+  std::vector<Tensor> params;
+  explicit SinusoidMlp(mg::Generator& gen) {
+    auto init = [&](const mg::Shape& s, double scale) { return (mg::randn(s, gen) * scale).requires_grad_(); };
+    params = {init({1, 40}, 1.0), init({40}, 0.0), init({40, 40}, 0.16), init({40}, 0.0), init({40, 1}, 0.16),
+              init({1}, 0.0)};
+  }
+  Tensor operator()(const Tensor& x) const {
+    const Tensor h1 = mg::relu(mg::matmul(x, params[0]) + params[1]);
+    const Tensor h2 = mg::relu(mg::matmul(h1, params[2]) + params[3]);
+    return mg::matmul(h2, params[4]) + params[5];
+  }
+};
+
+void BM_BackwardSmallMLP(benchmark::State& state) {
+  mg::Generator gen(7);
+  const SinusoidMlp net(gen);
+  const Tensor x = mg::uniform({10, 1}, -5.0, 5.0, gen);
+  const Tensor y = mg::uniform({10, 1}, -1.0, 1.0, gen);
+  std::int64_t nodes = 0;
+  for (auto _ : state) {
+    const mg::TapeScope scope;
+    const Tensor loss = mg::mse_loss(net(x), y);
+    std::vector<Tensor> grads = mg::grad({loss}, net.params);
+    nodes = mg::Tape::current().size();
+    benchmark::DoNotOptimize(grads[0].raw_data());
+  }
+  // Tape nodes per step (6 parameter leaves included), to relate the step to the per-op cost.
+  state.counters["nodes"] = static_cast<double>(nodes);
+}
+
+BENCHMARK(BM_BackwardSmallMLP)->Unit(benchmark::kMicrosecond);
+
+// --- summary ---------------------------------------------------------------
+// The console reporter, plus a note of each benchmark's time per iteration and
+// FLOPS (the median when repeated), for the ratio table printed at the end.
+
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& reports) override {
+    ConsoleReporter::ReportRuns(reports);
+    for (const Run& run : reports) {
+      if (run.error_occurred) continue;
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.run_type == Run::RT_Aggregate && !median) continue;
+      const std::string key = run.run_name.function_name + "/" + run.run_name.args;
+      Entry& e = entries_[key];
+      if (e.median && !median) continue;
+      e.median = median;
+      e.real = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+      e.cpu = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+      const auto flops = run.counters.find("FLOPS");
+      e.flops = flops == run.counters.end() ? 0.0 : flops->second.value;
+    }
+  }
+
+  void print_summary() const {
+    std::FILE* out = stdout;
+    std::fprintf(out, "\nsummary (median when repeated)\n");
+    std::fprintf(out, "%-24s %12s %12s %8s\n", "matmul f32 [n, blas]", "mg GFLOP/s", "raw GFLOP/s", "mg/raw");
+    for (const char* phase : {"Forward", "Backward"}) {
+      const std::string raw = std::string(phase) == "Forward" ? "BM_RawSgemm" : "BM_RawSgemmBackward";
+      for (const auto& [key, e] : entries_) {
+        const std::string prefix = std::string("BM_Matmul") + phase + "/";
+        if (key.rfind(prefix, 0) != 0) continue;
+        const std::string args = key.substr(prefix.size());
+        const auto r = entries_.find(raw + "/" + args);
+        if (r == entries_.end() || r->second.flops <= 0) continue;
+        std::fprintf(out, "%-24s %12.1f %12.1f %8.3f\n", (std::string(phase) + " " + args).c_str(), e.flops / 1e9,
+                     r->second.flops / 1e9, e.flops / r->second.flops);
+      }
+    }
+    for (const char* name : {"BM_OpOverheadRecording", "BM_OpOverheadRecordingMul", "BM_OpOverheadNoGrad"}) {
+      const auto it = entries_.find(std::string(name) + "/");
+      if (it != entries_.end())
+        std::fprintf(out, "%-27s %8.1f ns/op cpu (%.1f real)\n", name, it->second.cpu * 1e9, it->second.real * 1e9);
+    }
+    const auto mlp = entries_.find("BM_BackwardSmallMLP/");
+    if (mlp != entries_.end())
+      std::fprintf(out, "%-27s %8.2f us/step cpu (%.2f real)\n", "BM_BackwardSmallMLP", mlp->second.cpu * 1e6,
+                   mlp->second.real * 1e6);
+    std::fflush(out);
+  }
+
+ private:
+  struct Entry {
+    double real = 0.0, cpu = 0.0, flops = 0.0;  // seconds per iteration, FLOP/s
+    bool median = false;
+  };
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mg::kernels::set_blas_threads(1);
+  benchmark::AddCustomContext("blas", openblas_get_config());
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.print_summary();
+  benchmark::Shutdown();
+  return 0;
+}

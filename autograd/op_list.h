@@ -20,13 +20,14 @@ namespace mg {
   X(BroadcastTo, "broadcast_to") X(Reshape, "reshape") X(Permute, "permute") X(Matmul, "matmul")         \
   X(Concat, "concat") X(Slice, "slice") X(SliceBackward, "slice_backward")                             \
   X(IndexSelect, "index_select") X(IndexAdd, "index_add") X(Gather, "gather")                           \
-  X(ScatterAdd, "scatter_add")
+  X(ScatterAdd, "scatter_add") X(Im2col, "im2col") X(Col2im, "col2im")
 
 // X(Name, "name") for every composite: built from primitives, no backward of its own.
 #define MG_COMPOSITE_OPS(X)                                                                               \
   X(Mean, "mean") X(SumTo, "sum_to") X(Transpose, "transpose") X(Stack, "stack")                        \
   X(Softmax, "softmax") X(LogSoftmax, "log_softmax") X(Logsumexp, "logsumexp")                          \
-  X(MseLoss, "mse_loss") X(CrossEntropy, "cross_entropy")
+  X(MseLoss, "mse_loss") X(CrossEntropy, "cross_entropy") X(Conv2d, "conv2d")                          \
+  X(MaxPool2d, "max_pool2d") X(BatchNorm, "batch_norm")
 
 #define MG_OP_ENUM(name, text) name,
 enum class OpId : std::uint8_t { MG_PRIMITIVE_OPS(MG_OP_ENUM) };

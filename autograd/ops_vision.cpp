@@ -1,0 +1,228 @@
+// Vision ops: the im2col / col2im adjoint pair, and conv2d, max_pool2d and
+// batch_norm composed from primitives.
+//
+// im2col is linear in x, so its adjoint is its backward and vice versa:
+//   im2col(x) -> cols        x:    col2im(grad)
+//   col2im(cols) -> x        cols: im2col(grad)
+// Both are linear maps with constant (0/1) matrices, so their backward
+// formulas need no saved tensors and differentiate again to each other: any
+// order of derivative through a convolution costs nothing extra.
+//
+// conv2d = im2col + one GEMM over the whole batch:
+//   cols [C*kh*kw, N*L] = im2col(x)                 L = OH * OW
+//   y    [F, N*L]       = W[F, C*kh*kw] @ cols      (2 F C kh kw N L flops)
+//   out  [N, F, OH, OW] = permute(y) + b
+// Memory: cols is kh*kw times the (padded) input, kept for the backward of
+// matmul; the backward does two more GEMMs of the same size (dW = G colsᵀ,
+// dcols = Wᵀ G) and one col2im.
+//
+// max_pool2d = gather(x, argmax over each window): the arg-max is a constant of
+// the graph, so the gradient flows to the chosen pixel (scatter_add) and the
+// second derivative through that linear map.
+//
+// batch_norm = (x - mean) / sqrt(var + eps) * weight + bias, written with mean,
+// sub, mul, pow: the gradient through the batch statistics is the composite's.
+#include "autograd/vision.h"
+
+#include <cstring>
+
+#include "autograd/kernels/im2col.h"
+#include "autograd/op_common.h"
+#include "autograd/tape.h"
+
+namespace mg {
+namespace {
+
+using kernels::ConvGeometry;
+
+std::string window_str(const ConvGeometry& g) {
+  return fmt::format("kernel {}x{}, stride {}x{}, padding {}x{}", g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
+}
+
+ConvGeometry make_geometry(const Shape& image, Size2 kernel, Size2 stride, Size2 padding) {
+  auto i32 = [](std::int64_t v) { return static_cast<std::int32_t>(v); };
+  ConvGeometry g;
+  if (image.ndim() == 4) {
+    g.n = i32(image[0]);
+    g.c = i32(image[1]);
+    g.h = i32(image[2]);
+    g.w = i32(image[3]);
+  }
+  g.kh = kernel.h, g.kw = kernel.w, g.sh = stride.h, g.sw = stride.w, g.ph = padding.h, g.pw = padding.w;
+  return g;
+}
+
+// Every rule a window must satisfy over an image of shape `image` (named `what` in messages).
+void check_window(std::string_view op, const char* what, const Shape& image, const ConvGeometry& g) {
+  if (image.ndim() != 4)
+    throw ShapeError(fmt::format("{}: {} must be 4-D [N, C, H, W]: {} is {}", op, what, what, image.str()));
+  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.ph < 0 || g.pw < 0)
+    throw ValueError(fmt::format("{}: kernel and stride must be positive and padding non-negative: {} is {} ({})",
+                                 op, what, image.str(), window_str(g)));
+  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw)
+    throw ShapeError(fmt::format("{}: window larger than the padded image: {} is {} ({})", op, what, image.str(),
+                                 window_str(g)));
+}
+
+// im2col(x) -> [C*kh*kw, N*OH*OW]
+//   x: col2im(grad, x.shape, window)
+struct Im2col {
+  static constexpr OpId id = OpId::Im2col;
+  static constexpr Save save = Save::Nothing;
+  using Attrs = ConvGeometry;
+  static Shape infer_shape(const Attrs& g, const Tensor& x) {
+    require_floating("im2col", x.dtype());
+    check_window("im2col", "x", x.shape(), g);
+    return g.cols_shape();
+  }
+  static Tensor forward(const Attrs& g, const Tensor& x) { return kernels::im2col(x, g); }
+  static Grads backward(const Saved& s, const Tensor& grad) {
+    const Attrs g = s.attrs<Attrs>();
+    return {col2im(grad, g.image_shape(), {g.kh, g.kw}, {g.sh, g.sw}, {g.ph, g.pw})};
+  }
+};
+
+// col2im(cols) -> [N, C, H, W]
+//   cols: im2col(grad, window)
+struct Col2im {
+  static constexpr OpId id = OpId::Col2im;
+  static constexpr Save save = Save::Nothing;
+  using Attrs = ConvGeometry;
+  static Shape infer_shape(const Attrs& g, const Tensor& cols) {
+    require_floating("col2im", cols.dtype());
+    check_window("col2im", "image", g.image_shape(), g);
+    if (cols.shape() != g.cols_shape())
+      throw ShapeError(fmt::format("col2im: cols do not fit the image: cols is {}, image is {} (expected cols {}; {})",
+                                   cols.shape().str(), g.image_shape().str(), g.cols_shape().str(), window_str(g)));
+    return g.image_shape();
+  }
+  static Tensor forward(const Attrs& g, const Tensor& cols) { return kernels::col2im(cols, g); }
+  static Grads backward(const Saved& s, const Tensor& grad) {
+    const Attrs g = s.attrs<Attrs>();
+    return {im2col(grad, {g.kh, g.kw}, {g.sh, g.sw}, {g.ph, g.pw})};
+  }
+};
+
+void check_channels(std::string_view op, const char* what, const Tensor& t, std::int64_t channels,
+                    const Tensor& x) {
+  if (t.defined() && t.shape() != Shape{channels})
+    throw ShapeError(fmt::format("{}: {} must be [{}] (one per channel): x is {}, {} is {}", op, what, channels,
+                                 x.shape().str(), what, t.shape().str()));
+}
+
+// Writes src's values into dst's storage (a running statistic), as an in-place update.
+void assign(Tensor& dst, const Tensor& src) {
+  std::memcpy(dst.raw_data(), src.raw_data(), dst.nbytes());
+  dst.bump_version();
+}
+
+// Per-channel broadcasting shape and reduction axes of batch_norm's input.
+struct ChannelLayout {
+  Shape channel_shape;  // [1, C, 1, 1] or [1, C]
+  std::vector<int> axes;
+  std::int64_t count = 1;  // values per channel
+};
+
+ChannelLayout channel_layout(std::string_view op, const Tensor& x) {
+  if (x.ndim() != 2 && x.ndim() != 4)
+    throw ShapeError(fmt::format("{}: x must be [N, C] or [N, C, H, W]: x is {}", op, x.shape().str()));
+  ChannelLayout l;
+  const std::int64_t c = x.shape()[1];
+  l.channel_shape = x.ndim() == 4 ? Shape{1, c, 1, 1} : Shape{1, c};
+  l.axes = x.ndim() == 4 ? std::vector<int>{0, 2, 3} : std::vector<int>{0};
+  l.count = x.numel() / std::max<std::int64_t>(c, 1);
+  return l;
+}
+
+// y * weight + bias with the [C] parameters broadcast over channels (each skipped when undefined).
+Tensor affine(Tensor y, const Tensor& weight, const Tensor& bias, const ChannelLayout& l) {
+  if (weight.defined()) y = y * reshape(weight, l.channel_shape);
+  if (bias.defined()) y = y + reshape(bias, l.channel_shape);
+  return y;
+}
+
+void check_running(std::string_view op, const RunningStats& r, std::int64_t channels, const Tensor& x) {
+  if (!r.mean.defined() || !r.var.defined())
+    throw ValueError(fmt::format("{}: running statistics must hold a mean and a var tensor", op));
+  check_channels(op, "running mean", r.mean, channels, x);
+  check_channels(op, "running var", r.var, channels, x);
+}
+
+}  // namespace
+
+Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding) {
+  return apply_with<Im2col>(make_geometry(x.shape(), kernel, stride, padding), x);
+}
+
+Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride, Size2 padding) {
+  return apply_with<Col2im>(make_geometry(image_shape, kernel, stride, padding), cols);
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
+  if (x.ndim() != 4 || weight.ndim() != 4)
+    throw ShapeError(fmt::format("conv2d: x must be [N, C, H, W] and weight [F, C, kh, kw]: x is {}, weight is {}",
+                                 x.shape().str(), weight.shape().str()));
+  const std::int64_t f = weight.shape()[0];
+  if (weight.shape()[1] != x.shape()[1])
+    throw ShapeError(fmt::format("conv2d: channels differ: x is {}, weight is {} ({} != {})", x.shape().str(),
+                                 weight.shape().str(), x.shape()[1], weight.shape()[1]));
+  check_channels("conv2d", "bias", bias, f, x);
+  const Size2 kernel(static_cast<int>(weight.shape()[2]), static_cast<int>(weight.shape()[3]));
+  const ConvGeometry g = make_geometry(x.shape(), kernel, stride, padding);
+  const Tensor cols = im2col(x, kernel, stride, padding);
+  const Tensor y = matmul(reshape(weight, {f, -1}), cols);
+  const Tensor out = permute(reshape(y, {f, g.n, g.out_h(), g.out_w()}), {1, 0, 2, 3});
+  return bias.defined() ? out + reshape(bias, {1, f, 1, 1}) : out;
+}
+
+Tensor max_pool2d_indices(const Tensor& x, Size2 kernel, Size2 stride) {
+  require_floating("max_pool2d", x.dtype());
+  const ConvGeometry g = make_geometry(x.shape(), kernel, stride, 0);
+  check_window("max_pool2d", "x", x.shape(), g);
+  return kernels::max_pool2d_indices(x, g);
+}
+
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride) {
+  const Tensor index = max_pool2d_indices(x, kernel, stride);
+  const ConvGeometry g = make_geometry(x.shape(), kernel, stride, 0);
+  const Tensor planes = reshape(x, {std::int64_t{g.n} * g.c, std::int64_t{g.h} * g.w});
+  return reshape(gather(planes, 1, index), {g.n, g.c, g.out_h(), g.out_w()});
+}
+
+Tensor max_pool2d(const Tensor& x, Size2 kernel) { return max_pool2d(x, kernel, kernel); }
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, RunningStats* running) {
+  const ChannelLayout l = channel_layout("batch_norm", x);
+  const std::int64_t c = x.shape()[1];
+  check_channels("batch_norm", "weight", weight, c, x);
+  check_channels("batch_norm", "bias", bias, c, x);
+  if (running) check_running("batch_norm", *running, c, x);
+  if (l.count < 2)
+    throw ValueError(fmt::format("batch_norm: batch statistics need more than one value per channel: x is {}",
+                                 x.shape().str()));
+  const Tensor mu = mean(x, l.axes, true);
+  const Tensor centered = x - mu;
+  const Tensor var = mean(centered * centered, l.axes, true);
+  const Tensor y = centered * pow(var + eps, -0.5);
+  if (running) {
+    NoGradGuard no_grad;
+    const double m = running->momentum, bessel = static_cast<double>(l.count) / static_cast<double>(l.count - 1);
+    assign(running->mean, reshape(mu.detach(), {c}) * m + running->mean * (1.0 - m));
+    assign(running->var, reshape(var.detach(), {c}) * (m * bessel) + running->var * (1.0 - m));
+  }
+  return affine(y, weight, bias, l);
+}
+
+Tensor batch_norm_inference(const Tensor& x, const Tensor& weight, const Tensor& bias, const RunningStats& running,
+                            double eps) {
+  const ChannelLayout l = channel_layout("batch_norm", x);
+  const std::int64_t c = x.shape()[1];
+  check_channels("batch_norm", "weight", weight, c, x);
+  check_channels("batch_norm", "bias", bias, c, x);
+  check_running("batch_norm", running, c, x);
+  const Tensor mu = reshape(running.mean.detach(), l.channel_shape);
+  const Tensor inv_std = pow(reshape(running.var.detach(), l.channel_shape) + eps, -0.5);
+  return affine((x - mu) * inv_std, weight, bias, l);
+}
+
+}  // namespace mg

@@ -1,0 +1,63 @@
+// Differentiable ops for images (NCHW): the im2col / col2im adjoint pair and the
+// composites built on it (conv2d, max_pool2d) plus batch_norm. Only im2col and
+// col2im are primitives with backward rules (autograd/ops_vision.cpp); every
+// other function here is written with differentiable ops, so it has gradients
+// of every order for free (DESIGN.md, "Few primitives, many composites").
+//
+//   Tensor y = mg::conv2d(x, w, b, /*stride=*/1, /*padding=*/1);   // [N, F, H, W]
+//   y = mg::max_pool2d(mg::relu(mg::batch_norm(y, gamma, beta)), 2);
+#pragma once
+
+#include "autograd/tensor.h"
+
+namespace mg {
+
+// A (height, width) pair; a single int means the same for both.
+struct Size2 {
+  int h = 1, w = 1;
+  constexpr Size2(int s) : h(s), w(s) {}  // NOLINT: implicit on purpose (conv2d(x, w, b, 1, 1))
+  constexpr Size2(int h_, int w_) : h(h_), w(w_) {}
+};
+
+// im2col(x, kernel, stride, padding): x [N, C, H, W] -> cols [C*kh*kw, N*OH*OW],
+// with OH = (H + 2 ph - kh) / sh + 1 (likewise OW), row (c, i, j), column (n, oh, ow),
+// zeros where a tap falls in the padding. Its backward is col2im.
+Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride = 1, Size2 padding = 0);
+// col2im(cols, image_shape, kernel, stride, padding): the adjoint of im2col; every
+// column entry is added to the pixel it was read from. Its backward is im2col.
+Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride = 1, Size2 padding = 0);
+
+// conv2d(x, weight, bias, stride, padding) -> [N, F, OH, OW]
+//   x [N, C, H, W], weight [F, C, kh, kw], bias [F] or undefined (no bias).
+// Cross-correlation as in PyTorch: y[n,f] = b[f] + sum_c sum_ij w[f,c,i,j] x[n,c,oh*sh+i-ph,ow*sw+j-pw].
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Size2 stride = 1, Size2 padding = 0);
+
+// max_pool2d(x, kernel, stride) -> [N, C, OH, OW]: the largest pixel of each window
+// (no padding), as a gather of the arg-max; on ties the first pixel gets the gradient.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride);
+// Stride = kernel (non-overlapping windows).
+Tensor max_pool2d(const Tensor& x, Size2 kernel);
+// Non-differentiable: the position (ih * W + iw) of each window's maximum in its
+// [H, W] plane, int64 [N*C, OH*OW] (what max_pool2d gathers).
+Tensor max_pool2d_indices(const Tensor& x, Size2 kernel, Size2 stride);
+
+// Running estimates of the per-channel mean and (unbiased) variance, [C] each.
+struct RunningStats {
+  Tensor mean;
+  Tensor var;
+  double momentum = 0.1;  // new = (1 - momentum) * old + momentum * batch statistic
+};
+
+// batch_norm(x, weight, bias, eps, running) for x [N, C, H, W] or [N, C]:
+//   mu = mean over (N, H, W), var = mean((x - mu)^2) (biased), per channel,
+//   y = (x - mu) / sqrt(var + eps) * weight + bias      (weight, bias [C]; undefined skips them)
+// The batch statistics are part of the graph (gradients flow through mu and var).
+// When `running` is given, its mean and var are updated in place (not recorded;
+// the variance with Bessel's correction n / (n - 1)).
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5,
+                  RunningStats* running = nullptr);
+// The same normalisation with fixed running statistics instead of batch statistics.
+Tensor batch_norm_inference(const Tensor& x, const Tensor& weight, const Tensor& bias, const RunningStats& running,
+                            double eps = 1e-5);
+
+}  // namespace mg

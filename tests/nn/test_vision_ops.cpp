@@ -1,0 +1,206 @@
+// The vision ops: op-table cases (gradcheck + gradgradcheck in f64) for im2col,
+// col2im, conv2d, max_pool2d and batch_norm, and forward values against naive
+// loops written straight from the definitions.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <set>
+
+#include "autograd/creation.h"
+#include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "autograd/vision.h"
+#include "tests/op_cases.h"
+
+using namespace mg;
+using mg::test::f64_leaves;
+using mg::test::Inputs;
+
+namespace {
+
+// --- op-table cases -------------------------------------------------------
+MG_OP_CASE("im2col", "3x3, stride 1, padding 1", [](const Inputs& x) { return im2col(x[0], 3, 1, 1); },
+           [] { return f64_leaves({{2, 2, 4, 4}}); });
+MG_OP_CASE("im2col", "2x3, stride 2x1, padding 0x1", [](const Inputs& x) { return im2col(x[0], {2, 3}, {2, 1}, {0, 1}); },
+           [] { return f64_leaves({{1, 2, 5, 4}}); });
+MG_OP_CASE("col2im", "3x3, stride 2, padding 1 (overlapping windows)",
+           [](const Inputs& x) { return col2im(x[0], {2, 2, 5, 5}, 3, 2, 1); },
+           [] { return f64_leaves({{18, 18}}); });
+MG_OP_CASE("conv2d", "3 filters 3x3, padding 1, bias", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
+           [] { return f64_leaves({{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}); });
+MG_OP_CASE("conv2d", "stride 2, no bias", [](const Inputs& x) { return conv2d(x[0], x[1], {}, 2, 0); },
+           [] { return f64_leaves({{2, 2, 5, 5}, {3, 2, 2, 2}}); });
+MG_OP_CASE("max_pool2d", "2x2, stride 2", [](const Inputs& x) { return max_pool2d(x[0], 2); },
+           [] { return f64_leaves({{2, 2, 4, 5}}); });
+MG_OP_CASE("max_pool2d", "3x3, stride 2 (overlapping)", [](const Inputs& x) { return max_pool2d(x[0], 3, 2); },
+           [] { return f64_leaves({{1, 2, 5, 5}}); });
+MG_OP_CASE("batch_norm", "[N, C, H, W] with weight and bias",
+           [](const Inputs& x) { return batch_norm(x[0], x[1], x[2]); },
+           [] { return f64_leaves({{3, 2, 2, 2}, {2}, {2}}); });
+MG_OP_CASE("batch_norm", "[N, C] without affine", [](const Inputs& x) { return batch_norm(x[0], {}, {}); },
+           [] { return f64_leaves({{4, 3}}); });
+MG_OP_CASE("batch_norm", "running statistics (inference)",
+           [](const Inputs& x) {
+             const RunningStats r{from_vector(std::vector<double>{0.2, -0.1}, {2}),
+                                  from_vector(std::vector<double>{1.5, 0.7}, {2})};
+             return batch_norm_inference(x[0], x[1], x[2], r);
+           },
+           [] { return f64_leaves({{2, 2, 2, 2}, {2}, {2}}); });
+
+// Direct convolution from the definition, f64.
+std::vector<double> naive_conv(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int pad) {
+  const auto n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
+  const auto f = w.size(0), kh = w.size(2), kw = w.size(3);
+  const auto oh = (h + 2 * pad - kh) / stride + 1, ow = (wd + 2 * pad - kw) / stride + 1;
+  std::vector<double> out;
+  for (std::int64_t in = 0; in < n; ++in)
+    for (std::int64_t o = 0; o < f; ++o)
+      for (std::int64_t y = 0; y < oh; ++y)
+        for (std::int64_t z = 0; z < ow; ++z) {
+          double s = b.defined() ? b.at({o}) : 0.0;
+          for (std::int64_t ic = 0; ic < c; ++ic)
+            for (std::int64_t i = 0; i < kh; ++i)
+              for (std::int64_t j = 0; j < kw; ++j) {
+                const std::int64_t r = y * stride - pad + i, q = z * stride - pad + j;
+                if (r >= 0 && r < h && q >= 0 && q < wd) s += w.at({o, ic, i, j}) * x.at({in, ic, r, q});
+              }
+          out.push_back(s);
+        }
+  return out;
+}
+
+void check_close(const std::vector<double>& got, const std::vector<double>& want, double tol) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(tol));
+}
+
+double dot(const Tensor& a, const Tensor& b) { return sum(a * b).item(); }
+
+}  // namespace
+
+TEST_SUITE("nn_vision_ops") {
+  TEST_CASE("every vision op passes gradcheck and gradgradcheck") {
+    const std::set<std::string> mine = {"im2col", "col2im", "conv2d", "max_pool2d", "batch_norm"};
+    std::set<std::string> seen;
+    for (const auto& c : test::op_cases()) {
+      if (!mine.count(c.op)) continue;
+      seen.insert(c.op);
+      CAPTURE(c.op);
+      CAPTURE(c.label);
+      CheckOptions opt = c.options;
+      opt.name = c.op;
+      const CheckResult g = gradcheck(c.f, c.make_inputs(), opt);
+      CHECK_MESSAGE(g.ok, g.message);
+      // Squared, as in the op table: a linear op's gradient does not depend on x, so
+      // y * y makes the second-order check run the backward formula's own backward.
+      const CheckedFunction squared = [f = c.f](const Inputs& x) {
+        const Tensor y = f(x);
+        return y * y;
+      };
+      const CheckResult gg = gradgradcheck(squared, c.make_inputs(), opt);
+      CHECK_MESSAGE(gg.ok, gg.message);
+    }
+    CHECK(seen == mine);
+  }
+
+  TEST_CASE("conv2d matches a direct convolution (f32 and f64, stride and padding)") {
+    Generator gen(3);
+    for (const auto& [stride, pad] : {std::pair{1, 1}, std::pair{2, 0}, std::pair{2, 1}}) {
+      const Tensor x = randn({2, 3, 7, 6}, gen, DType::F64), w = randn({4, 3, 3, 3}, gen, DType::F64);
+      const Tensor b = randn({4}, gen, DType::F64);
+      const std::vector<double> want = naive_conv(x, w, b, stride, pad);
+      check_close(conv2d(x, w, b, stride, pad).to_vector<double>(), want, 1e-12);
+      check_close(conv2d(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32), stride, pad).to_vector<double>(),
+                  want, 1e-4);
+    }
+  }
+
+  TEST_CASE("im2col and col2im are adjoint: <im2col(x), c> = <x, col2im(c)>") {
+    Generator gen(5);
+    const Tensor x = randn({2, 3, 6, 5}, gen, DType::F64);
+    const Tensor cols = im2col(x, {3, 2}, {2, 1}, {1, 1});
+    const Tensor c = randn(cols.shape(), gen, DType::F64);
+    CHECK(dot(cols, c) == doctest::Approx(dot(x, col2im(c, x.shape(), {3, 2}, {2, 1}, {1, 1}))).epsilon(1e-12));
+  }
+
+  TEST_CASE("im2col lays out rows (c, i, j) and columns (n, oh, ow) with zero padding") {
+    const Tensor x = reshape(arange(8, DType::F64) + 1.0, {2, 1, 2, 2});  // images [[1,2],[3,4]], [[5,6],[7,8]]
+    const Tensor cols = im2col(x, 2, 1, 1);                                   // 3x3 outputs per image
+    CHECK(cols.shape() == Shape{4, 18});
+    // Tap (0, 0) of output (0, 0) is padding; tap (1, 1) of output (0, 0) is pixel (0, 0).
+    CHECK(cols.at({0, 0}) == 0.0);
+    CHECK(cols.at({3, 0}) == 1.0);
+    CHECK(cols.at({3, 9}) == 5.0);   // second image starts at column 9
+    CHECK(cols.at({0, 17}) == 8.0);  // tap (0, 0) of the last output is the last pixel
+  }
+
+  TEST_CASE("max_pool2d picks each window's maximum and routes the gradient to it") {
+    Tensor x = from_vector(std::vector<double>{1, 5, 2, 0, 3, 4, 9, 1, 7, 8, 6, 2, 0, 1, 3, 4}, {1, 1, 4, 4});
+    x.requires_grad_();
+    TapeScope scope;
+    const Tensor y = max_pool2d(x, 2);
+    CHECK(y.to_vector<double>() == std::vector<double>{5, 9, 8, 6});
+    const Tensor g = grad(sum(y), x);
+    CHECK(g.to_vector<double>() == std::vector<double>{0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0});
+    CHECK(max_pool2d_indices(x, 2, 2).to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 6, 9, 10});
+  }
+
+  TEST_CASE("batch_norm normalises each channel and updates running statistics") {
+    Generator gen(11);
+    const Tensor x = randn({4, 2, 3, 3}, gen, DType::F64) * 3.0 + 1.0;
+    RunningStats r{zeros({2}, DType::F64), ones({2}, DType::F64), 0.25};
+    const std::uint32_t v0 = r.mean.version();
+    const Tensor y = batch_norm(x, {}, {}, 0.0, &r);
+    const Tensor m = mean(y, {0, 2, 3}), var = mean(y * y, {0, 2, 3});
+    for (std::int64_t c = 0; c < 2; ++c) {
+      CHECK(std::abs(m.at({c})) < 1e-12);
+      CHECK(var.at({c}) == doctest::Approx(1.0).epsilon(1e-10));
+      const Tensor xc = slice(x, 1, c, c + 1);
+      const double mu = mean(xc).item(), unbiased = sum((xc - mu) * (xc - mu)).item() / 35.0;
+      CHECK(r.mean.at({c}) == doctest::Approx(0.25 * mu).epsilon(1e-12));
+      CHECK(r.var.at({c}) == doctest::Approx(0.75 + 0.25 * unbiased).epsilon(1e-12));
+    }
+    CHECK(r.mean.version() != v0);
+    // Inference with the running statistics: (x - mean) / sqrt(var + eps) * w + b.
+    const Tensor w = full({2}, 2.0, DType::F64), b = full({2}, -1.0, DType::F64);
+    const Tensor yi = batch_norm_inference(x, w, b, r, 1e-5);
+    CHECK(yi.at({1, 1, 2, 0}) ==
+          doctest::Approx((x.at({1, 1, 2, 0}) - r.mean.at({1})) / std::sqrt(r.var.at({1}) + 1e-5) * 2.0 - 1.0));
+  }
+
+  TEST_CASE("vision ops name the op and the shapes in their errors") {
+    const Tensor x = zeros({2, 3, 5, 5}), w = zeros({4, 2, 3, 3});
+    CHECK_THROWS_WITH_AS(im2col(zeros({3, 5, 5}), 3), doctest::Contains("im2col: x must be 4-D [N, C, H, W]: x is [3, 5, 5]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(im2col(x, 0), doctest::Contains("im2col: kernel and stride must be positive"), ValueError);
+    CHECK_THROWS_WITH_AS(im2col(x, 7), doctest::Contains("im2col: window larger than the padded image: x is [2, 3, 5, 5]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(col2im(zeros({27, 10}), {2, 3, 5, 5}, 3), doctest::Contains("col2im: cols do not fit the image: cols is [27, 10]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv2d(x, zeros({4, 3})), doctest::Contains("conv2d: x must be [N, C, H, W] and weight [F, C, kh, kw]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv2d(x, w), doctest::Contains("conv2d: channels differ: x is [2, 3, 5, 5], weight is [4, 2, 3, 3] (3 != 2)"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv2d(x, zeros({4, 3, 3, 3}), zeros({3})),
+                         doctest::Contains("conv2d: bias must be [4] (one per channel): x is [2, 3, 5, 5], bias is [3]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(max_pool2d(x, 6), doctest::Contains("max_pool2d: window larger than the padded image"), ShapeError);
+    CHECK_THROWS_WITH_AS(max_pool2d_indices(zeros({2}, DType::I64), 2, 2), doctest::Contains("max_pool2d: dtype i64"), DTypeError);
+    CHECK_THROWS_WITH_AS(batch_norm(zeros({2, 3, 4}), {}, {}),
+                         doctest::Contains("batch_norm: x must be [N, C] or [N, C, H, W]: x is [2, 3, 4]"), ShapeError);
+    CHECK_THROWS_WITH_AS(batch_norm(x, zeros({2}), {}),
+                         doctest::Contains("batch_norm: weight must be [3] (one per channel): x is [2, 3, 5, 5], weight is [2]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(batch_norm(zeros({1, 3}), {}, {}),
+                         doctest::Contains("batch_norm: batch statistics need more than one value per channel: x is [1, 3]"),
+                         ValueError);
+    RunningStats empty;
+    CHECK_THROWS_WITH_AS(batch_norm_inference(x, {}, {}, empty),
+                         doctest::Contains("batch_norm: running statistics must hold a mean and a var tensor"), ValueError);
+    RunningStats wrong{zeros({2}), ones({3})};
+    CHECK_THROWS_WITH_AS(batch_norm(x, {}, {}, 1e-5, &wrong),
+                         doctest::Contains("batch_norm: running mean must be [3] (one per channel)"), ShapeError);
+  }
+}

@@ -1,0 +1,40 @@
+// BatchNorm2d: y = (x - μ) / sqrt(σ² + eps) · γ + β per channel (Ioffe & Szegedy 2015),
+// for x [N, C, H, W] (or [N, C]); γ = weight (ones), β = bias (zeros), both [C].
+//
+// Two behaviours (BatchNormMode):
+//  * Batch (the MAML default): μ, σ² are always the current batch's statistics,
+//    in meta-training and meta-testing alike — the reference MAML code normalises
+//    each task's support and query batches with their own statistics
+//    (Finn et al. 2017, code; Antoniou et al. 2019, §3 "BNRS"). No running state.
+//  * Running: in training mode batch statistics, and running estimates updated
+//    as r = (1 - momentum) r + momentum · stat (variance unbiased); in eval mode
+//    the running estimates (buffers "running_mean", "running_var").
+#pragma once
+
+#include "nn/module.h"
+
+namespace mg::nn {
+
+enum class BatchNormMode { Batch, Running };
+
+struct BatchNormOptions {
+  BatchNormMode mode = BatchNormMode::Batch;
+  double eps = 1e-5;
+  double momentum = 0.1;
+};
+
+class BatchNorm2d : public Module {
+ public:
+  explicit BatchNorm2d(std::int64_t channels, BatchNormOptions options = {});
+  Tensor forward_with(const Tensor& x, ParamCursor& params) override;
+  using Module::forward;
+
+  Tensor& weight() { return parameter(0); }
+  Tensor& bias() { return parameter(1); }
+  const BatchNormOptions& options() const { return options_; }
+
+ private:
+  BatchNormOptions options_;
+};
+
+}  // namespace mg::nn

@@ -1,0 +1,23 @@
+#include "nn/linear.h"
+
+#include "autograd/creation.h"
+#include "autograd/ops.h"
+#include "nn/init.h"
+
+namespace mg::nn {
+
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool bias)
+    : Module("Linear"), bias_(bias) {
+  Tensor w = zeros({out_features, in_features});
+  Tensor b = bias ? zeros({out_features}) : Tensor{};
+  default_init_(w, b, gen);
+  add_parameter("weight", w);
+  if (bias) add_parameter("bias", b);
+}
+
+Tensor Linear::forward_with(const Tensor& x, ParamCursor& params) {
+  const Tensor y = matmul(x, take(params, 0), false, true);
+  return bias_ ? y + take(params, 1) : y;
+}
+
+}  // namespace mg::nn

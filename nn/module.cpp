@@ -1,0 +1,97 @@
+#include "nn/module.h"
+
+#include <fmt/format.h>
+
+#include "autograd/errors.h"
+
+namespace mg::nn {
+
+Tensor Module::forward(const Tensor& x) {
+  ParamCursor own;
+  return forward_with(x, own);
+}
+
+Tensor Module::forward(const Tensor& x, std::span<const Tensor> params) {
+  ParamCursor cursor(params);
+  Tensor y = forward_with(x, cursor);
+  if (cursor.used() != cursor.size())
+    throw ValueError(fmt::format("{}: forward got {} parameters, the module has {}", kind_, cursor.size(),
+                                 cursor.used()));
+  return y;
+}
+
+Tensor Module::take(ParamCursor& params, std::size_t i) const {
+  const NamedTensor& own = params_[i];
+  if (!params.functional()) return own.tensor;
+  if (params.at_ >= params.params_.size())
+    throw ValueError(fmt::format("{}: forward got {} parameters, too few: none left for '{}'", kind_,
+                                 params.params_.size(), own.name));
+  const Tensor& t = params.params_[params.at_];
+  if (!t.defined() || t.shape() != own.tensor.shape())
+    throw ShapeError(fmt::format("{}: parameter {} ('{}') must be {}, got {}", kind_, params.at_, own.name,
+                                 own.tensor.shape().str(), t.defined() ? t.shape().str() : "undefined"));
+  ++params.at_;
+  return t;
+}
+
+void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {
+  for (const NamedTensor& p : buffers ? buffers_ : params_) out.push_back({prefix + p.name, p.tensor});
+  for (const Child& c : children_) c.module->collect(prefix + c.name + ".", buffers, out);
+}
+
+std::vector<NamedTensor> Module::named_parameters() const {
+  std::vector<NamedTensor> out;
+  collect("", false, out);
+  return out;
+}
+
+std::vector<NamedTensor> Module::named_buffers() const {
+  std::vector<NamedTensor> out;
+  collect("", true, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (NamedTensor& p : named_parameters()) out.push_back(std::move(p.tensor));
+  return out;
+}
+
+std::int64_t Module::num_parameters() const {
+  std::int64_t n = 0;
+  for (const Tensor& p : parameters()) n += p.numel();
+  return n;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (Child& c : children_) c.module->train(on);
+}
+
+void Module::to(DType dtype) {
+  for (NamedTensor& p : params_) p.tensor = p.tensor.to(dtype).requires_grad_();
+  for (NamedTensor& b : buffers_) b.tensor = b.tensor.to(dtype);
+  for (Child& c : children_) c.module->to(dtype);
+}
+
+void Module::zero_grad() {
+  for (Tensor& p : parameters()) p.zero_grad();
+}
+
+std::size_t Module::add_parameter(std::string name, Tensor value) {
+  value.requires_grad_();
+  params_.push_back({std::move(name), std::move(value)});
+  return params_.size() - 1;
+}
+
+std::size_t Module::add_buffer(std::string name, Tensor value) {
+  buffers_.push_back({std::move(name), std::move(value)});
+  return buffers_.size() - 1;
+}
+
+Module& Module::add_module(std::string name, std::unique_ptr<Module> child) {
+  children_.push_back({std::move(name), std::move(child)});
+  return *children_.back().module;
+}
+
+}  // namespace mg::nn

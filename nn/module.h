@@ -1,0 +1,125 @@
+// Module: a layer or network that owns named parameters and can run with them
+// or with any other list of tensors of the same shapes.
+//
+// MAML adapts the weights per task, θ'ᵢ = θ − α ∇θ L(f_θ), and then evaluates
+// f_{θ'ᵢ} on the query set with θ'ᵢ still a function of θ. A module therefore
+// has two forwards that run the same code:
+//
+//   y = net.forward(x);                 // f_θ with the module's own parameters
+//   y = net.forward(x, theta_i);        // f_{θ'ᵢ}: the functional form
+//
+// Parameters are leaves that require grad and live outside the tape (DESIGN.md):
+// the tape binds them as leaves each step. parameters() lists them in a fixed
+// order (a module's own, in registration order, then each child's, depth first)
+// and forward(x, params) consumes a list in exactly that order through a
+// ParamCursor, so Sequential hands each child its slice without copying.
+//
+// Buffers (BatchNorm's running statistics) are state that is not trained; they
+// are saved in checkpoints next to the parameters.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace mg::nn {
+
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
+class Module;
+
+// The parameters a forward pass reads: the modules' own, or the next tensors of a list.
+class ParamCursor {
+ public:
+  // Own parameters.
+  ParamCursor() = default;
+  // The list `params`, consumed in parameters() order.
+  explicit ParamCursor(std::span<const Tensor> params) : params_(params), functional_(true) {}
+
+  bool functional() const { return functional_; }
+  std::size_t used() const { return at_; }
+  std::size_t size() const { return params_.size(); }
+
+ private:
+  friend class Module;
+  std::span<const Tensor> params_;
+  std::size_t at_ = 0;
+  bool functional_ = false;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // f_θ(x) with the module's own parameters.
+  Tensor forward(const Tensor& x);
+  // f_params(x): the same network with `params` in parameters() order. Throws ValueError
+  // when the list is shorter or longer than parameters(), ShapeError when a shape differs.
+  Tensor forward(const Tensor& x, std::span<const Tensor> params);
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  // Runs the module, drawing each parameter from `params` (what subclasses implement).
+  virtual Tensor forward_with(const Tensor& x, ParamCursor& params) = 0;
+
+  // What error messages call this module: "Linear", "Conv2d", ...
+  const std::string& kind() const { return kind_; }
+
+  std::vector<Tensor> parameters() const;
+  // Names are dotted paths: "0.weight", "3.running_mean".
+  std::vector<NamedTensor> named_parameters() const;
+  std::vector<NamedTensor> named_buffers() const;
+  std::int64_t num_parameters() const;
+
+  // Training mode (the default) or evaluation mode; only BatchNorm2d's running mode tells them apart.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool training() const { return training_; }
+
+  // Converts every parameter and buffer to `dtype` (parameters stay leaves that require grad).
+  void to(DType dtype);
+  // Drops the accumulated .grad() of every parameter.
+  void zero_grad();
+
+ protected:
+  explicit Module(std::string kind) : kind_(std::move(kind)) {}
+  Module(Module&&) = default;
+  Module& operator=(Module&&) = default;
+
+  // Registers a parameter (made a leaf that requires grad); returns its index.
+  std::size_t add_parameter(std::string name, Tensor value);
+  std::size_t add_buffer(std::string name, Tensor value);
+  Module& add_module(std::string name, std::unique_ptr<Module> child);
+
+  // Own parameter i, or the cursor's next tensor (checked against parameter i's shape).
+  Tensor take(ParamCursor& params, std::size_t i) const;
+  Tensor& parameter(std::size_t i) { return params_[i].tensor; }
+  const Tensor& parameter(std::size_t i) const { return params_[i].tensor; }
+  Tensor& buffer(std::size_t i) { return buffers_[i].tensor; }
+  std::size_t num_children() const { return children_.size(); }
+  Module& child(std::size_t i) { return *children_[i].module; }
+  const Module& child(std::size_t i) const { return *children_[i].module; }
+
+ private:
+  struct Child {
+    std::string name;
+    std::unique_ptr<Module> module;
+  };
+  void collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const;
+
+  std::string kind_;
+  std::vector<NamedTensor> params_;
+  std::vector<NamedTensor> buffers_;
+  std::vector<Child> children_;
+  bool training_ = true;
+};
+
+}  // namespace mg::nn

@@ -1,0 +1,267 @@
+// Modules: parameters in a fixed order, the two forwards, layers against the
+// ops they wrap, BatchNorm2d's two modes, initialisation and the model builders.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "autograd/creation.h"
+#include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "autograd/vision.h"
+#include "nn/activations.h"
+#include "nn/batchnorm.h"
+#include "nn/conv2d.h"
+#include "nn/init.h"
+#include "nn/linear.h"
+#include "nn/loss.h"
+#include "nn/models.h"
+#include "nn/pool.h"
+#include "nn/sequential.h"
+
+using namespace mg;
+using namespace mg::nn;
+
+namespace {
+
+std::vector<std::string> names(const std::vector<NamedTensor>& ts) {
+  std::vector<std::string> out;
+  for (const auto& t : ts) out.push_back(t.name);
+  return out;
+}
+
+void check_same(const Tensor& a, const Tensor& b, double tol = 1e-6) {
+  REQUIRE(a.shape() == b.shape());
+  const auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+  for (std::size_t i = 0; i < va.size(); ++i) CHECK(va[i] == doctest::Approx(vb[i]).epsilon(tol));
+}
+
+// Every parameter plus `delta` (a new list; the module is untouched).
+std::vector<Tensor> shifted(const std::vector<Tensor>& ps, double delta) {
+  std::vector<Tensor> out;
+  for (const Tensor& p : ps) out.push_back(p.detach() + delta);
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("nn_modules") {
+  TEST_CASE("Linear computes x Wᵀ + b with its own or the given parameters") {
+    Generator gen(1);
+    Linear lin(3, 2, gen);
+    const Tensor x = randn({4, 3}, gen);
+    check_same(lin.forward(x), matmul(x, transpose(lin.weight())) + lin.bias());
+    check_same(lin(x), lin.forward(x));
+    const std::vector<Tensor> other = shifted(lin.parameters(), 0.5);
+    check_same(lin.forward(x, other), matmul(x, transpose(other[0])) + other[1]);
+    CHECK(names(lin.named_parameters()) == std::vector<std::string>{"weight", "bias"});
+    Linear no_bias(3, 2, gen, false);
+    CHECK_FALSE(no_bias.bias().defined());
+    check_same(no_bias.forward(x), matmul(x, transpose(no_bias.weight())));
+    CHECK(no_bias.num_parameters() == 6);
+  }
+
+  TEST_CASE("Sequential names parameters by layer and hands each layer its slice") {
+    Generator gen(2);
+    Sequential net;
+    net.emplace<Linear>(2, 5, gen).emplace<Tanh>().emplace<Linear>(5, 1, gen);
+    CHECK(net.size() == 3);
+    CHECK(names(net.named_parameters()) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+    const Tensor x = randn({3, 2}, gen);
+    check_same(net.forward(x, net.parameters()), net.forward(x));
+    const std::vector<Tensor> p = shifted(net.parameters(), -0.25);
+    check_same(net.forward(x, p), matmul(tanh(matmul(x, transpose(p[0])) + p[1]), transpose(p[2])) + p[3]);
+    check_same(net[2].forward(tanh(net[0].forward(x))), net.forward(x));
+  }
+
+  TEST_CASE("the functional forward refuses parameter lists that do not fit") {
+    Generator gen(3);
+    Sequential net;
+    net.emplace<Linear>(2, 3, gen).emplace<ReLU>().emplace<Linear>(3, 1, gen);
+    const Tensor x = randn({1, 2}, gen);
+    std::vector<Tensor> p = net.parameters();
+    const std::vector<Tensor> few(p.begin(), p.begin() + 3);
+    CHECK_THROWS_WITH_AS(net.forward(x, few), doctest::Contains("Linear: forward got 3 parameters, too few: none left for 'bias'"),
+                         ValueError);
+    p.push_back(zeros({1}));
+    CHECK_THROWS_WITH_AS(net.forward(x, p), doctest::Contains("Sequential: forward got 5 parameters, the module has 4"),
+                         ValueError);
+    p.pop_back();
+    p[2] = zeros({3, 1});
+    CHECK_THROWS_WITH_AS(net.forward(x, p), doctest::Contains("Linear: parameter 2 ('weight') must be [1, 3], got [3, 1]"),
+                         ShapeError);
+    p[2] = Tensor{};
+    CHECK_THROWS_WITH_AS(net.forward(x, p), doctest::Contains("must be [1, 3], got undefined"), ShapeError);
+  }
+
+  TEST_CASE("gradients flow through the functional form to the list, not to the module") {
+    Generator gen(4);
+    Linear lin(2, 1, gen);
+    const Tensor x = randn({5, 2}, gen);
+    TapeScope scope;
+    const std::vector<Tensor> theta = lin.parameters();
+    // One SGD step θ' = θ - α ∇L(θ) kept differentiable, then the loss at θ'.
+    const std::vector<Tensor> g = grad({sum(lin.forward(x))}, theta, {.create_graph = true});
+    const std::vector<Tensor> theta_i = {theta[0] - 0.1 * g[0], theta[1] - 0.1 * g[1]};
+    const Tensor loss = sum(lin.forward(x, theta_i) * lin.forward(x, theta_i));
+    const std::vector<Tensor> meta = grad({loss}, theta);
+    CHECK(meta[0].shape() == Shape{1, 2});
+    CHECK(meta[1].shape() == Shape{1});
+  }
+
+  TEST_CASE("Conv2d wraps conv2d with its weight and bias") {
+    Generator gen(5);
+    Conv2d conv(2, 3, 3, gen, {.stride = 2, .padding = 1});
+    const Tensor x = randn({2, 2, 7, 7}, gen);
+    check_same(conv.forward(x), conv2d(x, conv.weight(), conv.bias(), 2, 1));
+    CHECK(conv.forward(x).shape() == Shape{2, 3, 4, 4});
+    Conv2d plain(2, 3, 3, gen, {.bias = false});
+    CHECK_FALSE(plain.bias().defined());
+    check_same(plain.forward(x), conv2d(x, plain.weight()));
+  }
+
+  TEST_CASE("BatchNorm2d in MAML mode uses batch statistics in training and evaluation") {
+    Generator gen(6);
+    BatchNorm2d bn(3);
+    CHECK(bn.named_buffers().empty());
+    const Tensor x = randn({4, 3, 2, 2}, gen) * 2.0 + 1.0;
+    const Tensor train_out = bn.forward(x);
+    bn.eval();
+    CHECK_FALSE(bn.training());
+    check_same(bn.forward(x), train_out);
+    check_same(train_out, batch_norm(x, bn.weight(), bn.bias(), 1e-5));
+  }
+
+  TEST_CASE("BatchNorm2d in running mode tracks statistics in training and uses them in evaluation") {
+    Generator gen(7);
+    BatchNorm2d bn(2, {.mode = BatchNormMode::Running, .momentum = 0.5});
+    CHECK(names(bn.named_buffers()) == std::vector<std::string>{"running_mean", "running_var"});
+    const Tensor x = randn({5, 2, 3, 3}, gen) + 2.0;
+    check_same(bn.forward(x), batch_norm(x, bn.weight(), bn.bias()));
+    const Tensor rm = bn.named_buffers()[0].tensor;
+    const double mu0 = mean(slice(x, 1, 0, 1)).item();
+    CHECK(rm.at({0}) == doctest::Approx(0.5 * mu0).epsilon(1e-5));
+    bn.eval();
+    const RunningStats r{bn.named_buffers()[0].tensor, bn.named_buffers()[1].tensor};
+    const Tensor y = bn.forward(x);
+    check_same(y, batch_norm_inference(x, bn.weight(), bn.bias(), r));
+    CHECK(rm.at({0}) == doctest::Approx(0.5 * mu0).epsilon(1e-5));  // evaluation leaves them alone
+  }
+
+  TEST_CASE("activations, pooling and flatten") {
+    const Tensor x = from_vector(std::vector<float>{-2.0f, 0.5f, 3.0f, -0.1f}, {1, 1, 2, 2});
+    CHECK(ReLU().forward(x).to_vector<float>() == std::vector<float>{0.0f, 0.5f, 3.0f, 0.0f});
+    CHECK(LeakyReLU(0.1).forward(x).at({0, 0, 0, 0}) == doctest::Approx(-0.2));
+    CHECK(Tanh().forward(x).at({0, 0, 0, 1}) == doctest::Approx(std::tanh(0.5)));
+    CHECK(Sigmoid().forward(x).at({0, 0, 1, 0}) == doctest::Approx(1.0 / (1.0 + std::exp(-3.0))));
+    CHECK(MaxPool2d(2).forward(x).to_vector<float>() == std::vector<float>{3.0f});
+    CHECK(MaxPool2d(1, 1).forward(x).shape() == Shape{1, 1, 2, 2});
+    CHECK(Flatten().forward(x).shape() == Shape{1, 4});
+    CHECK_THROWS_WITH_AS(Flatten().forward(scalar(1.0)), doctest::Contains("Flatten: x needs a batch axis: x is []"),
+                         ShapeError);
+    CHECK(ReLU().kind() == "ReLU");
+    CHECK(ReLU().parameters().empty());
+  }
+
+  TEST_CASE("train/eval, to(dtype) and zero_grad reach every layer") {
+    Generator gen(8);
+    Sequential net = omniglot_conv4(5, gen);
+    net.eval();
+    CHECK_FALSE(net[1].training());
+    net.train();
+    CHECK(net[1].training());
+    net.to(DType::F64);
+    for (const Tensor& p : net.parameters()) {
+      CHECK(p.dtype() == DType::F64);
+      CHECK(p.requires_grad());
+    }
+    Tensor w = net.parameters()[0];
+    w.set_grad(ones_like(w));
+    net.zero_grad();
+    CHECK_FALSE(net.parameters()[0].grad().defined());
+  }
+
+  TEST_CASE("initialisers follow PyTorch's bounds and the generator's seed") {
+    Generator gen(9);
+    Linear lin(100, 50, gen);
+    const auto w = lin.weight().to_vector<double>();
+    double m2 = 0;
+    for (double v : w) {
+      CHECK(std::abs(v) <= 0.1);
+      m2 += v * v;
+    }
+    // U(-b, b) has variance b²/3.
+    CHECK(m2 / static_cast<double>(w.size()) == doctest::Approx(0.01 / 3).epsilon(0.05));
+    for (double v : lin.bias().to_vector<double>()) CHECK(std::abs(v) <= 0.1);
+    Generator g1(42), g2(42);
+    CHECK(Conv2d(3, 4, 3, g1).weight().to_vector<float>() == Conv2d(3, 4, 3, g2).weight().to_vector<float>());
+
+    Tensor t = zeros({20, 30, 3, 3});
+    CHECK(fans(t.shape()).in == 270);
+    CHECK(fans(t.shape()).out == 180);
+    xavier_uniform_(t, gen, 2.0);
+    const double xb = 2.0 * std::sqrt(6.0 / 450.0);
+    double top = 0;
+    for (double v : t.to_vector<double>()) top = std::max(top, std::abs(v));
+    CHECK(top <= xb);
+    CHECK(top > 0.9 * xb);
+    kaiming_uniform_(t, gen);  // a = 0: b = sqrt(6 / fan_in)
+    top = 0;
+    for (double v : t.to_vector<double>()) top = std::max(top, std::abs(v));
+    CHECK(top <= std::sqrt(6.0 / 270.0));
+    CHECK(top > 0.9 * std::sqrt(6.0 / 270.0));
+    const std::uint32_t v0 = t.version();
+    zeros_(t);
+    CHECK(sum(abs(t)).item() == 0.0);
+    CHECK(t.version() != v0);
+    Tensor u = zeros({1000}, DType::F64);
+    uniform_(u, 2.0, 3.0, gen);
+    CHECK(mean(u).item() == doctest::Approx(2.5).epsilon(0.02));
+    CHECK_THROWS_WITH_AS(fans(Shape{5}), doctest::Contains("init: fans need a weight of at least 2 dimensions"), ValueError);
+  }
+
+  TEST_CASE("the MAML networks have the papers' shapes") {
+    Generator gen(10);
+    Sequential mlp = sinusoid_mlp(gen);
+    CHECK(mlp.num_parameters() == 1 * 40 + 40 + 40 * 40 + 40 + 40 + 1);
+    CHECK(mlp.forward(zeros({7, 1})).shape() == Shape{7, 1});
+
+    Sequential omni = omniglot_conv4(5, gen);
+    CHECK(omni.forward(randn({2, 1, 28, 28}, gen)).shape() == Shape{2, 5});
+    CHECK(omni.named_parameters().end()[-2].tensor.shape() == Shape{5, 64});
+    CHECK(omni.named_parameters()[0].name == "0.weight");
+    CHECK(omni.num_parameters() == (64 * 9 + 64 + 128) + 3 * (64 * 64 * 9 + 64 + 128) + 64 * 5 + 5);
+
+    Sequential strided = omniglot_conv4(20, gen, true);
+    CHECK(strided.forward(randn({2, 1, 28, 28}, gen)).shape() == Shape{2, 20});
+    CHECK(strided.named_parameters().back().tensor.shape() == Shape{20});
+    CHECK(conv_net_feature_size({.image_size = 28, .strided = true}) == 2);
+
+    Sequential mini = miniimagenet_conv4(5, gen);
+    CHECK(conv_net_feature_size({.image_size = 84}) == 5);
+    CHECK(mini.forward(randn({1, 3, 84, 84}, gen)).shape() == Shape{1, 5});
+    CHECK(mini.named_parameters().back().tensor.shape() == Shape{5});
+
+    CHECK_THROWS_WITH_AS(conv_net({.image_size = 8}, gen), doctest::Contains("conv_net: 8×8 images vanish after 4 of 4 blocks"),
+                         ValueError);
+  }
+
+  TEST_CASE("losses and accuracy") {
+    const Tensor logits = from_vector(std::vector<float>{2, 1, 0, 0, 3, 1, 1, 0, 5}, {3, 3});
+    const Tensor labels = from_vector(std::vector<std::int64_t>{0, 2, 2}, {3});
+    CHECK(accuracy(logits, labels) == doctest::Approx(2.0 / 3.0));
+    const double lse0 = std::log(std::exp(2.0) + std::exp(1.0) + 1.0);
+    const double lse1 = std::log(1.0 + std::exp(3.0) + std::exp(1.0)), lse2 = std::log(std::exp(1.0) + 1.0 + std::exp(5.0));
+    CHECK(nn::cross_entropy(logits, labels).item() ==
+          doctest::Approx(((lse0 - 2.0) + (lse1 - 1.0) + (lse2 - 5.0)) / 3.0).epsilon(1e-5));
+    CHECK(nn::mse_loss(from_vector(std::vector<float>{1, 2}, {2}), from_vector(std::vector<float>{0, 4}, {2})).item() ==
+          doctest::Approx(2.5));
+    CHECK_THROWS_WITH_AS(accuracy(logits, zeros({2}, DType::I64)),
+                         doctest::Contains("accuracy: expected logits [N, C] and labels [N]: logits is [3, 3], labels is [2]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(accuracy(logits, zeros({3})), doctest::Contains("accuracy: labels must be i64, got f32"), DTypeError);
+    CHECK_THROWS_WITH_AS(accuracy(zeros({0, 3}), zeros({0}, DType::I64)), doctest::Contains("accuracy: no rows to score"),
+                         ValueError);
+  }
+}

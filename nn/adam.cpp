@@ -1,0 +1,48 @@
+#include "nn/adam.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "autograd/creation.h"
+#include "autograd/errors.h"
+
+namespace mg::nn {
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& o)
+    : Optimizer("adam", std::move(params), o.lr), options_(o), m_(this->params().size()), v_(this->params().size()) {
+  if (!(o.beta1 >= 0.0 && o.beta1 < 1.0 && o.beta2 >= 0.0 && o.beta2 < 1.0) || !(o.eps > 0.0) ||
+      o.weight_decay < 0.0)
+    throw ValueError(fmt::format("adam: need 0 <= beta1, beta2 < 1, eps > 0, weight_decay >= 0; got beta1 {}, "
+                                 "beta2 {}, eps {}, weight_decay {}",
+                                 o.beta1, o.beta2, o.eps, o.weight_decay));
+  slots_.emplace_back("m", &m_);
+  slots_.emplace_back("v", &v_);
+}
+
+void Adam::update(std::size_t i, Tensor& param, const Tensor& grad) {
+  const AdamOptions& o = options_;
+  if (!m_[i].defined()) m_[i] = zeros_like(param);
+  if (!v_[i].defined()) v_[i] = zeros_like(param);
+  const double t = static_cast<double>(steps_[i]);
+  const double c1 = 1.0 - std::pow(o.beta1, t), c2 = 1.0 - std::pow(o.beta2, t);
+  const double l2 = o.decoupled_weight_decay ? 0.0 : o.weight_decay;
+  const double shrink = o.decoupled_weight_decay ? 1.0 - lr() * o.weight_decay : 1.0;
+  dispatch_float("adam", param.dtype(), [&]<class T>() {
+    T* theta = param.data<T>();
+    const T* g = grad.data<T>();
+    T* m = m_[i].data<T>();
+    T* v = v_[i].data<T>();
+    for (std::int64_t j = 0; j < param.numel(); ++j) {
+      const double th = static_cast<double>(theta[j]) * shrink;
+      const double d = static_cast<double>(g[j]) + l2 * static_cast<double>(theta[j]);
+      const double mj = o.beta1 * static_cast<double>(m[j]) + (1.0 - o.beta1) * d;
+      const double vj = o.beta2 * static_cast<double>(v[j]) + (1.0 - o.beta2) * d * d;
+      m[j] = static_cast<T>(mj);
+      v[j] = static_cast<T>(vj);
+      theta[j] = static_cast<T>(th - lr() * (mj / c1) / (std::sqrt(vj / c2) + o.eps));
+    }
+  });
+}
+
+}  // namespace mg::nn

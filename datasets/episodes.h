@@ -1,0 +1,99 @@
+// N-way K-shot episodes (Vinyals et al. 2016, §2; MAML, Finn et al. 2017, §3.1
+// and §5.2): a classification task is N classes drawn from a pool, K labelled
+// support examples and Q query examples of each.
+//
+// Sampling task i (all draws from task_generator(seed, i), see task.h):
+//   1. N distinct classes by a partial Fisher–Yates shuffle of 0..C−1. The draw
+//      order is a uniformly random permutation, and the j-th drawn class gets
+//      label j, so labels 0..N−1 are assigned in a shuffled order.
+//   2. For each class in label order, K + Q distinct examples by a partial
+//      Fisher–Yates shuffle of its examples: the first K are support, the next Q
+//      query (so support and query never share an example).
+// Layout (class-major): support_x [N·K, …example shape] float32 with rows
+// class 0's K shots, then class 1's, …; support_y [N·K] int64 holds the labels;
+// query_x [N·Q, …], query_y [N·Q] likewise. For Omniglot the example shape is
+// [1, 28, 28], ready for a conv net.
+//
+// Omniglot classes (OmniglotClasses): with rotations on, each character c gives
+// four classes 4c + r, its drawings rotated counter-clockwise by r·90° (Santoro
+// et al. 2016; MAML §5.2) — rotated on the fly, nothing extra is stored. The
+// MAML setting is rotations on for meta-training and off for meta-testing.
+//
+// A pool of your own: derive from ClassPool (num_classes, num_examples,
+// example_shape, copy_example, class_name) and hand it to EpisodeSampler.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "autograd/shape.h"
+#include "datasets/omniglot.h"
+#include "datasets/task.h"
+
+namespace mg::data {
+
+// Labelled examples grouped by class: what an episode sampler draws from.
+// Implementations are read-only after construction (see TaskSource::sample).
+class ClassPool {
+ public:
+  virtual ~ClassPool() = default;
+  virtual std::int64_t num_classes() const = 0;
+  virtual int num_examples(std::int64_t cls) const = 0;
+  // Shape of one example, e.g. [1, 28, 28].
+  virtual Shape example_shape() const = 0;
+  // Writes example_shape().numel() floats of example `example` of class `cls`.
+  virtual void copy_example(std::int64_t cls, int example, float* out) const = 0;
+  // Names a class in error messages ("images_background/Greek/character03 rotated 90°").
+  virtual std::string class_name(std::int64_t cls) const = 0;
+};
+
+// Characters of a loaded Omniglot as classes, optionally with rotated copies.
+class OmniglotClasses : public ClassPool {
+ public:
+  // `characters` must all be loaded in `data` (DataError naming the first that is not).
+  OmniglotClasses(std::shared_ptr<const Omniglot> data, std::span<const std::string> characters,
+                  bool rotations);
+  // Every loaded character.
+  OmniglotClasses(std::shared_ptr<const Omniglot> data, bool rotations);
+
+  std::int64_t num_classes() const override;
+  int num_examples(std::int64_t cls) const override;
+  Shape example_shape() const override;
+  void copy_example(std::int64_t cls, int example, float* out) const override;
+  std::string class_name(std::int64_t cls) const override;
+  bool rotations() const { return rotations_; }
+
+ private:
+  std::shared_ptr<const Omniglot> data_;
+  std::vector<std::size_t> characters_;  // indices into data_
+  bool rotations_;
+};
+
+struct EpisodeConfig {
+  int n_way = 5;    // N classes per task
+  int k_shot = 1;   // K support examples per class
+  int q_query = 1;  // Q query examples per class (MAML trains with Q = K)
+  std::uint64_t seed = 0;
+};
+
+class EpisodeSampler : public TaskSource {
+ public:
+  // ValueError for n_way, k_shot < 1 or q_query < 0; DataError when the pool has
+  // fewer than N classes or a class has fewer than K + Q examples.
+  EpisodeSampler(std::shared_ptr<const ClassPool> pool, const EpisodeConfig& config);
+
+  Task sample(std::uint64_t task_index) const override;
+  // The pool classes of task `task_index`, in label order (label j = classes[j]).
+  std::vector<std::int64_t> classes(std::uint64_t task_index) const;
+  const EpisodeConfig& config() const { return config_; }
+  const ClassPool& pool() const { return *pool_; }
+
+ private:
+  std::shared_ptr<const ClassPool> pool_;
+  EpisodeConfig config_;
+};
+
+}  // namespace mg::data

@@ -1,0 +1,24 @@
+// A deterministic parallel loop for the data floor (image loading, task batches).
+//
+// parallel_for(n, threads, body) calls body(i) for every i in [0, n): worker w
+// takes the contiguous block [w·n/T, (w+1)·n/T). Each body writes only its own
+// output slot, so results do not depend on the thread count. A worker stops at
+// its first exception; after all workers finish, the exception of the lowest
+// failing index is rethrown — also independent of the thread count.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+
+namespace mg::data {
+
+// The number of workers for a request: `requested` if positive, otherwise one
+// per core (std::thread::hardware_concurrency(), at least 1); never more than n.
+int resolve_threads(int requested, std::size_t n);
+
+// `body(i, worker)` gets the index and the worker number in [0, T), so callers
+// can keep per-worker scratch buffers.
+void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t, int)>& body);
+
+}  // namespace mg::data

@@ -1,0 +1,224 @@
+// libpng decode/encode to 8-bit gray; see png_codec.h and Note [libpng errors].
+#include "datasets/png_codec.h"
+
+#include <png.h>
+
+#include <cerrno>
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "autograd/errors.h"
+
+namespace mg::data {
+namespace {
+
+// Larger images are rejected before any allocation: a corrupt header must not
+// make us allocate gigabytes.
+constexpr png_uint_32 kMaxSide = 16384;
+
+// State shared with libpng's callbacks. Plain data only: it lives across the
+// setjmp/longjmp pair (Note [libpng errors]).
+struct PngIo {
+  const std::uint8_t* data = nullptr;       // reading: the encoded file
+  std::size_t size = 0;
+  std::size_t pos = 0;
+  std::vector<std::uint8_t>* sink = nullptr;  // writing: the encoded output
+  char message[256] = {};
+};
+
+[[noreturn]] void on_error(png_structp png, png_const_charp msg) {
+  auto* io = static_cast<PngIo*>(png_get_error_ptr(png));
+  // The read callback may already have stored a more precise message.
+  if (io->message[0] == '\0') std::snprintf(io->message, sizeof io->message, "%s", msg);
+  png_longjmp(png, 1);
+}
+
+void on_warning(png_structp, png_const_charp) {}
+
+void read_callback(png_structp png, png_bytep out, png_size_t n) {
+  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
+  if (n > io->size - io->pos) {
+    std::snprintf(io->message, sizeof io->message, "file is truncated (ends after %zu bytes)",
+                  io->size);
+    png_error(png, io->message);
+  }
+  std::memcpy(out, io->data + io->pos, n);
+  io->pos += n;
+}
+
+void write_callback(png_structp png, png_bytep in, png_size_t n) {
+  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
+  io->sink->insert(io->sink->end(), in, in + n);
+}
+
+void flush_callback(png_structp) {}
+
+// The decode itself, C style (Note [libpng errors]): returns false with
+// io.message set when libpng reports an error. `image` and `rows` belong to the
+// caller, so nothing with a destructor lives in this frame.
+bool decode_raw(png_structp png, png_infop info, PngIo& io, GrayImage& image,
+                std::vector<png_bytep>& rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
+
+  png_set_read_fn(png, &io, read_callback);
+  png_set_user_limits(png, kMaxSide, kMaxSide);
+  // Strict: damaged ancillary chunks and "benign" errors are errors too.
+  png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+  png_set_benign_errors(png, 0);
+  png_read_info(png, info);
+
+  const int color = png_get_color_type(png, info);
+  const int depth = png_get_bit_depth(png, info);
+  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if ((color & PNG_COLOR_MASK_COLOR) != 0) png_set_rgb_to_gray_fixed(png, 1, -1, -1);
+  if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  if (depth == 16) png_set_strip_16(png);
+  if ((color & PNG_COLOR_MASK_ALPHA) != 0) png_set_strip_alpha(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+
+  const png_uint_32 width = png_get_image_width(png, info);
+  const png_uint_32 height = png_get_image_height(png, info);
+  if (png_get_rowbytes(png, info) != width) png_error(png, "internal error: expected one byte per pixel");
+
+  image.width = static_cast<int>(width);
+  image.height = static_cast<int>(height);
+  image.pixels.resize(static_cast<std::size_t>(width) * height);
+  rows.resize(height);
+  for (png_uint_32 y = 0; y < height; ++y) rows[y] = image.pixels.data() + std::size_t{y} * width;
+  png_read_image(png, rows.data());
+  png_read_end(png, nullptr);
+  return true;
+}
+
+bool encode_raw(png_structp png, png_infop info, PngIo& io, const GrayImage& image,
+                int bit_depth, std::vector<png_bytep>& rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_write_fn(png, &io, write_callback, flush_callback);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(image.width),
+               static_cast<png_uint_32>(image.height), bit_depth, PNG_COLOR_TYPE_GRAY,
+               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  if (bit_depth == 1) png_set_packing(png);  // rows hold one byte (0 or 1) per pixel
+  png_write_image(png, rows.data());
+  png_write_end(png, nullptr);
+  return true;
+}
+
+}  // namespace
+
+GrayImage decode_png(std::span<const std::uint8_t> bytes, std::string_view origin,
+                     std::string_view who) {
+  auto fail = [&](std::string_view reason) {
+    return DataError(std::string(who) + ": cannot decode " + std::string(origin) + ": " +
+                     std::string(reason));
+  };
+  if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0) {
+    throw fail(bytes.empty() ? "file is empty" : "not a PNG file (bad signature)");
+  }
+  PngIo io;
+  io.data = bytes.data();
+  io.size = bytes.size();
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+  if (png == nullptr) throw fail("out of memory");
+  png_infop info = png_create_info_struct(png);
+  if (info == nullptr) {
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    throw fail("out of memory");
+  }
+  GrayImage image;
+  std::vector<png_bytep> rows;
+  bool ok = false;
+  try {
+    ok = decode_raw(png, info, io, image, rows);
+  } catch (...) {  // std::bad_alloc from the pixel buffer
+    png_destroy_read_struct(&png, &info, nullptr);
+    throw;
+  }
+  png_destroy_read_struct(&png, &info, nullptr);
+  if (!ok) throw fail(io.message);
+  return image;
+}
+
+void read_file_bytes(const std::filesystem::path& file, std::vector<std::uint8_t>& out,
+                     std::string_view who) {
+  auto fail = [&](const char* reason) {
+    return DataError(std::string(who) + ": cannot read " + file.string() + ": " + reason);
+  };
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr) throw fail(std::strerror(errno));
+  out.clear();
+  std::uint8_t chunk[4096];
+  for (;;) {
+    const std::size_t n = std::fread(chunk, 1, sizeof chunk, f);
+    out.insert(out.end(), chunk, chunk + n);
+    if (n < sizeof chunk) break;
+  }
+  const bool error = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (error) throw fail(err == EISDIR ? "is a directory" : std::strerror(err));
+}
+
+GrayImage read_png(const std::filesystem::path& file, std::string_view who) {
+  std::vector<std::uint8_t> bytes;
+  read_file_bytes(file, bytes, who);
+  return decode_png(bytes, file.string(), who);
+}
+
+std::vector<std::uint8_t> encode_png(const GrayImage& image, int bit_depth) {
+  if (bit_depth != 1 && bit_depth != 8) {
+    throw ValueError("png: cannot encode bit depth " + std::to_string(bit_depth) +
+                     "; use 1 or 8");
+  }
+  if (image.width <= 0 || image.height <= 0 ||
+      image.pixels.size() != static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height)) {
+    throw ValueError("png: cannot encode a " + std::to_string(image.width) + "x" +
+                     std::to_string(image.height) + " image from " +
+                     std::to_string(image.pixels.size()) + " pixels");
+  }
+  // 1-bit rows are handed to libpng as one byte (0 or 1) per pixel, see png_set_packing.
+  std::vector<std::uint8_t> staged;
+  if (bit_depth == 1) {
+    staged.resize(image.pixels.size());
+    for (std::size_t i = 0; i < staged.size(); ++i) staged[i] = image.pixels[i] >= 128 ? 1 : 0;
+  }
+  const std::uint8_t* base = bit_depth == 1 ? staged.data() : image.pixels.data();
+  std::vector<png_bytep> rows(static_cast<std::size_t>(image.height));
+  for (std::size_t y = 0; y < rows.size(); ++y) {
+    rows[y] = const_cast<png_bytep>(base + y * static_cast<std::size_t>(image.width));
+  }
+
+  std::vector<std::uint8_t> out;
+  PngIo io;
+  io.sink = &out;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+  png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
+  bool ok = false;
+  if (info != nullptr) {
+    try {
+      ok = encode_raw(png, info, io, image, bit_depth, rows);
+    } catch (...) {  // std::bad_alloc from the output buffer
+      png_destroy_write_struct(&png, &info);
+      throw;
+    }
+  }
+  png_destroy_write_struct(&png, &info);
+  if (!ok) throw ValueError(std::string("png: internal error: encoding failed: ") + io.message);
+  return out;
+}
+
+void write_png(const std::filesystem::path& file, const GrayImage& image, int bit_depth) {
+  const std::vector<std::uint8_t> bytes = encode_png(image, bit_depth);
+  std::FILE* f = std::fopen(file.c_str(), "wb");
+  if (f == nullptr) throw DataError("png: cannot write " + file.string() + ": " + std::strerror(errno));
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  const int err = errno;
+  if (std::fclose(f) != 0 || !ok) {
+    throw DataError("png: cannot write " + file.string() + ": " + std::strerror(err));
+  }
+}
+
+}  // namespace mg::data

@@ -1,0 +1,116 @@
+// Test fixtures for datasets/: temporary folders, synthetic Omniglot trees
+// written with our own libpng encoder, and the location of the real data set.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "datasets/png_codec.h"
+
+namespace mg::data::testing {
+
+namespace fs = std::filesystem;
+
+// A fresh folder under the system temp dir, removed with its contents at scope end.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    std::random_device rd;
+    path_ = fs::temp_directory_path() /
+            ("metagrad-data-" + std::to_string(rd()) + "-" + std::to_string(++counter));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A white `size`² image with a black (ink) horizontal bar, one pixel high, on `row`.
+inline GrayImage drawing(int size, int row) {
+  GrayImage img{size, size, std::vector<std::uint8_t>(static_cast<std::size_t>(size * size), 255)};
+  for (int c = 0; c < size; ++c) img.pixels[static_cast<std::size_t>(row * size + c)] = 0;
+  return img;
+}
+
+// Writes `count` 1-bit PNGs of side `size` into root/<character>/ named like
+// Omniglot's ("0001_01.png" …). Drawing d has its bar on row (4d + 1) mod size:
+// nearest 105 -> 28 samples rows 1, 5, 9, 13, 16, …, so drawings 0–3 land on
+// output rows 0–3 and drawing 4 (row 17) falls between samples.
+inline void write_character(const fs::path& root, const std::string& character, int count,
+                            int size = 105) {
+  const fs::path dir = root / character;
+  fs::create_directories(dir);
+  for (int d = 0; d < count; ++d) {
+    char name[32];
+    std::snprintf(name, sizeof name, "0001_%02d.png", d + 1);
+    write_png(dir / name, drawing(size, (4 * d + 1) % size), 1);
+  }
+}
+
+// doctest::Contains for a message assembled at run time.
+inline doctest::Contains contains(const std::string& text) { return doctest::Contains(text.c_str()); }
+
+inline void write_bytes(const fs::path& file, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(file, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A tiny two-folder Omniglot: background has alphabets A (2 characters) and B
+// (1), evaluation has C (2); every character has `drawings` drawings.
+inline std::vector<std::string> write_small_omniglot(const fs::path& root, int drawings = 4) {
+  const std::vector<std::string> chars = {
+      "images_background/A/character01", "images_background/A/character02",
+      "images_background/B/character01", "images_evaluation/C/character01",
+      "images_evaluation/C/character02"};
+  for (const std::string& c : chars) write_character(root, c, drawings);
+  return chars;
+}
+
+// Offset of the first byte of chunk `type` (its length field) in a PNG.
+inline std::size_t chunk_offset(const std::vector<std::uint8_t>& png, const char* type) {
+  for (std::size_t i = 8; i + 8 <= png.size();) {
+    const std::size_t len = (std::size_t{png[i]} << 24) | (std::size_t{png[i + 1]} << 16) |
+                            (std::size_t{png[i + 2]} << 8) | png[i + 3];
+    if (std::string(png.begin() + static_cast<std::ptrdiff_t>(i + 4),
+                    png.begin() + static_cast<std::ptrdiff_t>(i + 8)) == type) {
+      return i;
+    }
+    i += 12 + len;
+  }
+  FAIL("fixture: no " << type << " chunk");
+  return 0;
+}
+
+// The real Omniglot: $METAGRAD_OMNIGLOT, else $METAGRAD_DEFAULT_OMNIGLOT (set by
+// tests/meson.build to ../shared/data/omniglot). When it is missing the calling
+// test fails if $CI is set and is skipped with a message otherwise.
+inline std::optional<fs::path> real_omniglot_root() {
+  const char* env = std::getenv("METAGRAD_OMNIGLOT");
+  if (env == nullptr || *env == '\0') env = std::getenv("METAGRAD_DEFAULT_OMNIGLOT");
+  const fs::path root = env != nullptr ? fs::path(env) : fs::path();
+  std::error_code ec;
+  if (!root.empty() && fs::is_directory(root / "images_background", ec)) return root;
+  const std::string why = root.empty()
+                              ? std::string("neither METAGRAD_OMNIGLOT nor METAGRAD_DEFAULT_OMNIGLOT is set")
+                              : "no images_background/ under " + root.string();
+  if (std::getenv("CI") != nullptr) FAIL("real Omniglot is required when CI is set: " << why);
+  MESSAGE("skipping real-Omniglot test: " << why);
+  return std::nullopt;
+}
+
+}  // namespace mg::data::testing

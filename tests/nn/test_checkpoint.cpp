@@ -1,0 +1,239 @@
+// Checkpoints: a round trip restores parameters, buffers, optimizer state, step
+// and metadata exactly; every kind of bad file is a DataError naming the file
+// (and the parameter, where there is one).
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "autograd/creation.h"
+#include "autograd/errors.h"
+#include "autograd/ops.h"
+#include "nn/adam.h"
+#include "nn/batchnorm.h"
+#include "nn/checkpoint.h"
+#include "nn/crc32.h"
+#include "nn/linear.h"
+#include "nn/sgd.h"
+#include "nn/sequential.h"
+
+using namespace mg;
+using namespace mg::nn;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory per test case, removed afterwards.
+struct TempDir {
+  fs::path dir = fs::temp_directory_path() / ("mg_nn_checkpoint_" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(dir); }
+  ~TempDir() { fs::remove_all(dir); }
+  std::string file(const char* name) const { return (dir / name).string(); }
+};
+
+Sequential small_net(std::uint64_t seed, std::int64_t hidden = 4) {
+  Generator gen(seed);
+  Sequential net;
+  net.emplace<Linear>(3, hidden, gen).emplace<BatchNorm2d>(hidden, BatchNormOptions{.mode = BatchNormMode::Running});
+  return net;
+}
+
+using Bytes = std::vector<char>;
+
+Bytes operator+(Bytes a, const Bytes& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+template <class T>
+Bytes le(T v) {  // little-endian bytes of v
+  Bytes out(sizeof(T));
+  std::memcpy(out.data(), &v, sizeof(T));
+  return out;
+}
+Bytes u32(std::uint32_t v) { return le(v); }
+
+// A well-formed header (magic, version 1, checksum, length) around `payload`.
+Bytes wrap(const Bytes& payload) {
+  const std::uint32_t crc = crc32(std::as_bytes(std::span(payload.data(), payload.size())));
+  return Bytes{'M', 'G', 'C', 'K', 'P', 'T', '\0', '\0'} + u32(1) + u32(crc) + le(std::uint64_t{payload.size()}) + payload;
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<std::vector<float>> values(const Module& m) {
+  std::vector<std::vector<float>> out;
+  for (const auto& t : m.named_parameters()) out.push_back(t.tensor.to_vector<float>());
+  for (const auto& t : m.named_buffers()) out.push_back(t.tensor.to_vector<float>());
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("nn_checkpoint") {
+  TEST_CASE("crc32 gives the standard check value") {
+    const std::string s = "123456789";
+    const auto bytes = std::as_bytes(std::span(s.data(), s.size()));
+    CHECK(crc32(bytes) == 0xCBF43926u);
+    CHECK(crc32(bytes.subspan(4), crc32(bytes.first(4))) == 0xCBF43926u);  // incremental
+    CHECK(crc32({}) == 0u);
+  }
+
+  TEST_CASE("a round trip restores parameters, buffers, optimizer state, step and metadata") {
+    TempDir tmp;
+    const std::string path = tmp.file("run.ckpt");
+    Sequential a = small_net(1);
+    Adam opt_a(a.parameters(), {.lr = 0.01});
+    a.forward(zeros({5, 3}) + 1.0);  // moves the running statistics
+    std::vector<Tensor> g;
+    for (const Tensor& p : a.parameters()) g.push_back(ones_like(p));
+    opt_a.step(g);
+    Generator rng(99);
+    (void)rng.next_u64();
+    save_checkpoint(path, a, &opt_a, 17, {{"config", "omniglot 5-way 1-shot"}, {"rng", rng.state()}});
+    CHECK_FALSE(fs::exists(path + ".tmp"));
+
+    Sequential b = small_net(2);
+    Adam opt_b(b.parameters(), {.lr = 0.01});
+    CHECK(values(a) != values(b));
+    const Checkpoint c = load_checkpoint(path, b, &opt_b);
+    CHECK(values(a) == values(b));
+    CHECK(c.step == 17);
+    CHECK(c.meta("config") == "omniglot 5-way 1-shot");
+    Generator resumed;
+    resumed.set_state(c.meta("rng"));
+    CHECK(resumed.next_u64() == rng.next_u64());
+    // The optimizers continue identically.
+    opt_a.step(g);
+    opt_b.step(g);
+    CHECK(values(a) == values(b));
+    CHECK_THROWS_WITH_AS(c.meta("seed"), doctest::Contains("checkpoint: no metadata entry 'seed'"), DataError);
+
+    // Without an optimizer; read_checkpoint exposes the raw contents.
+    save_checkpoint(path, a, nullptr, 3);
+    const Checkpoint raw = read_checkpoint(path);
+    CHECK(raw.optimizer.kind.empty());
+    CHECK(raw.tensors.size() == 6);
+    CHECK(raw.tensors[0].name == "0.weight");
+    CHECK(raw.tensors[5].name == "1.running_var");
+    load_checkpoint(path, b, nullptr);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, b, &opt_b), doctest::Contains("run.ckpt: no optimizer state was saved"),
+                         DataError);
+  }
+
+  TEST_CASE("truncated, corrupted, wrong-version and foreign files are refused") {
+    TempDir tmp;
+    const std::string path = tmp.file("bad.ckpt");
+    Sequential net = small_net(3);
+    save_checkpoint(path, net, nullptr, 1);
+    const std::vector<char> good = read_bytes(path);
+
+    std::vector<char> bytes(good.begin(), good.end() - 10);
+    write_bytes(path, bytes);
+    const std::string truncated = "checkpoint: " + path + ": truncated: the header promises";
+    CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains(truncated.c_str()), DataError);
+    write_bytes(path, std::vector<char>(good.begin(), good.begin() + 10));
+    CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains("truncated: the header needs 24 bytes, the file has 10"),
+                         DataError);
+
+    bytes = good;
+    bytes[bytes.size() - 3] ^= 0x40;
+    write_bytes(path, bytes);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, net, nullptr), doctest::Contains("corrupted: checksum mismatch"), DataError);
+
+    bytes = good;
+    bytes.push_back('x');
+    write_bytes(path, bytes);
+    CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains("corrupted: 1 unexpected bytes after the payload"),
+                         DataError);
+
+    bytes = good;
+    bytes[8] = 7;
+    write_bytes(path, bytes);
+    CHECK_THROWS_WITH_AS(read_checkpoint(path),
+                         doctest::Contains("wrong version: format version 7 is not supported (this build reads version 1)"),
+                         DataError);
+
+    bytes = good;
+    bytes[0] = 'X';
+    write_bytes(path, bytes);
+    CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains("not a metagrad checkpoint (bad magic)"), DataError);
+
+    CHECK_THROWS_WITH_AS(read_checkpoint(tmp.file("missing.ckpt")), doctest::Contains("missing.ckpt: cannot open"),
+                         DataError);
+    CHECK_THROWS_WITH_AS(save_checkpoint(tmp.file("no/such/dir.ckpt"), net, nullptr, 0),
+                         doctest::Contains("dir.ckpt.tmp: cannot create"), DataError);
+    const std::string occupied = tmp.file("occupied");
+    fs::create_directories(fs::path(occupied) / "child");
+    CHECK_THROWS_WITH_AS(save_checkpoint(occupied, net, nullptr, 0), doctest::Contains("occupied: cannot rename"), DataError);
+    CHECK_FALSE(fs::exists(occupied + ".tmp"));
+  }
+
+  TEST_CASE("a payload whose records do not parse is reported as corrupted (even with a valid checksum)") {
+    TempDir tmp;
+    const std::string path = tmp.file("records.ckpt");
+    auto check_payload = [&](const Bytes& payload, const char* message) {
+      write_bytes(path, wrap(payload));
+      CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains(message), DataError);
+    };
+    const Bytes step(8, 0);
+    check_payload(step + u32(5), "corrupted: metadata key at payload byte 12 runs past the end");
+    const Bytes one_tensor = step + u32(0) + u32(1) + u32(1) + Bytes{'w'};
+    check_payload(one_tensor + Bytes{9, 1}, "corrupted: tensor 'w' has dtype code 9 and rank 1");
+    check_payload(one_tensor + Bytes{0, 1} + Bytes(8, -1), "corrupted: tensor 'w' has extent -1");
+    check_payload(one_tensor + Bytes{1, 2} + le(std::int64_t{3}) + le(std::int64_t{4}) + Bytes(16, 0),
+                  "corrupted: tensor 'w' of shape [3, 4] runs past the end of the payload");
+
+    Sequential net = small_net(8);
+    save_checkpoint(path, net, nullptr, 0);
+    Bytes payload = read_bytes(path);
+    payload.erase(payload.begin(), payload.begin() + 24);
+    payload.push_back(0);
+    check_payload(payload, "corrupted: bytes left over after the last record");
+  }
+
+  TEST_CASE("loading into a model that does not match names the parameter and leaves the model untouched") {
+    TempDir tmp;
+    const std::string path = tmp.file("shape.ckpt");
+    Sequential saved = small_net(4, 4);
+    Sgd opt(saved.parameters(), {.lr = 0.1, .momentum = 0.9});
+    save_checkpoint(path, saved, nullptr, 0);
+
+    Sequential wider = small_net(5, 6);
+    const auto before = values(wider);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, wider, nullptr),
+                         doctest::Contains("shape.ckpt: shape mismatch: parameter '0.weight' is [4, 3] f32 in the file, the "
+                                           "model has [6, 3] f32"),
+                         DataError);
+    CHECK(values(wider) == before);
+
+    Generator gen(6);
+    Sequential other;
+    other.emplace<Linear>(3, 4, gen);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, other, nullptr),
+                         doctest::Contains("parameter '1.bias' is not in the model"), DataError);
+    Sequential more = small_net(7, 4);
+    more.emplace<Linear>(4, 2, gen);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, more, nullptr), doctest::Contains("parameter '2.weight' is missing"),
+                         DataError);
+
+    std::vector<Tensor> g;
+    for (const Tensor& p : saved.parameters()) g.push_back(ones_like(p));
+    opt.step(g);
+    save_checkpoint(path, saved, &opt, 1);
+    Adam adam(saved.parameters(), {});
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, saved, &adam),
+                         doctest::Contains("optimizer state does not fit: adam: cannot load the state of a 'sgd' optimizer"),
+                         DataError);
+  }
+}

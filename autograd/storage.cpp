@@ -5,16 +5,134 @@
 
 namespace mg {
 
+// Note [Block pool]
+// Blocks up to kMaxPooled bytes are rounded up to a power of two (a size class)
+// and, when freed, kept on a free list of the freeing thread for the next
+// allocation of that class. This serves Storage blocks and TensorImpl objects
+// (tensor.h), the two allocations every op makes.
+//
+// * Thread safety: the lists are thread_local and never shared. A block freed on
+//   another thread than the one that allocated it simply joins the freeing
+//   thread's list; all blocks come from aligned_alloc, so any list (or free())
+//   can take any block.
+// * Bounded: a class keeps at most kCachedBytesPerClass bytes (at least
+//   kMinCachedBlocks blocks); beyond that blocks go back to free(). A thread
+//   therefore caches at most a few MiB, and returns all of it when it exits.
+// * Exit order: the lists are trivially destructible, so they stay usable while
+//   other thread_local objects (the tape and the tensors it saved) are destroyed.
+//   A separate guard, armed on the first cached block, empties them at thread
+//   exit; blocks freed after that go straight to free().
+// * live_bytes() counts the bytes of live Storages, so it falls when a tape is
+//   rewound even though the blocks stay cached.
+
 namespace {
+
 constexpr std::size_t kAlign = 64;
 constexpr std::size_t kHeader = (sizeof(Storage) + kAlign - 1) / kAlign * kAlign;
 std::atomic<std::int64_t> g_live_bytes{0};
+
+constexpr int kMinClassLog2 = 6;   // 64 bytes
+constexpr int kMaxClassLog2 = 18;  // 256 KiB
+constexpr int kNumClasses = kMaxClassLog2 - kMinClassLog2 + 1;
+constexpr std::size_t kMaxPooled = std::size_t{1} << kMaxClassLog2;
+constexpr std::size_t kCachedBytesPerClass = std::size_t{1} << 19;  // 512 KiB
+constexpr std::uint32_t kMinCachedBlocks = 4;
+
+// Smallest c with 2^(c + kMinClassLog2) >= bytes, for 0 < bytes <= kMaxPooled.
+int size_class(std::size_t bytes) {
+  const std::size_t units = (bytes - 1) >> kMinClassLog2;  // 0 for bytes <= 64
+  return units == 0 ? 0 : static_cast<int>(64 - __builtin_clzll(static_cast<unsigned long long>(units)));
+}
+
+constexpr std::size_t class_bytes(int c) { return std::size_t{1} << (c + kMinClassLog2); }
+
+constexpr std::uint32_t class_capacity(int c) {
+  const std::size_t n = kCachedBytesPerClass / class_bytes(c);
+  return n < kMinCachedBlocks ? kMinCachedBlocks : static_cast<std::uint32_t>(n);
+}
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+struct FreeLists {
+  FreeBlock* head[kNumClasses];
+  std::uint32_t count[kNumClasses];
+  bool armed;   // the exit guard is registered
+  bool closed;  // this thread is exiting: cache nothing more
+};
+
+// Zero-initialised, trivially destructible: no TLS init guard on the hot path.
+thread_local FreeLists t_lists;
+
+void* system_alloc(std::size_t bytes) {
+  void* p = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void drain(FreeLists& lists) noexcept {
+  for (int c = 0; c < kNumClasses; ++c) {
+    while (FreeBlock* b = lists.head[c]) {
+      lists.head[c] = b->next;
+      std::free(b);
+    }
+    lists.count[c] = 0;
+  }
+}
+
+struct ExitGuard {
+  bool touched = false;
+  ~ExitGuard() {
+    drain(t_lists);
+    t_lists.closed = true;
+  }
+};
+thread_local ExitGuard t_exit_guard;
+
 }  // namespace
+
+namespace detail {
+
+void* pool_alloc(std::size_t bytes) {
+  if (bytes == 0 || bytes > kMaxPooled) return system_alloc(bytes == 0 ? 1 : bytes);
+  const int c = size_class(bytes);
+  FreeLists& lists = t_lists;
+  if (FreeBlock* b = lists.head[c]) {
+    lists.head[c] = b->next;
+    --lists.count[c];
+    return b;
+  }
+  return system_alloc(class_bytes(c));
+}
+
+void pool_free(void* block, std::size_t bytes) noexcept {
+  if (!block) return;
+  FreeLists& lists = t_lists;
+  if (bytes == 0 || bytes > kMaxPooled || lists.closed) {
+    std::free(block);
+    return;
+  }
+  const int c = size_class(bytes);
+  if (lists.count[c] >= class_capacity(c)) {
+    std::free(block);
+    return;
+  }
+  if (!lists.armed) {
+    lists.armed = true;
+    t_exit_guard.touched = true;  // first use registers the guard's destructor for this thread
+  }
+  auto* b = static_cast<FreeBlock*>(block);
+  b->next = lists.head[c];
+  lists.head[c] = b;
+  ++lists.count[c];
+}
+
+}  // namespace detail
 
 Storage* Storage::make(std::size_t nbytes) {
   const std::size_t total = kHeader + (nbytes + kAlign - 1) / kAlign * kAlign;
-  void* block = std::aligned_alloc(kAlign, total);
-  if (!block) throw std::bad_alloc();
+  void* block = detail::pool_alloc(total);
   auto* s = new (block) Storage();
   s->nbytes_ = nbytes;
   s->data_ = static_cast<char*>(block) + kHeader;
@@ -22,14 +140,21 @@ Storage* Storage::make(std::size_t nbytes) {
   return s;
 }
 
+void Storage::destroy() {
+  const std::size_t nbytes = nbytes_;
+  g_live_bytes.fetch_sub(static_cast<std::int64_t>(nbytes), std::memory_order_relaxed);
+  this->~Storage();
+  detail::pool_free(this, kHeader + (nbytes + kAlign - 1) / kAlign * kAlign);
+}
+
 std::int64_t Storage::live_bytes() { return g_live_bytes.load(std::memory_order_relaxed); }
 
-void Storage::release() {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    g_live_bytes.fetch_sub(static_cast<std::int64_t>(nbytes_), std::memory_order_relaxed);
-    this->~Storage();
-    std::free(this);
-  }
+std::int64_t Storage::pooled_bytes() {
+  std::int64_t total = 0;
+  for (int c = 0; c < kNumClasses; ++c) total += static_cast<std::int64_t>(t_lists.count[c] * class_bytes(c));
+  return total;
 }
+
+void Storage::trim_pool() { drain(t_lists); }
 
 }  // namespace mg

@@ -115,6 +115,10 @@ struct TensorImpl {
 
   void retain() { refs.fetch_add(1, std::memory_order_relaxed); }
   void release();
+
+  // Every op makes one: allocated from the block pool (Note [Block pool] in storage.cpp).
+  static void* operator new(std::size_t bytes) { return pool_alloc(bytes); }
+  static void operator delete(void* p, std::size_t bytes) noexcept { pool_free(p, bytes); }
 };
 
 }  // namespace detail

@@ -102,8 +102,10 @@ Omniglot Omniglot::load(const fs::path& root, std::vector<std::string> character
   struct Scratch {
     std::vector<std::uint8_t> bytes;
     std::vector<float> ink;
+    Resizer resize;
   };
-  std::vector<Scratch> scratch(static_cast<std::size_t>(threads));
+  std::vector<Scratch> scratch;
+  for (int t = 0; t < threads; ++t) scratch.push_back({{}, {}, Resizer(src, src, data.size_, data.size_, options.filter)});
   parallel_for(n, threads, [&](std::size_t i, int worker) {
     Scratch& s = scratch[static_cast<std::size_t>(worker)];
     const std::size_t c = static_cast<std::size_t>(
@@ -118,7 +120,7 @@ Omniglot Omniglot::load(const fs::path& root, std::vector<std::string> character
     s.ink.resize(gray.pixels.size());
     to_ink(gray, s.ink);
     const std::span<float> out(data.pixels_.data() + i * area, area);
-    resize(s.ink, src, src, out, data.size_, data.size_, options.filter);
+    s.resize(s.ink, out);
     // The area filter's weights sum to 1 only up to rounding.
     for (float& v : out) v = std::clamp(v, 0.0f, 1.0f);
   });

@@ -33,23 +33,31 @@ int nearest_source(int i, int in, int out) {
 // One axis of the area filter: output pixel i covers source interval
 // [i·s, (i+1)·s) with s = in/out; each source pixel j contributes the length of
 // its overlap with that interval, divided by s so the weights sum to 1.
-struct Tap {
-  int source;
-  float weight;
-};
-std::vector<std::vector<Tap>> area_taps(int in, int out) {
-  std::vector<std::vector<Tap>> taps(static_cast<std::size_t>(out));
+Resizer::Axis area_axis(int in, int out) {
+  Resizer::Axis axis;
   const double s = static_cast<double>(in) / out;
   for (int i = 0; i < out; ++i) {
+    axis.first.push_back(axis.taps.size());
     const double lo = i * s, hi = (i + 1) * s;
     const int first = static_cast<int>(std::floor(lo));
     const int last = std::min(in - 1, static_cast<int>(std::ceil(hi)) - 1);
     for (int j = first; j <= last; ++j) {
       const double overlap = std::min(hi, j + 1.0) - std::max(lo, static_cast<double>(j));
-      if (overlap > 0) taps[static_cast<std::size_t>(i)].push_back({j, static_cast<float>(overlap / s)});
+      if (overlap > 0) axis.taps.push_back({j, static_cast<float>(overlap / s)});
     }
   }
-  return taps;
+  axis.first.push_back(axis.taps.size());
+  return axis;
+}
+
+Resizer::Axis nearest_axis(int in, int out) {
+  Resizer::Axis axis;
+  for (int i = 0; i < out; ++i) {
+    axis.first.push_back(axis.taps.size());
+    axis.taps.push_back({nearest_source(i, in, out), 1.0f});
+  }
+  axis.first.push_back(axis.taps.size());
+  return axis;
 }
 
 }  // namespace
@@ -64,37 +72,50 @@ void to_ink(const GrayImage& image, std::span<float> out) {
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = 1.0f - image.pixels[i] * (1.0f / 255.0f);
 }
 
-void resize(std::span<const float> in, int in_w, int in_h, std::span<float> out, int out_w,
-            int out_h, ResizeFilter filter) {
-  check_span("input", in.size(), in_w, in_h);
-  check_span("output", out.size(), out_w, out_h);
-  const auto at = [](int x, int y, int w) {
-    return static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x);
-  };
-  if (filter == ResizeFilter::kNearest) {
-    for (int y = 0; y < out_h; ++y) {
-      const int sy = nearest_source(y, in_h, out_h);
-      for (int x = 0; x < out_w; ++x) out[at(x, y, out_w)] = in[at(nearest_source(x, in_w, out_w), sy, in_w)];
+Resizer::Resizer(int in_w, int in_h, int out_w, int out_h, ResizeFilter filter)
+    : in_w_(in_w), in_h_(in_h), out_w_(out_w), out_h_(out_h), filter_(filter) {
+  check_span("input", static_cast<std::size_t>(std::max(in_w, 1)) * static_cast<std::size_t>(std::max(in_h, 1)),
+             in_w, in_h);
+  check_span("output", static_cast<std::size_t>(std::max(out_w, 1)) * static_cast<std::size_t>(std::max(out_h, 1)),
+             out_w, out_h);
+  cols_ = filter == ResizeFilter::kNearest ? nearest_axis(in_w, out_w) : area_axis(in_w, out_w);
+  rows_ = filter == ResizeFilter::kNearest ? nearest_axis(in_h, out_h) : area_axis(in_h, out_h);
+  mid_.resize(static_cast<std::size_t>(in_w) * static_cast<std::size_t>(out_h));
+}
+
+void Resizer::operator()(std::span<const float> in, std::span<float> out) {
+  check_span("input", in.size(), in_w_, in_h_);
+  check_span("output", out.size(), out_w_, out_h_);
+  const std::size_t iw = static_cast<std::size_t>(in_w_), ow = static_cast<std::size_t>(out_w_);
+  if (filter_ == ResizeFilter::kNearest) {
+    for (std::size_t y = 0; y < static_cast<std::size_t>(out_h_); ++y) {
+      const float* src = in.data() + static_cast<std::size_t>(rows_.taps[y].source) * iw;
+      for (std::size_t x = 0; x < ow; ++x) out[y * ow + x] = src[cols_.taps[x].source];
     }
     return;
   }
-  // Area: separable, columns first into an out_w × in_h buffer, then rows.
-  const auto cols = area_taps(in_w, out_w), rows = area_taps(in_h, out_h);
-  std::vector<float> mid(static_cast<std::size_t>(out_w) * static_cast<std::size_t>(in_h));
-  for (int y = 0; y < in_h; ++y) {
-    for (int x = 0; x < out_w; ++x) {
+  // Area, separable: rows first (whole source rows, contiguous), then columns.
+  for (std::size_t y = 0; y < static_cast<std::size_t>(out_h_); ++y) {
+    float* m = mid_.data() + y * iw;
+    std::fill(m, m + iw, 0.0f);
+    for (std::size_t t = rows_.first[y]; t < rows_.first[y + 1]; ++t) {
+      const float w = rows_.taps[t].weight;
+      const float* src = in.data() + static_cast<std::size_t>(rows_.taps[t].source) * iw;
+      for (std::size_t x = 0; x < iw; ++x) m[x] += w * src[x];
+    }
+    for (std::size_t x = 0; x < ow; ++x) {
       float acc = 0;
-      for (const Tap& t : cols[static_cast<std::size_t>(x)]) acc += t.weight * in[at(t.source, y, in_w)];
-      mid[at(x, y, out_w)] = acc;
+      for (std::size_t t = cols_.first[x]; t < cols_.first[x + 1]; ++t) {
+        acc += cols_.taps[t].weight * m[cols_.taps[t].source];
+      }
+      out[y * ow + x] = acc;
     }
   }
-  for (int y = 0; y < out_h; ++y) {
-    for (int x = 0; x < out_w; ++x) {
-      float acc = 0;
-      for (const Tap& t : rows[static_cast<std::size_t>(y)]) acc += t.weight * mid[at(x, t.source, out_w)];
-      out[at(x, y, out_w)] = acc;
-    }
-  }
+}
+
+void resize(std::span<const float> in, int in_w, int in_h, std::span<float> out, int out_w,
+            int out_h, ResizeFilter filter) {
+  Resizer(in_w, in_h, out_w, out_h, filter)(in, out);
 }
 
 void rotate_quarter_turns(std::span<const float> in, int side, int k, std::span<float> out) {
@@ -102,18 +123,26 @@ void rotate_quarter_turns(std::span<const float> in, int side, int k, std::span<
   check_span("rotation output", out.size(), side, side);
   k = ((k % 4) + 4) % 4;
   const std::size_t n = static_cast<std::size_t>(side);
-  // Counter-clockwise by 90°: out[y][x] = in[x][n-1-y] (numpy.rot90).
-  for (std::size_t y = 0; y < n; ++y) {
-    for (std::size_t x = 0; x < n; ++x) {
-      std::size_t sy = y, sx = x;
-      switch (k) {
-        case 0: break;
-        case 1: sy = x; sx = n - 1 - y; break;
-        case 2: sy = n - 1 - y; sx = n - 1 - x; break;
-        default: sy = n - 1 - x; sx = y; break;
-      }
-      out[y * n + x] = in[sy * n + sx];
-    }
+  // Counter-clockwise by 90°: out[y][x] = in[x][n-1-y] (numpy.rot90). The loops
+  // walk the source in memory order and scatter into `out`: images in a large
+  // data set are usually cold, and sequential reads let the prefetcher fetch them.
+  const float* src = in.data();
+  float* dst = out.data();
+  switch (k) {
+    case 0:
+      std::copy(in.begin(), in.end(), out.begin());
+      break;
+    case 1:  // source (r, c) -> (n-1-c, r)
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < n; ++c) dst[(n - 1 - c) * n + r] = src[r * n + c];
+      break;
+    case 2:  // source (r, c) -> (n-1-r, n-1-c): the reversed sequence
+      std::reverse_copy(in.begin(), in.end(), out.begin());
+      break;
+    default:  // source (r, c) -> (c, n-1-r)
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < n; ++c) dst[c * n + (n - 1 - r)] = src[r * n + c];
+      break;
   }
 }
 

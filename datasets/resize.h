@@ -25,8 +25,10 @@
 //     and tf.image.rot90 (which the MAML reference uses for its rotated classes).
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "datasets/png_codec.h"
 
@@ -45,6 +47,30 @@ void to_ink(const GrayImage& image, std::span<float> out);
 // ValueError for non-positive sizes or spans of the wrong length.
 void resize(std::span<const float> in, int in_w, int in_h, std::span<float> out, int out_w,
             int out_h, ResizeFilter filter);
+
+// resize() for many images of one size: the filter taps are computed once.
+// One Resizer per thread (it keeps a scratch row buffer). ValueError as resize().
+class Resizer {
+ public:
+  Resizer(int in_w, int in_h, int out_w, int out_h, ResizeFilter filter);
+  void operator()(std::span<const float> in, std::span<float> out);
+
+  // Output pixel i of one axis reads taps[first[i] .. first[i+1]).
+  struct Tap {
+    int source;
+    float weight;
+  };
+  struct Axis {
+    std::vector<std::size_t> first;
+    std::vector<Tap> taps;
+  };
+
+ private:
+  int in_w_, in_h_, out_w_, out_h_;
+  ResizeFilter filter_;
+  Axis cols_, rows_;
+  std::vector<float> mid_;  // out_h × in_w, after the row pass of the area filter
+};
 
 // Rotates the square `side` × `side` image `in` counter-clockwise by k·90°
 // (k taken modulo 4) into `out`, which must not alias `in`.

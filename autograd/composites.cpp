@@ -7,19 +7,22 @@ namespace mg {
 // logsumexp(x) = m + log(sum(exp(x - m))) with m = max(x) held constant: the
 // shift cancels exactly in value and gradient, and keeps exp from overflowing.
 Tensor logsumexp(const Tensor& x, int axis, bool keepdim) {
+  axis = normalize_axis("logsumexp", axis, x.ndim());  // so that errors name logsumexp, not max
   const Tensor m = max(x, {axis}, true).detach();
   const Tensor out = log(sum(exp(x - m), {axis}, true)) + m;
   if (keepdim) return out;
   std::vector<std::int64_t> dims = x.shape().vec();
-  dims.erase(dims.begin() + normalize_axis("logsumexp", axis, x.ndim()));
+  dims.erase(dims.begin() + axis);
   return reshape(out, Shape(dims));
 }
 
 // log_softmax(x) = x - logsumexp(x)
-Tensor log_softmax(const Tensor& x, int axis) { return x - logsumexp(x, axis, true); }
+Tensor log_softmax(const Tensor& x, int axis) {
+  return x - logsumexp(x, normalize_axis("log_softmax", axis, x.ndim()), true);
+}
 
 // softmax(x) = exp(log_softmax(x))
-Tensor softmax(const Tensor& x, int axis) { return exp(log_softmax(x, axis)); }
+Tensor softmax(const Tensor& x, int axis) { return exp(log_softmax(x, normalize_axis("softmax", axis, x.ndim()))); }
 
 Tensor mse_loss(const Tensor& pred, const Tensor& target) {
   if (pred.shape() != target.shape())

@@ -52,15 +52,20 @@ Tensor::Tensor(const Shape& shape, DType dtype)
              shape, dtype) {}
 
 Tensor::Tensor(Rc<Storage> storage, const Shape& shape, DType dtype)
-    : impl_(Rc<detail::TensorImpl>::adopt(new_impl(std::move(storage), shape, dtype))) {}
-
-static const detail::TensorImpl& checked(const Rc<detail::TensorImpl>& impl) {
-  if (!impl) throw ValueError("tensor: use of an undefined tensor");
-  return *impl;
+    : impl_(Rc<detail::TensorImpl>::adopt(new_impl(std::move(storage), shape, dtype))) {
+  const std::size_t need = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
+  const std::size_t have = impl_->storage ? impl_->storage->nbytes() : 0;
+  if (have < need)
+    throw ShapeError(fmt::format("tensor: storage of {} bytes is too small for {} {} ({} bytes)", have, shape.str(),
+                                 dtype_name(dtype), need));
 }
 
-const Shape& Tensor::shape() const { return checked(impl_).shape; }
-DType Tensor::dtype() const { return checked(impl_).dtype; }
+void detail::throw_undefined_tensor() { throw ValueError("tensor: use of an undefined tensor"); }
+
+static const detail::TensorImpl& checked(const Rc<detail::TensorImpl>& impl) {
+  if (!impl) detail::throw_undefined_tensor();
+  return *impl;
+}
 
 std::int64_t Tensor::size(int axis) const { return shape()[normalize_axis("size", axis, ndim())]; }
 
@@ -118,8 +123,6 @@ std::vector<T> Tensor::to_vector() const {
 template std::vector<float> Tensor::to_vector<float>() const;
 template std::vector<double> Tensor::to_vector<double>() const;
 template std::vector<std::int64_t> Tensor::to_vector<std::int64_t>() const;
-
-bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 
 Tensor& Tensor::requires_grad_(bool on) {
   auto& impl = const_cast<detail::TensorImpl&>(checked(impl_));

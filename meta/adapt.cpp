@@ -1,0 +1,58 @@
+#include "meta/adapt.h"
+
+#include <fmt/format.h>
+
+#include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+
+namespace mg::meta {
+
+namespace {
+
+// θ_j − α_j g_j for every tensor j.
+std::vector<Tensor> descend(std::span<const Tensor> theta, const std::vector<Tensor>& g, const InnerLr& lr) {
+  std::vector<Tensor> next(theta.size());
+  for (std::size_t j = 0; j < theta.size(); ++j)
+    next[j] = lr.per_tensor.empty() ? theta[j] - g[j] * lr.value : theta[j] - g[j] * lr.per_tensor[j];
+  return next;
+}
+
+}  // namespace
+
+std::vector<Tensor> adapt(nn::Module& model, const LossFn& loss, std::span<const Tensor> theta, const Tensor& x,
+                          const Tensor& y, const InnerLr& lr, int steps, AdaptMode mode) {
+  if (steps < 0) throw ValueError(fmt::format("adapt: the number of inner steps must be >= 0, got {}", steps));
+  if (!lr.per_tensor.empty() && lr.per_tensor.size() != theta.size())
+    throw ValueError(fmt::format("adapt: {} learned inner learning rates for {} parameter tensors",
+                                 lr.per_tensor.size(), theta.size()));
+  std::vector<Tensor> theta_i(theta.begin(), theta.end());
+  if (mode == AdaptMode::Detached) {
+    for (Tensor& t : theta_i) t = t.detach().requires_grad_();
+    for (int k = 0; k < steps; ++k) {
+      TapeScope scope;  // rewound after every step: memory does not grow with k
+      const std::vector<Tensor> g = grad({loss(model.forward(x, theta_i), y)}, theta_i);
+      NoGradGuard no_grad;
+      std::vector<Tensor> next = descend(theta_i, g, lr);
+      for (std::size_t j = 0; j < next.size(); ++j) theta_i[j] = next[j].detach().requires_grad_();
+    }
+    return theta_i;
+  }
+  const bool second_order = mode == AdaptMode::SecondOrder;
+  for (int k = 0; k < steps; ++k) {
+    const std::vector<Tensor> g =
+        grad({loss(model.forward(x, theta_i), y)}, theta_i, {.create_graph = second_order});
+    theta_i = descend(theta_i, g, lr);
+  }
+  return theta_i;
+}
+
+std::vector<Tensor> thread_aliases(std::span<const Tensor> theta) {
+  std::vector<Tensor> out;
+  out.reserve(theta.size());
+  for (const Tensor& t : theta) out.push_back(t.detach().requires_grad_());
+  return out;
+}
+
+}  // namespace mg::meta

@@ -1,0 +1,142 @@
+// MAML (Finn, Abbeel & Levine 2017), Algorithm 2: few-shot supervised learning.
+//
+//   Require: p(T), a distribution over tasks;  α, β, step sizes
+//   1  randomly initialise θ
+//   2  while not done:
+//   3    sample a batch of tasks T_i ~ p(T)
+//   4    for all T_i:
+//   5      take K examples D_i = {x⁽ʲ⁾, y⁽ʲ⁾} from T_i              (the support set)
+//   6      evaluate ∇_θ L_Ti(f_θ) on D_i
+//   7      adapt: θ'_i = θ − α ∇_θ L_Ti(f_θ)                     (k times for k steps)
+//   8      take examples D'_i from T_i for the meta-update        (the query set)
+//   9    end for
+//  10    θ ← θ − β ∇_θ Σ_i L_Ti(f_θ'_i)    on the D'_i            (here: Adam on the mean)
+//
+// Symbols → code: θ = theta (the model's parameters), θ'_i = theta_i,
+// α = options_.inner_lr (or the learned inner_lrs_), β = options_.outer_lr,
+// D_i = task.support_x / support_y, D'_i = task.query_x / query_y.
+//
+// Line 10 differentiates through line 7. With create_graph the inner gradient
+// is itself recorded, so the chain rule gives
+//   ∇_θ L(f_θ'_i) = (I − α ∇²_θ L_Ti(f_θ)) ∇_θ' L(f_θ'_i),
+// the Hessian term costing one extra backward pass (a Hessian-vector product),
+// never an explicit Hessian. First-order MAML treats ∇_θ L_Ti(f_θ) as a
+// constant, so the factor becomes I (meta/adapt.h, AdaptMode).
+//
+// Memory: the tape holds, per task, the forward and backward of k inner steps
+// plus the query pass; each task runs in its own TapeScope, which frees it as
+// soon as the task's meta-gradient is taken.
+#include "meta/maml.h"
+
+#include <fmt/format.h>
+
+#include "autograd/creation.h"
+#include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "datasets/parallel.h"
+#include "meta/adapt.h"
+#include "nn/adam.h"
+
+namespace mg::meta {
+
+namespace {
+MamlOptions short_form(double inner_lr, double outer_lr, int num_inner_steps) {
+  MamlOptions o;
+  o.inner_lr = inner_lr;
+  o.outer_lr = outer_lr;
+  o.inner_steps = num_inner_steps;
+  return o;
+}
+}  // namespace
+
+Maml::Maml(nn::Module& model, Objective objective, double inner_lr, double outer_lr, int num_inner_steps)
+    : Maml(model, std::move(objective), short_form(inner_lr, outer_lr, num_inner_steps)) {}
+
+Maml::Maml(nn::Module& model, Objective objective, const MamlOptions& options, std::unique_ptr<nn::Optimizer> outer)
+    : MetaLearner(model, std::move(objective), options.meta_batch, options.threads), options_(options) {
+  if (options.inner_steps < 0)
+    throw ValueError(fmt::format("maml: inner_steps must be >= 0, got {}", options.inner_steps));
+  if (!(options.inner_lr >= 0.0))
+    throw ValueError(fmt::format("maml: inner_lr must be >= 0, got {}", options.inner_lr));
+  if (options.learn_inner_lr) {
+    const DType dtype = model.parameters().empty() ? DType::F32 : model.parameters()[0].dtype();
+    for (std::size_t j = 0; j < model.parameters().size(); ++j)
+      inner_lrs_.push_back(full({}, options.inner_lr, dtype).requires_grad_());
+  }
+  outer_ = outer ? std::move(outer) : std::make_unique<nn::Adam>(outer_parameters(), nn::AdamOptions{.lr = options.outer_lr});
+  if (outer_->params().size() != outer_parameters().size())
+    throw ValueError(fmt::format("maml: the outer optimizer has {} parameters, MAML meta-learns {}",
+                                 outer_->params().size(), outer_parameters().size()));
+}
+
+std::vector<Tensor> Maml::outer_parameters() const {
+  std::vector<Tensor> p = model().parameters();
+  p.insert(p.end(), inner_lrs_.begin(), inner_lrs_.end());
+  return p;
+}
+
+std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
+  if (tasks.empty()) throw ValueError("maml: a meta-batch needs at least one task");
+  const std::vector<Tensor> theta = model().parameters();
+  const AdaptMode mode = options_.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder;
+  const std::size_t n_tasks = tasks.size();
+  std::vector<std::vector<Tensor>> task_grads(n_tasks);
+  std::vector<double> losses(n_tasks), metrics(n_tasks);
+
+  // Lines 4–9, one task per call, on worker threads (Note [Task parallelism]).
+  data::parallel_for(n_tasks, threads(), [&](std::size_t i, int) {
+    const data::Task& task = tasks[i];
+    TapeScope scope;
+    const std::vector<Tensor> theta_local = thread_aliases(theta);
+    const std::vector<Tensor> alpha_local = thread_aliases(inner_lrs_);
+    const InnerLr alpha{options_.inner_lr, alpha_local};
+    // Lines 5–7: θ'_i from the support set D_i, differentiable in θ.
+    const std::vector<Tensor> theta_i = adapt(model(), objective().loss, theta_local, task.support_x,
+                                              task.support_y, alpha, options_.inner_steps, mode);
+    // Line 8 and the summand of line 10: L_Ti(f_θ'_i) on the query set D'_i.
+    const Tensor prediction = model().forward(task.query_x, theta_i);
+    const Tensor query_loss = objective().loss(prediction, task.query_y);
+    std::vector<Tensor> wrt = theta_local;
+    wrt.insert(wrt.end(), alpha_local.begin(), alpha_local.end());
+    std::vector<Tensor> g = grad({query_loss}, wrt, {.allow_unused = true});
+    for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
+    task_grads[i] = std::move(g);
+    losses[i] = query_loss.item();
+    NoGradGuard no_grad;
+    metrics[i] = objective().metric(prediction.detach(), task.query_y);
+  });
+
+  // Line 10's gradient: the mean over tasks, summed in task order.
+  std::vector<Tensor> mean = task_grads[0];
+  NoGradGuard no_grad;
+  for (std::size_t i = 1; i < n_tasks; ++i)
+    for (std::size_t j = 0; j < mean.size(); ++j) mean[j] = mean[j] + task_grads[i][j];
+  for (Tensor& m : mean) m = m * (1.0 / static_cast<double>(n_tasks));
+  if (stats) {
+    *stats = {};
+    for (std::size_t i = 0; i < n_tasks; ++i) {
+      stats->loss += losses[i] / static_cast<double>(n_tasks);
+      stats->metric += metrics[i] / static_cast<double>(n_tasks);
+    }
+  }
+  return mean;
+}
+
+StepStats Maml::step(std::span<const data::Task> tasks, std::int64_t) {
+  StepStats stats;
+  const std::vector<Tensor> g = meta_gradient(tasks, &stats);
+  outer_->step(g);  // line 10: θ ← θ − β·Adam(∇θ)
+  return stats;
+}
+
+std::vector<nn::NamedTensor> Maml::extra_parameters() const {
+  std::vector<nn::NamedTensor> out;
+  for (std::size_t j = 0; j < inner_lrs_.size(); ++j) out.push_back({fmt::format("inner_lr.{}", j), inner_lrs_[j]});
+  return out;
+}
+
+InnerLrSetting Maml::test_inner_lr() const { return {options_.inner_lr, inner_lrs_}; }
+
+}  // namespace mg::meta

@@ -1,0 +1,55 @@
+// MAML: Model-Agnostic Meta-Learning (Finn, Abbeel & Levine, ICML 2017,
+// arXiv:1703.03400), full second order and first order. meta/maml.cpp reads
+// like the paper's Algorithm 2.
+//
+//   Maml maml(model, meta::regression(), /*inner_lr=*/0.01, /*outer_lr=*/1e-3, /*num_inner_steps=*/1);
+//   maml.train(train_tasks, 1000);
+//   EvalResult r = maml.test(test_tasks, {.num_tasks = 600, .inner_steps = 10});
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "meta/meta_learner.h"
+
+namespace mg::meta {
+
+struct MamlOptions {
+  double inner_lr = 0.01;     // α
+  double outer_lr = 1e-3;     // β, the outer Adam's learning rate
+  int inner_steps = 1;        // k during meta-training
+  bool first_order = false;   // drop the second-order term (first-order MAML)
+  bool learn_inner_lr = false;  // meta-learn one α per parameter tensor (Meta-SGD / MAML++ style)
+  int meta_batch = 25;        // tasks per meta-update
+  int threads = 1;            // worker threads over the tasks of a batch
+};
+
+class Maml : public MetaLearner {
+ public:
+  // The short form: maml(model, loss, inner_lr, outer_lr, num_inner_steps); outer Adam.
+  Maml(nn::Module& model, Objective objective, double inner_lr, double outer_lr, int num_inner_steps);
+  // All options; `outer` replaces the default Adam(β = outer_lr) when given. It must
+  // optimise outer_parameters() in that order.
+  Maml(nn::Module& model, Objective objective, const MamlOptions& options,
+       std::unique_ptr<nn::Optimizer> outer = nullptr);
+
+  // The mean meta-gradient of the query losses over `tasks`, one tensor per entry of
+  // outer_parameters(), and the batch's statistics; nothing is updated.
+  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
+  StepStats step(std::span<const data::Task> tasks, std::int64_t iteration) override;
+  std::string name() const override { return options_.first_order ? "fomaml" : "maml"; }
+
+  // θ (the model's parameters) followed by the learned α_j when learn_inner_lr.
+  std::vector<Tensor> outer_parameters() const;
+  nn::Optimizer* optimizer() override { return outer_.get(); }
+  std::vector<nn::NamedTensor> extra_parameters() const override;
+  InnerLrSetting test_inner_lr() const override;
+  const MamlOptions& options() const { return options_; }
+
+ private:
+  MamlOptions options_;
+  std::vector<Tensor> inner_lrs_;  // α_j, rank 0, when learned
+  std::unique_ptr<nn::Optimizer> outer_;
+};
+
+}  // namespace mg::meta

@@ -1,0 +1,70 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "autograd/errors.h"
+#include "meta/evaluate.h"
+#include "meta/maml.h"
+#include "tests/meta/meta_fixtures.h"
+
+using namespace mg;
+using namespace mg::meta;
+
+namespace {
+// A float64 view of a float32 task source.
+class F64Tasks : public data::TaskSource {
+ public:
+  explicit F64Tasks(const data::TaskSource& inner) : inner_(inner) {}
+  data::Task sample(std::uint64_t i) const override { return test::to_f64(inner_.sample(i)); }
+
+ private:
+  const data::TaskSource& inner_;
+};
+}  // namespace
+
+TEST_SUITE("evaluate") {
+  TEST_CASE("summarize: mean and 95% confidence half-width 1.96 s / sqrt(n)") {
+    const Summary s = summarize({1.0, 2.0, 3.0, 4.0});
+    CHECK(s.n == 4);
+    CHECK(s.mean == 2.5);
+    CHECK(s.ci95 == doctest::Approx(1.96 * std::sqrt(5.0 / 3.0) / 2.0));
+    CHECK(summarize({7.0}).ci95 == 0.0);
+    CHECK(summarize({}).n == 0);
+  }
+
+  TEST_CASE("scores after each reported step count; adaptation lowers the query error") {
+    nn::Sequential model = test::tiny_mlp(2);
+    const data::SinusoidTasks sines(data::SinusoidConfig{.k_shot = 10, .q_query = 10, .seed = 11});
+    const F64Tasks tasks(sines);
+    EvalOptions o;
+    o.num_tasks = 40;
+    o.inner_steps = 10;
+    o.report_steps = {10, 0, 1};
+    const EvalResult r = evaluate(model, model.parameters(), regression(), {0.01, {}}, tasks, o);
+    CHECK(r.metric_name == "mse");
+    CHECK(r.steps == std::vector<int>{0, 1, 10});
+    REQUIRE(r.metric.size() == 3);
+    CHECK(r.metric[0].n == 40);
+    CHECK(r.metric[2].mean < r.metric[0].mean);
+    // The same tasks in parallel give the same numbers.
+    o.threads = 2;
+    const EvalResult r2 = evaluate(model, model.parameters(), regression(), {0.01, {}}, tasks, o);
+    CHECK(r2.metric[2].mean == r.metric[2].mean);
+    // MetaLearner::test runs the same protocol from the learner's parameters.
+    const Maml maml(model, regression(), 0.01, 1e-3, 1);
+    CHECK(maml.test(tasks, o).metric[2].mean == r.metric[2].mean);
+  }
+
+  TEST_CASE("bad options are refused") {
+    nn::Sequential model = test::tiny_mlp(3);
+    const data::SinusoidTasks sines;
+    const F64Tasks tasks(sines);
+    auto run = [&](EvalOptions o) { return evaluate(model, model.parameters(), regression(), {}, tasks, o); };
+    CHECK_THROWS_WITH_AS(run({.num_tasks = 0}), doctest::Contains("evaluate: num_tasks must be >= 1, got 0"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(run({.inner_steps = -2}), doctest::Contains("evaluate: inner_steps must be >= 0, got -2"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(run({.inner_steps = 3, .report_steps = {5}}),
+                         doctest::Contains("evaluate: report step 5 is outside [0, 3]"), ValueError);
+  }
+}

@@ -1,0 +1,127 @@
+#include <doctest/doctest.h>
+
+#include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "meta/pretrain.h"
+#include "meta/reptile.h"
+#include "tests/meta/meta_fixtures.h"
+
+using namespace mg;
+using namespace mg::meta;
+
+TEST_SUITE("reptile") {
+  TEST_CASE("with k = 1 SGD step, Reptile is theta <- theta - epsilon alpha grad L(theta)") {
+    const std::vector<data::Task> tasks = test::sine_tasks(1);
+    nn::Sequential model = test::tiny_mlp(3);
+    ReptileOptions o;
+    o.inner_lr = 0.05;
+    o.inner_steps = 1;
+    o.inner_optimizer = InnerOptimizer::Sgd;
+    o.epsilon = 0.5;
+    o.meta_batch = 1;
+    Reptile reptile(model, regression(), o);
+    std::vector<Tensor> expected;
+    {
+      TapeScope scope;
+      const std::vector<Tensor> theta = model.parameters();
+      const std::vector<Tensor> g =
+          grad({regression().loss(model.forward(tasks[0].support_x), tasks[0].support_y)}, theta);
+      NoGradGuard off;
+      for (std::size_t j = 0; j < theta.size(); ++j) expected.push_back((theta[j] - g[j] * (0.5 * 0.05)).detach());
+    }
+    reptile.step(tasks, 0);
+    const std::vector<Tensor> after = model.parameters();
+    for (std::size_t j = 0; j < after.size(); ++j)
+      for (std::int64_t e = 0; e < after[j].numel(); ++e)
+        CHECK(after[j].data<double>()[e] == doctest::Approx(expected[j].data<double>()[e]).epsilon(1e-12));
+  }
+
+  TEST_CASE("epsilon is annealed linearly to zero") {
+    nn::Sequential model = test::tiny_mlp(3);
+    ReptileOptions o;
+    o.epsilon = 1.0;
+    o.anneal_iterations = 100;
+    const Reptile r(model, regression(), o);
+    CHECK(r.epsilon_at(0) == 1.0);
+    CHECK(r.epsilon_at(25) == doctest::Approx(0.75));
+    CHECK(r.epsilon_at(100) == 0.0);
+    CHECK(r.epsilon_at(150) == 0.0);
+    o.anneal_iterations = 0;
+    CHECK(Reptile(model, regression(), o).epsilon_at(1000) == 1.0);
+  }
+
+  TEST_CASE("the inner loop leaves theta alone and moves its copy") {
+    const std::vector<data::Task> tasks = test::sine_tasks(1);
+    nn::Sequential model = test::tiny_mlp(4);
+    const std::vector<Tensor> before = {model.parameters()[0].clone()};
+    const Reptile r(model, regression(), ReptileOptions{});
+    const std::vector<Tensor> w = r.inner_loop(tasks[0]);
+    CHECK(test::bit_identical({model.parameters()[0]}, before));
+    CHECK_FALSE(test::bit_identical({w[0]}, before));
+    CHECK(r.name() == "reptile");
+    CHECK(r.test_inner_lr().value == ReptileOptions{}.inner_lr);
+  }
+
+  TEST_CASE("results are bit-identical for 1 and 2 worker threads") {
+    const std::vector<data::Task> tasks = test::sine_tasks(4);
+    nn::Sequential one = test::tiny_mlp(5), two = test::tiny_mlp(5);
+    ReptileOptions o;
+    o.meta_batch = 4;
+    Reptile r1(one, regression(), o);
+    o.threads = 2;
+    Reptile r2(two, regression(), o);
+    for (int it = 0; it < 3; ++it) {
+      r1.step(tasks, it);
+      r2.step(tasks, it);
+    }
+    CHECK(test::bit_identical(one.parameters(), two.parameters()));
+  }
+
+  TEST_CASE("bad settings are refused") {
+    nn::Sequential model = test::tiny_mlp(6);
+    ReptileOptions o;
+    o.inner_steps = 0;
+    CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: inner_steps must be >= 1, got 0"),
+                         ValueError);
+    o = {};
+    o.inner_lr = 0;
+    CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: inner_lr must be > 0"),
+                         ValueError);
+    o = {};
+    o.anneal_iterations = -1;
+    CHECK_THROWS_WITH_AS(Reptile(model, regression(), o),
+                         doctest::Contains("reptile: anneal_iterations must be >= 0, got -1"), ValueError);
+    Reptile r(model, regression(), ReptileOptions{});
+    CHECK_THROWS_WITH_AS(r.step({}, 0), doctest::Contains("reptile: a meta-batch needs at least one task"),
+                         ValueError);
+  }
+}
+
+TEST_SUITE("pretrain") {
+  TEST_CASE("joint training lowers the loss on the tasks it sees") {
+    const std::vector<data::Task> tasks = test::sine_tasks(4);
+    nn::Sequential model = test::tiny_mlp(7);
+    PretrainOptions o;
+    o.lr = 0.02;
+    o.meta_batch = 4;
+    Pretrain pretrain(model, regression(), o);
+    const double first = pretrain.step(tasks, 0).loss;
+    double last = first;
+    for (int it = 1; it < 60; ++it) last = pretrain.step(tasks, it).loss;
+    CHECK(last < first);
+    CHECK(pretrain.name() == "pretrain");
+    CHECK(pretrain.optimizer() != nullptr);
+    CHECK(pretrain.test_inner_lr().value == o.eval_inner_lr);
+  }
+
+  TEST_CASE("is for regression only, and needs tasks") {
+    nn::Sequential model = test::tiny_mlp(8);
+    CHECK_THROWS_WITH_AS(Pretrain(model, classification(), PretrainOptions{}),
+                         doctest::Contains("pretrain: the joint-training baseline is for regression task families only"),
+                         ValueError);
+    Pretrain p(model, regression(), PretrainOptions{});
+    CHECK_THROWS_WITH_AS(p.step({}, 0), doctest::Contains("pretrain: a batch needs at least one task"), ValueError);
+  }
+}

@@ -16,6 +16,12 @@
 // matmul; the backward does two more GEMMs of the same size (dW = G colsᵀ,
 // dcols = Wᵀ G) and one col2im.
 //
+// Note [conv2d layout]: the GEMM yields [F, N*L]; the bias is added there, as
+// [F, 1], and the result is permuted as [F, N, L] -> [N, F, L] before the final
+// reshape to NCHW. Done on the 4-D view instead, the add, the bias's sum_to and
+// the permute copy would run in rows of OW elements (28 down to 3) rather than
+// N*L or L, which made them as slow as the GEMM itself for the first layer.
+//
 // max_pool2d = gather(x, argmax over each window): the arg-max is a constant of
 // the graph, so the gradient flows to the chosen pixel (scatter_add) and the
 // second derivative through that linear map.
@@ -172,10 +178,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   check_channels("conv2d", "bias", bias, f, x);
   const Size2 kernel(static_cast<int>(weight.shape()[2]), static_cast<int>(weight.shape()[3]));
   const ConvGeometry g = make_geometry(x.shape(), kernel, stride, padding);
+  const std::int64_t l = g.out_h() * g.out_w();
   const Tensor cols = im2col(x, kernel, stride, padding);
-  const Tensor y = matmul(reshape(weight, {f, -1}), cols);
-  const Tensor out = permute(reshape(y, {f, g.n, g.out_h(), g.out_w()}), {1, 0, 2, 3});
-  return bias.defined() ? out + reshape(bias, {1, f, 1, 1}) : out;
+  Tensor y = matmul(reshape(weight, {f, -1}), cols);
+  // Bias and permute on the [F, N*L] / [F, N, L] views: long contiguous runs for the
+  // broadcast add, its sum_to backward and the copy (see Note [conv2d layout]).
+  if (bias.defined()) y = y + reshape(bias, {f, 1});
+  return reshape(permute(reshape(y, {f, g.n, l}), {1, 0, 2}), {g.n, f, g.out_h(), g.out_w()});
 }
 
 Tensor max_pool2d_indices(const Tensor& x, Size2 kernel, Size2 stride) {

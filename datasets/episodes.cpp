@@ -52,26 +52,29 @@ std::int64_t OmniglotClasses::num_classes() const {
   return static_cast<std::int64_t>(characters_.size()) * (rotations_ ? kRotations : 1);
 }
 
-int OmniglotClasses::num_examples(std::int64_t cls) const {
-  const int per = rotations_ ? kRotations : 1;
-  return data_->num_drawings(characters_.at(static_cast<std::size_t>(cls / per)));
+std::size_t OmniglotClasses::character_of(std::int64_t cls) const {
+  if (cls < 0 || cls >= num_classes()) {
+    throw ValueError("omniglot classes: class " + std::to_string(cls) + " is out of range (" +
+                     std::to_string(num_classes()) + " classes)");
+  }
+  return characters_[static_cast<std::size_t>(cls / (rotations_ ? kRotations : 1))];
 }
+
+int OmniglotClasses::num_examples(std::int64_t cls) const { return data_->num_drawings(character_of(cls)); }
 
 Shape OmniglotClasses::example_shape() const {
   return {1, data_->image_size(), data_->image_size()};
 }
 
 void OmniglotClasses::copy_example(std::int64_t cls, int example, float* out) const {
-  const int per = rotations_ ? kRotations : 1;
-  const std::span<const float> image =
-      data_->image(characters_.at(static_cast<std::size_t>(cls / per)), example);
-  rotate_quarter_turns(image, data_->image_size(), static_cast<int>(cls % per), {out, image.size()});
+  const std::span<const float> image = data_->image(character_of(cls), example);
+  const int turns = rotations_ ? static_cast<int>(cls % kRotations) : 0;
+  rotate_quarter_turns(image, data_->image_size(), turns, {out, image.size()});
 }
 
 std::string OmniglotClasses::class_name(std::int64_t cls) const {
-  const int per = rotations_ ? kRotations : 1;
-  std::string name = data_->character(characters_.at(static_cast<std::size_t>(cls / per)));
-  if (rotations_) name += " rotated " + std::to_string(90 * (cls % per)) + "°";
+  std::string name = data_->character(character_of(cls));
+  if (rotations_) name += " rotated " + std::to_string(90 * (cls % kRotations)) + "°";
   return name;
 }
 

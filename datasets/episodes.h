@@ -19,6 +19,16 @@
 // et al. 2016; MAML §5.2) — rotated on the fly, nothing extra is stored. The
 // MAML setting is rotations on for meta-training and off for meta-testing.
 //
+// Putting it together (the MAML Omniglot setting, 5-way 1-shot, meta-batch 32):
+//
+//   const auto chars = mg::data::list_omniglot_characters(root);
+//   const auto split = mg::data::vinyals_omniglot_split(chars);          // splits.h
+//   auto train = std::make_shared<const mg::data::Omniglot>(mg::data::Omniglot::load(root, split.train));
+//   const mg::data::EpisodeSampler sampler(
+//       std::make_shared<mg::data::OmniglotClasses>(train, /*rotations=*/true),
+//       {.n_way = 5, .k_shot = 1, .q_query = 1, .seed = 1});
+//   std::vector<mg::data::Task> batch = mg::data::sample_tasks(sampler, step * 32, 32, /*threads=*/2);
+//
 // A pool of your own: derive from ClassPool (num_classes, num_examples,
 // example_shape, copy_example, class_name) and hand it to EpisodeSampler.
 #pragma once
@@ -54,10 +64,11 @@ class ClassPool {
 class OmniglotClasses : public ClassPool {
  public:
   // `characters` must all be loaded in `data` (DataError naming the first that is not).
+  // Rotations are on by default, the MAML training setting; pass false for test pools.
   OmniglotClasses(std::shared_ptr<const Omniglot> data, std::span<const std::string> characters,
-                  bool rotations);
-  // Every loaded character.
-  OmniglotClasses(std::shared_ptr<const Omniglot> data, bool rotations);
+                  bool rotations = true);
+  // Every loaded character. Class indices out of range are ValueErrors.
+  explicit OmniglotClasses(std::shared_ptr<const Omniglot> data, bool rotations = true);
 
   std::int64_t num_classes() const override;
   int num_examples(std::int64_t cls) const override;
@@ -67,6 +78,9 @@ class OmniglotClasses : public ClassPool {
   bool rotations() const { return rotations_; }
 
  private:
+  // Index into data_ of class `cls`'s character; ValueError when out of range.
+  std::size_t character_of(std::int64_t cls) const;
+
   std::shared_ptr<const Omniglot> data_;
   std::vector<std::size_t> characters_;  // indices into data_
   bool rotations_;

@@ -147,6 +147,8 @@ TEST_SUITE("datasets_episodes") {
     CHECK(plain.num_classes() == 2);
     CHECK(rotated.num_classes() == 8);
     CHECK(OmniglotClasses(data, true).num_classes() == 20);
+    CHECK(OmniglotClasses(data).rotations());  // on by default
+    CHECK(OmniglotClasses(data, train).num_classes() == 8);
     CHECK(rotated.num_examples(7) == 4);
     CHECK(rotated.example_shape() == Shape{1, 28, 28});
     CHECK(plain.class_name(1) == "images_evaluation/C/character01");
@@ -169,6 +171,17 @@ TEST_SUITE("datasets_episodes") {
 
     const EpisodeSampler sampler(std::make_shared<OmniglotClasses>(data, train, true), {.n_way = 8, .k_shot = 2, .q_query = 2});
     CHECK(sampler.sample(0).support_x.shape() == Shape{16, 1, 28, 28});
+
+    CHECK_THROWS_WITH_AS(rotated.num_examples(8), doctest::Contains("omniglot classes: class 8 is out of range (8 classes)"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(plain.copy_example(-1, 0, turned.data()), doctest::Contains("class -1 is out of range"), ValueError);
+    CHECK_THROWS_WITH_AS(plain.class_name(2), doctest::Contains("class 2 is out of range (2 classes)"), ValueError);
+    // Too few characters for the requested ways, and too few drawings for K + Q.
+    CHECK_THROWS_WITH_AS(EpisodeSampler(std::make_shared<OmniglotClasses>(data, false), {.n_way = 20}),
+                         doctest::Contains("episodes: 20-way tasks need at least 20 classes, but the pool has 5"), DataError);
+    CHECK_THROWS_WITH_AS(EpisodeSampler(std::make_shared<OmniglotClasses>(data, false), {.n_way = 5, .k_shot = 1, .q_query = 4}),
+                         doctest::Contains("need 5 examples per class, but class images_background/A/character01 has 4"),
+                         DataError);
 
     const std::vector<std::string> missing = {"images_background/Z/character01"};
     CHECK_THROWS_WITH_AS(OmniglotClasses(data, missing, false),

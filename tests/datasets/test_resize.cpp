@@ -20,6 +20,9 @@ TEST_SUITE("datasets_resize") {
     std::vector<float> wrong(2);
     CHECK_THROWS_WITH_AS(to_ink(img, wrong), doctest::Contains("resize: ink output holds 2 values, a 3x1 image needs 3"),
                          ValueError);
+    const GrayImage torn{3, 1, {255, 0}};
+    CHECK_THROWS_WITH_AS(to_ink(torn, ink), doctest::Contains("resize: gray input holds 2 values, a 3x1 image needs 3"),
+                         ValueError);
   }
 
   TEST_CASE("nearest 105 -> 28 samples pixel centres like Pillow: columns 1, 5, 9, 13, 16, ..., 103") {
@@ -84,6 +87,24 @@ TEST_SUITE("datasets_resize") {
       resize(in, 105, 105, out, 28, 28, ResizeFilter::kArea);
       for (float v : out) CHECK(v == doctest::Approx(0.75).epsilon(1e-6));
     }
+  }
+
+  TEST_CASE("a Resizer computes its taps once and gives what resize() gives, image after image") {
+    Resizer area(6, 3, 2, 1, ResizeFilter::kArea);
+    Resizer nearest(6, 3, 2, 1, ResizeFilter::kNearest);
+    std::vector<float> in(18), a(2), b(2);
+    for (int round = 0; round < 3; ++round) {
+      for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>((i * (round + 3)) % 7);
+      area(in, a);
+      resize(in, 6, 3, b, 2, 1, ResizeFilter::kArea);
+      CHECK(a == b);
+      nearest(in, a);
+      CHECK(a == std::vector<float>{in[6 + 1], in[6 + 4]});  // row 1, columns 1 and 4
+    }
+    CHECK_THROWS_WITH_AS(Resizer(6, 3, 0, 1, ResizeFilter::kArea), doctest::Contains("resize: output size must be positive, got 0x1"),
+                         ValueError);
+    std::vector<float> small(3);
+    CHECK_THROWS_WITH_AS(area(small, a), doctest::Contains("resize: input holds 3 values, a 6x3 image needs 18"), ValueError);
   }
 
   TEST_CASE("resize rejects bad sizes") {

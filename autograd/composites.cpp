@@ -6,9 +6,13 @@ namespace mg {
 
 // logsumexp(x) = m + log(sum(exp(x - m))) with m = max(x) held constant: the
 // shift cancels exactly in value and gradient, and keeps exp from overflowing.
+// An infinite max (a row of -inf, or a +inf entry) is replaced by 0, since
+// x - m would be inf - inf = NaN; the result is then the correct -inf or +inf.
 Tensor logsumexp(const Tensor& x, int axis, bool keepdim) {
   axis = normalize_axis("logsumexp", axis, x.ndim());  // so that errors name logsumexp, not max
-  const Tensor m = max(x, {axis}, true).detach();
+  Tensor m = max(x, {axis}, true).detach();
+  const Tensor zero = zeros({}, x.dtype());
+  m = where(equal(m - m, zero), m, zero);  // m - m is 0 exactly when m is finite
   const Tensor out = log(sum(exp(x - m), {axis}, true)) + m;
   if (keepdim) return out;
   std::vector<std::int64_t> dims = x.shape().vec();

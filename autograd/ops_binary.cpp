@@ -93,6 +93,13 @@ Tensor add(const Tensor& a, const Tensor& b) { return apply<Add>(a, b); }
 Tensor sub(const Tensor& a, const Tensor& b) { return apply<Sub>(a, b); }
 Tensor mul(const Tensor& a, const Tensor& b) { return apply<Mul>(a, b); }
 Tensor div(const Tensor& a, const Tensor& b) { return apply<Div>(a, b); }
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) { return apply<Where>(cond, a, b); }
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  // The mask may have any dtype (ops.h): a floating mask of the other precision is
+  // converted, not refused as a mixed dtype (only a and b must agree).
+  if (cond.defined() && a.defined() && !cond.requires_grad() && is_floating(cond.dtype()) &&
+      is_floating(a.dtype()) && cond.dtype() != a.dtype())
+    return apply<Where>(cond.to(a.dtype()), a, b);
+  return apply<Where>(cond, a, b);
+}
 
 }  // namespace mg

@@ -75,8 +75,11 @@ struct Sum : ReduceOp<OpId::Sum> {
 struct Max : ReduceOp<OpId::Max> {
   static constexpr Save save = Save::Both;
   static Tensor forward(const Attrs& a, const Tensor& x) {
-    if (x.numel() == 0) throw ShapeError(fmt::format("max: cannot reduce an empty tensor {}", x.shape().str()));
-    return kernels::max(x, to_mask(a), infer_shape(a, x));
+    // An empty reduced axis has no maximum; an empty result (another axis is 0) is fine.
+    const Shape out = infer_shape(a, x);
+    if (x.numel() == 0 && out.numel() > 0)
+      throw ShapeError(fmt::format("max: cannot reduce an empty tensor {}", x.shape().str()));
+    return kernels::max(x, to_mask(a), out);
   }
   static Grads backward(const Saved& s, const Tensor& grad) {
     const Tensor x = s.input(0);

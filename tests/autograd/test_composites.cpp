@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "autograd/errors.h"
 #include "autograd/grad.h"
@@ -54,6 +55,13 @@ TEST_SUITE("ops") {
     check_values(logsumexp(big, 1, true), {2, 1}, {1000 + std::log(2.0), 1000});
     check_values(log_softmax(big), {2, 2}, {-std::log(2.0), -std::log(2.0), -2000, 0});
     check_values(softmax(f64({-1000, 1000}, {2})), {0, 1});
+    // Infinite entries give the limits, not NaN.
+    const double inf = std::numeric_limits<double>::infinity();
+    const Tensor lse = logsumexp(f64({-inf, -inf, -inf, 0, inf, 1}, {3, 2}), 1);
+    CHECK(lse.at({0}) == -inf);
+    CHECK(lse.at({1}) == 0);
+    CHECK(lse.at({2}) == inf);
+    check_values(softmax(f64({-inf, 0, 0}, {3})), {0, 0.5, 0.5});
     // float32 overflows exp(89); the max shift keeps it finite.
     check_close(logsumexp(f32({100, 100}, {2}), 0), {100 + std::log(2.0)}, 1e-6);
   }
@@ -64,6 +72,11 @@ TEST_SUITE("ops") {
     const Tensor g = grad(sum(mul(log_softmax(x), f64({1, 0, 0}, {1, 3}))), x);
     const double e = std::exp(-1.0);
     check_values(g, {1 - 1 / (1 + e), -e / (1 + e), 0});
+  }
+
+  TEST_CASE("softmax of an empty batch is empty") {
+    CHECK(softmax(zeros({0, 3})).shape() == Shape{0, 3});
+    CHECK(log_softmax(zeros({0, 3}, DType::F64)).shape() == Shape{0, 3});
   }
 
   TEST_CASE("mse_loss and cross_entropy of known inputs") {

@@ -89,8 +89,11 @@ TEST_SUITE("ops") {
   TEST_CASE("where picks from a or b by the mask") {
     const Tensor mask = f64({1, 0, 0, 1}, {2, 2});
     check_values(where(mask, f64({1, 2, 3, 4}, {2, 2}), f64({-1}, {1})), {2, 2}, {1, -1, -1, 4});
-    // An integer mask works too.
+    // A mask of any dtype works: int64, or floating of the other precision.
     check_values(where(i64({0, 1}, {2}), f64({5, 6}, {2}), f64({7, 8}, {2})), {7, 6});
+    const Tensor picked = where(f64({1, 0}, {2}), f32({5, 6}, {2}), f32({7, 8}, {2}));
+    CHECK(picked.dtype() == DType::F32);
+    check_values(picked, {5, 8});
   }
 
   TEST_CASE("binary ops run in float32") {

@@ -74,6 +74,14 @@ TEST_SUITE("ops") {
     check_values(mean(x3, {0, 1, 2}, true), {1, 1, 1}, {11.5});
   }
 
+  TEST_CASE("reductions of empty tensors") {
+    check_values(sum(zeros({0, 3}), {0}), {3}, {0, 0, 0});
+    check_values(sum(zeros({0})), Shape{}, {0});
+    // Reducing a non-empty axis of an empty tensor gives an empty result, not an error.
+    CHECK(max(zeros({0, 3}), {1}).shape() == Shape{0});
+    CHECK(max(zeros({0, 3}), {1}, true).shape() == Shape{0, 1});
+  }
+
   TEST_CASE("max shares its gradient equally between tied entries") {
     TapeScope scope;
     Tensor x = f64({1, 3, 3, 2, 2, 0}, {2, 3}).requires_grad_();
@@ -105,6 +113,7 @@ TEST_SUITE("ops") {
     CHECK_THROWS_WITH_AS(max(x, {2}), "max: axis 2 is out of range for a tensor of rank 2", ShapeError);
     CHECK_THROWS_WITH_AS(mean(x, {-3}), "mean: axis -3 is out of range for a tensor of rank 2", ShapeError);
     CHECK_THROWS_WITH_AS(max(zeros({0, 3})), "max: cannot reduce an empty tensor [0, 3]", ShapeError);
+    CHECK_THROWS_WITH_AS(max(zeros({2, 0}), {1}), "max: cannot reduce an empty tensor [2, 0]", ShapeError);
     CHECK_THROWS_WITH_AS(sum(arange(3, DType::I64)), "sum: dtype i64 is not supported", DTypeError);
     CHECK_THROWS_WITH_AS(broadcast_to(x, {3}), "broadcast_to: shapes cannot be broadcast: x is [2, 3], target is [3]",
                          ShapeError);

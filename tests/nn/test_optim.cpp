@@ -10,6 +10,9 @@
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
 #include "nn/adam.h"
 #include "nn/lr_schedule.h"
 #include "nn/sgd.h"
@@ -86,6 +89,16 @@ TEST_SUITE("nn_optim") {
         }
       }
     }
+  }
+
+  TEST_CASE("an update after recording makes a backward that reads the old values fail loudly") {
+    Tensor w = vec({1.0, 2.0}, DType::F64).requires_grad_();
+    const TapeScope scope;
+    const Tensor loss = sum(w * w);  // mul saves w for its backward
+    Sgd opt({w}, {.lr = 0.1});
+    opt.step({vec({1.0, 1.0}, DType::F64)});
+    CHECK_THROWS_WITH_AS(grad(loss, w), doctest::Contains("mul: a tensor saved for backward was modified in place"),
+                         GradError);
   }
 
   TEST_CASE("state() and load_state() resume an optimizer exactly") {

@@ -155,6 +155,9 @@ void check_running(std::string_view op, const RunningStats& r, std::int64_t chan
     throw ValueError(fmt::format("{}: running statistics must hold a mean and a var tensor", op));
   check_channels(op, "running mean", r.mean, channels, x);
   check_channels(op, "running var", r.var, channels, x);
+  if (r.mean.dtype() != x.dtype() || r.var.dtype() != x.dtype())
+    throw DTypeError(fmt::format("{}: running statistics must have x's dtype: x is {}, mean is {}, var is {}", op,
+                                 dtype_name(x.dtype()), dtype_name(r.mean.dtype()), dtype_name(r.var.dtype())));
 }
 
 }  // namespace

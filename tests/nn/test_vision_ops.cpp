@@ -199,6 +199,10 @@ TEST_SUITE("nn_vision_ops") {
     RunningStats empty;
     CHECK_THROWS_WITH_AS(batch_norm_inference(x, {}, {}, empty),
                          doctest::Contains("batch_norm: running statistics must hold a mean and a var tensor"), ValueError);
+    RunningStats f64_stats{zeros({3}, DType::F64), ones({3}, DType::F64)};
+    CHECK_THROWS_WITH_AS(batch_norm(x, {}, {}, 1e-5, &f64_stats),
+                         doctest::Contains("batch_norm: running statistics must have x's dtype: x is f32, mean is f64, var is f64"),
+                         DTypeError);
     RunningStats wrong{zeros({2}), ones({3})};
     CHECK_THROWS_WITH_AS(batch_norm(x, {}, {}, 1e-5, &wrong),
                          doctest::Contains("batch_norm: running mean must be [3] (one per channel)"), ShapeError);

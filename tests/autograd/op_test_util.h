@@ -46,15 +46,15 @@ inline Inputs signed_leaves(const std::vector<Shape>& shapes, double lo = 0.2, d
   return out;
 }
 
-// f64 leaves holding a shuffled grid (k + 1/2 - n/2) * step: no ties (max), never 0
-// (relu, abs), and every value at least step/2 from any multiple of step (clamp bounds).
+// f64 leaves holding a shuffled grid of odd multiples of step/2, centred on 0: no ties
+// (max), never 0 (relu, abs), and every value step/2 from any multiple of step (clamp bounds).
 inline Inputs distinct_leaves(const std::vector<Shape>& shapes, double step = 0.3, std::uint64_t seed = 17) {
   Generator gen(seed);
   Inputs out;
   for (const Shape& s : shapes) {
     std::vector<double> v(static_cast<std::size_t>(s.numel()));
     for (std::size_t k = 0; k < v.size(); ++k)
-      v[k] = (static_cast<double>(k) + 0.5 - static_cast<double>(v.size()) / 2) * step;
+      v[k] = (static_cast<double>(k) - static_cast<double>(v.size() / 2) + 0.5) * step;
     for (std::size_t k = v.size(); k > 1; --k) std::swap(v[k - 1], v[gen.below(k)]);
     out.push_back(f64(v, s).requires_grad_());
   }

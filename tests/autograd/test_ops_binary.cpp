@@ -29,6 +29,7 @@ const std::vector<Pattern> kPatterns = {
     {"lower rank", {2, 3, 4}, {4}},
     {"rank-0 a", {}, {2, 3}},
     {"rank-0 b", {2, 3}, {}},
+    {"both stretch, rank 4 and 3", {2, 1, 3, 1}, {4, 1, 5}},
 };
 
 const int kBinaryCases = [] {
@@ -41,6 +42,12 @@ const int kBinaryCases = [] {
                        // div's denominator is kept in |b| >= 0.5, away from the pole at 0.
                        [p, name] { return name == "div" ? signed_leaves({p.a, p.b}, 0.5, 1.5) : f64_leaves({p.a, p.b}); }});
     }
+  }
+  // One tensor as both operands: its two gradient contributions must add up.
+  for (const char* op : {"mul", "div"}) {
+    const std::string name = op;
+    cases.push_back({name, "same tensor twice", [name](const Inputs& x) { return call_binary(name, x[0], x[0]); },
+                     [] { return signed_leaves({{2, 3}}, 0.5, 1.5); }});
   }
   return register_cases(cases);
 }();

@@ -9,6 +9,8 @@
 //  * Running: in training mode batch statistics, and running estimates updated
 //    as r = (1 - momentum) r + momentum · stat (variance unbiased); in eval mode
 //    the running estimates (buffers "running_mean", "running_var").
+//    Training-mode forwards write the buffers, so tasks run on worker threads must
+//    use the Batch mode (or evaluation mode), which only reads the module.
 #pragma once
 
 #include "nn/module.h"

@@ -85,6 +85,7 @@ class Module {
   bool training() const { return training_; }
 
   // Converts every parameter and buffer to `dtype` (parameters stay leaves that require grad).
+  // The tensors are replaced: build optimizers after calling this, not before.
   void to(DType dtype);
   // Drops the accumulated .grad() of every parameter.
   void zero_grad();

@@ -54,6 +54,7 @@ struct IndexAdd {
   using Attrs = AxisAttrs;
   static Shape infer_shape(const Attrs& a, const Tensor& base, const Tensor& index, const Tensor& src) {
     require_floating("index_add", base.dtype());
+    require_floating("index_add", src.dtype());
     Shape expect = base.shape();
     if (index.ndim() == 1) expect[a.axis] = index.numel();
     if (index.ndim() != 1 || src.shape() != expect)
@@ -112,6 +113,7 @@ struct ScatterAdd {
   using Attrs = AxisAttrs;
   static Shape infer_shape(const Attrs& a, const Tensor& base, const Tensor& index, const Tensor& src) {
     require_floating("scatter_add", base.dtype());
+    require_floating("scatter_add", src.dtype());
     check_along_axis("scatter_add", a.axis, base, index);
     if (src.shape() != index.shape())
       throw ShapeError(fmt::format("scatter_add: src must have index's shape: index is {}, src is {}",

@@ -74,6 +74,7 @@ struct Concat {
     Shape out = xs[0].shape();
     require_floating("concat", xs[0].dtype());
     for (std::size_t i = 1; i < xs.size(); ++i) {
+      require_floating("concat", xs[i].dtype());  // an int64 tensor would be copied as raw floats
       const Shape& s = xs[i].shape();
       bool ok = s.ndim() == out.ndim();
       for (int d = 0; ok && d < s.ndim(); ++d) ok = d == a.axis || s[d] == out[d];

@@ -95,6 +95,10 @@ TEST_SUITE("ops") {
                          ShapeError);
     CHECK_THROWS_WITH_AS(index_add(x, 0, i64({0}, {1}), zeros({1, 2}, DType::F64)),
                          "index_add: mixed dtypes: a is f32, c is f64", DTypeError);
+    CHECK_THROWS_WITH_AS(index_add(kX, 0, i64({0}, {1}), i64({1, 2, 3}, {1, 3})), "index_add: dtype i64 is not supported",
+                         DTypeError);
+    CHECK_THROWS_WITH_AS(scatter_add(kX, 0, i64({0}, {1, 1}), i64({1}, {1, 1})),
+                         "scatter_add: dtype i64 is not supported", DTypeError);
     CHECK_THROWS_WITH_AS(gather(x, 1, i64({0, 1}, {2})), "gather: index must match x off axis 1: x is [3, 2], index is [2]",
                          ShapeError);
     CHECK_THROWS_WITH_AS(gather(x, 1, i64({0, 1}, {2, 1})), doctest::Contains("gather: index must match x off axis 1"),

@@ -105,6 +105,9 @@ TEST_SUITE("ops") {
     CHECK_THROWS_WITH_AS(concat({}, 0), "concat: no tensors given", ShapeError);
     CHECK_THROWS_WITH_AS(concat({x, zeros({2, 3}, DType::F64)}, 0), "concat: mixed dtypes: a is f32, b is f64",
                          DTypeError);
+    CHECK_THROWS_WITH_AS(concat({x, zeros({2, 3}, DType::I64)}, 0), "concat: dtype i64 is not supported", DTypeError);
+    CHECK_THROWS_WITH_AS(stack({zeros({2}, DType::F64), arange(2, DType::I64)}), "concat: dtype i64 is not supported",
+                         DTypeError);
     CHECK_THROWS_WITH_AS(stack({x, zeros({3, 2})}), "stack: shapes differ: tensor 0 is [2, 3], tensor 1 is [3, 2]",
                          ShapeError);
     CHECK_THROWS_WITH_AS(stack({}), "stack: no tensors given", ShapeError);

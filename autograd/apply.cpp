@@ -84,9 +84,10 @@ void record(OpId id, BackwardFn backward, Save save, const AttrBlob& attrs, std:
   for (std::size_t i = 0; i < inputs.size(); ++i)
     node_inputs[i] = {tape.node_for(*inputs[i], op_name(id)), inputs[i]->shape()};
 
-  std::array<Tensor, kInline + 1> small_saved;
-  std::vector<Tensor> big_saved;
-  Tensor* saved = small_saved.data();
+  // The saved tensors by address: the tape copies each handle once.
+  std::array<const Tensor*, kInline + 1> small_saved;
+  std::vector<const Tensor*> big_saved;
+  const Tensor** saved = small_saved.data();
   std::uint32_t num_saved = 0;
   const bool keep_inputs = save == Save::Inputs || save == Save::Both;
   const bool keep_output = save == Save::Output || save == Save::Both;
@@ -95,8 +96,8 @@ void record(OpId id, BackwardFn backward, Save save, const AttrBlob& attrs, std:
     saved = big_saved.data();
   }
   if (keep_inputs)
-    for (const Tensor* t : inputs) saved[num_saved++] = *t;
-  if (keep_output) saved[num_saved++] = out;
+    for (const Tensor* t : inputs) saved[num_saved++] = t;
+  if (keep_output) saved[num_saved++] = &out;
 
   const std::int32_t node = tape.append(id, save, backward, attrs, node_inputs, static_cast<std::uint32_t>(inputs.size()),
                                         saved, num_saved, out.shape(), out.dtype());

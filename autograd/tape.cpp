@@ -51,26 +51,46 @@ std::int32_t Tape::node_for(const Tensor& t, std::string_view op) {
   return leaf;
 }
 
-std::int32_t Tape::append(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
-                          std::uint32_t num_inputs, const Tensor* saved, std::uint32_t num_saved,
-                          const Shape& shape, DType dtype) {
-  Node n;
+// Appends the inputs and saved tensors first and the node last, so that a failed
+// allocation never leaves a node pointing past the end of inputs_ or saved_.
+template <class SavedAt>
+std::int32_t Tape::append_node(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
+                               std::uint32_t num_inputs, SavedAt saved_at, std::uint32_t num_saved, const Shape& shape,
+                               DType dtype) {
+  const auto inputs_begin = static_cast<std::uint32_t>(inputs_.size());
+  const auto saved_begin = static_cast<std::uint32_t>(saved_.size());
+  for (std::uint32_t i = 0; i < num_inputs; ++i) inputs_.push_back(inputs[i]);
+  for (std::uint32_t i = 0; i < num_saved; ++i) {
+    const Tensor& t = saved_at(i);
+    saved_.push_back({t, t.defined() ? t.version() : 0});
+  }
+  Node& n = nodes_.emplace_back();  // built in place: a Node is ~200 bytes
   n.op = op;
   n.save = save;
   n.backward = backward;
   n.generation = generation_;
-  n.inputs_begin = static_cast<std::uint32_t>(inputs_.size());
+  n.inputs_begin = inputs_begin;
   n.num_inputs = num_inputs;
-  n.saved_begin = static_cast<std::uint32_t>(saved_.size());
+  n.saved_begin = saved_begin;
   n.num_saved = num_saved;
   n.shape = shape;
   n.dtype = dtype;
   n.attrs = attrs;
-  inputs_.insert(inputs_.end(), inputs, inputs + num_inputs);
-  for (std::uint32_t i = 0; i < num_saved; ++i)
-    saved_.push_back({saved[i], saved[i].defined() ? saved[i].version() : 0});
-  nodes_.push_back(n);
   return size() - 1;
+}
+
+std::int32_t Tape::append(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
+                          std::uint32_t num_inputs, const Tensor* saved, std::uint32_t num_saved,
+                          const Shape& shape, DType dtype) {
+  return append_node(op, save, backward, attrs, inputs, num_inputs,
+                     [saved](std::uint32_t i) -> const Tensor& { return saved[i]; }, num_saved, shape, dtype);
+}
+
+std::int32_t Tape::append(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
+                          std::uint32_t num_inputs, const Tensor* const* saved, std::uint32_t num_saved,
+                          const Shape& shape, DType dtype) {
+  return append_node(op, save, backward, attrs, inputs, num_inputs,
+                     [saved](std::uint32_t i) -> const Tensor& { return *saved[i]; }, num_saved, shape, dtype);
 }
 
 void Tape::attach(Tensor& t, std::int32_t id) const {

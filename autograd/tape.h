@@ -103,6 +103,11 @@ class Tape {
   std::int32_t append(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
                       std::uint32_t num_inputs, const Tensor* saved, std::uint32_t num_saved, const Shape& shape,
                       DType dtype);
+  // The same with the saved tensors given by address, so apply<Op> hands over its
+  // operands without copying each handle on the way.
+  std::int32_t append(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
+                      std::uint32_t num_inputs, const Tensor* const* saved, std::uint32_t num_saved,
+                      const Shape& shape, DType dtype);
   // Makes `t` the result of node `id`: requires grad, not a leaf.
   void attach(Tensor& t, std::int32_t id) const;
 
@@ -114,6 +119,11 @@ class Tape {
   std::string dump() const;
 
  private:
+  template <class SavedAt>
+  std::int32_t append_node(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
+                           std::uint32_t num_inputs, SavedAt saved_at, std::uint32_t num_saved, const Shape& shape,
+                           DType dtype);
+
   std::vector<Node> nodes_;
   std::vector<NodeInput> inputs_;
   std::vector<SavedTensor> saved_;

@@ -37,8 +37,8 @@ class Tensor {
   Tensor(Rc<Storage> storage, const Shape& shape, DType dtype);
 
   bool defined() const { return static_cast<bool>(impl_); }
-  const Shape& shape() const;
-  DType dtype() const;
+  const Shape& shape() const;  // inline below, with dtype() and requires_grad():
+  DType dtype() const;         // every op calls them several times
   int ndim() const { return shape().ndim(); }
   std::int64_t numel() const { return shape().numel(); }
   // Extent of `axis` (negative counts from the end).
@@ -121,7 +121,20 @@ struct TensorImpl {
   static void operator delete(void* p, std::size_t bytes) noexcept { pool_free(p, bytes); }
 };
 
+// Throws ValueError "tensor: use of an undefined tensor" (kept out of line).
+[[noreturn]] void throw_undefined_tensor();
+
 }  // namespace detail
+
+inline const Shape& Tensor::shape() const {
+  if (!impl_) detail::throw_undefined_tensor();
+  return impl_->shape;
+}
+inline DType Tensor::dtype() const {
+  if (!impl_) detail::throw_undefined_tensor();
+  return impl_->dtype;
+}
+inline bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 
 // Calls f.template operator()<T>() with T the C++ type of a floating dtype;
 // throws DTypeError naming `op` for int64.

@@ -44,6 +44,7 @@ struct Pow : UnaryOp<OpId::Pow> {
   static Tensor forward(const Attrs& a, const Tensor& x) { return kernels::unary(Unary::Pow, x, a.c); }
   static Grads backward(const Saved& s, const Tensor& grad) {
     const double p = s.attrs<Attrs>().c;
+    if (p == 0.0) return {mul_scalar(grad, 0.0)};  // x^0 is constant; 0 * x^-1 would be NaN at x = 0
     const Tensor dx = p == 2.0 ? mul_scalar(s.input(0), 2.0) : mul_scalar(pow(s.input(0), p - 1.0), p);
     return {grad * dx};
   }

@@ -120,6 +120,10 @@ TEST_SUITE("ops") {
     check_values(dx(leaky_relu(x, 0.1)), {0.1, 0.1, 1, 1});
     check_values(dx(abs(x)), {-1, -1, 1, 1});
     check_values(dx(clamp(x, -1, 1)), {0, 1, 1, 0});
+    // x^0 is constant, even at 0 where the general formula p x^(p-1) is 0 * inf.
+    Tensor z = f64({0, 2}, {2}).requires_grad_();
+    check_values(grad(sum(pow(z, 0.0)), z), {0, 0});
+    check_values(grad(sum(pow(z, 1.0)), z), {1, 1});
   }
 
   TEST_CASE("unary op errors") {

@@ -24,8 +24,10 @@ Inputs logits_and_labels(std::int64_t n, std::int64_t c) {
 
 const int kCompositeCases = register_cases({
     {"softmax", "last axis", [](const Inputs& x) { return softmax(x[0]); }, [] { return f64_leaves({{3, 4}}); }},
-    {"softmax", "axis 0 of 3-D", [](const Inputs& x) { return softmax(x[0], 0); }, [] { return f64_leaves({{3, 2, 2}}); }},
-    {"log_softmax", "last axis", [](const Inputs& x) { return log_softmax(x[0]); }, [] { return f64_leaves({{3, 4}}); }},
+    {"softmax", "axis 0 of 3-D", [](const Inputs& x) { return softmax(x[0], 0); },
+     [] { return f64_leaves({{3, 2, 2}}); }},
+    {"log_softmax", "last axis", [](const Inputs& x) { return log_softmax(x[0]); },
+     [] { return f64_leaves({{3, 4}}); }},
     {"log_softmax", "axis 1 of 3-D", [](const Inputs& x) { return log_softmax(x[0], 1); },
      [] { return f64_leaves({{2, 3, 2}}); }},
     {"logsumexp", "axis 1", [](const Inputs& x) { return logsumexp(x[0], 1); }, [] { return f64_leaves({{3, 4}}); }},
@@ -107,8 +109,8 @@ TEST_SUITE("ops") {
                          doctest::Contains("cross_entropy: expected logits [N, C] and labels [N]"), ShapeError);
     CHECK_THROWS_WITH_AS(cross_entropy(zeros({1, 3}), i64({3}, {1})),
                          doctest::Contains("gather: index 3 is out of range [0, 3)"), ShapeError);
-    CHECK_THROWS_WITH_AS(mse_loss(zeros({2, 3}), zeros({3, 2})), "mse_loss: shapes differ: pred is [2, 3], target is [3, 2]",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(mse_loss(zeros({2, 3}), zeros({3, 2})),
+                         "mse_loss: shapes differ: pred is [2, 3], target is [3, 2]", ShapeError);
     CHECK_THROWS_WITH_AS(logsumexp(zeros({2, 3}), 2), "logsumexp: axis 2 is out of range for a tensor of rank 2",
                          ShapeError);
     CHECK_THROWS_WITH_AS(log_softmax(zeros({2, 3}), 2), "log_softmax: axis 2 is out of range for a tensor of rank 2",

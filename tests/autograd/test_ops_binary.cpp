@@ -37,10 +37,11 @@ const int kBinaryCases = [] {
   for (const char* op : {"add", "sub", "mul", "div"}) {
     for (const Pattern& p : kPatterns) {
       const std::string name = op;
-      cases.push_back({name, p.label,
-                       [name](const Inputs& x) { return call_binary(name, x[0], x[1]); },
+      cases.push_back({name, p.label, [name](const Inputs& x) { return call_binary(name, x[0], x[1]); },
                        // div's denominator is kept in |b| >= 0.5, away from the pole at 0.
-                       [p, name] { return name == "div" ? signed_leaves({p.a, p.b}, 0.5, 1.5) : f64_leaves({p.a, p.b}); }});
+                       [p, name] {
+                         return name == "div" ? signed_leaves({p.a, p.b}, 0.5, 1.5) : f64_leaves({p.a, p.b});
+                       }});
     }
   }
   // One tensor as both operands: its two gradient contributions must add up.
@@ -123,7 +124,7 @@ TEST_SUITE("ops") {
     CHECK_THROWS_WITH_AS(where(zeros({2}), zeros({3}), zeros({3})),
                          doctest::Contains("where: shapes cannot be broadcast: a is [2], b is [3]"), ShapeError);
     Tensor cond = zeros({3}).requires_grad_();
-    CHECK_THROWS_WITH_AS(where(cond, zeros({3}), zeros({3})), doctest::Contains("where: the condition cannot require grad"),
-                         GradError);
+    CHECK_THROWS_WITH_AS(where(cond, zeros({3}), zeros({3})),
+                         doctest::Contains("where: the condition cannot require grad"), GradError);
   }
 }

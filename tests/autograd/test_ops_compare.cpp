@@ -44,8 +44,8 @@ TEST_SUITE("ops") {
     CHECK_THROWS_WITH_AS(greater(ints, ints), "greater: dtype i64 is not supported", DTypeError);
     CHECK_THROWS_WITH_AS(equal(zeros({2}), zeros({2}, DType::F64)), "equal: mixed dtypes: a is f32, b is f64",
                          DTypeError);
-    CHECK_THROWS_WITH_AS(equal(zeros({2}), zeros({3})), "equal: shapes cannot be broadcast: a is [2], b is [3] (dim 0: 2 vs 3)",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(equal(zeros({2}), zeros({3})),
+                         "equal: shapes cannot be broadcast: a is [2], b is [3] (dim 0: 2 vs 3)", ShapeError);
     CHECK_THROWS_WITH_AS(sign(ints), "sign: dtype i64 is not supported", DTypeError);
     CHECK_THROWS_WITH_AS(between(ints, 0, 1), "between: dtype i64 is not supported", DTypeError);
     CHECK_THROWS_WITH_AS(argmax(ints, 0), "argmax: dtype i64 is not supported", DTypeError);

@@ -21,7 +21,8 @@ Inputs with_index(const std::vector<Shape>& shapes, const Tensor& index) {
 // Indices in [0, n) for `shape`, deterministic and with repeats.
 Tensor some_indices(const Shape& shape, std::int64_t n) {
   std::vector<std::int64_t> v(static_cast<std::size_t>(shape.numel()));
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::int64_t>((i * 7 + 3) % static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<std::int64_t>((i * 7 + 3) % static_cast<std::size_t>(n));
   return i64(v, shape);
 }
 
@@ -79,28 +80,28 @@ TEST_SUITE("ops") {
     const Tensor x = zeros({3, 2});
     CHECK_THROWS_WITH_AS(index_select(kX, 0, zeros({2}, DType::F64)), "index_select: index must be i64, got f64",
                          DTypeError);
-    CHECK_THROWS_WITH_AS(index_select(x, 0, i64({0, 5}, {2})), "index_select: index 5 is out of range [0, 3) for x [3, 2]",
-                         ShapeError);
-    CHECK_THROWS_WITH_AS(index_select(x, 1, i64({-1}, {1})), "index_select: index -1 is out of range [0, 2) for x [3, 2]",
-                         ShapeError);
-    CHECK_THROWS_WITH_AS(index_select(x, 0, i64({0, 1}, {1, 2})), "index_select: index must be 1-D: x is [3, 2], index is [1, 2]",
-                         ShapeError);
-    CHECK_THROWS_WITH_AS(index_select(x, 2, i64({0}, {1})), "index_select: axis 2 is out of range for a tensor of rank 2",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(index_select(x, 0, i64({0, 5}, {2})),
+                         "index_select: index 5 is out of range [0, 3) for x [3, 2]", ShapeError);
+    CHECK_THROWS_WITH_AS(index_select(x, 1, i64({-1}, {1})),
+                         "index_select: index -1 is out of range [0, 2) for x [3, 2]", ShapeError);
+    CHECK_THROWS_WITH_AS(index_select(x, 0, i64({0, 1}, {1, 2})),
+                         "index_select: index must be 1-D: x is [3, 2], index is [1, 2]", ShapeError);
+    CHECK_THROWS_WITH_AS(index_select(x, 2, i64({0}, {1})),
+                         "index_select: axis 2 is out of range for a tensor of rank 2", ShapeError);
     CHECK_THROWS_WITH_AS(index_add(x, 0, i64({0, 1}, {2}), zeros({3, 2})),
                          "index_add: src must be base's shape with axis 0 of index's length: base is [3, 2], index is "
                          "[2], src is [3, 2]",
                          ShapeError);
-    CHECK_THROWS_WITH_AS(index_add(x, 0, i64({3}, {1}), zeros({1, 2})), "index_add: index 3 is out of range [0, 3) for x [3, 2]",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(index_add(x, 0, i64({3}, {1}), zeros({1, 2})),
+                         "index_add: index 3 is out of range [0, 3) for x [3, 2]", ShapeError);
     CHECK_THROWS_WITH_AS(index_add(x, 0, i64({0}, {1}), zeros({1, 2}, DType::F64)),
                          "index_add: mixed dtypes: a is f32, c is f64", DTypeError);
-    CHECK_THROWS_WITH_AS(index_add(kX, 0, i64({0}, {1}), i64({1, 2, 3}, {1, 3})), "index_add: dtype i64 is not supported",
-                         DTypeError);
+    CHECK_THROWS_WITH_AS(index_add(kX, 0, i64({0}, {1}), i64({1, 2, 3}, {1, 3})),
+                         "index_add: dtype i64 is not supported", DTypeError);
     CHECK_THROWS_WITH_AS(scatter_add(kX, 0, i64({0}, {1, 1}), i64({1}, {1, 1})),
                          "scatter_add: dtype i64 is not supported", DTypeError);
-    CHECK_THROWS_WITH_AS(gather(x, 1, i64({0, 1}, {2})), "gather: index must match x off axis 1: x is [3, 2], index is [2]",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(gather(x, 1, i64({0, 1}, {2})),
+                         "gather: index must match x off axis 1: x is [3, 2], index is [2]", ShapeError);
     CHECK_THROWS_WITH_AS(gather(x, 1, i64({0, 1}, {2, 1})), doctest::Contains("gather: index must match x off axis 1"),
                          ShapeError);
     CHECK_THROWS_WITH_AS(gather(x, 1, i64({0, 2, 0}, {3, 1})), "gather: index 2 is out of range [0, 2) for x [3, 2]",

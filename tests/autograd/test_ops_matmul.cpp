@@ -92,8 +92,8 @@ TEST_SUITE("ops") {
                          ShapeError);
     CHECK_THROWS_WITH_AS(matmul(zeros({2, 3}), zeros({1, 3, 4})),
                          "matmul: operands must both be 2-D or both 3-D: a is [2, 3], b is [1, 3, 4]", ShapeError);
-    CHECK_THROWS_WITH_AS(matmul(zeros({3}), zeros({3})), doctest::Contains("matmul: operands must both be 2-D or both 3-D"),
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(matmul(zeros({3}), zeros({3})),
+                         doctest::Contains("matmul: operands must both be 2-D or both 3-D"), ShapeError);
     CHECK_THROWS_WITH_AS(matmul(zeros({2, 2, 3}), zeros({3, 3, 4})),
                          "matmul: batch sizes differ: a is [2, 2, 3], b is [3, 3, 4] (2 != 3)", ShapeError);
     CHECK_THROWS_WITH_AS(matmul(zeros({2, 2}), zeros({2, 2}, DType::F64)), "matmul: mixed dtypes: a is f32, b is f64",

@@ -118,7 +118,8 @@ TEST_SUITE("ops") {
     CHECK_THROWS_WITH_AS(broadcast_to(x, {3}), "broadcast_to: shapes cannot be broadcast: x is [2, 3], target is [3]",
                          ShapeError);
     CHECK_THROWS_WITH_AS(broadcast_to(x, {4, 3}),
-                         "broadcast_to: shapes cannot be broadcast: a is [2, 3], b is [4, 3] (dim 0: 2 vs 4)", ShapeError);
+                         "broadcast_to: shapes cannot be broadcast: a is [2, 3], b is [4, 3] (dim 0: 2 vs 4)",
+                         ShapeError);
     CHECK_THROWS_WITH_AS(sum_to(zeros({3}), {2, 3}), "sum_to: shapes cannot be broadcast: x is [3], target is [2, 3]",
                          ShapeError);
     CHECK_THROWS_WITH_AS(sum_to(x, {4}), doctest::Contains("sum_to: shapes cannot be broadcast"), ShapeError);

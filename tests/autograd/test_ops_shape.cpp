@@ -16,8 +16,10 @@ Tensor iota(const Shape& shape) { return reshape(arange(shape.numel(), DType::F6
 const int kShapeCases = register_cases({
     {"reshape", "[2, 3, 4] to [6, 4]", [](const Inputs& x) { return reshape(x[0], {6, 4}); },
      [] { return f64_leaves({{2, 3, 4}}); }},
-    {"reshape", "-1 extent", [](const Inputs& x) { return reshape(x[0], {-1, 2}); }, [] { return f64_leaves({{3, 4}}); }},
-    {"reshape", "to rank 0", [](const Inputs& x) { return reshape(x[0], Shape{}); }, [] { return f64_leaves({{1, 1}}); }},
+    {"reshape", "-1 extent", [](const Inputs& x) { return reshape(x[0], {-1, 2}); },
+     [] { return f64_leaves({{3, 4}}); }},
+    {"reshape", "to rank 0", [](const Inputs& x) { return reshape(x[0], Shape{}); },
+     [] { return f64_leaves({{1, 1}}); }},
     {"permute", "[2, 3, 4] by (2, 0, 1)", [](const Inputs& x) { return permute(x[0], {2, 0, 1}); },
      [] { return f64_leaves({{2, 3, 4}}); }},
     {"permute", "negative axes", [](const Inputs& x) { return permute(x[0], {-1, 0, -2}); },

@@ -93,7 +93,8 @@ TEST_SUITE("tensor") {
     std::vector<int> counts(7, 0);
     for (int i = 0; i < 6000; ++i) ++counts[std::min<std::uint64_t>(g.below(6), 6)];
     CHECK(counts[6] == 0);
-    for (int k = 0; k < 6; ++k) CHECK((counts[static_cast<std::size_t>(k)] > 850 && counts[static_cast<std::size_t>(k)] < 1150));
+    for (int k = 0; k < 6; ++k)
+      CHECK((counts[static_cast<std::size_t>(k)] > 850 && counts[static_cast<std::size_t>(k)] < 1150));
     CHECK(g.below(1) == 0);
   }
 

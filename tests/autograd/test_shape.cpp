@@ -68,7 +68,8 @@ TEST_SUITE("tensor") {
     CHECK_THROWS_WITH_AS(broadcast_shapes("mul", {2, 3}, {4}),
                          "mul: shapes cannot be broadcast: a is [2, 3], b is [4] (dim 1: 3 vs 4)", ShapeError);
     CHECK_THROWS_WITH_AS(normalize_axis("sum", 3, 3), "sum: axis 3 is out of range for a tensor of rank 3", ShapeError);
-    CHECK_THROWS_WITH_AS(normalize_axis("sum", -4, 3), "sum: axis -4 is out of range for a tensor of rank 3", ShapeError);
+    CHECK_THROWS_WITH_AS(normalize_axis("sum", -4, 3), "sum: axis -4 is out of range for a tensor of rank 3",
+                         ShapeError);
     CHECK_THROWS_WITH_AS(normalize_axis("sum", 0, 0), "sum: axis 0 is out of range for a tensor of rank 0", ShapeError);
   }
 }

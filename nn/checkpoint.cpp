@@ -241,22 +241,25 @@ Checkpoint read_checkpoint(const std::string& path) {
 }
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, std::int64_t step,
-                     std::vector<std::pair<std::string, std::string>> metadata) {
+                     std::vector<std::pair<std::string, std::string>> metadata, const std::vector<NamedTensor>& extra) {
   Checkpoint c;
   c.step = step;
   c.metadata = std::move(metadata);
   c.tensors = model.named_parameters();
   for (NamedTensor& b : model.named_buffers()) c.tensors.push_back(std::move(b));
+  c.tensors.insert(c.tensors.end(), extra.begin(), extra.end());
   if (optimizer) c.optimizer = optimizer->state();
   write_checkpoint(path, c);
 }
 
-Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer) {
+Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer,
+                           const std::vector<NamedTensor>& extra) {
   Checkpoint c = read_checkpoint(path);
   std::map<std::string, const Tensor*> in_file;
   for (const NamedTensor& t : c.tensors) in_file[t.name] = &t.tensor;
   std::vector<NamedTensor> targets = model.named_parameters();
   for (NamedTensor& b : model.named_buffers()) targets.push_back(std::move(b));
+  targets.insert(targets.end(), extra.begin(), extra.end());
   // Check everything first, so that a failed load leaves the model untouched.
   for (const NamedTensor& t : targets) {
     const auto it = in_file.find(t.name);

@@ -54,10 +54,14 @@ void write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 Checkpoint read_checkpoint(const std::string& path);
 
 // Saves model's named parameters and buffers, the optimizer's state (when given), step and metadata.
+// `extra` are further named tensors saved beside the model's (a meta-learner's learned inner learning rates).
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, std::int64_t step,
-                     std::vector<std::pair<std::string, std::string>> metadata = {});
+                     std::vector<std::pair<std::string, std::string>> metadata = {},
+                     const std::vector<NamedTensor>& extra = {});
 // Loads a checkpoint into model (values copied in place) and optimizer (when given);
 // returns it for the step and metadata. Nothing is modified unless everything fits.
-Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer);
+// `extra` must match what save_checkpoint was given and is loaded like the model's tensors.
+Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer,
+                           const std::vector<NamedTensor>& extra = {});
 
 }  // namespace mg::nn

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's quick start. On a fresh Debian 12 machine (as root) it installs
 # what is missing, configures and builds with Meson, then:
-#   bash tools/quickstart.sh run        the main job (metalearn demo)
+#   bash tools/quickstart.sh run        the main job: MAML on sinusoid regression (metalearn train)
 #   bash tools/quickstart.sh test       the whole test suite (release build)
 #   bash tools/quickstart.sh sanitize   the whole test suite under ASan + UBSan
 # Extra arguments after `run` go to metalearn.
@@ -58,7 +58,7 @@ install_missing
 case "$cmd" in
   run)
     configure build
-    exec ./build/tools/metalearn demo "$@"
+    exec ./build/tools/metalearn train "$@"
     ;;
   test)
     configure build

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# exits_with.sh STATUS COMMAND [ARGS...]: passes when COMMAND exits with STATUS
+# and prints exactly one line on stderr, starting with "metalearn: ".
+expected=$1
+shift
+err=$(mktemp)
+"$@" >/dev/null 2>"$err"
+status=$?
+lines=$(wc -l <"$err")
+first=$(head -n 1 "$err")
+rm -f "$err"
+echo "exit status $status, $lines line(s) on stderr: $first"
+[ "$status" -eq "$expected" ] && [ "$lines" -eq 1 ] && [[ "$first" == "metalearn: "* ]]

@@ -1,0 +1,241 @@
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "autograd/errors.h"
+#include "nn/checkpoint.h"
+#include "tools/figures.h"
+#include "tools/metrics_log.h"
+#include "tools/progress.h"
+#include "tools/train.h"
+#include "tools/train_config.h"
+
+using namespace mg;
+using namespace mg::tools;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path scratch(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / fmt::format("metagrad-tools-{}-{}", name, ::getpid());
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A small sinusoid run that finishes in well under a second.
+TrainConfig small_run(const fs::path& out, const std::string& algo) {
+  TrainConfig c;
+  c.algo = algo;
+  c.iterations = 12;
+  c.meta_batch = 3;
+  c.eval_tasks = 8;
+  c.checkpoint_every = 4;
+  c.baseline = false;
+  c.out = out.string();
+  return c;
+}
+
+struct NullOut {
+  std::FILE* f = std::fopen("/dev/null", "w");
+  ~NullOut() { std::fclose(f); }
+};
+
+}  // namespace
+
+TEST_SUITE("tools") {
+  TEST_CASE("an interrupted and resumed run ends bit-identical to an uninterrupted one") {
+    NullOut null;
+    for (const std::string algo : {"maml", "reptile"}) {
+      CAPTURE(algo);
+      const fs::path whole = scratch("whole-" + algo), parts = scratch("parts-" + algo);
+      TrainConfig a = small_run(whole, algo);
+      a.learn_inner_lr = algo == "maml";
+      const TrainResult uninterrupted = run_train(a, {null.f, false, -1});
+      CHECK(uninterrupted.finished);
+
+      TrainConfig b = small_run(parts, algo);
+      b.learn_inner_lr = a.learn_inner_lr;
+      const TrainResult stopped = run_train(b, {null.f, false, 6});  // "crash" after 6 (last checkpoint at 4)
+      CHECK_FALSE(stopped.finished);
+      CHECK(stopped.iterations_done == 6);
+      b.resume = true;
+      const TrainResult resumed = run_train(b, {null.f, false, -1});
+      CHECK(resumed.finished);
+
+      const nn::Checkpoint x = nn::read_checkpoint((whole / "checkpoint.mgc").string());
+      const nn::Checkpoint y = nn::read_checkpoint((parts / "checkpoint.mgc").string());
+      CHECK(x.step == 12);
+      CHECK(y.step == 12);
+      REQUIRE(x.tensors.size() == y.tensors.size());
+      for (std::size_t i = 0; i < x.tensors.size(); ++i) {
+        CAPTURE(x.tensors[i].name);
+        CHECK(x.tensors[i].name == y.tensors[i].name);
+        CHECK(std::memcmp(x.tensors[i].tensor.raw_data(), y.tensors[i].tensor.raw_data(), x.tensors[i].tensor.nbytes()) ==
+              0);
+      }
+      CHECK(slurp(whole / "metrics.csv") == slurp(parts / "metrics.csv"));
+      REQUIRE_FALSE(resumed.eval.metric.empty());
+      CHECK(resumed.eval.metric.back().mean == uninterrupted.eval.metric.back().mean);
+      fs::remove_all(whole);
+      fs::remove_all(parts);
+    }
+  }
+
+  TEST_CASE("a finished run writes its files and evaluates; eval reproduces the numbers") {
+    NullOut null;
+    const fs::path out = scratch("files");
+    TrainConfig c = small_run(out, "maml");
+    c.baseline = true;
+    const TrainResult r = run_train(c, {null.f, false, -1});
+    REQUIRE(r.baseline.has_value());
+    CHECK(r.eval.steps == std::vector<int>{0, 1, 10});
+    for (const char* f : {"checkpoint.mgc", "metrics.csv", "results.txt", "learning_curve.svg", "sinusoid_fit.svg"})
+      CHECK(fs::exists(out / f));
+    CHECK(slurp(out / "sinusoid_fit.svg").find("10 grad steps") != std::string::npos);
+    CHECK(slurp(out / "results.txt").find("pretrained") != std::string::npos);
+    const meta::EvalResult again =
+        run_eval({.checkpoint = (out / "checkpoint.mgc").string(), .eval_tasks = 8}, null.f);
+    CHECK(again.metric.back().mean == r.eval.metric.back().mean);
+    fs::remove_all(out);
+  }
+
+  TEST_CASE("resume refuses a checkpoint of another experiment, or none") {
+    NullOut null;
+    const fs::path out = scratch("mismatch");
+    TrainConfig c = small_run(out, "maml");
+    c.resume = true;
+    CHECK_THROWS_WITH_AS(run_train(c, {null.f, false, -1}), doctest::Contains("train: --resume: no checkpoint at"),
+                         DataError);
+    c.resume = false;
+    run_train(c, {null.f, false, 4});
+    c.resume = true;
+    c.inner_lr = 0.5;
+    CHECK_THROWS_WITH_AS(run_train(c, {null.f, false, -1}),
+                         doctest::Contains("has config.inner_lr = 0.01, this run has 0.5"), DataError);
+    fs::remove_all(out);
+  }
+
+  TEST_CASE("defaults follow the papers and validation names the flag") {
+    TrainConfig s;
+    resolve_defaults(s);
+    CHECK(s.shots == 10);
+    CHECK(s.meta_batch == 25);
+    CHECK(s.inner_lr == 0.01);
+    TrainConfig o;
+    o.dataset = "omniglot";
+    resolve_defaults(o);
+    CHECK(o.ways == 5);
+    CHECK(o.inner_lr == 0.4);
+    CHECK(o.meta_batch == 32);
+    auto invalid = [](auto edit, const char* message) {
+      TrainConfig c;
+      edit(c);
+      resolve_defaults(c);
+      CHECK_THROWS_WITH_AS(validate(c), doctest::Contains(message), ValueError);
+    };
+    invalid([](TrainConfig& c) { c.dataset = "mnist"; }, "train: --dataset must be sinusoid or omniglot, got 'mnist'");
+    invalid([](TrainConfig& c) { c.algo = "sgd"; }, "train: --algo must be maml, fomaml, reptile or pretrain, got 'sgd'");
+    invalid([](TrainConfig& c) { c.split = "x"; }, "train: --split must be vinyals or official");
+    invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; }, "--algo pretrain is for sinusoid only");
+    invalid([](TrainConfig& c) { c.dataset = "omniglot", c.ways = 0; }, "train: --ways must be >= 2, got 0");
+    invalid([](TrainConfig& c) { c.shots = 0; }, "train: --shots must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.queries = 0; }, "train: --queries must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.dataset = "omniglot", c.shots = 10, c.queries = 15; },
+            "train: --shots 10 + --queries 15 exceed the 20 drawings of an Omniglot class");
+    invalid([](TrainConfig& c) { c.inner_steps = 0; }, "train: --inner-steps must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.eval_inner_steps = 0; }, "train: --eval-inner-steps must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.meta_batch = 0; }, "train: --meta-batch must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.inner_lr = 0; }, "train: --inner-lr must be > 0, got 0");
+    invalid([](TrainConfig& c) { c.meta_lr = 0; }, "train: --meta-lr must be > 0, got 0");
+    invalid([](TrainConfig& c) { c.iterations = 0; }, "train: --iterations must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.threads = 0; }, "train: --threads must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.eval_tasks = 0; }, "train: --eval-tasks must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.checkpoint_every = 0; }, "train: --checkpoint-every must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.log_every = 0; }, "train: --log-every must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.out = ""; }, "train: --out must name a folder");
+  }
+
+  TEST_CASE("the config survives a round trip through checkpoint metadata") {
+    TrainConfig c;
+    c.dataset = "omniglot";
+    c.seed = 0xFFFFFFFFFFFFFFF1ull;
+    c.inner_lr = 0.123456789012345;
+    c.strided = true;
+    resolve_defaults(c);
+    const TrainConfig back = from_metadata(to_metadata(c));
+    CHECK(to_metadata(back) == to_metadata(c));
+    CHECK(back.seed == c.seed);
+    auto md = to_metadata(c);
+    md.erase(md.begin());
+    CHECK_THROWS_WITH_AS(from_metadata(md), doctest::Contains("checkpoint: metadata has no 'config.dataset'"), DataError);
+    md = to_metadata(c);
+    for (auto& [k, v] : md)
+      if (k == "config.ways") v = "five";
+    CHECK_THROWS_WITH_AS(from_metadata(md), doctest::Contains("config.ways: expected a number, got 'five'"), DataError);
+    md = to_metadata(c);
+    for (auto& [k, v] : md)
+      if (k == "config.strided") v = "yes";
+    CHECK_THROWS_WITH_AS(from_metadata(md), doctest::Contains("config.strided: expected true or false, got 'yes'"),
+                         DataError);
+  }
+
+  TEST_CASE("omniglot_root: flag, then environment, then beside the checkout") {
+    CHECK(omniglot_root("/data/omni") == "/data/omni");
+    ::setenv("METAGRAD_OMNIGLOT", "/env/omni", 1);
+    CHECK(omniglot_root("") == "/env/omni");
+    ::unsetenv("METAGRAD_OMNIGLOT");
+    CHECK(omniglot_root("") == "../shared/data/omniglot");
+  }
+
+  TEST_CASE("metrics.csv keeps the rows before the resume point") {
+    const fs::path dir = scratch("csv");
+    const std::string path = (dir / "metrics.csv").string();
+    {
+      MetricsLog log(path, "mse", 0);
+      for (int i = 0; i < 5; ++i) log.append({i, 1.0 / (i + 1), 0.5});
+    }
+    MetricsLog again(path, "mse", 3);
+    CHECK(again.rows().size() == 3);
+    CHECK(slurp(path).rfind("iteration,loss,mse\n0,1,0.5\n", 0) == 0);
+    CHECK_THROWS_WITH_AS(MetricsLog((dir / "no" / "such" / "m.csv").string(), "mse", 0),
+                         doctest::Contains("metrics: cannot write"), DataError);
+    fs::remove_all(dir);
+  }
+
+  TEST_CASE("progress lines and durations") {
+    CHECK(Progress::format_duration(62) == "1:02");
+    CHECK(Progress::format_duration(3723) == "1:02:03");
+    char buffer[512] = {};
+    std::FILE* f = fmemopen(buffer, sizeof buffer - 1, "w");
+    Progress p(0, 4, "mse", 2, f, false);
+    for (int i = 0; i < 4; ++i) p.update(i, 0.5, 0.25);
+    p.finish();
+    std::fclose(f);
+    const std::string text(buffer);
+    CHECK(text.find("iteration       2/4") != std::string::npos);
+    CHECK(text.find("iteration       4/4") != std::string::npos);
+    CHECK(text.find("loss 0.5000  mse 0.2500") != std::string::npos);
+    CHECK(text.find("1/4") == std::string::npos);
+  }
+
+  TEST_CASE("smoothing is a bias-corrected moving average") {
+    const std::vector<double> s = smooth({1.0, 1.0, 1.0}, 10);
+    for (double v : s) CHECK(v == doctest::Approx(1.0));
+    const std::vector<double> t = smooth({0.0, 10.0}, 1);
+    CHECK(t[1] == 10.0);
+  }
+}

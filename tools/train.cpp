@@ -1,0 +1,135 @@
+#include "tools/train.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "autograd/errors.h"
+#include "nn/checkpoint.h"
+#include "tools/experiment.h"
+#include "tools/figures.h"
+#include "tools/metrics_log.h"
+#include "tools/progress.h"
+#include "tools/svg_plot.h"
+
+namespace mg::tools {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string checkpoint_path(const TrainConfig& c) { return (fs::path(c.out) / "checkpoint.mgc").string(); }
+
+void save_run(const Experiment& e, std::int64_t iteration) {
+  nn::save_checkpoint(checkpoint_path(e.config), *e.model, e.learner->optimizer(), iteration,
+                      to_metadata(e.config), e.learner->extra_parameters());
+}
+
+// Restores a run's state; the checkpoint must describe the same experiment.
+std::int64_t load_run(const Experiment& e) {
+  const std::string path = checkpoint_path(e.config);
+  if (!fs::exists(path)) throw DataError(fmt::format("train: --resume: no checkpoint at {}", path));
+  const TrainConfig saved = from_metadata(nn::read_checkpoint(path).metadata);
+  const auto now = to_metadata(e.config);
+  const auto then = to_metadata(saved);
+  for (std::size_t i = 0; i < now.size(); ++i)
+    if (now[i].second != then[i].second)
+      throw DataError(fmt::format("train: --resume: {} has {} = {}, this run has {}", path, now[i].first,
+                                  then[i].second, now[i].second));
+  return nn::load_checkpoint(path, *e.model, e.learner->optimizer(), e.learner->extra_parameters()).step;
+}
+
+meta::EvalOptions eval_options(const TrainConfig& c) {
+  meta::EvalOptions o;
+  o.num_tasks = c.eval_tasks;
+  o.inner_steps = c.eval_inner_steps;
+  o.report_steps = {0, 1, c.eval_inner_steps};
+  o.threads = c.threads;
+  return o;
+}
+
+// Trains `e` from `first` to config.iterations (or stop_after), logging and checkpointing.
+std::int64_t train_loop(Experiment& e, std::int64_t first, const RunOptions& run, MetricsLog* log,
+                        bool checkpoints) {
+  const TrainConfig& c = e.config;
+  std::int64_t last = c.iterations;
+  if (run.stop_after >= 0) last = std::min(last, first + run.stop_after);
+  Progress progress(first, c.iterations, e.learner->objective().metric_name, c.log_every, run.out, run.terminal);
+  e.learner->train(*e.train_tasks, last - first,
+                   [&](std::int64_t it, const meta::StepStats& s) {
+                     if (log) log->append({it, s.loss, s.metric});
+                     progress.update(it, s.loss, s.metric);
+                     if (checkpoints && (it + 1) % c.checkpoint_every == 0) save_run(e, it + 1);
+                   },
+                   first);
+  progress.finish();
+  return last;
+}
+
+}  // namespace
+
+std::string format_eval(const meta::EvalResult& r, const std::string& who) {
+  std::string out;
+  for (std::size_t i = 0; i < r.steps.size(); ++i)
+    out += fmt::format("{:<10} {} after {:>2} steps: {:.4f} ± {:.4f}  ({} tasks)\n", who, r.metric_name, r.steps[i],
+                       r.metric[i].mean, r.metric[i].ci95, r.metric[i].n);
+  return out;
+}
+
+TrainResult run_train(TrainConfig config, const RunOptions& run) {
+  resolve_defaults(config);
+  validate(config);
+  fs::create_directories(config.out);
+  Experiment e = build_experiment(config);
+  const std::int64_t first = config.resume ? load_run(e) : 0;
+  if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint_path(config), first);
+
+  TrainResult result;
+  MetricsLog log((fs::path(config.out) / "metrics.csv").string(), e.learner->objective().metric_name, first);
+  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s)\n", e.learner->name(),
+             config.dataset, config.iterations, config.meta_batch, config.threads);
+  const auto start = std::chrono::steady_clock::now();
+  result.iterations_done = train_loop(e, first, run, &log, true);
+  result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  save_run(e, result.iterations_done);
+  result.finished = result.iterations_done == config.iterations;
+  if (!result.finished) return result;
+
+  result.eval = e.learner->test(*e.test_tasks, eval_options(config));
+  std::string table = format_eval(result.eval, e.learner->name());
+  std::optional<Experiment> baseline;
+  if (config.dataset == "sinusoid" && config.baseline && config.algo != "pretrain") {
+    baseline = build_experiment(config, "pretrain");
+    fmt::print(run.out, "training the pretrained baseline: {} iterations\n", config.iterations);
+    train_loop(*baseline, 0, RunOptions{run.out, run.terminal, -1}, nullptr, false);
+    result.baseline = baseline->learner->test(*baseline->test_tasks, eval_options(config));
+    table += format_eval(*result.baseline, "pretrained");
+  }
+  fmt::print(run.out, "{}", table);
+  write_text_file((fs::path(config.out) / "results.txt").string(), table);
+  write_learning_curve((fs::path(config.out) / "learning_curve.svg").string(), log.rows(),
+                       e.learner->objective().metric_name, e.learner->name());
+  if (config.dataset == "sinusoid")
+    write_sinusoid_figure((fs::path(config.out) / "sinusoid_fit.svg").string(), e,
+                          baseline ? &*baseline : nullptr);
+  fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg{}}}\n", config.out,
+             config.dataset == "sinusoid" ? ", sinusoid_fit.svg" : "");
+  return result;
+}
+
+meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
+  TrainConfig config = from_metadata(nn::read_checkpoint(request.checkpoint).metadata);
+  config.out = fs::path(request.checkpoint).parent_path().string();
+  config.threads = request.threads;
+  config.eval_tasks = request.eval_tasks;
+  if (!request.data.empty()) config.data = request.data;
+  if (request.eval_inner_steps >= 0) config.eval_inner_steps = request.eval_inner_steps;
+  validate(config);
+  Experiment e = build_experiment(config);
+  nn::load_checkpoint(request.checkpoint, *e.model, nullptr, e.learner->extra_parameters());
+  const meta::EvalResult r = e.learner->test(*e.test_tasks, eval_options(config));
+  fmt::print(out, "{}", format_eval(r, e.learner->name()));
+  return r;
+}
+
+}  // namespace mg::tools

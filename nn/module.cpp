@@ -8,29 +8,40 @@ namespace mg::nn {
 
 Tensor Module::forward(const Tensor& x) {
   ParamCursor own;
-  return forward_with(x, own);
+  return run(x, own);
 }
 
 Tensor Module::forward(const Tensor& x, std::span<const Tensor> params) {
   ParamCursor cursor(params);
-  Tensor y = forward_with(x, cursor);
+  Tensor y = run(x, cursor);
   if (cursor.used() != cursor.size())
     throw ValueError(fmt::format("{}: forward got {} parameters, the module has {}", kind_, cursor.size(),
                                  cursor.used()));
   return y;
 }
 
+Tensor Module::run(const Tensor& x, ParamCursor& params) {
+  if (!params.functional()) return forward_with(x, params);
+  const std::size_t available = params.params_.size() - params.at_;
+  if (params_.size() > available)
+    throw ValueError(fmt::format("{}: forward got {} parameters, too few: none left for '{}'", kind_,
+                                 params.params_.size(), params_[available].name));
+  const std::size_t outer_base = params.base_;
+  params.base_ = params.at_;
+  params.at_ += params_.size();
+  Tensor y = forward_with(x, params);
+  params.base_ = outer_base;
+  return y;
+}
+
 Tensor Module::take(ParamCursor& params, std::size_t i) const {
   const NamedTensor& own = params_[i];
   if (!params.functional()) return own.tensor;
-  if (params.at_ >= params.params_.size())
-    throw ValueError(fmt::format("{}: forward got {} parameters, too few: none left for '{}'", kind_,
-                                 params.params_.size(), own.name));
-  const Tensor& t = params.params_[params.at_];
+  const std::size_t at = params.base_ + i;
+  const Tensor& t = params.params_[at];
   if (!t.defined() || t.shape() != own.tensor.shape())
-    throw ShapeError(fmt::format("{}: parameter {} ('{}') must be {}, got {}", kind_, params.at_, own.name,
+    throw ShapeError(fmt::format("{}: parameter {} ('{}') must be {}, got {}", kind_, at, own.name,
                                  own.tensor.shape().str(), t.defined() ? t.shape().str() : "undefined"));
-  ++params.at_;
   return t;
 }
 

@@ -50,7 +50,8 @@ class ParamCursor {
  private:
   friend class Module;
   std::span<const Tensor> params_;
-  std::size_t at_ = 0;
+  std::size_t at_ = 0;    // the next tensor not yet claimed by a module
+  std::size_t base_ = 0;  // where the running module's own parameters start
   bool functional_ = false;
 };
 
@@ -68,7 +69,12 @@ class Module {
   Tensor operator()(const Tensor& x) { return forward(x); }
 
   // Runs the module, drawing each parameter from `params` (what subclasses implement).
+  // Read own parameter i with take(params, i), in any order; run a child with
+  // child.run(x, params), never with child.forward_with.
   virtual Tensor forward_with(const Tensor& x, ParamCursor& params) = 0;
+  // Claims this module's own parameters from `params` (they come first), then runs
+  // forward_with; containers call this for their children.
+  Tensor run(const Tensor& x, ParamCursor& params);
 
   // What error messages call this module: "Linear", "Conv2d", ...
   const std::string& kind() const { return kind_; }
@@ -100,7 +106,7 @@ class Module {
   std::size_t add_buffer(std::string name, Tensor value);
   Module& add_module(std::string name, std::unique_ptr<Module> child);
 
-  // Own parameter i, or the cursor's next tensor (checked against parameter i's shape).
+  // Own parameter i, or the i-th tensor the cursor handed this module (checked against parameter i's shape).
   Tensor take(ParamCursor& params, std::size_t i) const;
   Tensor& parameter(std::size_t i) { return params_[i].tensor; }
   const Tensor& parameter(std::size_t i) const { return params_[i].tensor; }

@@ -11,7 +11,7 @@ Sequential& Sequential::add(std::unique_ptr<Module> layer) {
 
 Tensor Sequential::forward_with(const Tensor& x, ParamCursor& params) {
   Tensor h = x;
-  for (std::size_t i = 0; i < num_children(); ++i) h = child(i).forward_with(h, params);
+  for (std::size_t i = 0; i < num_children(); ++i) h = child(i).run(h, params);
   return h;
 }
 

@@ -76,10 +76,7 @@ std::pair<std::vector<Series>, PlotOptions> figure_panel(const Experiment& e, co
     series.push_back({steps[s].second, ground.x, y, colors[s], false, s == 0});
   }
   series.push_back(shots);
-  PlotOptions o;
-  o.title = title;
-  o.x_label = "x";
-  o.y_label = "y";
+  PlotOptions o{title, std::string(1, 'x'), std::string(1, 'y')};  // (GCC 12 -Wrestrict misfires on = "x")
   o.y_min = -6.0;
   o.y_max = 6.0;
   return {series, o};

@@ -19,8 +19,7 @@ class Wave : public nn::Module {
     add_parameter("a", uniform({16, 1}, -0.5, 0.5, gen));
   }
   Tensor forward_with(const Tensor& x, nn::ParamCursor& p) override {
-    const Tensor w = take(p, 0), b = take(p, 1), a = take(p, 2);
-    return matmul(tanh(matmul(x, w) + b), a);
+    return matmul(tanh(matmul(x, take(p, 0)) + take(p, 1)), take(p, 2));
   }
 };
 }  // namespace

@@ -46,6 +46,16 @@ TEST_SUITE("check") {
     CHECK_MESSAGE(second.ok, second.message);
   }
 
+  TEST_CASE("a function linear in its inputs passes gradgradcheck: its second derivative is zero") {
+    const CheckedFunction f = [](const Inputs& x) { return reshape(x[0], {6}) + x[1] * 2.0; };
+    const CheckResult r = gradgradcheck(f, f64_leaves({{2, 3}, {6}}));
+    CHECK_MESSAGE(r.ok, r.message);
+    CHECK(r.max_abs_error < 1e-7);
+    // ... and a wrong zero is still caught when the true second derivative is not zero.
+    const CheckResult bad = gradgradcheck([](const Inputs& x) { return x[0] * x[0].detach() * 2.0; }, f64_leaves({{3}}));
+    CHECK_FALSE(bad.ok);
+  }
+
   TEST_CASE("gradcheck fails on a wrong gradient and names the input and element") {
     const CheckResult r = gradcheck(half_square, uniform_leaves({{3}}, 0.5, 1.5), named("half_square"));
     CHECK_FALSE(r.ok);

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <new>
+#include <utility>
 
 namespace mg {
 
@@ -17,11 +18,17 @@ namespace mg {
 //   can take any block.
 // * Bounded: a class keeps at most kCachedBytesPerClass bytes (at least
 //   kMinCachedBlocks blocks); beyond that blocks go back to free(). A thread
-//   therefore caches at most a few MiB, and returns all of it when it exits.
+//   therefore caches at most ~7 MiB in classes plus kLargeCachedBytes of large
+//   blocks (below), and returns all of it when it exits.
 // * Exit order: the lists are trivially destructible, so they stay usable while
 //   other thread_local objects (the tape and the tensors it saved) are destroyed.
 //   A separate guard, armed on the first cached block, empties them at thread
 //   exit; blocks freed after that go straight to free().
+// * Large blocks (over kMaxPooled) are not rounded; a thread keeps the last few
+//   it freed (kLargeSlots, at most kLargeCachedBytes in all) and hands one out
+//   again for a request of exactly its size. A training step allocates the same
+//   shapes every time; without this, glibc returns such a block to the system on
+//   free (heap trim or munmap) and every step page-faults it back in.
 // * live_bytes() counts the bytes of live Storages, so it falls when a tape is
 //   rewound even though the blocks stay cached.
 
@@ -37,6 +44,8 @@ constexpr int kNumClasses = kMaxClassLog2 - kMinClassLog2 + 1;
 constexpr std::size_t kMaxPooled = std::size_t{1} << kMaxClassLog2;
 constexpr std::size_t kCachedBytesPerClass = std::size_t{1} << 19;  // 512 KiB
 constexpr std::uint32_t kMinCachedBlocks = 4;
+constexpr int kLargeSlots = 4;
+constexpr std::size_t kLargeCachedBytes = std::size_t{1} << 24;  // 16 MiB
 
 // Smallest c with 2^(c + kMinClassLog2) >= bytes, for 0 < bytes <= kMaxPooled.
 int size_class(std::size_t bytes) {
@@ -55,9 +64,16 @@ struct FreeBlock {
   FreeBlock* next;
 };
 
+struct LargeBlock {
+  void* block;
+  std::size_t bytes;
+};
+
 struct FreeLists {
   FreeBlock* head[kNumClasses];
   std::uint32_t count[kNumClasses];
+  LargeBlock large[kLargeSlots];
+  std::size_t large_bytes;
   bool armed;   // the exit guard is registered
   bool closed;  // this thread is exiting: cache nothing more
 };
@@ -79,6 +95,47 @@ void drain(FreeLists& lists) noexcept {
     }
     lists.count[c] = 0;
   }
+  for (LargeBlock& l : lists.large) {
+    std::free(l.block);
+    l = {nullptr, 0};
+  }
+  lists.large_bytes = 0;
+}
+
+// Takes a cached large block of exactly `bytes` bytes, or returns nullptr.
+void* take_large(FreeLists& lists, std::size_t bytes) {
+  for (LargeBlock& l : lists.large)
+    if (l.block && l.bytes == bytes) {
+      lists.large_bytes -= bytes;
+      return std::exchange(l, LargeBlock{nullptr, 0}).block;
+    }
+  return nullptr;
+}
+
+// Caches a large block, dropping cached ones (in slot order) to stay under
+// kLargeCachedBytes and to free a slot; false when the block is too big to keep.
+bool keep_large(FreeLists& lists, void* block, std::size_t bytes) {
+  if (bytes > kLargeCachedBytes) return false;
+  for (LargeBlock& l : lists.large) {
+    if (lists.large_bytes + bytes <= kLargeCachedBytes) break;
+    if (!l.block) continue;
+    std::free(l.block);
+    lists.large_bytes -= l.bytes;
+    l = {nullptr, 0};
+  }
+  LargeBlock* slot = &lists.large[0];
+  for (LargeBlock& l : lists.large)
+    if (!l.block) {
+      slot = &l;
+      break;
+    }
+  if (slot->block) {
+    std::free(slot->block);
+    lists.large_bytes -= slot->bytes;
+  }
+  *slot = {block, bytes};
+  lists.large_bytes += bytes;
+  return true;
 }
 
 struct ExitGuard {
@@ -90,12 +147,22 @@ struct ExitGuard {
 };
 thread_local ExitGuard t_exit_guard;
 
+void arm(FreeLists& lists) {
+  if (lists.armed) return;
+  lists.armed = true;
+  t_exit_guard.touched = true;  // first use registers the guard's destructor for this thread
+}
+
 }  // namespace
 
 namespace detail {
 
 void* pool_alloc(std::size_t bytes) {
-  if (bytes == 0 || bytes > kMaxPooled) return system_alloc(bytes == 0 ? 1 : bytes);
+  if (bytes == 0) return system_alloc(1);
+  if (bytes > kMaxPooled) {
+    if (void* b = take_large(t_lists, bytes)) return b;
+    return system_alloc(bytes);
+  }
   const int c = size_class(bytes);
   FreeLists& lists = t_lists;
   if (FreeBlock* b = lists.head[c]) {
@@ -109,8 +176,13 @@ void* pool_alloc(std::size_t bytes) {
 void pool_free(void* block, std::size_t bytes) noexcept {
   if (!block) return;
   FreeLists& lists = t_lists;
-  if (bytes == 0 || bytes > kMaxPooled || lists.closed) {
+  if (bytes == 0 || lists.closed) {
     std::free(block);
+    return;
+  }
+  if (bytes > kMaxPooled) {
+    if (!keep_large(lists, block, bytes)) std::free(block);
+    else arm(lists);
     return;
   }
   const int c = size_class(bytes);
@@ -118,10 +190,7 @@ void pool_free(void* block, std::size_t bytes) noexcept {
     std::free(block);
     return;
   }
-  if (!lists.armed) {
-    lists.armed = true;
-    t_exit_guard.touched = true;  // first use registers the guard's destructor for this thread
-  }
+  arm(lists);
   auto* b = static_cast<FreeBlock*>(block);
   b->next = lists.head[c];
   lists.head[c] = b;
@@ -152,7 +221,7 @@ std::int64_t Storage::live_bytes() { return g_live_bytes.load(std::memory_order_
 std::int64_t Storage::pooled_bytes() {
   std::int64_t total = 0;
   for (int c = 0; c < kNumClasses; ++c) total += static_cast<std::int64_t>(t_lists.count[c] * class_bytes(c));
-  return total;
+  return total + static_cast<std::int64_t>(t_lists.large_bytes);
 }
 
 void Storage::trim_pool() { drain(t_lists); }

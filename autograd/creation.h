@@ -11,11 +11,15 @@
 
 namespace mg {
 
+// All zeros.
 Tensor zeros(const Shape& shape, DType dtype = DType::F32);
+// All ones.
 Tensor ones(const Shape& shape, DType dtype = DType::F32);
+// Every entry `value`.
 Tensor full(const Shape& shape, double value, DType dtype = DType::F32);
 // A rank-0 tensor holding `value`.
 Tensor scalar(double value, DType dtype = DType::F32);
+// Zeros, ones or `value` with t's shape and dtype.
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
 Tensor full_like(const Tensor& t, double value);

@@ -17,26 +17,41 @@
 namespace mg {
 
 // --- elementwise, binary (broadcasting) --------- autograd/ops_binary.cpp
+// a + b
 Tensor add(const Tensor& a, const Tensor& b);
+// a - b
 Tensor sub(const Tensor& a, const Tensor& b);
+// a * b, elementwise
 Tensor mul(const Tensor& a, const Tensor& b);
+// a / b, elementwise
 Tensor div(const Tensor& a, const Tensor& b);
 // cond ? a : b, with cond a non-differentiable 0/1 mask (any dtype); all three broadcast.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
 // --- elementwise, unary ------------------------ autograd/ops_unary.cpp
+// -x
 Tensor neg(const Tensor& x);
+// x + c
 Tensor add_scalar(const Tensor& x, double c);
+// x * c
 Tensor mul_scalar(const Tensor& x, double c);
 // x ** p for a scalar exponent p.
 Tensor pow(const Tensor& x, double p);
+// e^x
 Tensor exp(const Tensor& x);
+// Natural logarithm.
 Tensor log(const Tensor& x);
+// Square root.
 Tensor sqrt(const Tensor& x);
+// |x|; the gradient at 0 is 0.
 Tensor abs(const Tensor& x);
+// Hyperbolic tangent.
 Tensor tanh(const Tensor& x);
+// 1 / (1 + e^-x)
 Tensor sigmoid(const Tensor& x);
+// max(x, 0)
 Tensor relu(const Tensor& x);
+// x where x > 0, slope * x elsewhere.
 Tensor leaky_relu(const Tensor& x, double slope = 0.01);
 // min(max(x, lo), hi); the gradient is 1 inside [lo, hi] and 0 outside.
 Tensor clamp(const Tensor& x, double lo, double hi);
@@ -45,6 +60,7 @@ Tensor clamp(const Tensor& x, double lo, double hi);
 // Sum over all elements (a rank-0 result), or over `axes` (negative allowed).
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim = false);
+// Mean over all elements (rank 0), or over `axes`.
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim = false);
 // Maximum; where several entries tie, the gradient is shared equally between them.
@@ -63,6 +79,7 @@ Tensor reshape(const Tensor& x, std::initializer_list<std::int64_t> shape);
 Tensor permute(const Tensor& x, const std::vector<int>& perm);
 // Swaps two axes (default: the last two).
 Tensor transpose(const Tensor& x, int axis0 = -2, int axis1 = -1);
+// Joins tensors end to end along an existing axis (other extents equal).
 Tensor concat(const std::vector<Tensor>& xs, int axis);
 // Stacks equal-shaped tensors along a new axis.
 Tensor stack(const std::vector<Tensor>& xs, int axis = 0);
@@ -87,8 +104,11 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
 
 // --- composites (no backward of their own) ---- autograd/composites.cpp
+// log(sum(exp(x))) along `axis`, computed stably (max subtracted first).
 Tensor logsumexp(const Tensor& x, int axis, bool keepdim = false);
+// x - logsumexp(x) along `axis`.
 Tensor log_softmax(const Tensor& x, int axis = -1);
+// exp(x) / sum(exp(x)) along `axis`.
 Tensor softmax(const Tensor& x, int axis = -1);
 // mean((pred - target)^2)
 Tensor mse_loss(const Tensor& pred, const Tensor& target);

@@ -1,0 +1,61 @@
+// The storage block pool (Note [Block pool] in autograd/storage.cpp): reuse,
+// caps, trimming, and blocks freed on another thread than made them.
+#include <doctest/doctest.h>
+
+#include <thread>
+#include <vector>
+
+#include "autograd/creation.h"
+#include "autograd/storage.h"
+
+using namespace mg;
+
+TEST_SUITE("storage") {
+  TEST_CASE("live bytes count tensors, not cached blocks; trim_pool empties the cache") {
+    Storage::trim_pool();
+    const std::int64_t live = Storage::live_bytes();
+    {
+      std::vector<Tensor> ts;
+      for (int i = 0; i < 16; ++i) ts.push_back(zeros({256}));  // 1 KiB each
+      CHECK(Storage::live_bytes() == live + 16 * 1024);
+    }
+    CHECK(Storage::live_bytes() == live);
+    CHECK(Storage::pooled_bytes() > 0);
+    Storage::trim_pool();
+    CHECK(Storage::pooled_bytes() == 0);
+  }
+
+  TEST_CASE("a freed block is reused for the next tensor of its size class") {
+    Storage::trim_pool();
+    const void* first = nullptr;
+    {
+      const Tensor a = zeros({100});
+      first = a.raw_data();
+    }
+    const Tensor b = zeros({100});
+    CHECK(b.raw_data() == first);
+  }
+
+  TEST_CASE("the cache is capped") {
+    Storage::trim_pool();
+    {
+      std::vector<Tensor> ts;
+      for (int i = 0; i < 4096; ++i) ts.push_back(zeros({1024}));  // 4 MiB of 4 KiB blocks
+    }
+    CHECK(Storage::pooled_bytes() <= 512 * 1024 + 16 * 1024 * 1024);
+    CHECK(Storage::pooled_bytes() < 4096 * 4096);
+    Storage::trim_pool();
+  }
+
+  TEST_CASE("a block made on one thread may be freed on another") {
+    const std::int64_t live = Storage::live_bytes();
+    std::vector<Tensor> made(64);
+    std::thread maker([&] {
+      for (Tensor& t : made) t = ones({300});
+    });
+    maker.join();
+    CHECK(made[5].at({299}) == 1.0f);
+    made.clear();
+    CHECK(Storage::live_bytes() == live);
+  }
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Out-of-tree use of metagrad, as a user would do it:
+#   1. meson install into a temporary prefix; every installed header compiles on its own
+#   2. a plain c++ command line with `pkg-config --cflags --libs metagrad`
+#   3. a Meson project with dependency('metagrad') found through pkg-config
+#   4. a Meson project with metagrad as a subproject (subprojects/metagrad)
+# Each consumer must print "grad ok 6". Ends with "N passed, N failed".
+# Usage: bash tests/install/run.sh [work dir]   (default: a temporary directory, removed)
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+here=$src/tests/install
+if [ $# -ge 1 ]; then
+  work=$1
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
+prefix=$work/prefix
+export OPENBLAS_NUM_THREADS=1
+
+passed=0 failed=0
+# check NAME COMMAND...: runs COMMAND, which must succeed and print "grad ok 6".
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1) && grep -qx 'grad ok 6' <<<"$out"; then
+    echo "install test: $name: ok"
+    passed=$((passed + 1))
+  else
+    echo "install test: $name: FAILED"
+    echo "$out" | tail -n 30
+    failed=$((failed + 1))
+  fi
+}
+
+# 1. Build (release, no tests or benchmarks) and install.
+install_and_check_headers() {
+  meson setup "$work/build" "$src" --prefix "$prefix" --libdir lib -Dbuildtype=release \
+    -Dtests=disabled -Dbench=disabled >/dev/null
+  ninja -C "$work/build" >/dev/null
+  meson install -C "$work/build" --quiet
+  test -f "$prefix/include/metagrad/autograd/ops.h"
+  test -f "$prefix/lib/pkgconfig/metagrad.pc"
+  test -x "$prefix/bin/metalearn"
+  # Internal headers stay out; each public one compiles alone against the prefix.
+  test ! -e "$prefix/include/metagrad/autograd/op_common.h"
+  test ! -e "$prefix/include/metagrad/autograd/kernels"
+  local h
+  for h in "$prefix"/include/metagrad/*/*.h; do
+    echo "#include \"${h#"$prefix"/include/metagrad/}\"" |
+      c++ -std=c++20 -Wall -Wextra -Wpedantic -Werror -fsyntax-only -x c++ - \
+        $(pkg-config --cflags metagrad) || { echo "does not compile alone: $h"; return 1; }
+  done
+  echo "grad ok 6"  # the step's success line
+}
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+check "meson install, headers compile alone" install_and_check_headers
+
+# 2. Plain compiler command line.
+plain() {
+  c++ -std=c++20 -Wall -Wextra -Wpedantic -o "$work/plain" "$here/consumer/main.cpp" \
+    $(pkg-config --cflags --libs metagrad)
+  "$work/plain"
+}
+check "c++ with pkg-config" plain
+
+# 3. Meson project, metagrad from the prefix through pkg-config.
+meson_pkgconfig() {
+  meson setup "$work/consumer-pc" "$here/consumer" >/dev/null
+  ninja -C "$work/consumer-pc" >/dev/null
+  "$work/consumer-pc/consumer"
+}
+check "meson dependency() via pkg-config" meson_pkgconfig
+
+# 4. Meson project, metagrad as a subproject: subprojects/metagrad links to this tree.
+meson_subproject() {
+  local proj=$work/subproject-consumer
+  mkdir -p "$proj/subprojects"
+  cp "$here/consumer/meson.build" "$here/consumer/main.cpp" "$proj/"
+  ln -sfn "$src" "$proj/subprojects/metagrad"
+  # No installed metagrad may be visible: the subproject must be the one used.
+  PKG_CONFIG_PATH='' meson setup "$proj/build" "$proj" >/dev/null
+  ninja -C "$proj/build" >/dev/null
+  test -e "$proj/build/subprojects/metagrad/meta/libmetagrad_meta.a"
+  test ! -e "$proj/build/subprojects/metagrad/tools"  # no command line, tests or benchmarks
+  "$proj/build/consumer"
+}
+check "meson subproject" meson_subproject
+
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]

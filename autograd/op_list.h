@@ -20,7 +20,8 @@ namespace mg {
   X(BroadcastTo, "broadcast_to") X(Reshape, "reshape") X(Permute, "permute") X(Matmul, "matmul")         \
   X(Concat, "concat") X(Slice, "slice") X(SliceBackward, "slice_backward")                             \
   X(IndexSelect, "index_select") X(IndexAdd, "index_add") X(Gather, "gather")                           \
-  X(ScatterAdd, "scatter_add") X(Im2col, "im2col") X(Col2im, "col2im")
+  X(ScatterAdd, "scatter_add") X(Im2col, "im2col") X(Col2im, "col2im")      \
+  X(MatmulShared, "matmul_shared")
 
 // X(Name, "name") for every composite: built from primitives, no backward of its own.
 #define MG_COMPOSITE_OPS(X)                                                                               \

@@ -8,7 +8,8 @@
 // formulas need no saved tensors and differentiate again to each other: any
 // order of derivative through a convolution costs nothing extra.
 //
-// conv2d = im2col + one GEMM over the whole batch:
+// conv2d = im2col + one GEMM over the whole batch (or one per image, see
+// Note [conv2d layout]):
 //   cols [C*kh*kw, N*L] = im2col(x)                 L = OH * OW
 //   y    [F, N*L]       = W[F, C*kh*kw] @ cols      (2 F C kh kw N L flops)
 //   out  [N, F, OH, OW] = permute(y) + b
@@ -16,11 +17,20 @@
 // matmul; the backward does two more GEMMs of the same size (dW = G colsᵀ,
 // dcols = Wᵀ G) and one col2im.
 //
-// Note [conv2d layout]: the GEMM yields [F, N*L]; the bias is added there, as
-// [F, 1], and the result is permuted as [F, N, L] -> [N, F, L] before the final
-// reshape to NCHW. Done on the 4-D view instead, the add, the bias's sum_to and
-// the permute copy would run in rows of OW elements (28 down to 3) rather than
-// N*L or L, which made them as slow as the GEMM itself for the first layer.
+// Note [conv2d layout]: with K = C*kh*kw rows of columns, conv2d picks one of
+// two layouts (autograd/kernels/im2col.h) by which extra pass is cheaper:
+//  * Folded, K >= L: one GEMM yields [F, N*L]; the bias is added there, as
+//    [F, 1], and the result is permuted as [F, N, L] -> [N, F, L] before the
+//    final reshape to NCHW. The permute (and its adjoint in backward) moves
+//    N*F*L values, small next to the GEMM's N*F*L*K multiply-adds when K is large.
+//    (Done on the 4-D view instead, the add, the bias's sum_to and the permute
+//    would run in rows of OW elements rather than N*L or L: as slow as the GEMM.)
+//  * PerImage, K < L (e.g. the first layer of a net on 1-channel images, K = 9):
+//    y = matmul_shared(W, cols) is [N, F, L] = NCHW with no permute, and the
+//    bias rides in the GEMM (Note [bias as a column of W]). The price is in the
+//    backward: dW = sum_n G[n] cols[n]ᵀ goes through an [N, F, K] intermediate,
+//    N*F*K values: cheaper than the permutes' N*F*L exactly when K < L. The N
+//    GEMMs are each [F, K] x [K, L].
 //
 // max_pool2d = gather(x, argmax over each window): the arg-max is a constant of
 // the graph, so the gradient flows to the chosen pixel (scatter_add) and the
@@ -32,6 +42,7 @@
 
 #include <cstring>
 
+#include "autograd/creation.h"
 #include "autograd/kernels/im2col.h"
 #include "autograd/op_common.h"
 #include "autograd/tape.h"
@@ -45,7 +56,8 @@ std::string window_str(const ConvGeometry& g) {
   return fmt::format("kernel {}x{}, stride {}x{}, padding {}x{}", g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
 }
 
-ConvGeometry make_geometry(const Shape& image, Size2 kernel, Size2 stride, Size2 padding) {
+ConvGeometry make_geometry(const Shape& image, Size2 kernel, Size2 stride, Size2 padding,
+                           ColLayout layout = ColLayout::Folded) {
   auto i32 = [](std::int64_t v) { return static_cast<std::int32_t>(v); };
   ConvGeometry g;
   if (image.ndim() == 4) {
@@ -55,6 +67,7 @@ ConvGeometry make_geometry(const Shape& image, Size2 kernel, Size2 stride, Size2
     g.w = i32(image[3]);
   }
   g.kh = kernel.h, g.kw = kernel.w, g.sh = stride.h, g.sw = stride.w, g.ph = padding.h, g.pw = padding.w;
+  g.layout = layout;
   return g;
 }
 
@@ -62,6 +75,8 @@ ConvGeometry make_geometry(const Shape& image, Size2 kernel, Size2 stride, Size2
 void check_window(std::string_view op, const char* what, const Shape& image, const ConvGeometry& g) {
   if (image.ndim() != 4)
     throw ShapeError(fmt::format("{}: {} must be 4-D [N, C, H, W]: {} is {}", op, what, what, image.str()));
+  if (g.layout != ColLayout::Folded && g.layout != ColLayout::PerImage)
+    throw ValueError(fmt::format("{}: unknown column layout {}", op, static_cast<int>(g.layout)));
   if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.ph < 0 || g.pw < 0)
     throw ValueError(fmt::format("{}: kernel and stride must be positive and padding non-negative: {} is {} ({})",
                                  op, what, image.str(), window_str(g)));
@@ -70,8 +85,8 @@ void check_window(std::string_view op, const char* what, const Shape& image, con
                                  window_str(g)));
 }
 
-// im2col(x) -> [C*kh*kw, N*OH*OW]
-//   x: col2im(grad, x.shape, window)
+// im2col(x) -> [C*kh*kw, N*OH*OW] (or [N, C*kh*kw, OH*OW])
+//   x: col2im(grad, x.shape, window, layout)
 struct Im2col {
   static constexpr OpId id = OpId::Im2col;
   static constexpr Save save = Save::Nothing;
@@ -84,12 +99,12 @@ struct Im2col {
   static Tensor forward(const Attrs& g, const Tensor& x) { return kernels::im2col(x, g); }
   static Grads backward(const Saved& s, const Tensor& grad) {
     const Attrs g = s.attrs<Attrs>();
-    return {col2im(grad, g.image_shape(), {g.kh, g.kw}, {g.sh, g.sw}, {g.ph, g.pw})};
+    return {col2im(grad, g.image_shape(), {g.kh, g.kw}, {g.sh, g.sw}, {g.ph, g.pw}, g.layout)};
   }
 };
 
 // col2im(cols) -> [N, C, H, W]
-//   cols: im2col(grad, window)
+//   cols: im2col(grad, window, layout)
 struct Col2im {
   static constexpr OpId id = OpId::Col2im;
   static constexpr Save save = Save::Nothing;
@@ -105,7 +120,7 @@ struct Col2im {
   static Tensor forward(const Attrs& g, const Tensor& cols) { return kernels::col2im(cols, g); }
   static Grads backward(const Saved& s, const Tensor& grad) {
     const Attrs g = s.attrs<Attrs>();
-    return {im2col(grad, {g.kh, g.kw}, {g.sh, g.sw}, {g.ph, g.pw})};
+    return {im2col(grad, {g.kh, g.kw}, {g.sh, g.sw}, {g.ph, g.pw}, g.layout)};
   }
 };
 
@@ -162,12 +177,13 @@ void check_running(std::string_view op, const RunningStats& r, std::int64_t chan
 
 }  // namespace
 
-Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding) {
-  return apply_with<Im2col>(make_geometry(x.shape(), kernel, stride, padding), x);
+Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, ColLayout layout) {
+  return apply_with<Im2col>(make_geometry(x.shape(), kernel, stride, padding, layout), x);
 }
 
-Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride, Size2 padding) {
-  return apply_with<Col2im>(make_geometry(image_shape, kernel, stride, padding), cols);
+Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride, Size2 padding,
+              ColLayout layout) {
+  return apply_with<Col2im>(make_geometry(image_shape, kernel, stride, padding, layout), cols);
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
@@ -182,8 +198,24 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   const Size2 kernel(static_cast<int>(weight.shape()[2]), static_cast<int>(weight.shape()[3]));
   const ConvGeometry g = make_geometry(x.shape(), kernel, stride, padding);
   const std::int64_t l = g.out_h() * g.out_w();
+  const Tensor w2 = reshape(weight, {f, -1});
+  if (g.col_rows() < l) {
+    // Per-image columns (Note [conv2d layout]): W @ cols[n] is image n's [F, L] output.
+    Tensor cols = im2col(x, kernel, stride, padding, ColLayout::PerImage);
+    Tensor w_aug = w2;
+    if (bias.defined()) {
+      // Note [bias as a column of W]: [W | b] @ [cols; 1] = W cols + b, so one more row
+      // of ones in the columns lets the GEMM add the bias, and the backward's
+      // dW GEMM yields db = sum of G as its last column. That replaces a full pass
+      // over the [N, F, L] output in each direction by a copy of the K-times
+      // smaller columns.
+      cols = concat({cols, ones({g.n, 1, l}, x.dtype())}, 1);
+      w_aug = concat({w2, reshape(bias, {f, 1})}, 1);
+    }
+    return reshape(matmul_shared(w_aug, cols), {g.n, f, g.out_h(), g.out_w()});
+  }
   const Tensor cols = im2col(x, kernel, stride, padding);
-  Tensor y = matmul(reshape(weight, {f, -1}), cols);
+  Tensor y = matmul(w2, cols);
   // Bias and permute on the [F, N*L] / [F, N, L] views: long contiguous runs for the
   // broadcast add, its sum_to backward and the copy (see Note [conv2d layout]).
   if (bias.defined()) y = y + reshape(bias, {f, 1});

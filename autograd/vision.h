@@ -8,6 +8,8 @@
 //   y = mg::max_pool2d(mg::relu(mg::batch_norm(y, gamma, beta)), 2);
 #pragma once
 
+#include <cstdint>
+
 #include "autograd/tensor.h"
 
 namespace mg {
@@ -19,13 +21,27 @@ struct Size2 {
   constexpr Size2(int h_, int w_) : h(h_), w(w_) {}
 };
 
+// How im2col arranges its columns (autograd/kernels/im2col.h): Folded is
+// [C*kh*kw, N*OH*OW] (one GEMM for the batch), PerImage is [N, C*kh*kw, OH*OW]
+// (one GEMM per image, whose output is already NCHW).
+enum class ColLayout : std::int32_t { Folded, PerImage };
+
 // im2col(x, kernel, stride, padding): x [N, C, H, W] -> cols [C*kh*kw, N*OH*OW],
 // with OH = (H + 2 ph - kh) / sh + 1 (likewise OW), row (c, i, j), column (n, oh, ow),
-// zeros where a tap falls in the padding. Its backward is col2im.
-Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride = 1, Size2 padding = 0);
+// zeros where a tap falls in the padding. With ColLayout::PerImage the same
+// entries are laid out [N, C*kh*kw, OH*OW] instead. Its backward is col2im.
+Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
+              ColLayout layout = ColLayout::Folded);
 // col2im(cols, image_shape, kernel, stride, padding): the adjoint of im2col; every
 // column entry is added to the pixel it was read from. Its backward is im2col.
-Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride = 1, Size2 padding = 0);
+Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
+              ColLayout layout = ColLayout::Folded);
+
+// matmul_shared(a, b, transpose_a) -> [B, M, N]: op(a) @ b[i] for each i, where a is
+// 2-D [M, K] ([K, M] when transposed) and b is 3-D [B, K, N]; a is shared by the
+// whole batch, so its gradient sums over it. conv2d uses it with per-image columns
+// (autograd/ops_matmul.cpp).
+Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a = false);
 
 // conv2d(x, weight, bias, stride, padding) -> [N, F, OH, OW]
 //   x [N, C, H, W], weight [F, C, kh, kw], bias [F] or undefined (no bias).

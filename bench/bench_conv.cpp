@@ -6,7 +6,9 @@
 //
 //   ./build/bench/bench_conv --benchmark_min_time=0.5
 //
-// conv2d = im2col + one GEMM over the batch (autograd/ops_vision.cpp). With
+// conv2d = im2col + one GEMM over the batch (autograd/ops_vision.cpp), or for
+// layer 1 (C·3·3 = 9 < OH·OW = 784) one GEMM per image on per-image columns with
+// the bias folded in as a row of ones (Note [conv2d layout]). With
 // M = filters, K = C·3·3, N = batch·OH·OW:
 //   forward   W[M,K] @ cols[K,N]                    2MKN flops
 //   backward  dW = G[M,N] @ colsᵀ, dcols = Wᵀ @ G   2MKN each (dcols only when x needs a gradient)

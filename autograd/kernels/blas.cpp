@@ -40,6 +40,27 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Shape& o
   return out;
 }
 
+Tensor matmul_shared(const Tensor& a, const Tensor& b, bool ta, const Shape& out_shape) {
+  Tensor out(out_shape, a.dtype());
+  dispatch_float("matmul_shared", a.dtype(), [&]<class T>() {
+    const int ar = static_cast<int>(a.shape()[0]), ac = static_cast<int>(a.shape()[1]);
+    const std::int64_t batch = b.shape()[0];
+    const int n = static_cast<int>(b.shape()[2]);
+    const int m = ta ? ac : ar, k = ta ? ar : ac;
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    T* pc = out.data<T>();
+    if (out_shape.numel() == 0) return;
+    if (k == 0) {
+      for (std::int64_t i = 0; i < out_shape.numel(); ++i) pc[i] = T(0);
+      return;
+    }
+    for (std::int64_t i = 0; i < batch; ++i)
+      gemm<T>(ta, false, m, n, k, pa, ac, pb + i * std::int64_t{k} * n, n, pc + i * std::int64_t{m} * n, n);
+  });
+  return out;
+}
+
 void set_blas_threads(int n) { openblas_set_num_threads(n); }
 int blas_threads() { return openblas_get_num_threads(); }
 

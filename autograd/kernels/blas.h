@@ -11,6 +11,10 @@ namespace mg::kernels {
 // `out` is the result shape computed by the op.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Shape& out);
 
+// op(a) @ b[i] for every i: a 2-D [M, K] (or [K, M] transposed), b 3-D [B, K, N],
+// out [B, M, N]. The shared left operand is read by B gemm calls, never copied.
+Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a, const Shape& out);
+
 // Sets the number of threads OpenBLAS may use (worker threads use 1).
 void set_blas_threads(int n);
 int blas_threads();

@@ -26,7 +26,8 @@ ValidRange valid_range(std::int64_t offset, std::int64_t stride, std::int64_t ex
 template <class Body>
 void for_each_window_row(const ConvGeometry& g, Body&& body) {
   const std::int64_t oh_n = g.out_h(), ow_n = g.out_w();
-  const std::int64_t cols_w = g.n * oh_n * ow_n;
+  const std::int64_t l_n = oh_n * ow_n, rows = g.col_rows();
+  const bool per_image = g.layout == ColLayout::PerImage;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t i = 0; i < g.kh; ++i)
       for (std::int64_t j = 0; j < g.kw; ++j) {
@@ -35,7 +36,8 @@ void for_each_window_row(const ConvGeometry& g, Body&& body) {
         for (std::int64_t n = 0; n < g.n; ++n)
           for (std::int64_t oh = 0; oh < oh_n; ++oh) {
             const std::int64_t ih = oh * g.sh - g.ph + i;
-            const std::int64_t col0 = row * cols_w + (n * oh_n + oh) * ow_n;
+            // Folded: element (row, n*L + oh*OW); PerImage: element (n, row, oh*OW).
+            const std::int64_t col0 = per_image ? (n * rows + row) * l_n + oh * ow_n : row * (g.n * l_n) + n * l_n + oh * ow_n;
             const std::int64_t img_row = ih >= 0 && ih < g.h ? ((n * g.c + c) * g.h + ih) * g.w : -1;
             body(col0, img_row, j - g.pw, vr, ow_n);
           }

@@ -5,15 +5,19 @@
 //   (ih, iw) = (oh * sh - ph + i, ow * sw - pw + j),   zero when outside the image,
 // and OH = (H + 2 ph - kh) / sh + 1, OW = (W + 2 pw - kw) / sw + 1 (floor).
 //
-// Column layout: cols is [C * kh * kw, N * OH * OW], row r = (c, i, j) and
-// column (n, oh, ow), both row-major. One GEMM W[F, C*kh*kw] @ cols then
-// convolves the whole batch at once, and the innermost loop (over ow) is
-// contiguous in cols and strided by sw in the image.
+// Column layouts (row r = (c, i, j), position l = (oh, ow), both row-major):
+//   Folded    cols [C*kh*kw, N*OH*OW], column (n, l): one GEMM W[F, C*kh*kw] @ cols
+//             convolves the whole batch, giving [F, N*L] (to be permuted to NCHW).
+//   PerImage  cols [N, C*kh*kw, OH*OW]: W @ cols[n] for every n gives [N, F, L],
+//             which is NCHW already (no permute), at the price of N smaller GEMMs.
+// Either way the innermost loop (over ow) is contiguous in cols and strided by
+// sw in the image.
 #pragma once
 
 #include <cstdint>
 
 #include "autograd/tensor.h"
+#include "autograd/vision.h"  // ColLayout
 
 namespace mg::kernels {
 
@@ -23,15 +27,20 @@ struct ConvGeometry {
   std::int32_t kh = 1, kw = 1;              // window
   std::int32_t sh = 1, sw = 1;              // stride
   std::int32_t ph = 0, pw = 0;              // zero padding on each side
+  ColLayout layout = ColLayout::Folded;
   std::int64_t out_h() const { return (h + 2 * ph - kh) / sh + 1; }
   std::int64_t out_w() const { return (w + 2 * pw - kw) / sw + 1; }
   Shape image_shape() const { return {n, c, h, w}; }
-  Shape cols_shape() const { return {std::int64_t{c} * kh * kw, n * out_h() * out_w()}; }
+  std::int64_t col_rows() const { return std::int64_t{c} * kh * kw; }
+  Shape cols_shape() const {
+    if (layout == ColLayout::PerImage) return {n, col_rows(), out_h() * out_w()};
+    return {col_rows(), n * out_h() * out_w()};
+  }
 };
 
-// [N, C, H, W] -> [C*kh*kw, N*OH*OW]
+// [N, C, H, W] -> cols_shape() ([C*kh*kw, N*OH*OW] or [N, C*kh*kw, OH*OW])
 Tensor im2col(const Tensor& x, const ConvGeometry& g);
-// [C*kh*kw, N*OH*OW] -> [N, C, H, W]: every column entry added back to the pixel it
+// cols_shape() -> [N, C, H, W]: every column entry added back to the pixel it
 // was read from (the adjoint of im2col; overlapping windows accumulate).
 Tensor col2im(const Tensor& cols, const ConvGeometry& g);
 // For each window of an unpadded image, the position (ih * W + iw) of its largest

@@ -28,6 +28,22 @@ MG_OP_CASE("im2col", "2x3, stride 2x1, padding 0x1", [](const Inputs& x) { retur
 MG_OP_CASE("col2im", "3x3, stride 2, padding 1 (overlapping windows)",
            [](const Inputs& x) { return col2im(x[0], {2, 2, 5, 5}, 3, 2, 1); },
            [] { return f64_leaves({{18, 18}}); });
+MG_OP_CASE("im2col", "per-image layout, 3x3, stride 2, padding 1",
+           [](const Inputs& x) { return im2col(x[0], 3, 2, 1, ColLayout::PerImage); },
+           [] { return f64_leaves({{2, 2, 5, 5}}); });
+MG_OP_CASE("col2im", "per-image layout, 2x2, stride 1",
+           [](const Inputs& x) { return col2im(x[0], {2, 1, 4, 3}, 2, 1, 0, ColLayout::PerImage); },
+           [] { return f64_leaves({{2, 4, 6}}); });
+MG_OP_CASE("matmul_shared", "a [3, 4] against b [2, 4, 5]",
+           [](const Inputs& x) { return matmul_shared(x[0], x[1]); },
+           [] { return f64_leaves({{3, 4}, {2, 4, 5}}); });
+MG_OP_CASE("matmul_shared", "transposed a [4, 3] against b [2, 4, 5]",
+           [](const Inputs& x) { return matmul_shared(x[0], x[1], true); },
+           [] { return f64_leaves({{4, 3}, {2, 4, 5}}); });
+// C*kh*kw = 4 < OH*OW = 16: conv2d takes the per-image layout (Note [conv2d layout]).
+MG_OP_CASE("conv2d", "1 channel 2x2, padding 1 (per-image columns), bias",
+           [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
+           [] { return f64_leaves({{2, 1, 3, 3}, {3, 1, 2, 2}, {3}}); });
 MG_OP_CASE("conv2d", "3 filters 3x3, padding 1, bias", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
            [] { return f64_leaves({{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}); });
 MG_OP_CASE("conv2d", "stride 2, no bias", [](const Inputs& x) { return conv2d(x[0], x[1], {}, 2, 0); },
@@ -82,7 +98,7 @@ double dot(const Tensor& a, const Tensor& b) { return sum(a * b).item(); }
 
 TEST_SUITE("nn_vision_ops") {
   TEST_CASE("every vision op passes gradcheck and gradgradcheck") {
-    const std::set<std::string> mine = {"im2col", "col2im", "conv2d", "max_pool2d", "batch_norm"};
+    const std::set<std::string> mine = {"im2col", "col2im", "matmul_shared", "conv2d", "max_pool2d", "batch_norm"};
     std::set<std::string> seen;
     for (const auto& c : test::op_cases()) {
       if (!mine.count(c.op)) continue;
@@ -115,6 +131,50 @@ TEST_SUITE("nn_vision_ops") {
       check_close(conv2d(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32), stride, pad).to_vector<double>(),
                   want, 1e-4);
     }
+  }
+
+  TEST_CASE("conv2d matches a direct convolution in both column layouts (f32 and f64)") {
+    // C*kh*kw = 2*2*2 = 8 against OH*OW: 9x9 images give 100 positions (per-image
+    // columns), 3x3 images with stride 2 give 1 (folded columns).
+    Generator gen(13);
+    for (const auto& [side, stride] : {std::pair{9, 1}, std::pair{3, 2}}) {
+      const Tensor x = randn({3, 2, side, side}, gen, DType::F64), w = randn({5, 2, 2, 2}, gen, DType::F64);
+      const Tensor b = randn({5}, gen, DType::F64);
+      const std::vector<double> want = naive_conv(x, w, b, stride, 1);
+      check_close(conv2d(x, w, b, stride, 1).to_vector<double>(), want, 1e-12);
+      check_close(conv2d(x.to(DType::F32), w.to(DType::F32), b.to(DType::F32), stride, 1).to_vector<double>(), want,
+                  1e-4);
+      check_close(conv2d(x, w, {}, stride, 1).to_vector<double>(), naive_conv(x, w, {}, stride, 1), 1e-12);
+    }
+  }
+
+  TEST_CASE("per-image im2col holds the folded columns, image by image") {
+    Generator gen(17);
+    const Tensor x = randn({3, 2, 5, 4}, gen, DType::F64);
+    const Tensor folded = im2col(x, {3, 2}, {2, 1}, {1, 1});                        // [12, 3 * L]
+    const Tensor per_image = im2col(x, {3, 2}, {2, 1}, {1, 1}, ColLayout::PerImage);  // [3, 12, L]
+    const std::int64_t l = per_image.size(2);
+    REQUIRE(per_image.shape() == Shape{3, 12, l});
+    CHECK(reshape(permute(per_image, {1, 0, 2}), folded.shape()).to_vector<double>() == folded.to_vector<double>());
+    const Tensor c = randn(per_image.shape(), gen, DType::F64);
+    CHECK(dot(per_image, c) ==
+          doctest::Approx(dot(x, col2im(c, x.shape(), {3, 2}, {2, 1}, {1, 1}, ColLayout::PerImage))).epsilon(1e-12));
+  }
+
+  TEST_CASE("matmul_shared equals a matmul per batch entry") {
+    Generator gen(19);
+    const Tensor a = randn({3, 4}, gen, DType::F64), b = randn({2, 4, 5}, gen, DType::F64);
+    const Tensor c = matmul_shared(a, b), ct = matmul_shared(transpose(a), b, true);
+    for (std::int64_t i = 0; i < 2; ++i) {
+      const Tensor want = matmul(a, reshape(slice(b, 0, i, i + 1), {4, 5}));
+      check_close(reshape(slice(c, 0, i, i + 1), {3, 5}).to_vector<double>(), want.to_vector<double>(), 1e-12);
+      check_close(reshape(slice(ct, 0, i, i + 1), {3, 5}).to_vector<double>(), want.to_vector<double>(), 1e-12);
+    }
+    CHECK_THROWS_WITH_AS(matmul_shared(a, a),
+                         doctest::Contains("matmul_shared: a must be 2-D and b 3-D: a is [3, 4], b is [3, 4]"), ShapeError);
+    CHECK_THROWS_WITH_AS(matmul_shared(a, b, true),
+                         doctest::Contains("matmul_shared: inner dimensions differ: a is [3, 4], b is [2, 4, 5] (3 != 4)"),
+                         ShapeError);
   }
 
   TEST_CASE("im2col and col2im are adjoint: <im2col(x), c> = <x, col2im(c)>") {

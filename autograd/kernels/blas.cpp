@@ -2,12 +2,17 @@
 
 #include <cblas.h>
 
+#include <atomic>
+
 namespace mg::kernels {
 
 namespace {
 
+std::atomic<std::uint64_t> flops{0};
+
 template <class T>
 void gemm(bool ta, bool tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T* c, int ldc) {
+  flops.fetch_add(2 * std::uint64_t(m) * std::uint64_t(n) * std::uint64_t(k), std::memory_order_relaxed);
   const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
   if constexpr (sizeof(T) == 4)
@@ -60,6 +65,8 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool ta, const Shape& out
   });
   return out;
 }
+
+std::uint64_t gemm_flop_count() { return flops.load(std::memory_order_relaxed); }
 
 void set_blas_threads(int n) { openblas_set_num_threads(n); }
 int blas_threads() { return openblas_get_num_threads(); }

@@ -2,6 +2,8 @@
 // includes <cblas.h> is blas.cpp).
 #pragma once
 
+#include <cstdint>
+
 #include "autograd/tensor.h"
 
 namespace mg::kernels {
@@ -14,6 +16,10 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
 // op(a) @ b[i] for every i: a 2-D [M, K] (or [K, M] transposed), b 3-D [B, K, N],
 // out [B, M, N]. The shared left operand is read by B gemm calls, never copied.
 Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a, const Shape& out);
+
+// Floating-point operations (2·M·N·K per product) done by matmul and matmul_shared
+// in this process so far, over all threads: benchmarks divide it by time for GFLOP/s.
+std::uint64_t gemm_flop_count();
 
 // Sets the number of threads OpenBLAS may use (worker threads use 1).
 void set_blas_threads(int n);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "autograd/errors.h"
+#include "autograd/kernels/blas.h"
 #include "tests/autograd/op_test_util.h"
 
 using namespace mg;
@@ -101,4 +102,12 @@ TEST_SUITE("ops") {
     CHECK_THROWS_WITH_AS(matmul(zeros({2, 2}, DType::I64), zeros({2, 2}, DType::I64)),
                          "matmul: dtype i64 is not supported", DTypeError);
   }
+}
+
+TEST_CASE("gemm_flop_count adds 2*M*N*K for every product, batched ones per batch entry") {
+  const Tensor a = mg::ones({3, 4, 5});
+  const Tensor b = mg::ones({3, 5, 6});
+  const std::uint64_t before = mg::kernels::gemm_flop_count();
+  (void)mg::matmul(a, b);
+  CHECK(mg::kernels::gemm_flop_count() - before == 3u * 2u * 4u * 6u * 5u);
 }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
@@ -115,5 +116,28 @@ TEST_SUITE("datasets_tasks") {
     CHECK(resolve_threads(5, 0) == 1);
     CHECK_THROWS_WITH_AS(resolve_threads(-2, 5), doctest::Contains("threads: must be >= 0 (0 = one per core), got -2"),
                          ValueError);
+  }
+
+  TEST_CASE("parallel_for keeps its workers between calls and runs nested or concurrent calls correctly") {
+    // The same worker thread serves block 1 of consecutive calls (a persistent pool).
+    std::thread::id first, second;
+    parallel_for(2, 2, [&](std::size_t i, int) { if (i == 1) first = std::this_thread::get_id(); });
+    parallel_for(2, 2, [&](std::size_t i, int) { if (i == 1) second = std::this_thread::get_id(); });
+    CHECK(first == second);
+    CHECK(first != std::this_thread::get_id());
+
+    // A call from inside a body runs its blocks inline, with the same block-to-worker numbering.
+    std::vector<std::atomic<int>> nested(12);
+    parallel_for(3, 3, [&](std::size_t i, int) {
+      parallel_for(4, 2, [&](std::size_t j, int w) { nested[i * 4 + j] += 1 + w; });
+    });
+    for (std::size_t k = 0; k < nested.size(); ++k) CHECK(nested[k].load() == (k % 4 < 2 ? 1 : 2));
+
+    // Two threads calling at once: one gets the pool, the other runs its blocks itself.
+    std::vector<std::atomic<int>> a(50), b(50);
+    std::thread other([&] { parallel_for(a.size(), 2, [&](std::size_t i, int) { a[i]++; }); });
+    parallel_for(b.size(), 2, [&](std::size_t i, int) { b[i]++; });
+    other.join();
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK((a[i].load() == 1 && b[i].load() == 1));
   }
 }

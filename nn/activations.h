@@ -15,6 +15,7 @@ class Elementwise : public Module {
   using Fn = Tensor (*)(const Tensor&);
   Elementwise(std::string kind, Fn fn) : Module(std::move(kind)), fn_(fn) {}
   Tensor forward_with(const Tensor& x, ParamCursor&) override { return fn_(x); }
+  bool supports_task_stacks() const override { return true; }
   using Module::forward;
 
  private:
@@ -38,6 +39,7 @@ class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double slope = 0.01) : Module("LeakyReLU"), slope_(slope) {}
   Tensor forward_with(const Tensor& x, ParamCursor& params) override;
+  bool supports_task_stacks() const override { return true; }
   using Module::forward;
 
  private:

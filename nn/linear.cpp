@@ -16,8 +16,12 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& g
 }
 
 Tensor Linear::forward_with(const Tensor& x, ParamCursor& params) {
+  // y = x Wᵀ + b; stacked (Note [Task stacks]): y[t] = x[t] W[t]ᵀ + b[t], a batched GEMM.
   const Tensor y = matmul(x, take(params, 0), false, true);
-  return bias_ ? y + take(params, 1) : y;
+  if (!bias_) return y;
+  const Tensor b = take(params, 1);
+  const std::int64_t tasks = params.tasks();
+  return tasks > 0 ? y + reshape(b, {tasks, 1, b.shape()[1]}) : y + b;
 }
 
 }  // namespace mg::nn

@@ -11,6 +11,7 @@ class Linear : public Module {
  public:
   Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool bias = true);
   Tensor forward_with(const Tensor& x, ParamCursor& params) override;
+  bool supports_task_stacks() const override { return true; }
   using Module::forward;
 
   Tensor& weight() { return parameter(0); }

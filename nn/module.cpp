@@ -20,6 +20,24 @@ Tensor Module::forward(const Tensor& x, std::span<const Tensor> params) {
   return y;
 }
 
+Tensor Module::forward_tasks(const Tensor& x, std::span<const Tensor> stacked) {
+  if (!supports_task_stacks())
+    throw ValueError(fmt::format("{}: cannot run a stack of tasks (Linear, activations and Sequential of them can)",
+                                 kind_));
+  if (stacked.empty()) throw ValueError(fmt::format("{}: forward_tasks needs the stacked parameters", kind_));
+  if (stacked[0].ndim() < 1) throw ShapeError(fmt::format("{}: stacked parameters need a leading task axis", kind_));
+  const std::int64_t tasks = stacked[0].shape()[0];
+  if (x.ndim() < 1 || x.shape()[0] != tasks)
+    throw ShapeError(fmt::format("{}: input must be [{}, ...] for {} stacked tasks, got {}", kind_, tasks, tasks,
+                                 x.shape().str()));
+  ParamCursor cursor(stacked, tasks);
+  Tensor y = run(x, cursor);
+  if (cursor.used() != cursor.size())
+    throw ValueError(fmt::format("{}: forward got {} parameters, the module has {}", kind_, cursor.size(),
+                                 cursor.used()));
+  return y;
+}
+
 Tensor Module::run(const Tensor& x, ParamCursor& params) {
   if (!params.functional()) return forward_with(x, params);
   const std::size_t available = params.params_.size() - params.at_;
@@ -39,9 +57,15 @@ Tensor Module::take(ParamCursor& params, std::size_t i) const {
   if (!params.functional()) return own.tensor;
   const std::size_t at = params.base_ + i;
   const Tensor& t = params.params_[at];
-  if (!t.defined() || t.shape() != own.tensor.shape())
-    throw ShapeError(fmt::format("{}: parameter {} ('{}') must be {}, got {}", kind_, at, own.name,
-                                 own.tensor.shape().str(), t.defined() ? t.shape().str() : "undefined"));
+  Shape expected = own.tensor.shape();
+  if (params.tasks() > 0) {
+    std::vector<std::int64_t> dims{params.tasks()};
+    for (int d = 0; d < expected.ndim(); ++d) dims.push_back(expected[d]);
+    expected = Shape(dims);
+  }
+  if (!t.defined() || t.shape() != expected)
+    throw ShapeError(fmt::format("{}: parameter {} ('{}') must be {}, got {}", kind_, at, own.name, expected.str(),
+                                 t.defined() ? t.shape().str() : "undefined"));
   return t;
 }
 

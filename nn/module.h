@@ -14,6 +14,17 @@
 // and forward(x, params) consumes a list in exactly that order through a
 // ParamCursor, so Sequential hands each child its slice without copying.
 //
+// Note [Task stacks]: MAML runs one network per task of a meta-batch, each with
+// its own θ'ᵢ. For small networks the per-op overhead dominates, so a module may
+// also run T copies of itself at once (PyTorch users know this as vmap):
+//
+//   y = net.forward_tasks(x, stacked);  // x: [T, n, ...]; stacked[j]: [T, *shape_j]
+//
+// computes y[t] = f_{stacked[·][t]}(x[t]) for every t in one pass of batched ops.
+// Copy t never mixes with copy s, so the gradient of Σₜ Lₜ with respect to the
+// stacked tensors holds each task's own gradient in its slice. Linear, the
+// activations and Sequential of them support it (supports_task_stacks()).
+//
 // Buffers (BatchNorm's running statistics) are state that is not trained; they
 // are saved in checkpoints next to the parameters.
 #pragma once
@@ -42,8 +53,13 @@ class ParamCursor {
   ParamCursor() = default;
   // The list `params`, consumed in parameters() order.
   explicit ParamCursor(std::span<const Tensor> params) : params_(params), functional_(true) {}
+  // The list `params`, each with a leading axis of `tasks` copies (Note [Task stacks]).
+  ParamCursor(std::span<const Tensor> params, std::int64_t tasks)
+      : params_(params), tasks_(tasks), functional_(true) {}
 
   bool functional() const { return functional_; }
+  // The number of stacked copies, or 0 for an ordinary forward.
+  std::int64_t tasks() const { return tasks_; }
   std::size_t used() const { return at_; }
   std::size_t size() const { return params_.size(); }
 
@@ -52,6 +68,7 @@ class ParamCursor {
   std::span<const Tensor> params_;
   std::size_t at_ = 0;    // the next tensor not yet claimed by a module
   std::size_t base_ = 0;  // where the running module's own parameters start
+  std::int64_t tasks_ = 0;
   bool functional_ = false;
 };
 
@@ -67,6 +84,12 @@ class Module {
   // when the list is shorter or longer than parameters(), ShapeError when a shape differs.
   Tensor forward(const Tensor& x, std::span<const Tensor> params);
   Tensor operator()(const Tensor& x) { return forward(x); }
+  // T networks at once (Note [Task stacks]): `stacked` in parameters() order, each
+  // [T, *shape]; x is [T, n, ...]. ValueError when the module cannot run stacked or
+  // the list's length differs; ShapeError when a tensor's shape differs.
+  Tensor forward_tasks(const Tensor& x, std::span<const Tensor> stacked);
+  // Whether forward_tasks works: true for Linear, the activations and Sequential of them.
+  virtual bool supports_task_stacks() const { return false; }
 
   // Runs the module, drawing each parameter from `params` (what subclasses implement).
   // Read own parameter i with take(params, i), in any order; run a child with
@@ -106,7 +129,8 @@ class Module {
   std::size_t add_buffer(std::string name, Tensor value);
   Module& add_module(std::string name, std::unique_ptr<Module> child);
 
-  // Own parameter i, or the i-th tensor the cursor handed this module (checked against parameter i's shape).
+  // Own parameter i, or the i-th tensor the cursor handed this module (checked against
+  // parameter i's shape, with the leading task axis when the cursor is stacked).
   Tensor take(ParamCursor& params, std::size_t i) const;
   Tensor& parameter(std::size_t i) { return params_[i].tensor; }
   const Tensor& parameter(std::size_t i) const { return params_[i].tensor; }

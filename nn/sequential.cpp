@@ -15,4 +15,10 @@ Tensor Sequential::forward_with(const Tensor& x, ParamCursor& params) {
   return h;
 }
 
+bool Sequential::supports_task_stacks() const {
+  for (std::size_t i = 0; i < num_children(); ++i)
+    if (!child(i).supports_task_stacks()) return false;
+  return true;
+}
+
 }  // namespace mg::nn

@@ -27,6 +27,8 @@ class Sequential : public Module {
   Module& operator[](std::size_t i) { return child(i); }
 
   Tensor forward_with(const Tensor& x, ParamCursor& params) override;
+  // When every layer supports it.
+  bool supports_task_stacks() const override;
   using Module::forward;
 };
 

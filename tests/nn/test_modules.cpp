@@ -264,4 +264,61 @@ TEST_SUITE("nn_modules") {
     CHECK_THROWS_WITH_AS(accuracy(zeros({0, 3}), zeros({0}, DType::I64)), doctest::Contains("accuracy: no rows to score"),
                          ValueError);
   }
+
+  TEST_CASE("forward_tasks runs T copies of the network at once (Note [Task stacks])") {
+    Generator gen(11);
+    Sequential net;
+    net.emplace<Linear>(2, 3, gen).emplace<Tanh>().emplace<LeakyReLU>(0.1).emplace<Linear>(3, 1, gen).emplace<ReLU>();
+    CHECK(net.supports_task_stacks());
+    const std::int64_t tasks = 3;
+    const Tensor x = randn({tasks, 4, 2}, gen);
+    std::vector<std::vector<Tensor>> per_task;
+    std::vector<Tensor> stacked;
+    for (const Tensor& p : net.parameters()) {
+      std::vector<Tensor> copies;
+      for (std::int64_t t = 0; t < tasks; ++t) copies.push_back(p.detach() + 0.1 * static_cast<double>(t));
+      stacked.push_back(stack(copies));
+      for (std::int64_t t = 0; t < tasks; ++t) {
+        if (per_task.size() <= static_cast<std::size_t>(t)) per_task.emplace_back();
+        per_task[static_cast<std::size_t>(t)].push_back(copies[static_cast<std::size_t>(t)]);
+      }
+    }
+    const Tensor y = net.forward_tasks(x, stacked);
+    REQUIRE(y.shape() == Shape{tasks, 4, 1});
+    for (std::int64_t t = 0; t < tasks; ++t)
+      check_same(reshape(slice(y, 0, t, t + 1), {4, 1}),
+                 net.forward(reshape(slice(x, 0, t, t + 1), {4, 2}), per_task[static_cast<std::size_t>(t)]));
+    CHECK_THROWS_WITH_AS(net.forward_tasks(randn({2, 4, 2}, gen), stacked),
+                         doctest::Contains("Sequential: input must be [3, ...] for 3 stacked tasks, got [2, 4, 2]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(net.forward_tasks(x, net.parameters()),
+                         doctest::Contains("Linear: parameter 0 ('weight') must be [3, 3, 2], got [3, 2]"), ShapeError);
+    CHECK_THROWS_WITH_AS(net.forward_tasks(x, std::span(stacked).first(3)),
+                         doctest::Contains("Linear: forward got 3 parameters, too few: none left for 'bias'"), ValueError);
+    CHECK_THROWS_WITH_AS(net.forward_tasks(x, {}), doctest::Contains("Sequential: forward_tasks needs the stacked parameters"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(net.forward_tasks(x, std::vector<Tensor>{full({}, 1.0)}),
+                         doctest::Contains("Sequential: stacked parameters need a leading task axis"), ShapeError);
+    std::vector<Tensor> too_many = stacked;
+    too_many.push_back(stacked[0]);
+    CHECK_THROWS_WITH_AS(net.forward_tasks(x, too_many), doctest::Contains("Sequential: forward got 5 parameters, the module has 4"),
+                         ValueError);
+  }
+
+  TEST_CASE("only Linear, activations and Sequential of them support task stacks") {
+    Generator gen(2);
+    CHECK(Linear(2, 2, gen).supports_task_stacks());
+    CHECK(Sigmoid().supports_task_stacks());
+    Conv2d conv(1, 2, 3, gen);
+    CHECK_FALSE(conv.supports_task_stacks());
+    CHECK_FALSE(BatchNorm2d(2).supports_task_stacks());
+    CHECK_FALSE(MaxPool2d(2).supports_task_stacks());
+    CHECK_FALSE(Flatten().supports_task_stacks());
+    Sequential mixed;
+    mixed.emplace<Flatten>().emplace<Linear>(4, 1, gen);
+    CHECK_FALSE(mixed.supports_task_stacks());
+    CHECK_THROWS_WITH_AS(conv.forward_tasks(zeros({1, 1, 1, 5, 5}), conv.parameters()),
+                         doctest::Contains("Conv2d: cannot run a stack of tasks (Linear, activations and Sequential of them can)"),
+                         ValueError);
+  }
 }

@@ -23,6 +23,11 @@ std::vector<Tensor> descend(std::span<const Tensor> theta, const std::vector<Ten
 
 std::vector<Tensor> adapt(nn::Module& model, const LossFn& loss, std::span<const Tensor> theta, const Tensor& x,
                           const Tensor& y, const InnerLr& lr, int steps, AdaptMode mode) {
+  return adapt([&](std::span<const Tensor> t) { return loss(model.forward(x, t), y); }, theta, lr, steps, mode);
+}
+
+std::vector<Tensor> adapt(const SupportLoss& support_loss, std::span<const Tensor> theta, const InnerLr& lr,
+                          int steps, AdaptMode mode) {
   if (steps < 0) throw ValueError(fmt::format("adapt: the number of inner steps must be >= 0, got {}", steps));
   if (!lr.per_tensor.empty() && lr.per_tensor.size() != theta.size())
     throw ValueError(fmt::format("adapt: {} learned inner learning rates for {} parameter tensors",
@@ -32,7 +37,7 @@ std::vector<Tensor> adapt(nn::Module& model, const LossFn& loss, std::span<const
     for (Tensor& t : theta_i) t = t.detach().requires_grad_();
     for (int k = 0; k < steps; ++k) {
       TapeScope scope;  // rewound after every step: memory does not grow with k
-      const std::vector<Tensor> g = grad({loss(model.forward(x, theta_i), y)}, theta_i);
+      const std::vector<Tensor> g = grad({support_loss(theta_i)}, theta_i);
       NoGradGuard no_grad;
       std::vector<Tensor> next = descend(theta_i, g, lr);
       for (std::size_t j = 0; j < next.size(); ++j) theta_i[j] = next[j].detach().requires_grad_();
@@ -42,7 +47,7 @@ std::vector<Tensor> adapt(nn::Module& model, const LossFn& loss, std::span<const
   const bool second_order = mode == AdaptMode::SecondOrder;
   for (int k = 0; k < steps; ++k) {
     const std::vector<Tensor> g =
-        grad({loss(model.forward(x, theta_i), y)}, theta_i, {.create_graph = second_order});
+        grad({support_loss(theta_i)}, theta_i, {.create_graph = second_order});
     theta_i = descend(theta_i, g, lr);
   }
   return theta_i;

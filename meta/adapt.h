@@ -17,6 +17,7 @@
 // tensor per parameter tensor (see MamlOptions::learn_inner_lr).
 #pragma once
 
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -33,9 +34,15 @@ struct InnerLr {
   std::span<const Tensor> per_tensor;  // optional: one rank-0 α_j per parameter tensor
 };
 
+// The support loss as a function of the parameters: L(f_θ(x_s), y_s).
+using SupportLoss = std::function<Tensor(std::span<const Tensor> theta)>;
+
 // θ' after `steps` gradient steps on (x, y), starting from `theta` (in model.parameters() order).
 std::vector<Tensor> adapt(nn::Module& model, const LossFn& loss, std::span<const Tensor> theta, const Tensor& x,
                           const Tensor& y, const InnerLr& lr, int steps, AdaptMode mode);
+// The same for any support loss, e.g. the summed loss of a stack of tasks (meta/task_group.h).
+std::vector<Tensor> adapt(const SupportLoss& support_loss, std::span<const Tensor> theta, const InnerLr& lr,
+                          int steps, AdaptMode mode);
 
 // Leaves that share the storage of `theta` but are bound to this thread's tape on
 // their own: each worker thread differentiates with respect to its own aliases,

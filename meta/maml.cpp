@@ -26,6 +26,10 @@
 // Memory: the tape holds, per task, the forward and backward of k inner steps
 // plus the query pass; each task runs in its own TapeScope, which frees it as
 // soon as the task's meta-gradient is taken.
+//
+// Speed: for small networks (the sinusoid MLP) the loop of line 4 runs as a few
+// stacks of tasks, each stack one batched pass (meta/task_group.h); the
+// arithmetic is the same, the sum over tasks just happens in fewer, larger ops.
 #include "meta/maml.h"
 
 #include <fmt/format.h>
@@ -37,6 +41,7 @@
 #include "autograd/tape.h"
 #include "datasets/parallel.h"
 #include "meta/adapt.h"
+#include "meta/task_group.h"
 #include "nn/adam.h"
 
 namespace mg::meta {
@@ -82,43 +87,47 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
   const std::vector<Tensor> theta = model().parameters();
   const AdaptMode mode = options_.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder;
   const std::size_t n_tasks = tasks.size();
-  std::vector<std::vector<Tensor>> task_grads(n_tasks);
-  std::vector<double> losses(n_tasks), metrics(n_tasks);
+  const bool stack = options_.task_stacks > 0 && TaskGroup::can_stack(model(), tasks);
+  const auto groups = task_ranges(n_tasks, stack ? options_.task_stacks : 0);
+  std::vector<std::vector<Tensor>> group_grads(groups.size());
+  std::vector<double> loss_sums(groups.size()), metric_sums(groups.size());
 
-  // Lines 4–9, one task per call, on worker threads (Note [Task parallelism]).
-  data::parallel_for(n_tasks, threads(), [&](std::size_t i, int) {
-    const data::Task& task = tasks[i];
+  // Lines 4–9 for a group of tasks (one task, or a stack), groups on worker
+  // threads (Note [Task parallelism]).
+  data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
+    const auto [begin, end] = groups[i];
+    const TaskGroup group(model(), objective(), tasks.subspan(begin, end - begin), stack);
     TapeScope scope;
     const std::vector<Tensor> theta_local = thread_aliases(theta);
     const std::vector<Tensor> alpha_local = thread_aliases(inner_lrs_);
     const InnerLr alpha{options_.inner_lr, alpha_local};
-    // Lines 5–7: θ'_i from the support set D_i, differentiable in θ.
-    const std::vector<Tensor> theta_i = adapt(model(), objective().loss, theta_local, task.support_x,
-                                              task.support_y, alpha, options_.inner_steps, mode);
-    // Line 8 and the summand of line 10: L_Ti(f_θ'_i) on the query set D'_i.
-    const Tensor prediction = model().forward(task.query_x, theta_i);
-    const Tensor query_loss = objective().loss(prediction, task.query_y);
+    // Lines 5–7: θ'_i from the support sets D_i, differentiable in θ.
+    const std::vector<Tensor> theta_i =
+        adapt([&](std::span<const Tensor> t) { return group.support_loss(t); }, group.start(theta_local), alpha,
+              options_.inner_steps, mode);
+    // Line 8 and the summands of line 10: Σ_i L_Ti(f_θ'_i) on the query sets D'_i.
+    const Tensor prediction = group.predict_query(theta_i);
+    const Tensor query_loss = group.query_loss(prediction);
     std::vector<Tensor> wrt = theta_local;
     wrt.insert(wrt.end(), alpha_local.begin(), alpha_local.end());
     std::vector<Tensor> g = grad({query_loss}, wrt, {.allow_unused = true});
     for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
-    task_grads[i] = std::move(g);
-    losses[i] = query_loss.item();
-    NoGradGuard no_grad;
-    metrics[i] = objective().metric(prediction.detach(), task.query_y);
+    group_grads[i] = std::move(g);
+    loss_sums[i] = query_loss.item();
+    metric_sums[i] = group.query_metric_sum(prediction);
   });
 
-  // Line 10's gradient: the mean over tasks, summed in task order.
-  std::vector<Tensor> mean = task_grads[0];
+  // Line 10's gradient: the mean over tasks, summed in group order.
+  std::vector<Tensor> mean = group_grads[0];
   NoGradGuard no_grad;
-  for (std::size_t i = 1; i < n_tasks; ++i)
-    for (std::size_t j = 0; j < mean.size(); ++j) mean[j] = mean[j] + task_grads[i][j];
+  for (std::size_t i = 1; i < groups.size(); ++i)
+    for (std::size_t j = 0; j < mean.size(); ++j) mean[j] = mean[j] + group_grads[i][j];
   for (Tensor& m : mean) m = m * (1.0 / static_cast<double>(n_tasks));
   if (stats) {
     *stats = {};
-    for (std::size_t i = 0; i < n_tasks; ++i) {
-      stats->loss += losses[i] / static_cast<double>(n_tasks);
-      stats->metric += metrics[i] / static_cast<double>(n_tasks);
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      stats->loss += loss_sums[i] / static_cast<double>(n_tasks);
+      stats->metric += metric_sums[i] / static_cast<double>(n_tasks);
     }
   }
   return mean;

@@ -22,6 +22,10 @@ struct MamlOptions {
   bool learn_inner_lr = false;  // meta-learn one α per parameter tensor (Meta-SGD / MAML++ style)
   int meta_batch = 25;        // tasks per meta-update
   int threads = 1;            // worker threads over the tasks of a batch
+  // When the model supports task stacks (nn/module.h), the meta-batch runs as this
+  // many stacks of tasks (meta/task_group.h), one per worker; 0 runs tasks one by one.
+  // The split does not depend on `threads`, so results stay bit-identical across them.
+  int task_stacks = 2;
 };
 
 class Maml : public MetaLearner {

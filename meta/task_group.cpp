@@ -1,0 +1,108 @@
+#include "meta/task_group.h"
+
+#include <fmt/format.h>
+
+#include "autograd/errors.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+
+namespace mg::meta {
+
+namespace {
+
+bool same_shapes(const data::Task& a, const data::Task& b) {
+  return a.support_x.shape() == b.support_x.shape() && a.support_y.shape() == b.support_y.shape() &&
+         a.query_x.shape() == b.query_x.shape() && a.query_y.shape() == b.query_y.shape();
+}
+
+// [T, n, ...] -> [T·n, ...]: the task axis folded into the example axis.
+Tensor fold_tasks(const Tensor& t) {
+  std::vector<std::int64_t> dims{t.shape()[0] * t.shape()[1]};
+  for (int d = 2; d < t.ndim(); ++d) dims.push_back(t.shape()[d]);
+  return reshape(t, Shape(dims));
+}
+
+// [d...] -> [tasks, d...].
+Shape with_task_axis(const Shape& s, std::int64_t tasks) {
+  std::vector<std::int64_t> dims{tasks};
+  for (int d = 0; d < s.ndim(); ++d) dims.push_back(s[d]);
+  return Shape(dims);
+}
+
+}  // namespace
+
+bool TaskGroup::can_stack(const nn::Module& model, std::span<const data::Task> tasks) {
+  if (!model.supports_task_stacks() || tasks.empty()) return false;
+  for (const data::Task& t : tasks)
+    if (!same_shapes(t, tasks[0])) return false;
+  return true;
+}
+
+TaskGroup::TaskGroup(nn::Module& model, const Objective& objective, std::span<const data::Task> tasks, bool stack)
+    : model_(model), objective_(objective), size_(static_cast<std::int64_t>(tasks.size())), stacked_(stack) {
+  if (tasks.empty()) throw ValueError("task group: needs at least one task");
+  if (!stack) {
+    if (tasks.size() != 1)
+      throw ValueError(fmt::format("task group: {} tasks can only be grouped as a stack", tasks.size()));
+    const data::Task& t = tasks[0];
+    support_x_ = t.support_x, support_y_ = t.support_y, query_x_ = t.query_x, query_y_ = t.query_y;
+    return;
+  }
+  for (const data::Task& t : tasks)
+    if (!same_shapes(t, tasks[0]))
+      throw ShapeError(fmt::format("task group: stacked tasks must have equal shapes, got support {} and {}",
+                                   tasks[0].support_x.shape().str(), t.support_x.shape().str()));
+  std::vector<Tensor> sx, sy, qx, qy;
+  for (const data::Task& t : tasks) {
+    sx.push_back(t.support_x);
+    sy.push_back(t.support_y);
+    qx.push_back(t.query_x);
+    qy.push_back(t.query_y);
+  }
+  NoGradGuard no_grad;
+  support_x_ = mg::stack(sx), support_y_ = mg::stack(sy), query_x_ = mg::stack(qx), query_y_ = mg::stack(qy);
+}
+
+std::vector<Tensor> TaskGroup::start(std::span<const Tensor> theta) const {
+  if (!stacked_) return {theta.begin(), theta.end()};
+  std::vector<Tensor> out;
+  out.reserve(theta.size());
+  for (const Tensor& t : theta)
+    out.push_back(broadcast_to(reshape(t, with_task_axis(t.shape(), 1)), with_task_axis(t.shape(), size_)));
+  return out;
+}
+
+Tensor TaskGroup::forward(const Tensor& x, std::span<const Tensor> theta) const {
+  return stacked_ ? model_.forward_tasks(x, theta) : model_.forward(x, theta);
+}
+
+Tensor TaskGroup::summed_loss(const Tensor& prediction, const Tensor& target) const {
+  if (!stacked_) return objective_.loss(prediction, target);
+  // The tasks have equal sizes, so the sum of their mean losses is T times the overall mean.
+  return objective_.loss(fold_tasks(prediction), fold_tasks(target)) * static_cast<double>(size_);
+}
+
+Tensor TaskGroup::support_loss(std::span<const Tensor> theta) const {
+  return summed_loss(forward(support_x_, theta), support_y_);
+}
+
+Tensor TaskGroup::predict_query(std::span<const Tensor> theta) const { return forward(query_x_, theta); }
+
+Tensor TaskGroup::query_loss(const Tensor& prediction) const { return summed_loss(prediction, query_y_); }
+
+double TaskGroup::query_metric_sum(const Tensor& prediction) const {
+  NoGradGuard no_grad;
+  const Tensor p = prediction.detach();
+  if (!stacked_) return objective_.metric(p, query_y_);
+  return objective_.metric(fold_tasks(p), fold_tasks(query_y_)) * static_cast<double>(size_);
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> task_ranges(std::size_t n, int stacks) {
+  if (stacks < 0) throw ValueError(fmt::format("task ranges: stacks must be >= 0, got {}", stacks));
+  const std::size_t groups = stacks == 0 ? n : std::min(n, static_cast<std::size_t>(stacks));
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t g = 0; g < groups; ++g) out.emplace_back(n * g / groups, n * (g + 1) / groups);
+  return out;
+}
+
+}  // namespace mg::meta

@@ -1,0 +1,145 @@
+// Task groups (meta/task_group.h): a stack of tasks computes the same losses and
+// predictions as the tasks one by one, and MAML gives the same meta-gradient
+// either way.
+#include <doctest/doctest.h>
+
+#include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "meta/adapt.h"
+#include "meta/maml.h"
+#include "meta/task_group.h"
+#include "nn/models.h"
+#include "tests/meta/meta_fixtures.h"
+
+using namespace mg;
+using namespace mg::meta;
+
+namespace {
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  const auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+  double worst = 0;
+  for (std::size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]));
+  return worst;
+}
+
+}  // namespace
+
+TEST_SUITE("task_group") {
+  TEST_CASE("a stack's losses and predictions are the tasks' own, summed") {
+    const std::vector<data::Task> tasks = test::sine_tasks(3);
+    nn::Sequential model = test::tiny_mlp(4);
+    const Objective objective = regression();
+    REQUIRE(TaskGroup::can_stack(model, tasks));
+    const TaskGroup group(model, objective, tasks, true);
+    CHECK(group.stacked());
+    CHECK(group.size() == 3);
+    const std::vector<Tensor> theta = model.parameters();
+    const std::vector<Tensor> start = group.start(theta);
+    REQUIRE(start.size() == theta.size());
+    CHECK(start[0].shape() == Shape{3, 4, 1});
+
+    double support_sum = 0, query_sum = 0, metric_sum = 0;
+    const Tensor prediction = group.predict_query(start);
+    REQUIRE(prediction.shape() == Shape{3, 6, 1});
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+      const TaskGroup one(model, objective, std::span(tasks).subspan(t, 1), false);
+      CHECK_FALSE(one.stacked());
+      CHECK(one.start(theta)[0].shape() == theta[0].shape());
+      support_sum += one.support_loss(one.start(theta)).item();
+      const Tensor p = one.predict_query(theta);
+      query_sum += one.query_loss(p).item();
+      metric_sum += one.query_metric_sum(p);
+      const auto i = static_cast<std::int64_t>(t);
+      CHECK(max_abs_diff(reshape(slice(prediction, 0, i, i + 1), {6, 1}), p) < 1e-14);
+    }
+    CHECK(group.support_loss(start).item() == doctest::Approx(support_sum).epsilon(1e-12));
+    CHECK(group.query_loss(prediction).item() == doctest::Approx(query_sum).epsilon(1e-12));
+    CHECK(group.query_metric_sum(prediction) == doctest::Approx(metric_sum).epsilon(1e-12));
+  }
+
+  TEST_CASE("the gradient through a stack holds each task's own inner gradient") {
+    const std::vector<data::Task> tasks = test::sine_tasks(2);
+    nn::Sequential model = test::tiny_mlp(6);
+    const Objective objective = regression();
+    const TaskGroup group(model, objective, tasks, true);
+    TapeScope scope;
+    const std::vector<Tensor> theta = thread_aliases(model.parameters());
+    std::vector<Tensor> stacked;
+    for (const Tensor& t : group.start(theta)) stacked.push_back(t.detach().requires_grad_());
+    const std::vector<Tensor> g = grad({group.support_loss(stacked)}, stacked);
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+      const TaskGroup one(model, objective, std::span(tasks).subspan(t, 1), false);
+      const std::vector<Tensor> own = grad({one.support_loss(theta)}, theta);
+      const auto i = static_cast<std::int64_t>(t);
+      for (std::size_t j = 0; j < own.size(); ++j)
+        CHECK(max_abs_diff(reshape(slice(g[j], 0, i, i + 1), own[j].shape()), own[j]) < 1e-14);
+    }
+  }
+
+  TEST_CASE("MAML's meta-gradient is the same with stacks and one task at a time") {
+    const std::vector<data::Task> tasks = test::sine_tasks(5);
+    for (const bool first_order : {false, true})
+      for (const bool learn_lr : {false, true}) {
+        CAPTURE(first_order);
+        CAPTURE(learn_lr);
+        nn::Sequential model = test::tiny_mlp(8);
+        MamlOptions o;
+        o.inner_lr = 0.1;
+        o.inner_steps = 2;
+        o.first_order = first_order;
+        o.learn_inner_lr = learn_lr;
+        o.meta_batch = 5;
+        o.task_stacks = 0;
+        const Maml one_by_one(model, regression(), o);
+        o.task_stacks = 2;
+        const Maml stacked(model, regression(), o);
+        StepStats s1, s2;
+        const std::vector<Tensor> g1 = one_by_one.meta_gradient(tasks, &s1);
+        const std::vector<Tensor> g2 = stacked.meta_gradient(tasks, &s2);
+        REQUIRE(g1.size() == g2.size());
+        for (std::size_t j = 0; j < g1.size(); ++j) CHECK(max_abs_diff(g1[j], g2[j]) < 1e-12);
+        CHECK(s1.loss == doctest::Approx(s2.loss).epsilon(1e-12));
+        CHECK(s1.metric == doctest::Approx(s2.metric).epsilon(1e-12));
+      }
+  }
+
+  TEST_CASE("what can be stacked") {
+    const std::vector<data::Task> tasks = test::sine_tasks(2);
+    nn::Sequential mlp = test::tiny_mlp(1);
+    CHECK_FALSE(TaskGroup::can_stack(mlp, {}));
+    std::vector<data::Task> uneven = tasks;
+    uneven.push_back(test::sine_tasks(1, 4, 6)[0]);
+    CHECK_FALSE(TaskGroup::can_stack(mlp, uneven));
+    Generator gen(1);
+    nn::Sequential conv = nn::omniglot_conv4(5, gen);
+    CHECK_FALSE(TaskGroup::can_stack(conv, tasks));
+  }
+
+  TEST_CASE("bad groups are refused") {
+    const std::vector<data::Task> tasks = test::sine_tasks(2);
+    nn::Sequential model = test::tiny_mlp(1);
+    const Objective objective = regression();
+    CHECK_THROWS_WITH_AS(TaskGroup(model, objective, {}, true), doctest::Contains("task group: needs at least one task"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(TaskGroup(model, objective, tasks, false),
+                         doctest::Contains("task group: 2 tasks can only be grouped as a stack"), ValueError);
+    std::vector<data::Task> uneven = tasks;
+    uneven.push_back(test::sine_tasks(1, 4, 6)[0]);
+    CHECK_THROWS_WITH_AS(TaskGroup(model, objective, uneven, true),
+                         doctest::Contains("task group: stacked tasks must have equal shapes, got support [5, 1] and [4, 1]"),
+                         ShapeError);
+  }
+
+  TEST_CASE("task_ranges splits a batch by count, not by thread") {
+    using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+    CHECK(task_ranges(25, 2) == Ranges{{0, 12}, {12, 25}});
+    CHECK(task_ranges(3, 0) == Ranges{{0, 1}, {1, 2}, {2, 3}});
+    CHECK(task_ranges(1, 4) == Ranges{{0, 1}});
+    CHECK(task_ranges(0, 2).empty());
+    CHECK_THROWS_WITH_AS(task_ranges(4, -1), doctest::Contains("task ranges: stacks must be >= 0, got -1"), ValueError);
+  }
+}

@@ -9,6 +9,7 @@
 #include "autograd/tape.h"
 #include "datasets/parallel.h"
 #include "meta/adapt.h"
+#include "meta/task_group.h"
 
 namespace mg::meta {
 
@@ -39,21 +40,35 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
     if (s < 0 || s > options.inner_steps)
       throw ValueError(fmt::format("evaluate: report step {} is outside [0, {}]", s, options.inner_steps));
 
+  if (options.tasks_per_stack < 1)
+    throw ValueError(fmt::format("evaluate: tasks_per_stack must be >= 1, got {}", options.tasks_per_stack));
+
   const std::size_t n = static_cast<std::size_t>(options.num_tasks);
+  const std::size_t per_stack = static_cast<std::size_t>(options.tasks_per_stack);
   std::vector<std::vector<double>> scores(steps.size(), std::vector<double>(n));
-  data::parallel_for(n, options.threads, [&](std::size_t i, int) {
-    const data::Task task = tasks.sample(options.first_task + i);
+  // Adapts tasks [begin, end) as one group and scores them after each report step.
+  auto run_group = [&](std::span<const data::Task> group_tasks, bool stack, std::size_t begin) {
+    const TaskGroup group(model, objective, group_tasks, stack);
     const InnerLr lr{inner_lr.value, inner_lr.per_tensor};
-    std::vector<Tensor> theta_i = thread_aliases(theta);
+    std::vector<Tensor> theta_i = group.start(thread_aliases(theta));
     int done = 0;
     for (std::size_t r = 0; r < steps.size(); ++r) {
-      theta_i = adapt(model, objective.loss, theta_i, task.support_x, task.support_y, lr, steps[r] - done,
-                      AdaptMode::Detached);
+      theta_i = adapt([&](std::span<const Tensor> t) { return group.support_loss(t); }, theta_i, lr,
+                      steps[r] - done, AdaptMode::Detached);
       done = steps[r];
       TapeScope scope;
       NoGradGuard no_grad;
-      scores[r][i] = objective.metric(model.forward(task.query_x, theta_i), task.query_y);
+      const std::vector<double> m = group.query_metrics(group.predict_query(theta_i));
+      std::copy(m.begin(), m.end(), scores[r].begin() + static_cast<std::ptrdiff_t>(begin));
     }
+  };
+  const std::size_t n_stacks = (n + per_stack - 1) / per_stack;
+  data::parallel_for(n_stacks, options.threads, [&](std::size_t s, int) {
+    const std::size_t begin = s * per_stack, end = std::min(n, begin + per_stack);
+    std::vector<data::Task> sampled;
+    for (std::size_t i = begin; i < end; ++i) sampled.push_back(tasks.sample(options.first_task + i));
+    if (per_stack > 1 && TaskGroup::can_stack(model, sampled)) return run_group(sampled, true, begin);
+    for (std::size_t i = 0; i < sampled.size(); ++i) run_group(std::span(sampled).subspan(i, 1), false, begin + i);
   });
 
   EvalResult result;

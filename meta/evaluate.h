@@ -32,6 +32,9 @@ struct EvalOptions {
   int inner_steps = 10;             // k at test time
   std::vector<int> report_steps = {};  // step counts to score after; empty: {0, inner_steps}
   int threads = 1;
+  // Tasks adapted at once as a stack when the model supports it (meta/task_group.h);
+  // 1: one by one. The scores do not depend on `threads`.
+  int tasks_per_stack = 50;
 };
 
 struct Summary {

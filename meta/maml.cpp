@@ -34,6 +34,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
@@ -63,6 +65,8 @@ Maml::Maml(nn::Module& model, Objective objective, const MamlOptions& options, s
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads), options_(options) {
   if (options.inner_steps < 0)
     throw ValueError(fmt::format("maml: inner_steps must be >= 0, got {}", options.inner_steps));
+  if (options.task_stacks < 0)
+    throw ValueError(fmt::format("maml: task_stacks must be >= 0, got {}", options.task_stacks));
   if (!(options.inner_lr >= 0.0))
     throw ValueError(fmt::format("maml: inner_lr must be >= 0, got {}", options.inner_lr));
   if (options.learn_inner_lr) {
@@ -90,7 +94,8 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
   const bool stack = options_.task_stacks > 0 && TaskGroup::can_stack(model(), tasks);
   const auto groups = task_ranges(n_tasks, stack ? options_.task_stacks : 0);
   std::vector<std::vector<Tensor>> group_grads(groups.size());
-  std::vector<double> loss_sums(groups.size()), metric_sums(groups.size());
+  std::vector<double> loss_sums(groups.size());
+  std::vector<double> metrics(n_tasks);
 
   // Lines 4–9 for a group of tasks (one task, or a stack), groups on worker
   // threads (Note [Task parallelism]).
@@ -114,7 +119,8 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
     for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
     group_grads[i] = std::move(g);
     loss_sums[i] = query_loss.item();
-    metric_sums[i] = group.query_metric_sum(prediction);
+    const std::vector<double> m = group.query_metrics(prediction);
+    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(begin));
   });
 
   // Line 10's gradient: the mean over tasks, summed in group order.
@@ -125,10 +131,8 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
   for (Tensor& m : mean) m = m * (1.0 / static_cast<double>(n_tasks));
   if (stats) {
     *stats = {};
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-      stats->loss += loss_sums[i] / static_cast<double>(n_tasks);
-      stats->metric += metric_sums[i] / static_cast<double>(n_tasks);
-    }
+    for (double l : loss_sums) stats->loss += l / static_cast<double>(n_tasks);
+    for (double m : metrics) stats->metric += m / static_cast<double>(n_tasks);
   }
   return mean;
 }

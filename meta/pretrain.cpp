@@ -1,11 +1,9 @@
 #include "meta/pretrain.h"
 
-#include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 #include "meta/adapt.h"
 #include "nn/adam.h"
 
@@ -21,29 +19,19 @@ Pretrain::Pretrain(nn::Module& model, Objective objective, const PretrainOptions
 
 StepStats Pretrain::step(std::span<const data::Task> tasks, std::int64_t) {
   if (tasks.empty()) throw ValueError("pretrain: a batch needs at least one task");
-  const std::size_t n = tasks.size();
-  const std::vector<Tensor> theta = model().parameters();
-  std::vector<std::vector<Tensor>> grads(n);
-  std::vector<double> losses(n);
-  data::parallel_for(n, threads(), [&](std::size_t i, int) {
-    TapeScope scope;
-    const std::vector<Tensor> local = thread_aliases(theta);
-    const Tensor x = concat({tasks[i].support_x, tasks[i].query_x}, 0);
-    const Tensor y = concat({tasks[i].support_y, tasks[i].query_y}, 0);
-    const Tensor loss = objective().loss(model().forward(x, local), y);
-    grads[i] = grad({loss}, local);
-    for (Tensor& g : grads[i]) g = g.detach();
-    losses[i] = loss.item();
-  });
-  NoGradGuard no_grad;
-  std::vector<Tensor> mean = grads[0];
-  for (std::size_t i = 1; i < n; ++i)
-    for (std::size_t j = 0; j < mean.size(); ++j) mean[j] = mean[j] + grads[i][j];
-  for (Tensor& m : mean) m = m * (1.0 / static_cast<double>(n));
-  adam_->step(mean);
+  std::vector<Tensor> xs, ys;
+  for (const data::Task& t : tasks) {
+    xs.insert(xs.end(), {t.support_x, t.query_x});
+    ys.insert(ys.end(), {t.support_y, t.query_y});
+  }
+  TapeScope scope;
+  const std::vector<Tensor> theta = thread_aliases(model().parameters());
+  const Tensor loss = objective().loss(model().forward(concat(xs, 0), theta), concat(ys, 0));
+  std::vector<Tensor> g = grad({loss}, theta);
+  for (Tensor& gj : g) gj = gj.detach();
+  adam_->step(g);
   StepStats stats;
-  for (double l : losses) stats.loss += l / static_cast<double>(n);
-  stats.metric = stats.loss;
+  stats.loss = stats.metric = loss.item();
   return stats;
 }
 

@@ -1,7 +1,9 @@
 // The transfer-learning baseline of the MAML paper (Finn et al. 2017, §5.1,
 // "pretrained"): one network trained jointly on all tasks, with no adaptation
 // in the loop,
-//   θ ← θ − β·Adam(∇_θ (1/n) Σ_i L_Ti(f_θ) on D_i ∪ D'_i),
+//   θ ← θ − β·Adam(∇_θ L(f_θ) on ∪_i (D_i ∪ D'_i)),
+// the loss taken over all the batch's examples at once (for tasks of equal size,
+// the mean of the task losses), in one forward pass.
 // then fine-tuned on each test task's support set exactly as MAML's
 // evaluation does (meta/evaluate.h). For regression families only: in
 // N-way episodes the labels are a random permutation per task, so there is
@@ -18,7 +20,7 @@ struct PretrainOptions {
   double lr = 1e-3;         // β, Adam
   double eval_inner_lr = 0.01;  // fine-tuning step at test time (MAML's α)
   int meta_batch = 25;
-  int threads = 1;
+  int threads = 1;  // evaluation only: a training step is one joint pass
 };
 
 class Pretrain : public MetaLearner {

@@ -18,6 +18,8 @@ Reptile::Reptile(nn::Module& model, Objective objective, const ReptileOptions& o
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads), options_(options) {
   if (options.inner_steps < 1)
     throw ValueError(fmt::format("reptile: inner_steps must be >= 1, got {}", options.inner_steps));
+  if (options.task_stacks < 0)
+    throw ValueError(fmt::format("reptile: task_stacks must be >= 0, got {}", options.task_stacks));
   if (!(options.inner_lr > 0.0))
     throw ValueError(fmt::format("reptile: inner_lr must be > 0, got {}", options.inner_lr));
   if (options.anneal_iterations < 0)
@@ -31,9 +33,18 @@ double Reptile::epsilon_at(std::int64_t iteration) const {
 }
 
 std::vector<Tensor> Reptile::inner_loop(const data::Task& task) const {
-  // W starts as a private copy of θ (clone, not alias: the inner optimizer updates it in place).
+  return inner_loop(TaskGroup(model(), objective(), std::span(&task, 1), false));
+}
+
+std::vector<Tensor> Reptile::inner_loop(const TaskGroup& group) const {
+  // W starts as a private copy of θ (clone, not alias: the inner optimizer updates it in
+  // place). Adam and SGD act elementwise, so one optimizer over a stack of W_i is the
+  // same as one optimizer per task.
   std::vector<Tensor> w;
-  for (const Tensor& p : model().parameters()) w.push_back(p.clone().requires_grad_());
+  {
+    NoGradGuard no_grad;
+    for (const Tensor& p : group.start(model().parameters())) w.push_back(p.clone().requires_grad_());
+  }
   std::unique_ptr<nn::Optimizer> opt;
   if (options_.inner_optimizer == InnerOptimizer::Adam)
     opt = std::make_unique<nn::Adam>(w, nn::AdamOptions{.lr = options_.inner_lr});
@@ -41,8 +52,7 @@ std::vector<Tensor> Reptile::inner_loop(const data::Task& task) const {
     opt = std::make_unique<nn::Sgd>(w, nn::SgdOptions{.lr = options_.inner_lr});
   for (int k = 0; k < options_.inner_steps; ++k) {
     TapeScope scope;  // rewound after every inner step
-    const std::vector<Tensor> g =
-        grad({objective().loss(model().forward(task.support_x, w), task.support_y)}, w);
+    const std::vector<Tensor> g = grad({group.support_loss(w)}, w);
     opt->step(g);
   }
   return w;
@@ -51,35 +61,39 @@ std::vector<Tensor> Reptile::inner_loop(const data::Task& task) const {
 StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteration) {
   if (tasks.empty()) throw ValueError("reptile: a meta-batch needs at least one task");
   const std::size_t n = tasks.size();
-  std::vector<std::vector<Tensor>> w(n);
-  std::vector<double> losses(n), metrics(n);
-  data::parallel_for(n, threads(), [&](std::size_t i, int) {
-    w[i] = inner_loop(tasks[i]);
-    // Statistics: the adapted weights on the task's query set.
+  const bool stack = options_.task_stacks > 0 && TaskGroup::can_stack(model(), tasks);
+  const auto groups = task_ranges(n, stack ? options_.task_stacks : 0);
+  std::vector<std::vector<Tensor>> w_sums(groups.size());  // Σ W_i over each group's tasks
+  std::vector<double> loss_sums(groups.size()), metrics(n);
+  data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
+    const auto [begin, end] = groups[i];
+    const TaskGroup group(model(), objective(), tasks.subspan(begin, end - begin), stack);
+    const std::vector<Tensor> w = inner_loop(group);
+    // Statistics: the adapted weights on the tasks' query sets.
     TapeScope scope;
     NoGradGuard no_grad;
-    const Tensor pred = model().forward(tasks[i].query_x, w[i]);
-    losses[i] = objective().loss(pred, tasks[i].query_y).item();
-    metrics[i] = objective().metric(pred, tasks[i].query_y);
+    const Tensor pred = group.predict_query(w);
+    loss_sums[i] = group.query_loss(pred).item();
+    const std::vector<double> m = group.query_metrics(pred);
+    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(begin));
+    for (const Tensor& wj : w) w_sums[i].push_back(stack ? sum(wj, {0}) : wj);
   });
 
-  // θ ← θ + ε · mean_i (W_i − θ), summed in task order (Note [Task parallelism]).
+  // θ ← θ + ε · mean_i (W_i − θ), summed in group order (Note [Task parallelism]).
   const double eps = epsilon_at(iteration);
   NoGradGuard no_grad;
   std::vector<Tensor> theta = model().parameters();
   for (std::size_t j = 0; j < theta.size(); ++j) {
-    Tensor mean_w = w[0][j];
-    for (std::size_t i = 1; i < n; ++i) mean_w = mean_w + w[i][j];
+    Tensor mean_w = w_sums[0][j];
+    for (std::size_t i = 1; i < groups.size(); ++i) mean_w = mean_w + w_sums[i][j];
     mean_w = mean_w * (1.0 / static_cast<double>(n));
     const Tensor updated = theta[j] + (mean_w - theta[j]) * eps;
     std::copy_n(static_cast<const char*>(updated.raw_data()), updated.nbytes(), static_cast<char*>(theta[j].raw_data()));
     theta[j].bump_version();
   }
   StepStats stats;
-  for (std::size_t i = 0; i < n; ++i) {
-    stats.loss += losses[i] / static_cast<double>(n);
-    stats.metric += metrics[i] / static_cast<double>(n);
-  }
+  for (double l : loss_sums) stats.loss += l / static_cast<double>(n);
+  for (double m : metrics) stats.metric += m / static_cast<double>(n);
   return stats;
 }
 

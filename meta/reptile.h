@@ -14,6 +14,7 @@
 #pragma once
 
 #include "meta/meta_learner.h"
+#include "meta/task_group.h"
 
 namespace mg::meta {
 
@@ -28,6 +29,9 @@ struct ReptileOptions {
   double eval_inner_lr = -1.0;                   // test-time SGD step; < 0: inner_lr
   int meta_batch = 5;
   int threads = 1;
+  // As MamlOptions::task_stacks: the meta-batch runs as this many task stacks when
+  // the model supports them (meta/task_group.h); 0 runs tasks one by one.
+  int task_stacks = 2;
 };
 
 class Reptile : public MetaLearner {
@@ -38,6 +42,8 @@ class Reptile : public MetaLearner {
   double epsilon_at(std::int64_t iteration) const;
   // W_i for one task: k inner steps from θ (no graph kept).
   std::vector<Tensor> inner_loop(const data::Task& task) const;
+  // The same for every task of a group at once (stacked: each tensor is [T, ...]).
+  std::vector<Tensor> inner_loop(const TaskGroup& group) const;
   StepStats step(std::span<const data::Task> tasks, std::int64_t iteration) override;
   std::string name() const override { return "reptile"; }
   InnerLrSetting test_inner_lr() const override;

@@ -22,6 +22,13 @@ Tensor fold_tasks(const Tensor& t) {
   return reshape(t, Shape(dims));
 }
 
+// Task t of a stacked [T, d...] tensor: [d...].
+Tensor task_slice(const Tensor& t, std::int64_t task) {
+  std::vector<std::int64_t> dims;
+  for (int d = 1; d < t.ndim(); ++d) dims.push_back(t.shape()[d]);
+  return reshape(slice(t, 0, task, task + 1), Shape(dims));
+}
+
 // [d...] -> [tasks, d...].
 Shape with_task_axis(const Shape& s, std::int64_t tasks) {
   std::vector<std::int64_t> dims{tasks};
@@ -90,11 +97,13 @@ Tensor TaskGroup::predict_query(std::span<const Tensor> theta) const { return fo
 
 Tensor TaskGroup::query_loss(const Tensor& prediction) const { return summed_loss(prediction, query_y_); }
 
-double TaskGroup::query_metric_sum(const Tensor& prediction) const {
+std::vector<double> TaskGroup::query_metrics(const Tensor& prediction) const {
   NoGradGuard no_grad;
   const Tensor p = prediction.detach();
-  if (!stacked_) return objective_.metric(p, query_y_);
-  return objective_.metric(fold_tasks(p), fold_tasks(query_y_)) * static_cast<double>(size_);
+  if (!stacked_) return {objective_.metric(p, query_y_)};
+  std::vector<double> out;
+  for (std::int64_t t = 0; t < size_; ++t) out.push_back(objective_.metric(task_slice(p, t), task_slice(query_y_, t)));
+  return out;
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> task_ranges(std::size_t n, int stacks) {

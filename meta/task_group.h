@@ -50,8 +50,8 @@ class TaskGroup {
   Tensor predict_query(std::span<const Tensor> theta) const;
   // Σ over the group of L(prediction, query y).
   Tensor query_loss(const Tensor& prediction) const;
-  // Σ over the group of the objective's metric on the query set (no tape).
-  double query_metric_sum(const Tensor& prediction) const;
+  // The objective's metric on each task's query set, in task order (no tape).
+  std::vector<double> query_metrics(const Tensor& prediction) const;
 
  private:
   Tensor forward(const Tensor& x, std::span<const Tensor> theta) const;

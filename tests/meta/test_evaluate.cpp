@@ -53,6 +53,15 @@ TEST_SUITE("evaluate") {
     // MetaLearner::test runs the same protocol from the learner's parameters.
     const Maml maml(model, regression(), 0.01, 1e-3, 1);
     CHECK(maml.test(tasks, o).metric[2].mean == r.metric[2].mean);
+    // Stacks of 7 tasks (the last one shorter) and tasks one by one agree to rounding.
+    for (const int per_stack : {1, 7}) {
+      o.tasks_per_stack = per_stack;
+      const EvalResult r3 = evaluate(model, model.parameters(), regression(), {0.01, {}}, tasks, o);
+      for (std::size_t s = 0; s < 3; ++s) {
+        CHECK(r3.metric[s].mean == doctest::Approx(r.metric[s].mean).epsilon(1e-12));
+        CHECK(r3.metric[s].ci95 == doctest::Approx(r.metric[s].ci95).epsilon(1e-10));
+      }
+    }
   }
 
   TEST_CASE("bad options are refused") {
@@ -66,5 +75,7 @@ TEST_SUITE("evaluate") {
                          ValueError);
     CHECK_THROWS_WITH_AS(run({.inner_steps = 3, .report_steps = {5}}),
                          doctest::Contains("evaluate: report step 5 is outside [0, 3]"), ValueError);
+    CHECK_THROWS_WITH_AS(run({.tasks_per_stack = 0}), doctest::Contains("evaluate: tasks_per_stack must be >= 1, got 0"),
+                         ValueError);
   }
 }

@@ -114,17 +114,21 @@ TEST_SUITE("maml") {
     CHECK(Maml(b, regression(), options_for(1, true)).name() == "fomaml");
   }
 
-  TEST_CASE("results are bit-identical for 1 and 2 worker threads") {
+  TEST_CASE("results are bit-identical for 1 and 2 worker threads, with and without task stacks") {
     const std::vector<data::Task> tasks = test::sine_tasks(4);
-    nn::Sequential one = test::tiny_mlp(5), two = test::tiny_mlp(5);
-    MamlOptions o1 = options_for(2, false, 1), o2 = options_for(2, false, 2);
-    o1.meta_batch = o2.meta_batch = 4;
-    Maml m1(one, regression(), o1), m2(two, regression(), o2);
-    for (int it = 0; it < 3; ++it) {
-      m1.step(tasks, it);
-      m2.step(tasks, it);
+    for (const int stacks : {0, 2, 3}) {
+      CAPTURE(stacks);
+      nn::Sequential one = test::tiny_mlp(5), two = test::tiny_mlp(5);
+      MamlOptions o1 = options_for(2, false, 1), o2 = options_for(2, false, 2);
+      o1.meta_batch = o2.meta_batch = 4;
+      o1.task_stacks = o2.task_stacks = stacks;
+      Maml m1(one, regression(), o1), m2(two, regression(), o2);
+      for (int it = 0; it < 3; ++it) {
+        m1.step(tasks, it);
+        m2.step(tasks, it);
+      }
+      CHECK(test::bit_identical(one.parameters(), two.parameters()));
     }
-    CHECK(test::bit_identical(one.parameters(), two.parameters()));
   }
 
   TEST_CASE("learned per-tensor inner learning rates are meta-learned too") {
@@ -153,6 +157,10 @@ TEST_SUITE("maml") {
     o = options_for(1, false);
     o.inner_lr = -0.1;
     CHECK_THROWS_WITH_AS(Maml(model, regression(), o), doctest::Contains("maml: inner_lr must be >= 0"), ValueError);
+    o = options_for(1, false);
+    o.task_stacks = -1;
+    CHECK_THROWS_WITH_AS(Maml(model, regression(), o), doctest::Contains("maml: task_stacks must be >= 0, got -1"),
+                         ValueError);
     o = options_for(1, false);
     o.meta_batch = 0;
     CHECK_THROWS_WITH_AS(Maml(model, regression(), o), doctest::Contains("meta-learner: meta_batch must be >= 1"),

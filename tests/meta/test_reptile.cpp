@@ -64,19 +64,46 @@ TEST_SUITE("reptile") {
     CHECK(r.test_inner_lr().value == ReptileOptions{}.inner_lr);
   }
 
-  TEST_CASE("results are bit-identical for 1 and 2 worker threads") {
+  TEST_CASE("results are bit-identical for 1 and 2 worker threads, with and without task stacks") {
     const std::vector<data::Task> tasks = test::sine_tasks(4);
-    nn::Sequential one = test::tiny_mlp(5), two = test::tiny_mlp(5);
-    ReptileOptions o;
-    o.meta_batch = 4;
-    Reptile r1(one, regression(), o);
-    o.threads = 2;
-    Reptile r2(two, regression(), o);
-    for (int it = 0; it < 3; ++it) {
-      r1.step(tasks, it);
-      r2.step(tasks, it);
+    for (const int stacks : {0, 2}) {
+      CAPTURE(stacks);
+      nn::Sequential one = test::tiny_mlp(5), two = test::tiny_mlp(5);
+      ReptileOptions o;
+      o.meta_batch = 4;
+      o.task_stacks = stacks;
+      Reptile r1(one, regression(), o);
+      o.threads = 2;
+      Reptile r2(two, regression(), o);
+      for (int it = 0; it < 3; ++it) {
+        r1.step(tasks, it);
+        r2.step(tasks, it);
+      }
+      CHECK(test::bit_identical(one.parameters(), two.parameters()));
     }
-    CHECK(test::bit_identical(one.parameters(), two.parameters()));
+  }
+
+  TEST_CASE("a step is the same with task stacks and one task at a time (SGD and Adam inner loops)") {
+    const std::vector<data::Task> tasks = test::sine_tasks(5);
+    for (const InnerOptimizer inner : {InnerOptimizer::Sgd, InnerOptimizer::Adam}) {
+      nn::Sequential stacked = test::tiny_mlp(7), one_by_one = test::tiny_mlp(7);
+      ReptileOptions o;
+      o.inner_optimizer = inner;
+      o.inner_lr = 0.03;
+      o.inner_steps = 3;
+      o.epsilon = 0.7;
+      o.meta_batch = 5;
+      Reptile r_stacked(stacked, regression(), o);
+      o.task_stacks = 0;
+      Reptile r_single(one_by_one, regression(), o);
+      const StepStats s1 = r_stacked.step(tasks, 0), s2 = r_single.step(tasks, 0);
+      CHECK(s1.loss == doctest::Approx(s2.loss).epsilon(1e-12));
+      CHECK(s1.metric == doctest::Approx(s2.metric).epsilon(1e-12));
+      const std::vector<Tensor> a = stacked.parameters(), b = one_by_one.parameters();
+      for (std::size_t j = 0; j < a.size(); ++j)
+        for (std::int64_t e = 0; e < a[j].numel(); ++e)
+          CHECK(a[j].data<double>()[e] == doctest::Approx(b[j].data<double>()[e]).epsilon(1e-12));
+    }
   }
 
   TEST_CASE("bad settings are refused") {
@@ -88,6 +115,10 @@ TEST_SUITE("reptile") {
     o = {};
     o.inner_lr = 0;
     CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: inner_lr must be > 0"),
+                         ValueError);
+    o = {};
+    o.task_stacks = -1;
+    CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: task_stacks must be >= 0, got -1"),
                          ValueError);
     o = {};
     o.anneal_iterations = -1;
@@ -107,7 +138,14 @@ TEST_SUITE("pretrain") {
     o.lr = 0.02;
     o.meta_batch = 4;
     Pretrain pretrain(model, regression(), o);
+    double joint = 0;  // the loss over all examples of the batch, as one set
+    for (const data::Task& t : tasks) {
+      NoGradGuard off;
+      joint += regression().loss(model.forward(t.support_x), t.support_y).item() * 5.0 / 44.0;
+      joint += regression().loss(model.forward(t.query_x), t.query_y).item() * 6.0 / 44.0;
+    }
     const double first = pretrain.step(tasks, 0).loss;
+    CHECK(first == doctest::Approx(joint).epsilon(1e-12));
     double last = first;
     for (int it = 1; it < 60; ++it) last = pretrain.step(tasks, it).loss;
     CHECK(last < first);

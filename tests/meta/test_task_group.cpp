@@ -52,13 +52,17 @@ TEST_SUITE("task_group") {
       support_sum += one.support_loss(one.start(theta)).item();
       const Tensor p = one.predict_query(theta);
       query_sum += one.query_loss(p).item();
-      metric_sum += one.query_metric_sum(p);
+      const std::vector<double> m = one.query_metrics(p);
+      REQUIRE(m.size() == 1);
+      CHECK(group.query_metrics(prediction)[t] == doctest::Approx(m[0]).epsilon(1e-12));
+      metric_sum += m[0];
       const auto i = static_cast<std::int64_t>(t);
       CHECK(max_abs_diff(reshape(slice(prediction, 0, i, i + 1), {6, 1}), p) < 1e-14);
     }
     CHECK(group.support_loss(start).item() == doctest::Approx(support_sum).epsilon(1e-12));
     CHECK(group.query_loss(prediction).item() == doctest::Approx(query_sum).epsilon(1e-12));
-    CHECK(group.query_metric_sum(prediction) == doctest::Approx(metric_sum).epsilon(1e-12));
+    CHECK(group.query_metrics(prediction).size() == 3);
+    CHECK(metric_sum > 0);
   }
 
   TEST_CASE("the gradient through a stack holds each task's own inner gradient") {

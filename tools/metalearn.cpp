@@ -32,9 +32,10 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_option("--inner-lr", c.inner_lr, "inner learning rate alpha (default: sinusoid 0.01, omniglot 0.4)");
   cmd.add_option("--meta-lr", c.meta_lr, "outer Adam learning rate beta, or Reptile's epsilon (default 1e-3; Reptile 1)");
   cmd.add_option("--meta-batch", c.meta_batch, "tasks per meta-update (default: sinusoid 25, omniglot 32)");
-  cmd.add_option("--iterations", c.iterations, "meta-iterations (default: sinusoid 8000, omniglot 60000)");
+  cmd.add_option("--iterations", c.iterations, "meta-iterations (default: sinusoid 70000, omniglot 60000)");
   cmd.add_option("--seed", c.seed, "seed of the initialisation and the training tasks")->capture_default_str();
-  cmd.add_option("--threads", c.threads, "worker threads over the tasks of a meta-batch")->capture_default_str();
+  cmd.add_option("--threads", c.threads,
+                 "worker threads over the tasks of a meta-batch (default: one per core; results do not depend on it)");
   cmd.add_flag("--learn-inner-lr", c.learn_inner_lr, "meta-learn one inner learning rate per parameter tensor");
   cmd.add_flag("--strided", c.strided, "omniglot: stride-2 convolutions instead of max-pooling");
   cmd.add_flag("!--no-baseline", c.baseline, "sinusoid: skip the pretrained baseline");

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <functional>
+#include <thread>
 #include <type_traits>
 
 #include "autograd/errors.h"
@@ -26,7 +28,8 @@ void resolve_defaults(TrainConfig& c) {
   set(c.meta_batch, sine ? 25 : (reptile ? 5 : 32));
   set(c.inner_lr, reptile ? (sine ? 0.02 : 1e-3) : (sine ? 0.01 : 0.4));
   set(c.meta_lr, reptile ? 1.0 : 1e-3);
-  set(c.iterations, std::int64_t{sine ? 8000 : 60000});
+  set(c.iterations, std::int64_t{sine ? 70000 : 60000});
+  set(c.threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 void validate(const TrainConfig& c) {

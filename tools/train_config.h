@@ -22,7 +22,7 @@ struct TrainConfig {
   double inner_lr = -1, meta_lr = -1;
   std::int64_t iterations = -1;
   std::uint64_t seed = 0;
-  int threads = 1;
+  int threads = -1;  // negative: one per core
   bool learn_inner_lr = false;
   bool strided = false;   // omniglot: stride-2 convolutions instead of max-pooling
   bool baseline = true;   // sinusoid: also train the pretrained baseline (MAML paper, Figure 2)

@@ -2,11 +2,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
@@ -156,6 +158,8 @@ TEST_SUITE("tools") {
     resolve_defaults(s);
     CHECK(s.shots == 10);
     CHECK(s.meta_batch == 25);
+    CHECK(s.iterations == 70000);
+    CHECK(s.threads == static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     CHECK(s.inner_lr == 0.01);
     TrainConfig o;
     o.dataset = "omniglot";

@@ -29,7 +29,18 @@ Tensor binary_loop(const Tensor& a, const Tensor& b, const Shape& out_shape, F f
       const T* ra = pa + off[0];
       const T* rb = pb + off[1];
       T* ro = po + o;
-      for (std::int64_t i = 0; i < len; ++i) ro[i] = f(ra[i * inner[0]], rb[i * inner[1]]);
+      // The common runs get loops the compiler vectorises: both contiguous, or one a constant.
+      if (inner[0] == 1 && inner[1] == 1) {
+        for (std::int64_t i = 0; i < len; ++i) ro[i] = f(ra[i], rb[i]);
+      } else if (inner[0] == 1 && inner[1] == 0) {
+        const T s = rb[0];
+        for (std::int64_t i = 0; i < len; ++i) ro[i] = f(ra[i], s);
+      } else if (inner[0] == 0 && inner[1] == 1) {
+        const T s = ra[0];
+        for (std::int64_t i = 0; i < len; ++i) ro[i] = f(s, rb[i]);
+      } else {
+        for (std::int64_t i = 0; i < len; ++i) ro[i] = f(ra[i * inner[0]], rb[i * inner[1]]);
+      }
     });
   }
   return out;

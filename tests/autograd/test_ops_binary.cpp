@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "autograd/errors.h"
+#include "autograd/kernels/broadcast.h"
 #include "tests/autograd/op_test_util.h"
 
 using namespace mg;
@@ -126,5 +127,31 @@ TEST_SUITE("ops") {
     Tensor cond = zeros({3}).requires_grad_();
     CHECK_THROWS_WITH_AS(where(cond, zeros({3}), zeros({3})),
                          doctest::Contains("where: the condition cannot require grad"), GradError);
+  }
+
+  TEST_CASE("for_each_run drops size-1 axes and merges axes every operand walks as one") {
+    using mg::kernels::broadcast_strides;
+    const Shape out{2, 3, 4, 5};
+    const std::array<mg::kernels::Strides, 2> st{broadcast_strides(out, out), broadcast_strides(Shape{1, 3, 1, 1}, out)};
+    std::vector<std::array<std::int64_t, 4>> runs;  // out offset, b offset, length, b's inner stride
+    mg::kernels::for_each_run(out, st, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
+      runs.push_back({o, off[1], len, inner[1]});
+    });
+    // [2, 3, 4·5]: six runs of 20, b constant along each.
+    REQUIRE(runs.size() == 6);
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      CHECK(runs[r][0] == static_cast<std::int64_t>(r) * 20);
+      CHECK(runs[r][1] == static_cast<std::int64_t>(r % 3));
+      CHECK(runs[r][2] == 20);
+      CHECK(runs[r][3] == 0);
+    }
+    // All extents 1: one run of one element.
+    int calls = 0;
+    const std::array<mg::kernels::Strides, 1> one{broadcast_strides(Shape{1, 1}, Shape{1, 1})};
+    mg::kernels::for_each_run(Shape{1, 1}, one, [&](std::int64_t, const auto&, std::int64_t len, const auto&) {
+      CHECK(len == 1);
+      ++calls;
+    });
+    CHECK(calls == 1);
   }
 }

@@ -89,11 +89,11 @@ class SyntheticEpisodes : public mg::data::TaskSource {
 // Everything that differs between the two workloads.
 struct Workload {
   int meta_batch = 0;
-  double inner_lr = 0.0;         // α (Reptile's inner SGD step too)
-  double outer_lr = 1e-3;        // β of the outer Adam
+  double inner_lr = 0.0;        // α (Reptile's inner SGD step too)
+  double outer_lr = 1e-3;       // β of the outer Adam
   int default_warmup = 0;
   int default_iters = 0;
-  std::size_t max_batches = 0;   // distinct pre-sampled batches, cycled through
+  std::size_t max_batches = 0;  // distinct pre-sampled batches, cycled through
   std::function<mg::meta::Objective()> objective = {};
   std::function<mg::nn::Sequential(mg::Generator&)> model = {};
   std::function<std::unique_ptr<mg::data::TaskSource>()> tasks = {};
@@ -101,15 +101,15 @@ struct Workload {
 
 Workload sinusoid_workload() {
   return {.meta_batch = 25, .inner_lr = 0.01, .outer_lr = 1e-3, .default_warmup = 2, .default_iters = 200,
-            .max_batches = 256, .objective = mg::meta::regression,
-            .model = [](mg::Generator& gen) { return mg::nn::sinusoid_mlp(gen); },
-            .tasks = [] {
-              mg::data::SinusoidConfig c;
-              c.k_shot = 10;
-              c.q_query = 10;
-              c.seed = kSeed;
-              return std::make_unique<mg::data::SinusoidTasks>(c);
-            }};
+          .max_batches = 256, .objective = mg::meta::regression,
+          .model = [](mg::Generator& gen) { return mg::nn::sinusoid_mlp(gen); },
+          .tasks = [] {
+            mg::data::SinusoidConfig c;
+            c.k_shot = 10;
+            c.q_query = 10;
+            c.seed = kSeed;
+            return std::make_unique<mg::data::SinusoidTasks>(c);
+          }};
 }
 
 Workload omniglot_workload() {
@@ -206,7 +206,7 @@ Result run(const Config& c) {
   std::vector<std::vector<Task>> batches(n_batches);
   for (std::size_t b = 0; b < n_batches; ++b)
     batches[b] = mg::data::sample_tasks(*source, b * static_cast<std::size_t>(w.meta_batch),
-                                      static_cast<std::size_t>(w.meta_batch), c.threads);
+                                        static_cast<std::size_t>(w.meta_batch), c.threads);
 
   using Clock = std::chrono::steady_clock;
   std::vector<double> seconds;

@@ -13,6 +13,7 @@
 
 #include "autograd/errors.h"
 #include "autograd/kernels/blas.h"
+#include "tools/cli.h"
 #include "tools/demo.h"
 #include "tools/train.h"
 
@@ -47,10 +48,7 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_flag("--resume", c.resume, "continue from OUT/checkpoint.mgc");
 }
 
-int fail(const std::string& message) {
-  fmt::print(stderr, "metalearn: {}\n", message);
-  return 2;
-}
+int fail(const std::string& message) { return mg::tools::usage_error("metalearn", message); }
 
 }  // namespace
 
@@ -79,15 +77,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return fail(e.what());
-  }
+  if (const auto status = mg::tools::parse_command_line(app, argc, argv, "metalearn")) return *status;
 
   // Tasks run on worker threads; BLAS stays single-threaded inside each.
   mg::kernels::set_blas_threads(1);

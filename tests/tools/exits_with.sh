@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # exits_with.sh STATUS COMMAND [ARGS...]: passes when COMMAND exits with STATUS
-# and prints exactly one line on stderr, starting with "metalearn: ".
+# and prints exactly one line on stderr, starting with $EXPECTED_PREFIX
+# ("metalearn: " unless set).
 expected=$1
 shift
+prefix=${EXPECTED_PREFIX:-"metalearn: "}
 err=$(mktemp)
 "$@" >/dev/null 2>"$err"
 status=$?
@@ -10,4 +12,4 @@ lines=$(wc -l <"$err")
 first=$(head -n 1 "$err")
 rm -f "$err"
 echo "exit status $status, $lines line(s) on stderr: $first"
-[ "$status" -eq "$expected" ] && [ "$lines" -eq 1 ] && [[ "$first" == "metalearn: "* ]]
+[ "$status" -eq "$expected" ] && [ "$lines" -eq 1 ] && [[ "$first" == "$prefix"* ]]

@@ -20,18 +20,24 @@ Strides reduced_strides(const Shape& in, AxisMask mask) {
   return s;
 }
 
-// Visits every input element with the offset of its output slot.
-template <class T, class Acc, class F>
-void reduce_into(const Tensor& x, AxisMask mask, Acc* acc, F f) {
+// Visits every input element with the offset of its output slot: acc = f(acc, x).
+// `identity` is f's neutral element (0 for sum, -inf for max) and merge(acc, acc)
+// combines two partial results.
+template <class T, class Acc, class F, class M>
+void reduce_into(const Tensor& x, AxisMask mask, Acc* acc, Acc identity, F f, M merge) {
   const T* px = x.data<T>();
   const std::array<Strides, 1> st{reduced_strides(x.shape(), mask)};
   for_each_run(x.shape(), st, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
     Acc* a = acc + off[0];
     const T* r = px + o;
     if (inner[0] == 0) {
-      Acc v = a[0];
-      for (std::int64_t i = 0; i < len; ++i) v = f(v, r[i]);
-      a[0] = v;
+      // Four independent partial results, so the loop is not one long dependency chain.
+      Acc v[4] = {a[0], identity, identity, identity};
+      std::int64_t i = 0;
+      for (; i + 4 <= len; i += 4)
+        for (int k = 0; k < 4; ++k) v[k] = f(v[k], r[i + k]);
+      for (; i < len; ++i) v[0] = f(v[0], r[i]);
+      a[0] = merge(merge(v[0], v[1]), merge(v[2], v[3]));
     } else {
       for (std::int64_t i = 0; i < len; ++i) a[i] = f(a[i], r[i]);
     }
@@ -44,7 +50,9 @@ Tensor sum(const Tensor& x, AxisMask mask, const Shape& out_shape) {
   return dispatch_float("sum", x.dtype(), [&]<class T>() {
     // Accumulate in double so that float32 sums of many terms stay accurate.
     std::vector<double> acc(static_cast<std::size_t>(out_shape.numel()), 0.0);
-    reduce_into<T>(x, mask, acc.data(), [](double a, T v) { return a + static_cast<double>(v); });
+    reduce_into<T>(
+        x, mask, acc.data(), 0.0, [](double a, T v) { return a + static_cast<double>(v); },
+        [](double a, double b) { return a + b; });
     Tensor out(out_shape, x.dtype());
     T* po = out.data<T>();
     for (std::size_t i = 0; i < acc.size(); ++i) po[i] = static_cast<T>(acc[i]);
@@ -57,7 +65,8 @@ Tensor max(const Tensor& x, AxisMask mask, const Shape& out_shape) {
     Tensor out(out_shape, x.dtype());
     T* po = out.data<T>();
     for (std::int64_t i = 0; i < out_shape.numel(); ++i) po[i] = -std::numeric_limits<T>::infinity();
-    reduce_into<T>(x, mask, po, [](T a, T v) { return v > a ? v : a; });
+    auto larger = [](T a, T v) { return v > a ? v : a; };
+    reduce_into<T>(x, mask, po, -std::numeric_limits<T>::infinity(), larger, larger);
     return out;
   });
 }

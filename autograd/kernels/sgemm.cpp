@@ -92,33 +92,11 @@ MG_AVX512 inline __mmask16 lane_mask(int lanes) {
 
 // --- packing ---------------------------------------------------------------
 
-// op(A)[i0 : i0+mc, p0 : p0+kc] into micro-panels of kMR rows at ap (panel r at ap + r·kc).
-MG_AVX512 void pack_a(bool ta, const float* a, int lda, int i0, int mc, int p0, int kc, float* ap) {
-  for (int r = 0; r < mc; r += kMR) {
-    const int mr = std::min(kMR, mc - r);
-    float* dst = ap + static_cast<std::ptrdiff_t>(r) * kc;
-    if (ta) {
-      // op(A)(i, p) = a[p · lda + i]: a row of the panel is contiguous in memory.
-      const __mmask16 load = lane_mask(mr), store = lane_mask(kMR);
-      const float* src = a + static_cast<std::ptrdiff_t>(p0) * lda + i0 + r;
-      for (int p = 0; p < kc; ++p)
-        _mm512_mask_storeu_ps(dst + p * kMR, store, _mm512_maskz_loadu_ps(load, src + static_cast<std::ptrdiff_t>(p) * lda));
-    } else {
-      // op(A)(i, p) = a[i · lda + p]: read each row once, write it with stride kMR.
-      for (int i = 0; i < mr; ++i) {
-        const float* src = a + static_cast<std::ptrdiff_t>(i0 + r + i) * lda + p0;
-        for (int p = 0; p < kc; ++p) dst[p * kMR + i] = src[p];
-      }
-      for (int i = mr; i < kMR; ++i)
-        for (int p = 0; p < kc; ++p) dst[p * kMR + i] = 0.0f;
-    }
-  }
-}
-
 // Transposes the 16 × 16 block src (row stride lds; rows >= rows read as zero, columns
 // >= cols not read) into dst (row stride ldd): dst[j · ldd + i] = src[i · lds + j] for
-// j < cols (no row at or past cols is written).
-MG_AVX512 void transpose16(const float* src, std::ptrdiff_t lds, int rows, int cols, float* dst, std::ptrdiff_t ldd) {
+// j < cols and the lanes i in `store` (no row at or past cols is written).
+MG_AVX512 void transpose16(const float* src, std::ptrdiff_t lds, int rows, int cols, float* dst, std::ptrdiff_t ldd,
+                           __mmask16 store) {
   // The maskz forms with a full mask are the plain instructions; the plain intrinsics
   // trip g++ 12's -Wuninitialized on their internal _mm512_undefined_ps().
   constexpr __mmask16 kAll = 0xFFFF;
@@ -147,7 +125,27 @@ MG_AVX512 void transpose16(const float* src, std::ptrdiff_t lds, int rows, int c
     r[i + 8] = _mm512_maskz_shuffle_f32x4(kAll, t[i], t[i + 8], 0xDD);
   }
   // r[j] now holds column j of src.
-  for (int j = 0; j < cols; ++j) _mm512_store_ps(dst + j * ldd, r[j]);
+  for (int j = 0; j < cols; ++j) _mm512_mask_storeu_ps(dst + j * ldd, store, r[j]);
+}
+
+// op(A)[i0 : i0+mc, p0 : p0+kc] into micro-panels of kMR rows at ap (panel r at ap + r·kc).
+MG_AVX512 void pack_a(bool ta, const float* a, int lda, int i0, int mc, int p0, int kc, float* ap) {
+  for (int r = 0; r < mc; r += kMR) {
+    const int mr = std::min(kMR, mc - r);
+    float* dst = ap + static_cast<std::ptrdiff_t>(r) * kc;
+    if (ta) {
+      // op(A)(i, p) = a[p · lda + i]: a row of the panel is contiguous in memory.
+      const __mmask16 load = lane_mask(mr), store = lane_mask(kMR);
+      const float* src = a + static_cast<std::ptrdiff_t>(p0) * lda + i0 + r;
+      for (int p = 0; p < kc; ++p)
+        _mm512_mask_storeu_ps(dst + p * kMR, store, _mm512_maskz_loadu_ps(load, src + static_cast<std::ptrdiff_t>(p) * lda));
+    } else {
+      // op(A)(i, p) = a[i · lda + p]: transpose 16-column tiles of the mr rows in registers.
+      const float* src = a + static_cast<std::ptrdiff_t>(i0 + r) * lda + p0;
+      for (int p = 0; p < kc; p += 16)
+        transpose16(src + p, lda, mr, std::min(16, kc - p), dst + p * kMR, kMR, lane_mask(kMR));
+    }
+  }
 }
 
 // op(B)[p0 : p0+kc, j0 : j0+nc] into micro-panels of kNR columns at bp (panel s at bp + s·kc).
@@ -169,7 +167,7 @@ MG_AVX512 void pack_b(bool tb, const float* b, int ldb, int p0, int kc, int j0, 
         const int rows = std::max(0, std::min(16, nc - s - 16 * v));
         const float* src = b + static_cast<std::ptrdiff_t>(j0 + s + 16 * v) * ldb + p0;
         for (int p = 0; p < kc; p += 16)
-          transpose16(src + p, ldb, rows, std::min(16, kc - p), dst + p * kNR + 16 * v, kNR);
+          transpose16(src + p, ldb, rows, std::min(16, kc - p), dst + p * kNR + 16 * v, kNR, lane_mask(16));
       }
     }
   }

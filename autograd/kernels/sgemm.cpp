@@ -5,7 +5,7 @@
 //
 // The scheme is Goto's / BLIS's, written for row-major C where the vector axis is n:
 //
-//   for jc over n in steps of nc        B block  [kc × nc]  packed, lives in L2 (~1 MiB)
+//   for jc over n in steps of nc        B block  [kc × nc]  packed, lives in L2 (1-1.5 MiB)
 //     for pc over k in steps of kc
 //       pack op(B)[pc:pc+kc, jc:jc+nc] into micro-panels of kNR columns
 //       for ic over m in steps of mc
@@ -19,9 +19,11 @@
 // kNV vectors of B and broadcasts kMR scalars of A into kMR · kNV FMAs. Panels are
 // zero-padded to full kMR / kNR, so the kernel always computes a whole tile and only the
 // stores to C are masked at the edges. The transposes (op) are absorbed by packing: the
-// kernel never sees them. kMR × kNR = 12 × 32 uses 24 accumulators + 2 B registers +
-// a broadcast, of the 32 zmm registers (measured against 8 × 48 and 14 × 32: see
-// bench/RESULTS.md). The first kc block writes C (alpha, beta applied), later ones add.
+// kernel never sees them. Two tiles, kMR × kNR = 8 × 48 and 12 × 32, each 24 zmm
+// accumulators + 2-3 B registers + a broadcast of the 32 registers; a call takes the one
+// that pads m less (8 × 48 measured up to 20 % faster on conv's m = 64, 12 × 32 ~25 %
+// faster on the MLP's m = 10). The first kc block writes C (alpha, beta applied), later
+// ones add.
 //
 // Packing buffers are thread_local and only grow, so steady-state calls do not allocate.
 // All AVX-512 code carries a target attribute (the build has no -mavx flags) and is
@@ -41,12 +43,20 @@ namespace mg::kernels {
 
 namespace {
 
-constexpr int kMR = 12;          // rows of a micro-tile (broadcast operand, A)
-constexpr int kNV = 2;           // zmm vectors across a micro-tile
-constexpr int kNR = 16 * kNV;    // columns of a micro-tile (vector operand, B)
-constexpr int kKC = 256;         // depth of a block: A micro-panel 12 KiB, B micro-panel 32 KiB
-constexpr int kMC = kMR * 16;    // 192 rows of A per packed block
-constexpr int kNC = kNR * 32;    // 1024 columns: a packed B block of 1 MiB fits L2 (2 MiB)
+// Two register tiles, chosen per call by which wastes fewer padded rows of A
+// (sgemm_avx512): 8 × 48 (24 accumulators + 3 B registers) fits m = 64 (conv) exactly,
+// 12 × 32 (24 + 2) fits the MLP's m = 10 in one tile.
+template <int MR, int NV>
+struct Tile {
+  static constexpr int kMR = MR;           // rows of a micro-tile (broadcast operand, A)
+  static constexpr int kNV = NV;           // zmm vectors across a micro-tile
+  static constexpr int kNR = 16 * NV;      // columns of a micro-tile (vector operand, B)
+  static constexpr int kMC = MR * 16;      // rows of A per packed block (128 or 192)
+  static constexpr int kNC = kNR * 32;     // columns of a packed B block: 1.5 or 1 MiB at kc = 256, in L2 (2 MiB)
+};
+using Tile8x48 = Tile<8, 3>;
+using Tile12x32 = Tile<12, 2>;
+constexpr int kKC = 256;  // depth of a block: an A micro-panel of 8-12 KiB stays in L1 (48 KiB)
 
 // Splits `total` into ceil(total / step) near-equal blocks, each a multiple of `unit`
 // except perhaps the last, so that k = 257 does not give a 256 block and a 1 block.
@@ -129,6 +139,7 @@ MG_AVX512 void transpose16(const float* src, std::ptrdiff_t lds, int rows, int c
 }
 
 // op(A)[i0 : i0+mc, p0 : p0+kc] into micro-panels of kMR rows at ap (panel r at ap + r·kc).
+template <int kMR>
 MG_AVX512 void pack_a(bool ta, const float* a, int lda, int i0, int mc, int p0, int kc, float* ap) {
   for (int r = 0; r < mc; r += kMR) {
     const int mr = std::min(kMR, mc - r);
@@ -148,8 +159,10 @@ MG_AVX512 void pack_a(bool ta, const float* a, int lda, int i0, int mc, int p0, 
   }
 }
 
-// op(B)[p0 : p0+kc, j0 : j0+nc] into micro-panels of kNR columns at bp (panel s at bp + s·kc).
+// op(B)[p0 : p0+kc, j0 : j0+nc] into micro-panels of kNR = 16 · kNV columns at bp (panel s at bp + s·kc).
+template <int kNV>
 MG_AVX512 void pack_b(bool tb, const float* b, int ldb, int p0, int kc, int j0, int nc, float* bp) {
+  constexpr int kNR = 16 * kNV;
   for (int s = 0; s < nc; s += kNR) {
     float* dst = bp + static_cast<std::ptrdiff_t>(s) * kc;
     if (!tb) {
@@ -177,8 +190,9 @@ MG_AVX512 void pack_b(bool tb, const float* b, int ldb, int p0, int kc, int j0, 
 
 // C[mr × nr] at c (row stride ldc) gets alpha · Ap · Bp over depth kc; with `first` it
 // is C = that + beta · C (C unread when beta == 0), otherwise C += that. Ap and Bp are
-// full zero-padded micro-panels; NV (<= kNV) vectors of each Bp row are used.
-template <int NV>
+// full zero-padded micro-panels (kMR rows, kNR columns); NV (<= kNR / 16) vectors of
+// each Bp row are used.
+template <int kMR, int kNR, int NV>
 MG_AVX512 void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* c,
                             std::ptrdiff_t ldc, int mr, int nr, float alpha, float beta, bool first) {
   __m512 acc[kMR][NV];
@@ -227,21 +241,23 @@ void scale_c(int m, int n, float beta, float* c, int ldc) {
   }
 }
 
-MG_AVX512 void sgemm_avx512(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
-                            const float* b, int ldb, float beta, float* c, int ldc) {
-  const int nc_step = block_size(n, kNC, kNR);
+template <class T>
+MG_AVX512 void sgemm_blocked(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
+                             const float* b, int ldb, float beta, float* c, int ldc) {
+  constexpr int kMR = T::kMR, kNR = T::kNR;
+  const int nc_step = block_size(n, T::kNC, kNR);
   const int kc_step = block_size(k, kKC, 16);
-  const int mc_step = block_size(m, kMC, kMR);
+  const int mc_step = block_size(m, T::kMC, kMR);
   float* bp = scratch.b.get(static_cast<std::size_t>(std::min(kc_step, k)) * ((std::min(nc_step, n) + kNR - 1) / kNR * kNR));
   float* ap = scratch.a.get(static_cast<std::size_t>(std::min(kc_step, k)) * ((std::min(mc_step, m) + kMR - 1) / kMR * kMR));
   for (int jc = 0; jc < n; jc += nc_step) {
     const int nc = std::min(nc_step, n - jc);
     for (int pc = 0; pc < k; pc += kc_step) {
       const int kc = std::min(kc_step, k - pc);
-      pack_b(tb, b, ldb, pc, kc, jc, nc, bp);
+      pack_b<T::kNV>(tb, b, ldb, pc, kc, jc, nc, bp);
       for (int ic = 0; ic < m; ic += mc_step) {
         const int mc = std::min(mc_step, m - ic);
-        pack_a(ta, a, lda, ic, mc, pc, kc, ap);
+        pack_a<kMR>(ta, a, lda, ic, mc, pc, kc, ap);
         for (int ir = 0; ir < mc; ir += kMR) {
           const float* a_panel = ap + static_cast<std::ptrdiff_t>(ir) * kc;
           float* c_rows = c + static_cast<std::ptrdiff_t>(ic + ir) * ldc + jc;
@@ -249,15 +265,28 @@ MG_AVX512 void sgemm_avx512(bool ta, bool tb, int m, int n, int k, float alpha, 
           for (int jr = 0; jr < nc; jr += kNR) {
             const int nr = std::min(kNR, nc - jr);
             const float* b_panel = bp + static_cast<std::ptrdiff_t>(jr) * kc;
-            if (nr > 16)
-              micro_kernel<kNV>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
+            // At the right edge, only the vectors that hold columns of C.
+            if (nr > 32)
+              micro_kernel<kMR, kNR, 3>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
+            else if (nr > 16)
+              micro_kernel<kMR, kNR, 2>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
             else
-              micro_kernel<1>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
+              micro_kernel<kMR, kNR, 1>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
           }
         }
       }
     }
   }
+}
+
+// The tile that pads m to fewer rows (8 × 48 on ties: it measured faster on the conv shapes).
+void sgemm_avx512(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+                  int ldb, float beta, float* c, int ldc) {
+  const int rows8 = (m + 7) / 8 * 8, rows12 = (m + 11) / 12 * 12;
+  if (rows8 <= rows12)
+    sgemm_blocked<Tile8x48>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else
+    sgemm_blocked<Tile12x32>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace

@@ -95,7 +95,8 @@ struct Problem {
   }
 };
 
-// Odd sizes around the register block (12 × 32) and the vector width (16).
+// Odd sizes around the register tiles (8 × 48, 12 × 32) and the vector width (16);
+// m = 11, 12, 33 take the 12 × 32 tile, the others 8 × 48.
 constexpr int kOddSizes[] = {1, 2, 5, 11, 12, 13, 16, 17, 31, 32, 33, 47, 65};
 
 void check_many_shapes(SgemmFn fn) {

@@ -13,7 +13,8 @@ bool sgemm_supported();
 // op(B) is [k, n] (B is [n, k] with leading dimension ldb when trans_b).
 // As in BLAS, C is not read when beta == 0 (NaNs in it do not propagate), and
 // k == 0 gives C = beta · C. Single-threaded; safe to call from many threads at
-// once (the packing buffers are per thread). Requires sgemm_supported().
+// once (the packing buffers are per thread). Throws std::logic_error (an internal
+// error) unless sgemm_supported().
 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
            const float* b, int ldb, float beta, float* c, int ldc);
 

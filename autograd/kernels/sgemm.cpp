@@ -76,7 +76,7 @@ class Buffer {
   ~Buffer() { std::free(data_); }
   float* get(std::size_t floats) {
     if (floats > capacity_) {
-      // Padding of one vector: packing writes whole 16-lane vectors with masks.
+      // One vector of slack past the panels, as a guard (the packing stores are masked).
       const std::size_t bytes = ((floats + 16) * sizeof(float) + 63) / 64 * 64;
       void* p = std::aligned_alloc(64, bytes);
       if (p == nullptr) throw std::bad_alloc();
@@ -196,6 +196,7 @@ MG_AVX512 void pack_b(bool tb, const float* b, int ldb, int p0, int kc, int j0, 
 template <int kMR, int kNR, int NV>
 MG_AVX512 void micro_kernel(int kc, const float* __restrict ap, const float* __restrict bp, float* c,
                             std::ptrdiff_t ldc, int mr, int nr, float alpha, float beta, bool first) {
+  static_assert(NV * 16 <= kNR);
   __m512 acc[kMR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i)
@@ -267,9 +268,13 @@ MG_AVX512 void sgemm_blocked(bool ta, bool tb, int m, int n, int k, float alpha,
             const int nr = std::min(kNR, nc - jr);
             const float* b_panel = bp + static_cast<std::ptrdiff_t>(jr) * kc;
             // At the right edge, only the vectors that hold columns of C.
-            if (nr > 32)
-              micro_kernel<kMR, kNR, 3>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
-            else if (nr > 16)
+            if constexpr (T::kNV == 3) {
+              if (nr > 32) {
+                micro_kernel<kMR, kNR, 3>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
+                continue;
+              }
+            }
+            if (nr > 16)
               micro_kernel<kMR, kNR, 2>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);
             else
               micro_kernel<kMR, kNR, 1>(kc, a_panel, b_panel, c_rows + jr, ldc, mr, nr, alpha, beta, pc == 0);

@@ -1,8 +1,8 @@
 // Convolution benchmarks (issue 3): conv2d forward+backward on the Omniglot
-// conv4 layer shapes, next to raw cblas_sgemm on exactly the GEMMs that
-// conv2d does, in the same run; and one forward+backward step of the whole
-// Omniglot conv4 on a 5-way 1-shot episode with 15 queries per class
-// (5 + 75 = 80 images, 28×28×1), first order and as one second-order MAML task.
+// conv4 layer shapes, next to the raw GEMMs that conv2d does, in the same run;
+// and one forward+backward step of the whole Omniglot conv4 on a 5-way 1-shot
+// episode with 15 queries per class (5 + 75 = 80 images, 28×28×1), first order
+// and as one second-order MAML task.
 //
 //   ./build/bench/bench_conv --benchmark_min_time=0.5
 //
@@ -12,16 +12,25 @@
 // M = filters, K = C·3·3, N = batch·OH·OW:
 //   forward   W[M,K] @ cols[K,N]                    2MKN flops
 //   backward  dW = G[M,N] @ colsᵀ, dcols = Wᵀ @ G   2MKN each (dcols only when x needs a gradient)
-// The raw benchmark calls cblas_sgemm with the same shapes and transposes into
-// preallocated buffers; conv2d additionally pays for im2col, col2im, the NCHW
-// permutes, the bias and its reduction, allocation and the tape. FLOPS count
-// only the GEMM flops in both, so conv/raw is the fraction of GEMM speed kept.
+// The raw benchmarks make the same GEMM calls with the same shapes and transposes
+// into preallocated buffers, through the fastest sgemm available (metagrad's own,
+// autograd/kernels/sgemm.h, when the CPU has AVX-512 — the one conv2d uses — else
+// cblas_sgemm); conv2d additionally pays for im2col, col2im, the NCHW permutes, the
+// bias and its reduction, allocation and the tape. FLOPS count only the GEMM flops
+// in both, so conv/raw is the fraction of GEMM speed kept.
+//
+// BM_Conv2dPaired (issue 3's target, conv2d forward+backward >= 70 % of raw GEMM
+// GFLOP/s) does, in every iteration, one conv2d forward+backward, the raw GEMMs with
+// that sgemm, and the raw GEMMs with cblas_sgemm (for reference), in rotating order,
+// each timed on the thread's CPU clock; its counters are the medians over iterations
+// of each rate and of the ratios t_raw / t_conv ("conv/raw") and t_cblas / t_conv.
 // BLAS runs on one thread (the "blas" argument) and times are CPU times.
 #include <benchmark/benchmark.h>
-#include <cblas.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,9 +38,11 @@
 #include "autograd/creation.h"
 #include "autograd/grad.h"
 #include "autograd/kernels/blas.h"
+#include "autograd/kernels/sgemm.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "autograd/vision.h"
+#include "bench/bench_main.h"
 #include "nn/loss.h"
 #include "nn/models.h"
 
@@ -75,28 +86,51 @@ double layer_flops(const Layer& l, bool backward) {
 
 // --- raw GEMMs -------------------------------------------------------------
 
+using SgemmFn = void (*)(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+
+// The fastest raw sgemm here: metagrad's own when the CPU has AVX-512 (as matmul uses), else cblas.
+SgemmFn fastest_sgemm() { return mg::kernels::sgemm_supported() ? mg::kernels::sgemm : mg::kernels::sgemm_cblas; }
+
+// The GEMMs conv2d does for one layer, on preallocated operands.
+class RawGemms {
+ public:
+  explicit RawGemms(const Layer& l) : l_(l), g_(gemm_of(l)) {
+    mg::Generator gen(1);
+    w_ = mg::randn({g_.m, g_.k}, gen);
+    cols_ = mg::randn({g_.k, g_.n}, gen);
+    grad_ = mg::randn({g_.m, g_.n}, gen);
+    y_ = mg::zeros({g_.m, g_.n});
+    dw_ = mg::zeros({g_.m, g_.k});
+    dcols_ = mg::zeros({g_.k, g_.n});
+  }
+  void run(SgemmFn gemm, bool backward) {
+    gemm(false, false, g_.m, g_.n, g_.k, 1.0f, w_.data<float>(), g_.k, cols_.data<float>(), g_.n, 0.0f,
+         y_.data<float>(), g_.n);
+    if (backward) {
+      gemm(false, true, g_.m, g_.k, g_.n, 1.0f, grad_.data<float>(), g_.n, cols_.data<float>(), g_.n, 0.0f,
+           dw_.data<float>(), g_.k);
+      if (l_.input_grad)
+        gemm(true, false, g_.k, g_.n, g_.m, 1.0f, w_.data<float>(), g_.k, grad_.data<float>(), g_.n, 0.0f,
+             dcols_.data<float>(), g_.n);
+    }
+    benchmark::DoNotOptimize(y_.raw_data());
+    benchmark::DoNotOptimize(dw_.raw_data());
+    benchmark::DoNotOptimize(dcols_.raw_data());
+    benchmark::ClobberMemory();
+  }
+
+ private:
+  Layer l_;
+  Gemm g_;
+  Tensor w_, cols_, grad_, y_, dw_, dcols_;
+};
+
 void raw_gemms(benchmark::State& state, bool backward) {
   const Layer& l = kLayers[state.range(0) - 1];
   const BlasThreads threads(state.range(1));
-  const Gemm g = gemm_of(l);
-  mg::Generator gen(1);
-  const Tensor w = mg::randn({g.m, g.k}, gen), cols = mg::randn({g.k, g.n}, gen), grad = mg::randn({g.m, g.n}, gen);
-  Tensor y = mg::zeros({g.m, g.n}), dw = mg::zeros({g.m, g.k}), dcols = mg::zeros({g.k, g.n});
-  for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.m, g.n, g.k, 1.0f, w.data<float>(), g.k,
-                cols.data<float>(), g.n, 0.0f, y.data<float>(), g.n);
-    if (backward) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.m, g.k, g.n, 1.0f, grad.data<float>(), g.n,
-                  cols.data<float>(), g.n, 0.0f, dw.data<float>(), g.k);
-      if (l.input_grad)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k, g.n, g.m, 1.0f, w.data<float>(), g.k,
-                    grad.data<float>(), g.n, 0.0f, dcols.data<float>(), g.n);
-    }
-    benchmark::DoNotOptimize(y.raw_data());
-    benchmark::DoNotOptimize(dw.raw_data());
-    benchmark::DoNotOptimize(dcols.raw_data());
-    benchmark::ClobberMemory();
-  }
+  RawGemms gemms(l);
+  const SgemmFn gemm = fastest_sgemm();
+  for (auto _ : state) gemms.run(gemm, backward);
   set_flops(state, layer_flops(l, backward));
 }
 void BM_RawSgemmForward(benchmark::State& state) { raw_gemms(state, false); }
@@ -104,26 +138,40 @@ void BM_RawSgemmFwdBwd(benchmark::State& state) { raw_gemms(state, true); }
 
 // --- conv2d ----------------------------------------------------------------
 
-void conv(benchmark::State& state, bool backward) {
-  const Layer& l = kLayers[state.range(0) - 1];
-  const BlasThreads threads(state.range(1));
-  mg::Generator gen(2);
-  Tensor x = mg::randn({kBatch, l.c, l.side, l.side}, gen);
-  if (l.input_grad) x.requires_grad_();
-  const Tensor w = (mg::randn({kFilters, l.c, 3, 3}, gen) * 0.1).detach().requires_grad_();
-  const Tensor b = mg::zeros({kFilters}).requires_grad_();
-  const Tensor seed = mg::randn({kBatch, kFilters, l.side, l.side}, gen);
-  std::vector<Tensor> wrt = {w, b};
-  if (l.input_grad) wrt.push_back(x);
-  for (auto _ : state) {
+// A conv2d layer with its inputs; step() is one forward (and backward) on a fresh tape.
+class ConvStep {
+ public:
+  explicit ConvStep(const Layer& l) : l_(l) {
+    mg::Generator gen(2);
+    x_ = mg::randn({kBatch, l.c, l.side, l.side}, gen);
+    if (l.input_grad) x_.requires_grad_();
+    w_ = (mg::randn({kFilters, l.c, 3, 3}, gen) * 0.1).detach().requires_grad_();
+    b_ = mg::zeros({kFilters}).requires_grad_();
+    seed_ = mg::randn({kBatch, kFilters, l.side, l.side}, gen);
+    wrt_ = {w_, b_};
+    if (l.input_grad) wrt_.push_back(x_);
+  }
+  void step(bool backward) {
     const mg::TapeScope scope;
-    const Tensor y = mg::conv2d(x, w, b, 1, 1);
+    const Tensor y = mg::conv2d(x_, w_, b_, 1, 1);
     if (backward) {
-      std::vector<Tensor> grads = mg::grad({y}, wrt, {.grad_outputs = {seed}});
+      std::vector<Tensor> grads = mg::grad({y}, wrt_, {.grad_outputs = {seed_}});
       benchmark::DoNotOptimize(grads[0].raw_data());
     }
     benchmark::DoNotOptimize(y.raw_data());
   }
+
+ private:
+  Layer l_;
+  Tensor x_, w_, b_, seed_;
+  std::vector<Tensor> wrt_;
+};
+
+void conv(benchmark::State& state, bool backward) {
+  const Layer& l = kLayers[state.range(0) - 1];
+  const BlasThreads threads(state.range(1));
+  ConvStep conv_step(l);
+  for (auto _ : state) conv_step.step(backward);
   set_flops(state, layer_flops(l, backward));
 }
 void BM_Conv2dForward(benchmark::State& state) { conv(state, false); }
@@ -140,6 +188,55 @@ BENCHMARK(BM_RawSgemmForward)->Apply(layer_args);
 BENCHMARK(BM_Conv2dForward)->Apply(layer_args);
 BENCHMARK(BM_RawSgemmFwdBwd)->Apply(layer_args);
 BENCHMARK(BM_Conv2dFwdBwd)->Apply(layer_args);
+
+// --- conv2d and raw GEMMs paired (forward + backward) -------------------------
+
+double thread_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+void BM_Conv2dPaired(benchmark::State& state) {
+  const Layer& l = kLayers[state.range(0) - 1];
+  const BlasThreads threads(state.range(1));
+  ConvStep conv_step(l);
+  RawGemms gemms(l);
+  const SgemmFn raw = fastest_sgemm();
+  const double flops = layer_flops(l, true);
+  std::vector<double> conv_rate, raw_rate, cblas_rate, conv_over_raw, conv_over_cblas;
+  int rotation = 0;
+  for (auto _ : state) {
+    double t[3] = {};  // conv, raw, cblas
+    for (int slot = 0; slot < 3; ++slot) {
+      const int which = (slot + rotation) % 3;
+      const double t0 = thread_seconds();
+      if (which == 0)
+        conv_step.step(true);
+      else
+        gemms.run(which == 1 ? raw : mg::kernels::sgemm_cblas, true);
+      t[which] = thread_seconds() - t0;
+    }
+    rotation = (rotation + 1) % 3;
+    conv_rate.push_back(flops / t[0] / 1e9);
+    raw_rate.push_back(flops / t[1] / 1e9);
+    cblas_rate.push_back(flops / t[2] / 1e9);
+    conv_over_raw.push_back(t[1] / t[0]);
+    conv_over_cblas.push_back(t[2] / t[0]);
+  }
+  state.counters["conv_GFLOPS"] = median(conv_rate);
+  state.counters["raw_GFLOPS"] = median(raw_rate);
+  state.counters["cblas_GFLOPS"] = median(cblas_rate);
+  state.counters["conv/raw"] = median(conv_over_raw);
+  state.counters["conv/cblas"] = median(conv_over_cblas);
+}
+BENCHMARK(BM_Conv2dPaired)->Apply(layer_args)->MinTime(1.0);
 
 // --- the whole network -----------------------------------------------------
 // Forward, cross-entropy, grad() of every parameter: one (first-order) step of
@@ -200,6 +297,7 @@ BENCHMARK(BM_Conv4MamlTask)->ArgName("blas")->Arg(1)->Unit(benchmark::kMilliseco
 
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  using ConsoleReporter::ConsoleReporter;
   void ReportRuns(const std::vector<Run>& reports) override {
     ConsoleReporter::ReportRuns(reports);
     for (const Run& run : reports) {
@@ -208,8 +306,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       const auto flops = run.counters.find("FLOPS");
       Entry& e = entries_[run.run_name.function_name + "/" + run.run_name.args];
       if (e.median && !median) continue;
+      const auto get = [&run](const char* name) {
+        const auto it = run.counters.find(name);
+        return it == run.counters.end() ? 0.0 : it->second.value;
+      };
       e = {flops == run.counters.end() ? 0.0 : flops->second.value,
-           run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit), median};
+           run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit), median,
+           {get("conv_GFLOPS"), get("raw_GFLOPS"), get("cblas_GFLOPS"), get("conv/raw"), get("conv/cblas")}};
     }
   }
   void print_summary() const {
@@ -227,6 +330,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                     r->second.flops / 1e9, e.flops / r->second.flops);
       }
     }
+    std::printf("\npaired, forward + backward (sgemm %s; medians over iterations)\n", mg::kernels::sgemm_backend());
+    std::printf("%-30s %10s %10s %10s %8s %10s\n", "layer/blas", "conv GF/s", "raw GF/s", "cblas GF/s", "conv/raw",
+                "conv/cblas");
+    for (const auto& [key, e] : entries_)
+      if (key.rfind("BM_Conv2dPaired/", 0) == 0)
+        std::printf("%-30s %10.1f %10.1f %10.1f %8.3f %10.3f\n", key.substr(16).c_str(), e.paired[0],
+                    e.paired[1], e.paired[2], e.paired[3], e.paired[4]);
     for (const auto& [key, e] : entries_)
       if (key.rfind("BM_Conv4MamlTask/", 0) == 0)
         std::printf("%-30s %10.2f ms/task (second order, 5 support + 75 query)\n", key.c_str(), e.seconds * 1e3);
@@ -241,20 +351,11 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   struct Entry {
     double flops = 0.0, seconds = 0.0;
     bool median = false;
+    double paired[5] = {};  // BM_Conv2dPaired: conv, raw, cblas GFLOP/s; conv/raw, conv/cblas
   };
   std::map<std::string, Entry> entries_;
 };
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  mg::kernels::set_blas_threads(1);
-  benchmark::AddCustomContext("blas", openblas_get_config());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  SummaryReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_summary();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return mg::bench::run_benchmarks<SummaryReporter>(argc, argv); }

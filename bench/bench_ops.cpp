@@ -15,7 +15,6 @@
 // the summary uses the median of the repetitions. Results: bench/RESULTS.md.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -32,6 +31,7 @@
 #include "autograd/ops.h"
 #include "autograd/storage.h"
 #include "autograd/tape.h"
+#include "bench/bench_main.h"
 
 namespace {
 
@@ -427,15 +427,4 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  mg::kernels::set_blas_threads(1);
-  benchmark::AddCustomContext("blas", openblas_get_config());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  // Colour only on a terminal, so that saved output stays plain text.
-  SummaryReporter reporter(isatty(STDOUT_FILENO) ? SummaryReporter::OO_ColorTabular : SummaryReporter::OO_Tabular);
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  reporter.print_summary();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return mg::bench::run_benchmarks<SummaryReporter>(argc, argv); }

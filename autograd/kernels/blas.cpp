@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "autograd/kernels/sgemm.h"
+
 namespace mg::kernels {
 
 namespace {
@@ -15,9 +17,12 @@ void gemm(bool ta, bool tb, int m, int n, int k, const T* a, int lda, const T* b
   flops.fetch_add(2 * std::uint64_t(m) * std::uint64_t(n) * std::uint64_t(k), std::memory_order_relaxed);
   const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (sizeof(T) == 4)
-    cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
-  else
+  if constexpr (sizeof(T) == 4) {
+    if (sgemm_supported())
+      sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+    else
+      cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  } else
     cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
 }
 
@@ -64,6 +69,14 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool ta, const Shape& out
       gemm<T>(ta, false, m, n, k, pa, ac, pb + i * std::int64_t{k} * n, n, pc + i * std::int64_t{m} * n, n);
   });
   return out;
+}
+
+const char* sgemm_backend() { return sgemm_supported() ? "avx512" : "openblas"; }
+
+void sgemm_cblas(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+                 float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b,
+              ldb, beta, c, ldc);
 }
 
 std::uint64_t gemm_flop_count() { return flops.load(std::memory_order_relaxed); }

@@ -21,6 +21,15 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a, const S
 // in this process so far, over all threads: benchmarks divide it by time for GFLOP/s.
 std::uint64_t gemm_flop_count();
 
+// Which single-precision GEMM matmul uses: "avx512" (metagrad's own, sgemm.h) when
+// the CPU has AVX-512, else "openblas" (cblas_sgemm). Benchmarks print it.
+const char* sgemm_backend();
+
+// cblas_sgemm, row-major, for benchmarks and tests that compare against OpenBLAS
+// without including <cblas.h> (C = alpha · op(A) · op(B) + beta · C).
+void sgemm_cblas(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                 const float* b, int ldb, float beta, float* c, int ldc);
+
 // Sets the number of threads OpenBLAS may use (worker threads use 1).
 void set_blas_threads(int n);
 int blas_threads();

@@ -1,0 +1,21 @@
+// metagrad's own single-precision GEMM for CPUs with AVX-512 (see sgemm.cpp for the
+// blocking scheme). blas.cpp routes float32 products here when sgemm_supported(),
+// and to cblas_sgemm otherwise; nothing else needs to call it directly.
+#pragma once
+
+namespace mg::kernels {
+
+// True when this CPU can run sgemm() (AVX-512 F/BW/DQ/VL and FMA), checked once.
+bool sgemm_supported();
+
+// C = alpha · op(A) · op(B) + beta · C, all row-major, C of shape [m, n]:
+// op(A) is [m, k] (A is [k, m] with leading dimension lda when trans_a),
+// op(B) is [k, n] (B is [n, k] with leading dimension ldb when trans_b).
+// As in BLAS, C is not read when beta == 0 (NaNs in it do not propagate), and
+// k == 0 gives C = beta · C. Single-threaded; safe to call from many threads at
+// once (the packing buffers are per thread). Throws std::logic_error (an internal
+// error) unless sgemm_supported().
+void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+           const float* b, int ldb, float beta, float* c, int ldc);
+
+}  // namespace mg::kernels

@@ -1,0 +1,218 @@
+// metagrad's AVX-512 sgemm (autograd/kernels/sgemm.h) and the sgemm entry points of
+// blas.h, against a plain triple loop in double precision. The bound is the classic one
+// for a length-k dot product in float32, |c - c_exact| <= k · eps · Σ_p |a_ip · b_pj|
+// (twice γ_k), so it scales with K and holds for any blocking order.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "autograd/creation.h"
+#include "autograd/kernels/blas.h"
+#include "autograd/kernels/sgemm.h"
+#include "autograd/ops.h"
+#include "autograd/random.h"
+
+namespace {
+
+using mg::kernels::sgemm;
+using mg::kernels::sgemm_cblas;
+using mg::kernels::sgemm_supported;
+
+using SgemmFn = void (*)(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+
+// One product C = alpha · op(A) · op(B) + beta · C with leading dimensions `pad` wider
+// than needed and every matrix starting `offset` floats into its buffer (a submatrix
+// view); C's padding and the floats around it hold a sentinel that must survive.
+struct Problem {
+  bool ta, tb;
+  int m, n, k;
+  int pad = 0, offset = 0;
+  float alpha = 1.0f, beta = 0.0f;
+
+  static constexpr float kSentinel = -12345.0f;
+
+  int lda() const { return (ta ? m : k) + pad; }
+  int ldb() const { return (tb ? k : n) + pad; }
+  int ldc() const { return n + pad; }
+  std::string label() const {
+    return fmt::format("ta={} tb={} m={} n={} k={} pad={} offset={} alpha={} beta={}", ta, tb, m, n, k, pad, offset,
+                       alpha, beta);
+  }
+
+  // Runs `fn` and returns the number of elements outside the bound (0 when all is well).
+  int run(SgemmFn fn, std::uint32_t seed = 1) const {
+    std::mt19937 gen(seed);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    const std::size_t a_rows = static_cast<std::size_t>(ta ? k : m), b_rows = static_cast<std::size_t>(tb ? n : k);
+    std::vector<float> a(offset + a_rows * lda() + 1), b(offset + b_rows * ldb() + 1);
+    std::vector<float> c(offset + static_cast<std::size_t>(m) * ldc() + 1, kSentinel);
+    for (float& x : a) x = dist(gen);
+    for (float& x : b) x = dist(gen);
+    const float* pa = a.data() + offset;
+    const float* pb = b.data() + offset;
+    float* pc = c.data() + offset;
+    std::vector<float> c_before(c);
+    if (beta != 0.0f)
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) pc[i * ldc() + j] = c_before[offset + i * ldc() + j] = dist(gen);
+    else
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) pc[i * ldc() + j] = std::numeric_limits<float>::quiet_NaN();  // must not be read
+
+    fn(ta, tb, m, n, k, alpha, pa, lda(), pb, ldb(), beta, pc, ldc());
+
+    int bad = 0;
+    for (std::size_t idx = 0; idx < c.size(); ++idx) {
+      const std::ptrdiff_t rel = static_cast<std::ptrdiff_t>(idx) - offset;
+      const bool inside = rel >= 0 && rel / ldc() < m && rel % ldc() < n;
+      if (!inside) {
+        bad += c[idx] != kSentinel;
+        continue;
+      }
+      const int i = static_cast<int>(rel / ldc()), j = static_cast<int>(rel % ldc());
+      double exact = 0.0, magnitude = 0.0;
+      for (int p = 0; p < k; ++p) {
+        const double x = ta ? pa[p * lda() + i] : pa[i * lda() + p];
+        const double y = tb ? pb[j * ldb() + p] : pb[p * ldb() + j];
+        exact += x * y;
+        magnitude += std::fabs(x * y);
+      }
+      const double before = c_before[idx];
+      exact = alpha * exact + (beta != 0.0f ? beta * before : 0.0);
+      magnitude = std::fabs(alpha) * magnitude + (beta != 0.0f ? std::fabs(beta * before) : 0.0);
+      const double bound = (k + 2) * static_cast<double>(FLT_EPSILON) * magnitude + 1e-30;
+      bad += !(std::fabs(c[idx] - exact) <= bound);
+    }
+    return bad;
+  }
+};
+
+// Odd sizes around the register tiles (8 × 48, 12 × 32) and the vector width (16);
+// m = 11, 12, 33 take the 12 × 32 tile, the others 8 × 48.
+constexpr int kOddSizes[] = {1, 2, 5, 11, 12, 13, 16, 17, 31, 32, 33, 47, 65};
+
+void check_many_shapes(SgemmFn fn) {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (int m : kOddSizes)
+        for (int n : kOddSizes)
+          for (int k : {1, 3, 16, 17, 40, 257}) {
+            const Problem p{ta, tb, m, n, k, (m + n + k) % 3, (m * n) % 5};
+            INFO(p.label());
+            REQUIRE(p.run(fn) == 0);
+          }
+}
+
+}  // namespace
+
+TEST_SUITE("sgemm") {
+  TEST_CASE("sgemm_backend names the kernel that matmul uses") {
+    const std::string backend = mg::kernels::sgemm_backend();
+    CHECK(backend == (sgemm_supported() ? "avx512" : "openblas"));
+  }
+
+  TEST_CASE("sgemm_cblas matches the triple loop for all transposes and leading dimensions") {
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (const Problem& p : {Problem{ta, tb, 1, 1, 1}, Problem{ta, tb, 13, 17, 33, 3, 2},
+                                 Problem{ta, tb, 40, 10, 40, 0, 0, 0.5f, 2.0f}}) {
+          INFO(p.label());
+          CHECK(p.run(sgemm_cblas) == 0);
+        }
+  }
+
+  TEST_CASE("sgemm matches the triple loop on odd shapes, all four transposes") {
+    if (!sgemm_supported()) return;  // no AVX-512: matmul uses cblas_sgemm, tested above
+    check_many_shapes(sgemm);
+  }
+
+  TEST_CASE("sgemm on large products spanning several blocks in m, n and k") {
+    if (!sgemm_supported()) return;
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (const Problem& p : {Problem{ta, tb, 300, 500, 700}, Problem{ta, tb, 205, 1100, 530, 7, 3},
+                                 Problem{ta, tb, 64, 40, 2000, 1, 1}}) {
+          INFO(p.label());
+          CHECK(p.run(sgemm) == 0);
+        }
+  }
+
+  TEST_CASE("sgemm applies alpha and beta like BLAS (beta = 0 never reads C)") {
+    if (!sgemm_supported()) return;
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (auto [alpha, beta] : {std::pair{1.0f, 1.0f}, std::pair{2.0f, -0.5f}, std::pair{-1.5f, 0.0f}}) {
+          for (const Problem& p : {Problem{ta, tb, 29, 45, 19, 2, 1, alpha, beta},
+                                   Problem{ta, tb, 30, 70, 600, 0, 0, alpha, beta}}) {
+            INFO(p.label());
+            CHECK(p.run(sgemm) == 0);
+          }
+        }
+  }
+
+  TEST_CASE("sgemm with k = 0, alpha = 0 or an empty C") {
+    if (!sgemm_supported()) return;
+    for (const Problem& p : {Problem{false, false, 7, 9, 0}, Problem{true, true, 7, 9, 0, 1, 2, 1.0f, 0.5f},
+                             Problem{false, true, 7, 9, 5, 0, 0, 0.0f, 0.0f},
+                             Problem{true, false, 7, 9, 5, 0, 0, 0.0f, 3.0f}}) {
+      INFO(p.label());
+      CHECK(p.run(sgemm) == 0);
+    }
+    // m = 0 or n = 0: nothing is written (a null C is never touched).
+    sgemm(false, false, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5);
+    sgemm(false, false, 5, 0, 3, 1.0f, nullptr, 3, nullptr, 1, 0.0f, nullptr, 1);
+  }
+
+  TEST_CASE("sgemm agrees with cblas_sgemm") {
+    if (!sgemm_supported()) return;
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const int m = 77, n = 93, k = 301;
+        std::mt19937 gen(5);
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        std::vector<float> a(m * k), b(k * n), c1(m * n), c2(m * n);
+        for (float& x : a) x = dist(gen);
+        for (float& x : b) x = dist(gen);
+        sgemm(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c1.data(), n);
+        sgemm_cblas(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c2.data(), n);
+        double worst = 0.0;
+        for (int i = 0; i < m * n; ++i) worst = std::max(worst, std::fabs(double(c1[i]) - c2[i]));
+        INFO("ta=", ta, " tb=", tb);
+        CHECK(worst < 2.0 * k * FLT_EPSILON * k);  // both within k·eps·Σ|ab| <= k·eps·k of the exact value
+      }
+  }
+
+  TEST_CASE("sgemm from several threads at once (per-thread packing buffers)") {
+    if (!sgemm_supported()) return;
+    std::vector<int> bad(4, -1);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([t, &bad] {
+        const Problem p{t % 2 == 1, t / 2 == 1, 50 + t, 300 - t, 270 + 3 * t, t, t};
+        bad[t] = 0;
+        for (int rep = 0; rep < 3; ++rep) bad[t] += p.run(sgemm, static_cast<std::uint32_t>(rep));
+      });
+    for (std::thread& th : threads) th.join();
+    for (int t = 0; t < 4; ++t) CHECK(bad[t] == 0);
+  }
+
+  TEST_CASE("float32 matmul goes through the selected sgemm and counts its flops") {
+    mg::Generator gen(9);
+    const mg::Tensor a = mg::randn({37, 130}, gen), b = mg::randn({130, 45}, gen);
+    const std::uint64_t before = mg::kernels::gemm_flop_count();
+    const mg::Tensor c = mg::matmul(a, b);
+    CHECK(mg::kernels::gemm_flop_count() - before >= 2ull * 37 * 130 * 45);
+    const mg::Tensor c64 = mg::matmul(a.to(mg::DType::F64), b.to(mg::DType::F64));
+    const float* pc = c.data<float>();
+    const double* pc64 = c64.data<double>();
+    for (int i = 0; i < 37 * 45; ++i) CHECK(std::fabs(pc[i] - pc64[i]) <= 130 * 130 * FLT_EPSILON * 4);
+  }
+}

@@ -48,8 +48,10 @@ void reduce_into(const Tensor& x, AxisMask mask, Acc* acc, Acc identity, F f, M 
 
 Tensor sum(const Tensor& x, AxisMask mask, const Shape& out_shape) {
   return dispatch_float("sum", x.dtype(), [&]<class T>() {
-    // Accumulate in double so that float32 sums of many terms stay accurate.
-    std::vector<double> acc(static_cast<std::size_t>(out_shape.numel()), 0.0);
+    // Accumulate in double so that float32 sums of many terms stay accurate, in a
+    // per-thread buffer that is reused (no allocation per call in steady state).
+    thread_local std::vector<double> acc;
+    acc.assign(static_cast<std::size_t>(out_shape.numel()), 0.0);
     reduce_into<T>(
         x, mask, acc.data(), 0.0, [](double a, T v) { return a + static_cast<double>(v); },
         [](double a, double b) { return a + b; });

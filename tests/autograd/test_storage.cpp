@@ -36,13 +36,37 @@ TEST_SUITE("storage") {
     CHECK(b.raw_data() == first);
   }
 
+  TEST_CASE("a freed large block is reused for a request of the same rounded size, and the cache is capped") {
+    Storage::trim_pool();
+    const void* first = nullptr;
+    {
+      const Tensor a = zeros({250000});  // 1,000,000 bytes: rounded up to 1 MiB
+      first = a.raw_data();
+    }
+    CHECK(Storage::pooled_bytes() >= 1000000);
+    CHECK(Storage::pooled_bytes() <= 1100000);
+    {
+      const Tensor b = zeros({260000});  // 1,040,000 bytes: the same rounded size
+      CHECK(b.raw_data() == first);
+      CHECK(Storage::pooled_bytes() == 0);
+    }
+    {
+      std::vector<Tensor> ts;
+      for (int i = 0; i < 40; ++i) ts.push_back(zeros({4 << 20}));  // 40 blocks of 16 MiB
+    }
+    CHECK(Storage::pooled_bytes() <= 256 * 1024 * 1024 + 4096);
+    CHECK(Storage::pooled_bytes() >= 15 * 16 * 1024 * 1024);
+    Storage::trim_pool();
+    CHECK(Storage::pooled_bytes() == 0);
+  }
+
   TEST_CASE("the cache is capped") {
     Storage::trim_pool();
     {
       std::vector<Tensor> ts;
       for (int i = 0; i < 4096; ++i) ts.push_back(zeros({1024}));  // 4 MiB of 4 KiB blocks
     }
-    CHECK(Storage::pooled_bytes() <= 512 * 1024 + 16 * 1024 * 1024);
+    CHECK(Storage::pooled_bytes() <= 512 * 1024 + 256 * 1024 * 1024);
     CHECK(Storage::pooled_bytes() < 4096 * 4096);
     Storage::trim_pool();
   }

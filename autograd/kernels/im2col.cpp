@@ -1,47 +1,51 @@
 #include "autograd/kernels/im2col.h"
 
-#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace mg::kernels {
 
 namespace {
 
-// Output columns ow whose tap j lands inside [0, W): ow in [lo, hi).
-struct ValidRange {
-  std::int64_t lo = 0, hi = 0;
-};
-ValidRange valid_range(std::int64_t offset, std::int64_t stride, std::int64_t extent, std::int64_t n_out) {
-  // ow * stride + offset in [0, extent)  <=>  ow in [ceil(-offset / stride), ceil((extent - offset) / stride))
-  auto ceil_div = [](std::int64_t a, std::int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); };
-  ValidRange r{ceil_div(-offset, stride), ceil_div(extent - offset, stride)};
-  r.lo = std::clamp<std::int64_t>(r.lo, 0, n_out);
-  r.hi = std::clamp<std::int64_t>(r.hi, r.lo, n_out);
-  return r;
-}
-
-// Walks every (row of cols, image row) pair and hands `body` the matching cols run
-// and image row (nullptr when the image row is padding) with the valid column range.
-// im2col copies along the run, col2im accumulates back: one loop nest for both.
-template <class Body>
-void for_each_window_row(const ConvGeometry& g, Body&& body) {
-  const std::int64_t oh_n = g.out_h(), ow_n = g.out_w();
-  const std::int64_t l_n = oh_n * ow_n, rows = g.col_rows();
-  const bool per_image = g.layout == ColLayout::PerImage;
+// Note [im2col by table]: column entry (row, l) of image n, with row = (c, i, j) a
+// window tap and l = (oh, ow) an output position, reads pixel
+//   (c, oh·sh − ph + i, ow·sw − pw + j)
+// of that image, or is zero where this falls in the padding. The pixel's offset
+// within one image does not depend on n, so it is computed once per call into a
+// table source[row · L + l] (−1 for padding), and both kernels become one flat
+// loop per (row, image) over the table: no per-row index arithmetic and no
+// library call per output row, which dominated for the small late layers (an
+// output row of 3 or 7 pixels).
+const std::vector<std::int32_t>& source_table(const ConvGeometry& g) {
+  thread_local std::vector<std::int32_t> table;
+  const std::int64_t oh_n = g.out_h(), ow_n = g.out_w(), l_n = oh_n * ow_n;
+  table.resize(static_cast<std::size_t>(g.col_rows() * l_n));
+  std::int32_t* t = table.data();
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t i = 0; i < g.kh; ++i)
-      for (std::int64_t j = 0; j < g.kw; ++j) {
-        const std::int64_t row = (c * g.kh + i) * g.kw + j;
-        const ValidRange vr = valid_range(j - g.pw, g.sw, g.w, ow_n);
-        for (std::int64_t n = 0; n < g.n; ++n)
-          for (std::int64_t oh = 0; oh < oh_n; ++oh) {
-            const std::int64_t ih = oh * g.sh - g.ph + i;
-            // Folded: element (row, n*L + oh*OW); PerImage: element (n, row, oh*OW).
-            const std::int64_t col0 = per_image ? (n * rows + row) * l_n + oh * ow_n : row * (g.n * l_n) + n * l_n + oh * ow_n;
-            const std::int64_t img_row = ih >= 0 && ih < g.h ? ((n * g.c + c) * g.h + ih) * g.w : -1;
-            body(col0, img_row, j - g.pw, vr, ow_n);
+      for (std::int64_t j = 0; j < g.kw; ++j)
+        for (std::int64_t oh = 0; oh < oh_n; ++oh)
+          for (std::int64_t ow = 0; ow < ow_n; ++ow) {
+            const std::int64_t ih = oh * g.sh - g.ph + i, iw = ow * g.sw - g.pw + j;
+            const bool inside = ih >= 0 && ih < g.h && iw >= 0 && iw < g.w;
+            *t++ = inside ? static_cast<std::int32_t>((c * g.h + ih) * g.w + iw) : -1;
           }
-      }
+  return table;
+}
+
+// body(image n, its first pixel offset, table row, column run start) for every
+// (row, image) pair, in the order of the columns' memory for each layout.
+template <class Body>
+void for_each_row_run(const ConvGeometry& g, Body&& body) {
+  const std::int64_t l_n = g.out_h() * g.out_w(), rows = g.col_rows();
+  const std::int64_t plane = std::int64_t{g.c} * g.h * g.w;
+  const bool per_image = g.layout == ColLayout::PerImage;
+  for (std::int64_t row = 0; row < rows; ++row)
+    for (std::int64_t n = 0; n < g.n; ++n) {
+      // Folded: element (row, n·L + l); PerImage: element (n, row, l).
+      const std::int64_t col0 = per_image ? (n * rows + row) * l_n : row * (g.n * l_n) + n * l_n;
+      body(n * plane, row * l_n, col0, l_n);
+    }
 }
 
 }  // namespace
@@ -51,22 +55,12 @@ Tensor im2col(const Tensor& x, const ConvGeometry& g) {
   dispatch_float("im2col", x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     T* pc = cols.data<T>();
-    const std::int64_t sw = g.sw;
-    for_each_window_row(g, [&](std::int64_t col0, std::int64_t img_row, std::int64_t off, ValidRange vr,
-                                  std::int64_t ow_n) {
+    const std::int32_t* table = source_table(g).data();
+    for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+      const T* src = px + image;
+      const std::int32_t* t = table + trow;
       T* dst = pc + col0;
-      if (img_row < 0) {
-        std::fill(dst, dst + ow_n, T(0));
-        return;
-      }
-      std::fill(dst, dst + vr.lo, T(0));
-      const T* src = px + img_row + off;
-      if (sw == 1) {
-        std::memcpy(dst + vr.lo, src + vr.lo, static_cast<std::size_t>(vr.hi - vr.lo) * sizeof(T));
-      } else {
-        for (std::int64_t ow = vr.lo; ow < vr.hi; ++ow) dst[ow] = src[ow * sw];
-      }
-      std::fill(dst + vr.hi, dst + ow_n, T(0));
+      for (std::int64_t l = 0; l < l_n; ++l) dst[l] = t[l] >= 0 ? src[t[l]] : T(0);
     });
   });
   return cols;
@@ -78,13 +72,13 @@ Tensor col2im(const Tensor& cols, const ConvGeometry& g) {
   dispatch_float("col2im", cols.dtype(), [&]<class T>() {
     const T* pc = cols.data<T>();
     T* pi = img.data<T>();
-    const std::int64_t sw = g.sw;
-    for_each_window_row(g, [&](std::int64_t col0, std::int64_t img_row, std::int64_t off, ValidRange vr,
-                                  std::int64_t) {
-      if (img_row < 0) return;
+    const std::int32_t* table = source_table(g).data();
+    for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+      T* dst = pi + image;
+      const std::int32_t* t = table + trow;
       const T* src = pc + col0;
-      T* dst = pi + img_row + off;
-      for (std::int64_t ow = vr.lo; ow < vr.hi; ++ow) dst[ow * sw] += src[ow];
+      for (std::int64_t l = 0; l < l_n; ++l)
+        if (t[l] >= 0) dst[t[l]] += src[l];
     });
   });
   return img;

@@ -116,7 +116,7 @@ TEST_SUITE("tools") {
   }
 
   TEST_CASE("after meta-training, one MAML step fits a new sinusoid far better than the pretrained baseline") {
-    // The MAML paper's Figure 2 claim, on a short run (the README's main job runs 8,000 iterations of batch 25).
+    // The MAML paper's Figure 2 claim, on a short run (the README's main job runs the paper's 70,000 iterations of batch 25).
     NullOut null;
     const fs::path out = scratch("figure2");
     TrainConfig c = small_run(out, "maml");

@@ -191,17 +191,6 @@ BENCHMARK(BM_Conv2dFwdBwd)->Apply(layer_args);
 
 // --- conv2d and raw GEMMs paired (forward + backward) -------------------------
 
-double thread_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 void BM_Conv2dPaired(benchmark::State& state) {
   const Layer& l = kLayers[state.range(0) - 1];
@@ -216,12 +205,12 @@ void BM_Conv2dPaired(benchmark::State& state) {
     double t[3] = {};  // conv, raw, cblas
     for (int slot = 0; slot < 3; ++slot) {
       const int which = (slot + rotation) % 3;
-      const double t0 = thread_seconds();
+      const double t0 = mg::bench::thread_seconds();
       if (which == 0)
         conv_step.step(true);
       else
         gemms.run(which == 1 ? raw : mg::kernels::sgemm_cblas, true);
-      t[which] = thread_seconds() - t0;
+      t[which] = mg::bench::thread_seconds() - t0;
     }
     rotation = (rotation + 1) % 3;
     conv_rate.push_back(flops / t[0] / 1e9);
@@ -230,11 +219,11 @@ void BM_Conv2dPaired(benchmark::State& state) {
     conv_over_raw.push_back(t[1] / t[0]);
     conv_over_cblas.push_back(t[2] / t[0]);
   }
-  state.counters["conv_GFLOPS"] = median(conv_rate);
-  state.counters["raw_GFLOPS"] = median(raw_rate);
-  state.counters["cblas_GFLOPS"] = median(cblas_rate);
-  state.counters["conv/raw"] = median(conv_over_raw);
-  state.counters["conv/cblas"] = median(conv_over_cblas);
+  state.counters["conv_GFLOPS"] = mg::bench::median(conv_rate);
+  state.counters["raw_GFLOPS"] = mg::bench::median(raw_rate);
+  state.counters["cblas_GFLOPS"] = mg::bench::median(cblas_rate);
+  state.counters["conv/raw"] = mg::bench::median(conv_over_raw);
+  state.counters["conv/cblas"] = mg::bench::median(conv_over_cblas);
 }
 BENCHMARK(BM_Conv2dPaired)->Apply(layer_args)->MinTime(1.0);
 

@@ -57,17 +57,6 @@ constexpr GemmShape kShapes[] = {
     {"conv4_dcols", true, false, 576, 720, 64},
 };
 
-double thread_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 void sgemm_mg(const GemmShape& s, const float* a, const float* b, float* c) {
   const int lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n;
@@ -93,7 +82,7 @@ void BM_SgemmPaired(benchmark::State& state, const GemmShape& s) {
     double t_mg = 0.0, t_blas = 0.0;
     for (int side = 0; side < 2; ++side) {
       const bool mg_side = (side == 0) == mg_first;
-      const double t0 = thread_seconds();
+      const double t0 = mg::bench::thread_seconds();
       for (int r = 0; r < reps; ++r) {
         if (mg_side)
           sgemm_mg(s, a.data(), b.data(), c.data());
@@ -102,16 +91,16 @@ void BM_SgemmPaired(benchmark::State& state, const GemmShape& s) {
         benchmark::DoNotOptimize(c.data());
         benchmark::ClobberMemory();
       }
-      (mg_side ? t_mg : t_blas) = thread_seconds() - t0;
+      (mg_side ? t_mg : t_blas) = mg::bench::thread_seconds() - t0;
     }
     mg_first = !mg_first;
     mg_rate.push_back(reps * s.flops() / t_mg / 1e9);
     blas_rate.push_back(reps * s.flops() / t_blas / 1e9);
     ratio.push_back(t_blas / t_mg);
   }
-  state.counters["mg_GFLOPS"] = median(mg_rate);
-  state.counters["cblas_GFLOPS"] = median(blas_rate);
-  state.counters["mg/cblas"] = median(ratio);
+  state.counters["mg_GFLOPS"] = mg::bench::median(mg_rate);
+  state.counters["cblas_GFLOPS"] = mg::bench::median(blas_rate);
+  state.counters["mg/cblas"] = mg::bench::median(ratio);
   state.SetLabel(std::string(s.ta ? "T" : "N") + (s.tb ? "T" : "N") + " " + std::to_string(s.m) + "x" +
                  std::to_string(s.n) + "x" + std::to_string(s.k));
 }

@@ -9,9 +9,28 @@
 #include <cblas.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <ctime>
+#include <vector>
+
 #include "autograd/kernels/blas.h"
 
 namespace mg::bench {
+
+// This thread's CPU time in seconds: paired timings use it, since another process
+// on the shared machine delays wall-clock time far more than CPU time.
+inline double thread_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// The median of `v` (the upper one for an even count); 0 when empty.
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
 
 template <class Reporter>
 int run_benchmarks(int argc, char** argv) {

@@ -14,9 +14,11 @@ selected row (workload x algorithm x inner steps x threads), it times
   * torch vec:  bench/torch_ref.py --form vec, the tasks vectorised
 
 each in its own subprocess, alternating between the implementations in every
-round (metagrad, then one torch configuration, then metagrad again, ...), so
+round (sinusoid: metagrad before every torch thread configuration; omniglot,
+where one run takes minutes: metagrad once, then the torch configurations), so
 that a burst of load from other processes hits all of them alike. Each number
-is the best over its runs (load only ever slows a run down).
+is the best over its runs (load only ever slows a run down). Omniglot gets
+one warm-up and one timed meta-iteration per run.
 
 Threads: metagrad runs its T worker threads over the tasks (BLAS on 1 thread).
 PyTorch has two thread pools that matter here: its own intra-op pool
@@ -48,12 +50,19 @@ REPO = os.path.dirname(HERE)
 WORKLOADS = ("sinusoid", "omniglot")
 ALGOS = ("maml", "fomaml", "reptile")
 
-# Iteration budgets per workload: (warm-up, timed iterations, max seconds of timed
-# iterations, rounds). Omniglot meta-steps take seconds to tens of seconds each.
+# Iteration budgets per workload: warm-up iterations, timed iterations, the most
+# seconds of timed iterations (at least one is timed), rounds, and whether metagrad
+# runs before every torch thread configuration (True) or once per round (False).
+# An Omniglot meta-step takes seconds (1 inner step) to about a minute (5 inner
+# steps, second order) on 2 cores, so Omniglot gets one timed iteration after one
+# warm-up, in one round.
 BUDGET = {
-    "full": {"sinusoid": (5, 200, 3.0, 2), "omniglot": (1, 2, 30.0, 1)},
-    "quick": {"sinusoid": (2, 50, 1.0, 1), "omniglot": (1, 1, 1.0, 1)},
+    "full": {"sinusoid": (5, 200, 3.0, 2, True), "omniglot": (1, 1, 1.0, 1, False)},
+    "quick": {"sinusoid": (2, 50, 0.5, 1, True), "omniglot": (1, 1, 1.0, 1, False)},
 }
+# --quick leaves out these rows unless --steps is given: Omniglot with 5 inner steps
+# takes minutes per run.
+QUICK_SKIPS_STEPS = {"omniglot": 5}
 
 JSON_KEYS = ("workload", "algo", "steps", "threads", "metagrad_its", "torch_loop_its", "torch_vec_its",
              "metagrad_rss_mb", "torch_rss_mb")
@@ -150,7 +159,7 @@ def fmt_ratio(a, b):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     p.add_argument("--workloads", type=csv_list(WORKLOADS), default=list(WORKLOADS),
                    help="comma-separated subset of sinusoid,omniglot")
     p.add_argument("--algos", type=csv_list(ALGOS), default=list(ALGOS),
@@ -161,7 +170,8 @@ def main(argv=None):
                    help="the bench_meta program (default: build/bench/bench_meta in the repository)")
     p.add_argument("--json", default=os.path.join(HERE, "side_by_side.json"), metavar="PATH",
                    help="where to write the rows as JSON (default: bench/side_by_side.json)")
-    p.add_argument("--quick", action="store_true", help="fewer iterations and one round (~10 minutes)")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer sinusoid iterations, one round, and no omniglot steps=5 rows unless --steps is given")
     p.add_argument("--rounds", type=int, help="rounds of alternating runs per row (default: sinusoid 2, "
                    "omniglot 1; --quick 1)")
     p.add_argument("--skip-check", action="store_true", help="do not run torch_ref.py --check first")
@@ -170,6 +180,7 @@ def main(argv=None):
                    help="the Python with PyTorch that runs torch_ref.py (default /usr/bin/python3)")
     # For tests: a command standing in for `python torch_ref.py`; it gets the same arguments.
     p.add_argument("--torch-cmd", help=argparse.SUPPRESS)
+    steps_given = any(a == "--steps" or a.startswith("--steps=") for a in (sys.argv[1:] if argv is None else argv))
     args = p.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         p.error("--rounds must be >= 1")
@@ -206,14 +217,24 @@ def main(argv=None):
 
     budget = BUDGET["quick" if args.quick else "full"]
     rows = [(w, a, s, t) for w in args.workloads for a in args.algos for s in args.steps for t in args.threads]
-    n_runs = sum(3 * len(thread_configs(t)) * (args.rounds or budget[w][3]) for w, _, _, t in rows)
+    if args.quick and not steps_given:
+        skipped = [r for r in rows if QUICK_SKIPS_STEPS.get(r[0]) == r[2]]
+        rows = [r for r in rows if r not in skipped]
+        if skipped:
+            log(f"side_by_side: --quick leaves out {len(skipped)} rows with omniglot steps=5 (pass --steps to keep them)")
+
+    def runs_per_row(w, t):
+        n_cfg = len(thread_configs(t))
+        return (2 * n_cfg + (n_cfg if budget[w][4] else 1)) * (args.rounds or budget[w][3])
+
+    n_runs = sum(runs_per_row(w, t) for w, _, _, t in rows)
     log(f"side_by_side: {len(rows)} rows, {n_runs} measurements")
     done = 0
     failures = 0
     records = []
 
     for workload, algo, steps, threads in rows:
-        warmup, iters, max_s, rounds = budget[workload]
+        warmup, iters, max_s, rounds, mg_every_config = budget[workload]
         rounds = args.rounds or rounds
         timing = ["--warmup", str(warmup), "--iters", str(iters), "--max-seconds", str(max_s), "--json"]
         base = ["--workload", workload, "--algo", algo, "--steps", str(steps)]
@@ -235,9 +256,9 @@ def main(argv=None):
             return r
 
         for _ in range(rounds):
-            # Alternate: metagrad before every torch thread configuration (both forms).
+            # Alternate: metagrad before every torch thread configuration (both forms), or once a round.
             for i, (form, tt, bt) in enumerate(torch_runs):
-                if i % 2 == 0:
+                if i == 0 or (i % 2 == 0 and mg_every_config):
                     results["metagrad"].append(measure("metagrad", mg_cmd, dict(os.environ)))
                 env = dict(os.environ, OPENBLAS_NUM_THREADS=str(bt))
                 r = measure(f"torch {form} (torch {tt}, OpenBLAS {bt})",

@@ -128,7 +128,20 @@ status=$?
 grep -qF '| sinusoid | maml | 1 | 1 | 100 | 20 | — | 5.00× | 10 | 250 | 0.04× |' "$tmp/stdout" || fail "failed runs: row"
 grep -q 'FAILED (exit status 1: torch_ref: out of memory)' "$tmp/stderr" || fail "failed runs: progress line"
 
-# 6. --help works.
+# 6. --quick leaves out omniglot with 5 inner steps unless --steps is given; omniglot runs
+#    metagrad once per round (1 + 2 forms x 3 thread combinations = 7 runs for 2 threads).
+"$python" "$runner" --workloads omniglot --algos maml --threads 2 --quick --skip-check \
+  --metagrad "$tmp/bench_meta" --torch-cmd "$tmp/torch_ref" --json "$tmp/q.json" >"$tmp/stdout" 2>"$tmp/stderr"
+grep -qF '| omniglot | maml | 1 | 2 |' "$tmp/stdout" || fail "quick: omniglot steps=1 row missing"
+grep -qF '| omniglot | maml | 5 |' "$tmp/stdout" && fail "quick: omniglot steps=5 row present"
+grep -q 'leaves out 1 rows with omniglot steps=5' "$tmp/stderr" || fail "quick: no note about the left-out rows"
+n=$(grep -c '^\[[0-9]*/7\] omniglot' "$tmp/stderr")
+[ "$n" -eq 7 ] || fail "quick omniglot: expected 7 progress lines, got $n"
+"$python" "$runner" --workloads omniglot --algos maml --steps 5 --threads 1 --quick --skip-check \
+  --metagrad "$tmp/bench_meta" --torch-cmd "$tmp/torch_ref" --json "$tmp/q.json" >"$tmp/stdout" 2>"$tmp/stderr"
+grep -qF '| omniglot | maml | 5 | 1 |' "$tmp/stdout" || fail "quick --steps 5: row missing"
+
+# 7. --help works.
 "$python" "$runner" --help >"$tmp/stdout" 2>&1 || fail "--help"
 grep -q -- '--quick' "$tmp/stdout" || fail "--help does not mention --quick"
 

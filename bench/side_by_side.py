@@ -1,0 +1,328 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark of metagrad and PyTorch on the MAML workloads (issue 6).
+
+    /usr/bin/python3 bench/side_by_side.py [--quick] [--workloads sinusoid,omniglot]
+        [--algos maml,fomaml,reptile] [--steps 1,5] [--threads 1,2]
+        [--metagrad build/bench/bench_meta] [--json bench/side_by_side.json]
+
+First runs `torch_ref.py --check` (the loop and vectorised PyTorch forms must
+agree in float64; the run stops with status 1 if they do not). Then, for every
+selected row (workload x algorithm x inner steps x threads), it times
+
+  * metagrad:   build/bench/bench_meta ... --threads T --json
+  * torch loop: bench/torch_ref.py --form loop, one Python loop over the tasks
+  * torch vec:  bench/torch_ref.py --form vec, the tasks vectorised
+
+each in its own subprocess, alternating between the implementations in every
+round (sinusoid: metagrad before every torch thread configuration; omniglot,
+where one run takes minutes: metagrad once, then the torch configurations), so
+that a burst of load from other processes hits all of them alike. Each number
+is the best over its runs (load only ever slows a run down). Omniglot gets
+one warm-up and one timed meta-iteration per run.
+
+Threads: metagrad runs its T worker threads over the tasks (BLAS on 1 thread).
+PyTorch has two thread pools that matter here: its own intra-op pool
+(torch.set_num_threads) and OpenBLAS's, which is fixed when the library loads
+and so is set through OPENBLAS_NUM_THREADS in the subprocess's environment.
+For T threads the torch columns report the fastest of (torch T, OpenBLAS 1),
+(torch 1, OpenBLAS T) and (torch T, OpenBLAS T); for T = 1 just (1, 1). The
+inter-op pool is set to 1 thread.
+
+Prints the machine, one progress line per measurement on stderr, then a
+Markdown table, and writes the same rows as a JSON list (default
+bench/side_by_side.json). Exit status: 0 when every measurement ran, 1 when the
+check failed or a measurement failed, 2 for bad arguments or a missing
+PyTorch / metagrad binary. Uses only the Python standard library; PyTorch is
+needed by the subprocesses (/usr/bin/python3 with Debian's python3-torch).
+"""
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+WORKLOADS = ("sinusoid", "omniglot")
+ALGOS = ("maml", "fomaml", "reptile")
+
+# Iteration budgets per workload: warm-up iterations, timed iterations, the most
+# seconds of timed iterations (at least one is timed), rounds, and whether metagrad
+# runs before every torch thread configuration (True) or once per round (False).
+# An Omniglot meta-step takes seconds (1 inner step) to about a minute (5 inner
+# steps, second order) on 2 cores, so Omniglot gets one timed iteration after one
+# warm-up, in one round.
+BUDGET = {
+    "full": {"sinusoid": (5, 200, 3.0, 2, True), "omniglot": (1, 1, 1.0, 1, False)},
+    "quick": {"sinusoid": (2, 50, 0.5, 1, True), "omniglot": (1, 1, 1.0, 1, False)},
+}
+# --quick leaves out these rows unless --steps is given: Omniglot with 5 inner steps
+# takes minutes per run.
+QUICK_SKIPS_STEPS = {"omniglot": 5}
+
+JSON_KEYS = ("workload", "algo", "steps", "threads", "metagrad_its", "torch_loop_its", "torch_vec_its",
+             "metagrad_rss_mb", "torch_rss_mb")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def csv_list(allowed, cast=str):
+    def parse(text):
+        items = [cast(x) for x in text.split(",") if x.strip()]
+        for x in items:
+            if allowed is not None and x not in allowed:
+                raise argparse.ArgumentTypeError(f"{x!r} is not one of {', '.join(map(str, allowed))}")
+            if cast is int and x < 1:
+                raise argparse.ArgumentTypeError(f"{x} must be >= 1")
+        if not items:
+            raise argparse.ArgumentTypeError("empty list")
+        return items
+    return parse
+
+
+def machine_line():
+    """'CPU model, N logical CPUs, load average a b c' from /proc."""
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"machine: {model}, {os.cpu_count()} logical CPUs, load average {load_average()}"
+
+
+def load_average():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def thread_configs(threads):
+    """(torch intra-op threads, OpenBLAS threads) combinations tried for T threads."""
+    if threads == 1:
+        return [(1, 1)]
+    return [(threads, 1), (1, threads), (threads, threads)]
+
+
+def run_json(cmd, env, timeout):
+    """Runs cmd, returns (its last stdout line parsed as JSON or None, an error message or None)."""
+    try:
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout:.0f} s"
+    except OSError as e:
+        return None, str(e)
+    lines = [x for x in p.stdout.splitlines() if x.strip()]
+    if p.returncode != 0 or not lines:
+        tail = (p.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"exit status {p.returncode}: {tail}"
+    try:
+        record = json.loads(lines[-1])
+        float(record["its_per_s"]), float(record["peak_rss_mb"])
+        return record, None
+    except (ValueError, KeyError, TypeError) as e:
+        return None, f"unreadable output {lines[-1]!r} ({e})"
+
+
+def best(records):
+    """The record with the highest its_per_s, or None."""
+    records = [r for r in records if r is not None and r.get("its_per_s") is not None]
+    return max(records, key=lambda r: r["its_per_s"]) if records else None
+
+
+def fmt_num(x, digits=3):
+    if x is None:
+        return "—"
+    if x >= 100:
+        return f"{x:.0f}"
+    return f"{x:.{digits}g}"
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}×"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    p.add_argument("--workloads", type=csv_list(WORKLOADS), default=list(WORKLOADS),
+                   help="comma-separated subset of sinusoid,omniglot")
+    p.add_argument("--algos", type=csv_list(ALGOS), default=list(ALGOS),
+                   help="comma-separated subset of maml,fomaml,reptile")
+    p.add_argument("--steps", type=csv_list(None, int), default=[1, 5], help="inner steps, e.g. 1,5")
+    p.add_argument("--threads", type=csv_list(None, int), default=[1, 2], help="threads, e.g. 1,2")
+    p.add_argument("--metagrad", default=os.path.join(REPO, "build", "bench", "bench_meta"),
+                   help="the bench_meta program (default: build/bench/bench_meta in the repository)")
+    p.add_argument("--json", default=os.path.join(HERE, "side_by_side.json"), metavar="PATH",
+                   help="where to write the rows as JSON (default: bench/side_by_side.json)")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer sinusoid iterations, one round, and no omniglot steps=5 rows unless --steps is given")
+    p.add_argument("--rounds", type=int, help="rounds of alternating runs per row (default: sinusoid 2, "
+                   "omniglot 1; --quick 1)")
+    p.add_argument("--skip-check", action="store_true", help="do not run torch_ref.py --check first")
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds before one measurement is abandoned")
+    p.add_argument("--python", default="/usr/bin/python3",
+                   help="the Python with PyTorch that runs torch_ref.py (default /usr/bin/python3)")
+    # For tests: a command standing in for `python torch_ref.py`; it gets the same arguments.
+    p.add_argument("--torch-cmd", help=argparse.SUPPRESS)
+    steps_given = any(a == "--steps" or a.startswith("--steps=") for a in (sys.argv[1:] if argv is None else argv))
+    args = p.parse_args(argv)
+    if args.rounds is not None and args.rounds < 1:
+        p.error("--rounds must be >= 1")
+
+    print(machine_line(), flush=True)
+
+    if args.torch_cmd:
+        torch_cmd = shlex.split(args.torch_cmd)
+    else:
+        torch_cmd = [args.python, os.path.join(HERE, "torch_ref.py")]
+        probe = subprocess.run([args.python, "-c", "import torch"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        if probe.returncode != 0:
+            log(f"side_by_side: PyTorch is not importable by {args.python}; install it with "
+                "`apt-get install python3-torch` (Debian's PyTorch, for /usr/bin/python3)")
+            return 2
+    if not (os.path.isfile(args.metagrad) and os.access(args.metagrad, os.X_OK)):
+        log(f"side_by_side: no metagrad benchmark at {args.metagrad}; build it with "
+            "`meson compile -C build bench_meta` or pass --metagrad PATH")
+        return 2
+
+    if not args.skip_check:
+        log("side_by_side: checking that the loop and vec PyTorch forms agree (float64) ...")
+        start = time.time()
+        chk = subprocess.run(torch_cmd + ["--check"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+        for line in chk.stdout.splitlines():
+            log("  " + line)
+        if chk.returncode != 0:
+            log("side_by_side: CHECK FAILED: the loop and vectorised PyTorch references disagree; "
+                "no timing is meaningful until they agree")
+            return 1
+        print(f"check: loop and vec PyTorch forms agree ({time.time() - start:.0f} s)", flush=True)
+
+    budget = BUDGET["quick" if args.quick else "full"]
+    rows = [(w, a, s, t) for w in args.workloads for a in args.algos for s in args.steps for t in args.threads]
+    if args.quick and not steps_given:
+        skipped = [r for r in rows if QUICK_SKIPS_STEPS.get(r[0]) == r[2]]
+        rows = [r for r in rows if r not in skipped]
+        if skipped:
+            log(f"side_by_side: --quick leaves out {len(skipped)} rows with omniglot steps=5 (pass --steps to keep them)")
+
+    def runs_per_row(w, t):
+        n_cfg = len(thread_configs(t))
+        return (2 * n_cfg + (n_cfg if budget[w][4] else 1)) * (args.rounds or budget[w][3])
+
+    n_runs = sum(runs_per_row(w, t) for w, _, _, t in rows)
+    log(f"side_by_side: {len(rows)} rows, {n_runs} measurements")
+    done = 0
+    failures = 0
+    records = []
+
+    for workload, algo, steps, threads in rows:
+        warmup, iters, max_s, rounds, mg_every_config = budget[workload]
+        rounds = args.rounds or rounds
+        timing = ["--warmup", str(warmup), "--iters", str(iters), "--max-seconds", str(max_s), "--json"]
+        base = ["--workload", workload, "--algo", algo, "--steps", str(steps)]
+        mg_cmd = [args.metagrad] + base + ["--threads", str(threads)] + timing
+        torch_runs = [(form, tt, bt) for tt, bt in thread_configs(threads) for form in ("loop", "vec")]
+        results = {"metagrad": [], "loop": [], "vec": []}
+        row_name = f"{workload} {algo} steps={steps} threads={threads}"
+
+        def measure(label, cmd, env):
+            nonlocal done, failures
+            done += 1
+            r, err = run_json(cmd, env, args.timeout)
+            if err:
+                failures += 1
+                log(f"[{done}/{n_runs}] {row_name} {label}: FAILED ({err})")
+            else:
+                log(f"[{done}/{n_runs}] {row_name} {label}: {r['its_per_s']:.4g} it/s, "
+                    f"peak RSS {r['peak_rss_mb']:.0f} MB (load {load_average().split()[0]})")
+            return r
+
+        for _ in range(rounds):
+            # Alternate: metagrad before every torch thread configuration (both forms), or once a round.
+            for i, (form, tt, bt) in enumerate(torch_runs):
+                if i == 0 or (i % 2 == 0 and mg_every_config):
+                    results["metagrad"].append(measure("metagrad", mg_cmd, dict(os.environ)))
+                env = dict(os.environ, OPENBLAS_NUM_THREADS=str(bt))
+                r = measure(f"torch {form} (torch {tt}, OpenBLAS {bt})",
+                            torch_cmd + base + ["--form", form, "--torch-threads", str(tt)] + timing, env)
+                if r is not None:
+                    r = dict(r, torch_threads=tt, openblas_threads=bt)
+                results[form].append(r)
+
+        mg, loop, vec = best(results["metagrad"]), best(results["loop"]), best(results["vec"])
+        fastest = best([loop, vec])
+        rec = {
+            "workload": workload, "algo": algo, "steps": steps, "threads": threads,
+            "metagrad_its": mg["its_per_s"] if mg else None,
+            "torch_loop_its": loop["its_per_s"] if loop else None,
+            "torch_vec_its": vec["its_per_s"] if vec else None,
+            "metagrad_rss_mb": mg["peak_rss_mb"] if mg else None,
+            "torch_rss_mb": fastest["peak_rss_mb"] if fastest else None,
+            "metagrad_gflops": mg.get("gflops") if mg else None,
+            "torch_best_config": (f"{fastest['form']} torch={fastest['torch_threads']} "
+                                  f"openblas={fastest['openblas_threads']}") if fastest else None,
+            "torch_loop_config": f"torch={loop['torch_threads']} openblas={loop['openblas_threads']}" if loop else None,
+            "torch_vec_config": f"torch={vec['torch_threads']} openblas={vec['openblas_threads']}" if vec else None,
+            "ratio_vs_best_torch": (mg["its_per_s"] / fastest["its_per_s"]) if mg and fastest else None,
+            "rss_ratio": (mg["peak_rss_mb"] / fastest["peak_rss_mb"]) if mg and fastest else None,
+            "timed_iters": {"metagrad": mg["timed_iters"] if mg else None,
+                            "torch_best": fastest["timed_iters"] if fastest else None},
+            "runs": len(results["metagrad"]) + len(results["loop"]) + len(results["vec"]),
+            "loadavg": load_average(),
+        }
+        records.append(rec)
+        # Written after every row, so that an interrupted run keeps what it measured.
+        write_json(args.json, records)
+
+    print(machine_line().replace("machine:", "machine at the end:"), flush=True)
+    print_table(records)
+    print(f"wrote {args.json}", flush=True)
+    return 1 if failures else 0
+
+
+def write_json(path, records):
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(records, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def print_table(records):
+    head = ["workload", "algo", "steps", "threads", "metagrad it/s", "torch loop it/s", "torch vec it/s",
+            "ratio vs best torch", "metagrad RSS MB", "torch RSS MB", "RSS ratio"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(" --- " for _ in head) + "|")
+    for r in records:
+        fastest = max((x for x in (r["torch_loop_its"], r["torch_vec_its"]) if x is not None), default=None)
+        cells = [r["workload"], r["algo"], str(r["steps"]), str(r["threads"]),
+                 fmt_num(r["metagrad_its"]), fmt_num(r["torch_loop_its"]), fmt_num(r["torch_vec_its"]),
+                 fmt_ratio(r["metagrad_its"], fastest),
+                 fmt_num(r["metagrad_rss_mb"]), fmt_num(r["torch_rss_mb"]),
+                 fmt_ratio(r["metagrad_rss_mb"], r["torch_rss_mb"])]
+        print("| " + " | ".join(cells) + " |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

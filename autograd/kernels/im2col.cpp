@@ -1,11 +1,48 @@
 #include "autograd/kernels/im2col.h"
 
+#include <immintrin.h>
+
 #include <cstring>
+#include <type_traits>
 #include <vector>
+
+#include "autograd/kernels/sgemm.h"
+
+#define MG_AVX512 __attribute__((target("avx512f")))
 
 namespace mg::kernels {
 
 namespace {
+
+// One table run of float32 on AVX-512 (when sgemm_supported(): the same CPU check):
+// sixteen entries at a time as a masked gather (im2col) or a masked gather-add-
+// scatter (col2im). A run belongs to one window tap, which reads each pixel at most
+// once, so the scatter's lanes never collide.
+MG_AVX512 __mmask16 valid_lanes(const std::int32_t* t, std::int64_t l, std::int64_t n, __m512i* idx) {
+  const __mmask16 in_run = n - l >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - l)) - 1);
+  *idx = _mm512_maskz_loadu_epi32(in_run, t + l);
+  return _mm512_mask_cmpge_epi32_mask(in_run, *idx, _mm512_setzero_si512());
+}
+
+MG_AVX512 void gather_run(float* dst, const float* src, const std::int32_t* t, std::int64_t n) {
+  for (std::int64_t l = 0; l < n; l += 16) {
+    __m512i idx;
+    const __mmask16 valid = valid_lanes(t, l, n, &idx);
+    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, src, 4);
+    const __mmask16 in_run = n - l >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - l)) - 1);
+    _mm512_mask_storeu_ps(dst + l, in_run, v);
+  }
+}
+
+MG_AVX512 void scatter_add_run(float* dst, const float* src, const std::int32_t* t, std::int64_t n) {
+  for (std::int64_t l = 0; l < n; l += 16) {
+    __m512i idx;
+    const __mmask16 valid = valid_lanes(t, l, n, &idx);
+    const __m512 cur = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, dst, 4);
+    const __m512 add = _mm512_add_ps(cur, _mm512_maskz_loadu_ps(valid, src + l));
+    _mm512_mask_i32scatter_ps(dst, valid, idx, add, 4);
+  }
+}
 
 // Note [im2col by table]: column entry (row, l) of image n, with row = (c, i, j) a
 // window tap and l = (oh, ow) an output position, reads pixel
@@ -56,10 +93,13 @@ Tensor im2col(const Tensor& x, const ConvGeometry& g) {
     const T* px = x.data<T>();
     T* pc = cols.data<T>();
     const std::int32_t* table = source_table(g).data();
+    const bool simd = sgemm_supported();
     for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
       const T* src = px + image;
       const std::int32_t* t = table + trow;
       T* dst = pc + col0;
+      if constexpr (std::is_same_v<T, float>)
+        if (simd) return gather_run(dst, src, t, l_n);
       for (std::int64_t l = 0; l < l_n; ++l) dst[l] = t[l] >= 0 ? src[t[l]] : T(0);
     });
   });
@@ -73,10 +113,13 @@ Tensor col2im(const Tensor& cols, const ConvGeometry& g) {
     const T* pc = cols.data<T>();
     T* pi = img.data<T>();
     const std::int32_t* table = source_table(g).data();
+    const bool simd = sgemm_supported();
     for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
       T* dst = pi + image;
       const std::int32_t* t = table + trow;
       const T* src = pc + col0;
+      if constexpr (std::is_same_v<T, float>)
+        if (simd) return scatter_add_run(dst, src, t, l_n);
       for (std::int64_t l = 0; l < l_n; ++l)
         if (t[l] >= 0) dst[t[l]] += src[l];
     });

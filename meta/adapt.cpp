@@ -6,6 +6,7 @@
 #include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
+#include "nn/adam.h"
 
 namespace mg::meta {
 
@@ -58,6 +59,35 @@ std::vector<Tensor> thread_aliases(std::span<const Tensor> theta) {
   out.reserve(theta.size());
   for (const Tensor& t : theta) out.push_back(t.detach().requires_grad_());
   return out;
+}
+
+Adaptation::Adaptation(std::span<const Tensor> theta, const InnerLrSetting& rule) : rule_(rule) {
+  if (!rule.per_tensor.empty() && rule.per_tensor.size() != theta.size())
+    throw ValueError(fmt::format("adaptation: {} learned inner learning rates for {} parameter tensors",
+                                 rule.per_tensor.size(), theta.size()));
+  if (!rule.per_tensor.empty() && rule.optimizer == InnerOptimizer::Adam)
+    throw ValueError("adaptation: learned per-tensor inner learning rates work with SGD only, not Adam");
+  if (rule.optimizer == InnerOptimizer::Sgd) {
+    weights_ = thread_aliases(theta);  // adapt() never writes θ: aliases suffice
+    return;
+  }
+  {
+    NoGradGuard no_grad;
+    for (const Tensor& t : theta) weights_.push_back(t.clone().requires_grad_());
+  }
+  optimizer_ = std::make_unique<nn::Adam>(weights_, nn::AdamOptions{.lr = rule.value, .beta1 = rule.adam_beta1});
+}
+
+void Adaptation::run(const SupportLoss& loss, int steps) {
+  if (steps < 0) throw ValueError(fmt::format("adaptation: the number of inner steps must be >= 0, got {}", steps));
+  if (!optimizer_) {
+    weights_ = adapt(loss, weights_, {rule_.value, rule_.per_tensor}, steps, AdaptMode::Detached);
+    return;
+  }
+  for (int k = 0; k < steps; ++k) {
+    TapeScope scope;  // rewound after every step, as in adapt()
+    optimizer_->step(grad({loss(weights_)}, weights_));
+  }
 }
 
 }  // namespace mg::meta

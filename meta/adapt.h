@@ -15,19 +15,30 @@
 //
 // α is either one number for all tensors or, Meta-SGD style, one learned scalar
 // tensor per parameter tensor (see MamlOptions::learn_inner_lr).
+//
+// Reptile trains its inner loop with an optimizer that keeps state (Adam, §5 of
+// Nichol et al. 2018) and is tested the same way; Adaptation runs either rule
+// a few steps at a time, keeping the optimizer's moments between calls, so the
+// evaluation can score after 0, 1, …, k steps from one run.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "autograd/tensor.h"
 #include "meta/objective.h"
 #include "nn/module.h"
+#include "nn/optimizer.h"
 
 namespace mg::meta {
 
 enum class AdaptMode { SecondOrder, FirstOrder, Detached };
+
+// The update rule of a detached inner loop: plain gradient descent θ − α·g, or Adam
+// (lr α, the defaults of nn::AdamOptions otherwise) with fresh moments per task.
+enum class InnerOptimizer { Sgd, Adam };
 
 struct InnerLr {
   double value = 0.01;            // α when `per_tensor` is empty
@@ -48,5 +59,33 @@ std::vector<Tensor> adapt(const SupportLoss& support_loss, std::span<const Tenso
 // their own: each worker thread differentiates with respect to its own aliases,
 // so the shared parameters are never written by two threads.
 std::vector<Tensor> thread_aliases(std::span<const Tensor> theta);
+
+// How a meta-learner adapts at test time: the inner learning rate (one value, or
+// one learned value per parameter tensor) and the update rule.
+struct InnerLrSetting {
+  double value = 0.01;
+  std::vector<Tensor> per_tensor = {};  // empty: `value` for every tensor (SGD only)
+  InnerOptimizer optimizer = InnerOptimizer::Sgd;
+  double adam_beta1 = 0.9;  // Adam's first-moment decay (Reptile's reference code uses 0)
+};
+
+// A detached inner loop that can be continued: run(loss, k) takes k more steps on
+// `loss` from where the last call stopped. The weights start as a private copy of
+// θ (never an alias: the optimizer updates them in place), and the optimizer's
+// state (Adam's moments) carries over between calls. With InnerOptimizer::Sgd
+// the steps equal adapt(…, AdaptMode::Detached).
+class Adaptation {
+ public:
+  // ValueError for per-tensor rates with Adam or a per-tensor count that differs from θ's.
+  Adaptation(std::span<const Tensor> theta, const InnerLrSetting& rule);
+  // k ≥ 0 more steps; ValueError for k < 0.
+  void run(const SupportLoss& loss, int steps);
+  const std::vector<Tensor>& weights() const { return weights_; }
+
+ private:
+  InnerLrSetting rule_;
+  std::vector<Tensor> weights_;
+  std::unique_ptr<nn::Optimizer> optimizer_;  // Adam only
+};
 
 }  // namespace mg::meta

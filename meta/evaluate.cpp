@@ -49,16 +49,14 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
   // Adapts tasks [begin, end) as one group and scores them after each report step.
   auto run_group = [&](std::span<const data::Task> group_tasks, bool stack, std::size_t begin) {
     const TaskGroup group(model, objective, group_tasks, stack);
-    const InnerLr lr{inner_lr.value, inner_lr.per_tensor};
-    std::vector<Tensor> theta_i = group.start(thread_aliases(theta));
+    Adaptation theta_i(group.start(thread_aliases(theta)), inner_lr);
     int done = 0;
     for (std::size_t r = 0; r < steps.size(); ++r) {
-      theta_i = adapt([&](std::span<const Tensor> t) { return group.support_loss(t); }, theta_i, lr,
-                      steps[r] - done, AdaptMode::Detached);
+      theta_i.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, steps[r] - done);
       done = steps[r];
       TapeScope scope;
       NoGradGuard no_grad;
-      const std::vector<double> m = group.query_metrics(group.predict_query(theta_i));
+      const std::vector<double> m = group.query_metrics(group.predict_query(theta_i.weights()));
       std::copy(m.begin(), m.end(), scores[r].begin() + static_cast<std::ptrdiff_t>(begin));
     }
   };

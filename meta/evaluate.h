@@ -15,16 +15,11 @@
 
 #include "autograd/tensor.h"
 #include "datasets/task.h"
+#include "meta/adapt.h"
 #include "meta/objective.h"
 #include "nn/module.h"
 
 namespace mg::meta {
-
-// The inner learning rate: one value, or one learned value per parameter tensor.
-struct InnerLrSetting {
-  double value = 0.01;
-  std::vector<Tensor> per_tensor = {};  // empty: `value` for every tensor
-};
 
 struct EvalOptions {
   int num_tasks = 600;

@@ -9,8 +9,6 @@
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "datasets/parallel.h"
-#include "nn/adam.h"
-#include "nn/sgd.h"
 
 namespace mg::meta {
 
@@ -37,25 +35,11 @@ std::vector<Tensor> Reptile::inner_loop(const data::Task& task) const {
 }
 
 std::vector<Tensor> Reptile::inner_loop(const TaskGroup& group) const {
-  // W starts as a private copy of θ (clone, not alias: the inner optimizer updates it in
-  // place). Adam and SGD act elementwise, so one optimizer over a stack of W_i is the
-  // same as one optimizer per task.
-  std::vector<Tensor> w;
-  {
-    NoGradGuard no_grad;
-    for (const Tensor& p : group.start(model().parameters())) w.push_back(p.clone().requires_grad_());
-  }
-  std::unique_ptr<nn::Optimizer> opt;
-  if (options_.inner_optimizer == InnerOptimizer::Adam)
-    opt = std::make_unique<nn::Adam>(w, nn::AdamOptions{.lr = options_.inner_lr});
-  else
-    opt = std::make_unique<nn::Sgd>(w, nn::SgdOptions{.lr = options_.inner_lr});
-  for (int k = 0; k < options_.inner_steps; ++k) {
-    TapeScope scope;  // rewound after every inner step
-    const std::vector<Tensor> g = grad({group.support_loss(w)}, w);
-    opt->step(g);
-  }
-  return w;
+  // Adam and SGD act elementwise, so one optimizer over a stack of W_i is the same
+  // as one optimizer per task.
+  Adaptation w(group.start(model().parameters()), test_inner_lr_for(options_.inner_lr));
+  w.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, options_.inner_steps);
+  return w.weights();
 }
 
 StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteration) {
@@ -98,7 +82,11 @@ StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteratio
 }
 
 InnerLrSetting Reptile::test_inner_lr() const {
-  return {options_.eval_inner_lr < 0 ? options_.inner_lr : options_.eval_inner_lr, {}};
+  return test_inner_lr_for(options_.eval_inner_lr < 0 ? options_.inner_lr : options_.eval_inner_lr);
+}
+
+InnerLrSetting Reptile::test_inner_lr_for(double lr) const {
+  return {lr, {}, options_.inner_optimizer, options_.inner_adam_beta1};
 }
 
 }  // namespace mg::meta

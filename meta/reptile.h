@@ -18,15 +18,16 @@
 
 namespace mg::meta {
 
-enum class InnerOptimizer { Sgd, Adam };
-
 struct ReptileOptions {
   double inner_lr = 1e-3;                        // SGD step or Adam lr of the inner loop
   int inner_steps = 5;                           // k
   InnerOptimizer inner_optimizer = InnerOptimizer::Adam;
+  // Adam's β1 in the inner loop: 0, no momentum, as in the paper's reference code
+  // (openai/supervised-reptile); the second moment still normalises the step.
+  double inner_adam_beta1 = 0.0;
   double epsilon = 1.0;                          // ε at iteration 0
   std::int64_t anneal_iterations = 0;            // ε reaches 0 here; 0 keeps ε constant
-  double eval_inner_lr = -1.0;                   // test-time SGD step; < 0: inner_lr
+  double eval_inner_lr = -1.0;                   // test-time step (same optimizer); < 0: inner_lr
   int meta_batch = 5;
   int threads = 1;
   // As MamlOptions::task_stacks: the meta-batch runs as this many task stacks when
@@ -50,6 +51,9 @@ class Reptile : public MetaLearner {
   const ReptileOptions& options() const { return options_; }
 
  private:
+  // The inner loop's rule (optimizer, β1) at learning rate `lr`.
+  InnerLrSetting test_inner_lr_for(double lr) const;
+
   ReptileOptions options_;
 };
 

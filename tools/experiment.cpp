@@ -68,8 +68,8 @@ std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std:
     meta::ReptileOptions o;
     o.inner_lr = c.inner_lr;
     o.inner_steps = c.inner_steps;
-    // Reptile §5: Adam in the inner loop for Omniglot; plain SGD for the sinusoid.
-    o.inner_optimizer = c.dataset == "omniglot" ? meta::InnerOptimizer::Adam : meta::InnerOptimizer::Sgd;
+    // Reptile §5: Adam in the inner loop for Omniglot, plain SGD for the sinusoid (--inner-optimizer).
+    o.inner_optimizer = c.inner_optimizer == "adam" ? meta::InnerOptimizer::Adam : meta::InnerOptimizer::Sgd;
     o.epsilon = c.meta_lr;
     o.anneal_iterations = c.iterations;
     o.eval_inner_lr = c.inner_lr;

@@ -62,17 +62,19 @@ std::pair<std::vector<Series>, PlotOptions> figure_panel(const Experiment& e, co
 
   std::vector<Series> series{ground};
   const meta::InnerLrSetting lr = e.learner->test_inner_lr();
-  std::vector<Tensor> theta = meta::thread_aliases(e.model->parameters());
+  meta::Adaptation theta(e.model->parameters(), lr);
+  const meta::SupportLoss support_loss = [&](std::span<const Tensor> t) {
+    return e.learner->objective().loss(e.model->forward(task.support_x, t), task.support_y);
+  };
   int done = 0;
   const std::vector<std::pair<int, const char*>> steps = {{0, "pre-update"}, {1, "1 grad step"}, {10, "10 grad steps"}};
   const char* colors[] = {"#2ca02c", "#7fb3e0", "#1f5fa8"};
   for (std::size_t s = 0; s < steps.size(); ++s) {
-    theta = meta::adapt(*e.model, e.learner->objective().loss, theta, task.support_x, task.support_y,
-                        {lr.value, lr.per_tensor}, steps[s].first - done, meta::AdaptMode::Detached);
+    theta.run(support_loss, steps[s].first - done);
     done = steps[s].first;
     TapeScope scope;
     NoGradGuard no_grad;
-    const std::vector<double> y = e.model->forward(x, theta).to_vector<double>();
+    const std::vector<double> y = e.model->forward(x, theta.weights()).to_vector<double>();
     series.push_back({steps[s].second, ground.x, y, colors[s], false, s == 0});
   }
   series.push_back(shots);

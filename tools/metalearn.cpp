@@ -30,6 +30,8 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_option("--queries", c.queries, "query examples per class (default: sinusoid 10, omniglot 15)");
   cmd.add_option("--inner-steps", c.inner_steps, "inner gradient steps during meta-training (default 1; Reptile 5)");
   cmd.add_option("--eval-inner-steps", c.eval_inner_steps, "inner steps at test time (default: sinusoid 10, omniglot 3)");
+  cmd.add_option("--inner-optimizer", c.inner_optimizer,
+                 "reptile's inner loop, in training and at test time: sgd | adam (default: omniglot adam, sinusoid sgd)");
   cmd.add_option("--inner-lr", c.inner_lr, "inner learning rate alpha (default: sinusoid 0.01, omniglot 0.4)");
   cmd.add_option("--meta-lr", c.meta_lr, "outer Adam learning rate beta, or Reptile's epsilon (default 1e-3; Reptile 1)");
   cmd.add_option("--meta-batch", c.meta_batch, "tasks per meta-update (default: sinusoid 25, omniglot 32)");

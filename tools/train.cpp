@@ -124,6 +124,7 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
   config.eval_tasks = request.eval_tasks;
   if (!request.data.empty()) config.data = request.data;
   if (request.eval_inner_steps >= 0) config.eval_inner_steps = request.eval_inner_steps;
+  resolve_defaults(config);  // settings an older checkpoint does not record
   validate(config);
   Experiment e = build_experiment(config);
   nn::load_checkpoint(request.checkpoint, *e.model, nullptr, e.learner->extra_parameters());

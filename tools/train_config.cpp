@@ -29,6 +29,7 @@ void resolve_defaults(TrainConfig& c) {
   set(c.inner_lr, reptile ? (sine ? 0.02 : 1e-3) : (sine ? 0.01 : 0.4));
   set(c.meta_lr, reptile ? 1.0 : 1e-3);
   set(c.iterations, std::int64_t{sine ? 70000 : 60000});
+  if (c.inner_optimizer.empty()) c.inner_optimizer = sine ? "sgd" : "adam";
   set(c.threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 }
 
@@ -38,6 +39,8 @@ void validate(const TrainConfig& c) {
     fail(fmt::format("--dataset must be sinusoid or omniglot, got '{}'", c.dataset));
   if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain")
     fail(fmt::format("--algo must be maml, fomaml, reptile or pretrain, got '{}'", c.algo));
+  if (c.inner_optimizer != "sgd" && c.inner_optimizer != "adam")
+    fail(fmt::format("--inner-optimizer must be sgd or adam, got '{}'", c.inner_optimizer));
   if (c.split != "vinyals" && c.split != "official")
     fail(fmt::format("--split must be vinyals or official, got '{}'", c.split));
   if (c.dataset == "omniglot" && c.algo == "pretrain")
@@ -65,13 +68,14 @@ namespace {
 // One entry per setting: its name, how to print it and how to parse it back.
 struct Field {
   const char* name;
+  bool optional;  // added after checkpoint format 1 shipped: absent means the default
   std::function<std::string(const TrainConfig&)> get;
   std::function<void(TrainConfig&, const std::string&)> set;
 };
 
 template <class T>
-Field field(const char* name, T TrainConfig::*member) {
-  return {name,
+Field field(const char* name, T TrainConfig::*member, bool optional = false) {
+  return {name, optional,
           [member](const TrainConfig& c) {
             if constexpr (std::is_same_v<T, double>) return fmt::format("{:.17g}", c.*member);
             else return fmt::format("{}", c.*member);
@@ -105,7 +109,7 @@ const std::vector<Field>& fields() {
       field("meta_lr", &TrainConfig::meta_lr),       field("iterations", &TrainConfig::iterations),
       field("seed", &TrainConfig::seed),             field("learn_inner_lr", &TrainConfig::learn_inner_lr),
       field("strided", &TrainConfig::strided),       field("baseline", &TrainConfig::baseline),
-      field("eval_tasks", &TrainConfig::eval_tasks),
+      field("eval_tasks", &TrainConfig::eval_tasks), field("inner_optimizer", &TrainConfig::inner_optimizer, true),
   };
   return f;
 }
@@ -125,6 +129,7 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
     const std::string* value = nullptr;
     for (const auto& [k, v] : metadata)
       if (k == key) value = &v;
+    if (!value && f.optional) continue;
     if (!value) throw DataError(fmt::format("checkpoint: metadata has no '{}'", key));
     f.set(c, *value);
   }

@@ -16,6 +16,7 @@ struct TrainConfig {
   std::string data;                  // Omniglot root (images_background/, images_evaluation/)
   std::string split = "vinyals";     // omniglot: vinyals (1200 train characters) | official
   std::string algo = "maml";         // maml | fomaml | reptile | pretrain
+  std::string inner_optimizer;       // reptile: sgd | adam; empty: adam for omniglot, sgd for sinusoid
   // -1 / negative: the dataset's default (resolve_defaults).
   int ways = -1, shots = -1, queries = -1;
   int inner_steps = -1, eval_inner_steps = -1, meta_batch = -1;

@@ -26,6 +26,16 @@ inline data::Task to_f64(const data::Task& t) {
   return {t.support_x.to(DType::F64), t.support_y.to(DType::F64), t.query_x.to(DType::F64), t.query_y.to(DType::F64)};
 }
 
+// A float64 view of a float32 task source.
+class F64Tasks : public data::TaskSource {
+ public:
+  explicit F64Tasks(const data::TaskSource& inner) : inner_(inner) {}
+  data::Task sample(std::uint64_t i) const override { return to_f64(inner_.sample(i)); }
+
+ private:
+  const data::TaskSource& inner_;
+};
+
 // `n` sinusoid tasks in float64 (K support, Q query points).
 inline std::vector<data::Task> sine_tasks(int n, int k = 5, int q = 6, std::uint64_t seed = 3) {
   data::SinusoidConfig config;

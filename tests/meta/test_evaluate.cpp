@@ -10,18 +10,6 @@
 using namespace mg;
 using namespace mg::meta;
 
-namespace {
-// A float64 view of a float32 task source.
-class F64Tasks : public data::TaskSource {
- public:
-  explicit F64Tasks(const data::TaskSource& inner) : inner_(inner) {}
-  data::Task sample(std::uint64_t i) const override { return test::to_f64(inner_.sample(i)); }
-
- private:
-  const data::TaskSource& inner_;
-};
-}  // namespace
-
 TEST_SUITE("evaluate") {
   TEST_CASE("summarize: mean and 95% confidence half-width 1.96 s / sqrt(n)") {
     const Summary s = summarize({1.0, 2.0, 3.0, 4.0});
@@ -35,7 +23,7 @@ TEST_SUITE("evaluate") {
   TEST_CASE("scores after each reported step count; adaptation lowers the query error") {
     nn::Sequential model = test::tiny_mlp(2);
     const data::SinusoidTasks sines(data::SinusoidConfig{.k_shot = 10, .q_query = 10, .seed = 11});
-    const F64Tasks tasks(sines);
+    const test::F64Tasks tasks(sines);
     EvalOptions o;
     o.num_tasks = 40;
     o.inner_steps = 10;
@@ -67,7 +55,7 @@ TEST_SUITE("evaluate") {
   TEST_CASE("bad options are refused") {
     nn::Sequential model = test::tiny_mlp(3);
     const data::SinusoidTasks sines;
-    const F64Tasks tasks(sines);
+    const test::F64Tasks tasks(sines);
     auto run = [&](EvalOptions o) { return evaluate(model, model.parameters(), regression(), {}, tasks, o); };
     CHECK_THROWS_WITH_AS(run({.num_tasks = 0}), doctest::Contains("evaluate: num_tasks must be >= 1, got 0"),
                          ValueError);

@@ -167,6 +167,8 @@ TEST_SUITE("tools") {
     CHECK(o.ways == 5);
     CHECK(o.inner_lr == 0.4);
     CHECK(o.meta_batch == 32);
+    CHECK(o.inner_optimizer == "adam");  // Reptile's Omniglot inner loop; sinusoid: sgd
+    CHECK(s.inner_optimizer == "sgd");
     auto invalid = [](auto edit, const char* message) {
       TrainConfig c;
       edit(c);
@@ -176,6 +178,8 @@ TEST_SUITE("tools") {
     invalid([](TrainConfig& c) { c.dataset = "mnist"; }, "train: --dataset must be sinusoid or omniglot, got 'mnist'");
     invalid([](TrainConfig& c) { c.algo = "sgd"; }, "train: --algo must be maml, fomaml, reptile or pretrain, got 'sgd'");
     invalid([](TrainConfig& c) { c.split = "x"; }, "train: --split must be vinyals or official");
+    invalid([](TrainConfig& c) { c.inner_optimizer = "rmsprop"; },
+            "train: --inner-optimizer must be sgd or adam, got 'rmsprop'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; }, "--algo pretrain is for sinusoid only");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.ways = 0; }, "train: --ways must be >= 2, got 0");
     invalid([](TrainConfig& c) { c.shots = 0; }, "train: --shots must be >= 1, got 0");
@@ -208,6 +212,13 @@ TEST_SUITE("tools") {
     auto md = to_metadata(c);
     md.erase(md.begin());
     CHECK_THROWS_WITH_AS(from_metadata(md), doctest::Contains("checkpoint: metadata has no 'config.dataset'"), DataError);
+    // A checkpoint written before --inner-optimizer existed still loads; the default fills it.
+    md = to_metadata(c);
+    std::erase_if(md, [](const auto& kv) { return kv.first == "config.inner_optimizer"; });
+    TrainConfig old = from_metadata(md);
+    CHECK(old.inner_optimizer.empty());
+    resolve_defaults(old);
+    CHECK(old.inner_optimizer == "adam");
     md = to_metadata(c);
     for (auto& [k, v] : md)
       if (k == "config.ways") v = "five";

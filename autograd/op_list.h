@@ -21,6 +21,7 @@ namespace mg {
   X(Concat, "concat") X(Slice, "slice") X(SliceBackward, "slice_backward")                             \
   X(IndexSelect, "index_select") X(IndexAdd, "index_add") X(Gather, "gather")                           \
   X(ScatterAdd, "scatter_add") X(Im2col, "im2col") X(Col2im, "col2im")      \
+  X(ConvMatrix, "conv_matrix") X(ConvMatrixFold, "conv_matrix_fold")      \
   X(MatmulShared, "matmul_shared")
 
 // X(Name, "name") for every composite: built from primitives, no backward of its own.

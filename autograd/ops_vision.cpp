@@ -17,7 +17,16 @@
 // matmul; the backward does two more GEMMs of the same size (dW = G colsᵀ,
 // dcols = Wᵀ G) and one col2im.
 //
-// Note [conv2d layout]: with K = C*kh*kw rows of columns, conv2d picks one of
+// Note [conv2d as one matrix]: when an image is no larger than the window
+// (H*W <= kh*kw, the 3x3 maps of conv4's last layer), conv2d skips im2col: it is
+// reshape(x, [N, C*H*W]) @ conv_matrix(W)ᵀ, a GEMM with the same multiply-adds as
+// im2col's (fewer for smaller images) whose result is NCHW already. Columns, their
+// gather and scatter, and the permutes go; what remains is building the
+// [F*OH*OW, C*H*W] matrix from W and, in the backward, folding its gradient back
+// (conv_matrix_fold) — both no bigger than the columns were. conv_matrix and
+// conv_matrix_fold are linear and adjoint, like im2col and col2im.
+//
+// Note [conv2d layout]: otherwise, with K = C*kh*kw rows of columns, conv2d picks one of
 // two layouts (autograd/kernels/im2col.h) by which extra pass is cheaper:
 //  * Folded, K >= L: one GEMM yields [F, N*L]; the bias is added there, as
 //    [F, 1], and the result is permuted as [F, N, L] -> [N, F, L] before the
@@ -43,6 +52,7 @@
 #include <cstring>
 
 #include "autograd/creation.h"
+#include "autograd/kernels/conv_matrix.h"
 #include "autograd/kernels/im2col.h"
 #include "autograd/op_common.h"
 #include "autograd/tape.h"
@@ -124,6 +134,66 @@ struct Col2im {
   }
 };
 
+// Attributes of conv_matrix / conv_matrix_fold: the window over one image and the filter count.
+struct ConvMatrixAttrs {
+  ConvGeometry g;
+  std::int32_t filters = 0;
+  Shape weight_shape() const { return {filters, g.c, g.kh, g.kw}; }
+  Shape matrix_shape() const { return {filters * g.out_h() * g.out_w(), std::int64_t{g.c} * g.h * g.w}; }
+};
+
+ConvMatrixAttrs make_matrix_attrs(std::string_view op, const Shape& weight_shape, const Shape& image_shape,
+                                  Size2 stride, Size2 padding) {
+  if (weight_shape.ndim() != 4 || image_shape.ndim() != 4 || weight_shape[1] != image_shape[1])
+    throw ShapeError(fmt::format("{}: weight must be [F, C, kh, kw] and the images [N, C, H, W] with the same C: "
+                                 "weight is {}, images are {}",
+                                 op, weight_shape.str(), image_shape.str()));
+  ConvMatrixAttrs a;
+  a.g = make_geometry(image_shape, {static_cast<int>(weight_shape[2]), static_cast<int>(weight_shape[3])}, stride,
+                      padding);
+  check_window(op, "images", image_shape, a.g);
+  a.filters = static_cast<std::int32_t>(weight_shape[0]);
+  return a;
+}
+
+// conv_matrix(weight) -> [F*OH*OW, C*H*W]
+//   weight: conv_matrix_fold(grad)
+struct ConvMatrix {
+  static constexpr OpId id = OpId::ConvMatrix;
+  static constexpr Save save = Save::Nothing;
+  using Attrs = ConvMatrixAttrs;
+  static Shape infer_shape(const Attrs& a, const Tensor& weight) {
+    require_floating("conv_matrix", weight.dtype());
+    return a.matrix_shape();
+  }
+  static Tensor forward(const Attrs& a, const Tensor& weight) { return kernels::conv_matrix(weight, a.g, a.filters); }
+  static Grads backward(const Saved& s, const Tensor& grad) {
+    const Attrs a = s.attrs<Attrs>();
+    return {conv_matrix_fold(grad, a.weight_shape(), a.g.image_shape(), {a.g.sh, a.g.sw}, {a.g.ph, a.g.pw})};
+  }
+};
+
+// conv_matrix_fold(m) -> [F, C, kh, kw]
+//   m: conv_matrix(grad)
+struct ConvMatrixFold {
+  static constexpr OpId id = OpId::ConvMatrixFold;
+  static constexpr Save save = Save::Nothing;
+  using Attrs = ConvMatrixAttrs;
+  static Shape infer_shape(const Attrs& a, const Tensor& m) {
+    require_floating("conv_matrix_fold", m.dtype());
+    if (m.shape() != a.matrix_shape())
+      throw ShapeError(fmt::format("conv_matrix_fold: m must be {} for weight {} and images {}, got {}",
+                                   a.matrix_shape().str(), a.weight_shape().str(), a.g.image_shape().str(),
+                                   m.shape().str()));
+    return a.weight_shape();
+  }
+  static Tensor forward(const Attrs& a, const Tensor& m) { return kernels::conv_matrix_fold(m, a.g, a.filters); }
+  static Grads backward(const Saved& s, const Tensor& grad) {
+    const Attrs a = s.attrs<Attrs>();
+    return {conv_matrix(grad, a.g.image_shape(), {a.g.sh, a.g.sw}, {a.g.ph, a.g.pw})};
+  }
+};
+
 void check_channels(std::string_view op, const char* what, const Tensor& t, std::int64_t channels,
                     const Tensor& x) {
   if (t.defined() && t.shape() != Shape{channels})
@@ -186,6 +256,16 @@ Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 
   return apply_with<Col2im>(make_geometry(image_shape, kernel, stride, padding, layout), cols);
 }
 
+Tensor conv_matrix(const Tensor& weight, const Shape& image_shape, Size2 stride, Size2 padding) {
+  return apply_with<ConvMatrix>(make_matrix_attrs("conv_matrix", weight.shape(), image_shape, stride, padding), weight);
+}
+
+Tensor conv_matrix_fold(const Tensor& m, const Shape& weight_shape, const Shape& image_shape, Size2 stride,
+                        Size2 padding) {
+  return apply_with<ConvMatrixFold>(make_matrix_attrs("conv_matrix_fold", weight_shape, image_shape, stride, padding),
+                                    m);
+}
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
   if (x.ndim() != 4 || weight.ndim() != 4)
     throw ShapeError(fmt::format("conv2d: x must be [N, C, H, W] and weight [F, C, kh, kw]: x is {}, weight is {}",
@@ -198,6 +278,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   const Size2 kernel(static_cast<int>(weight.shape()[2]), static_cast<int>(weight.shape()[3]));
   const ConvGeometry g = make_geometry(x.shape(), kernel, stride, padding);
   const std::int64_t l = g.out_h() * g.out_w();
+  if (std::int64_t{g.h} * g.w <= std::int64_t{g.kh} * g.kw) {
+    // Note [conv2d as one matrix].
+    const Tensor m = conv_matrix(weight, x.shape(), stride, padding);
+    Tensor y = reshape(matmul(reshape(x, {g.n, -1}), m, false, true), {g.n, f, l});
+    if (bias.defined()) y = y + reshape(bias, {f, 1});
+    return reshape(y, {g.n, f, g.out_h(), g.out_w()});
+  }
   const Tensor w2 = reshape(weight, {f, -1});
   if (g.col_rows() < l) {
     // Per-image columns (Note [conv2d layout]): W @ cols[n] is image n's [F, L] output.

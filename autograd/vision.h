@@ -1,6 +1,6 @@
-// Differentiable ops for images (NCHW): the im2col / col2im adjoint pair and the
-// composites built on it (conv2d, max_pool2d) plus batch_norm. Only im2col and
-// col2im are primitives with backward rules (autograd/ops_vision.cpp); every
+// Differentiable ops for images (NCHW): the im2col / col2im adjoint pair, the
+// conv_matrix / conv_matrix_fold pair, and the composites built on them (conv2d,
+// max_pool2d) plus batch_norm. Only the two pairs are primitives with backward rules (autograd/ops_vision.cpp); every
 // other function here is written with differentiable ops, so it has gradients
 // of every order for free (DESIGN.md, "Few primitives, many composites").
 //
@@ -36,6 +36,18 @@ Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride = 1, Size2 padding = 0
 // column entry is added to the pixel it was read from. Its backward is im2col.
 Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
               ColLayout layout = ColLayout::Folded);
+
+// conv_matrix(weight, image_shape, stride, padding): the convolution of images of
+// shape [N, C, H, W] as one matrix M [F*OH*OW, C*H*W] built from weight [F, C, kh, kw],
+// so that conv2d(x, weight) = reshape(x, [N, C*H*W]) @ Mᵀ, reshaped to [N, F, OH, OW]
+// (autograd/kernels/conv_matrix.h). conv2d uses it when H*W <= kh*kw. Its backward
+// is conv_matrix_fold.
+Tensor conv_matrix(const Tensor& weight, const Shape& image_shape, Size2 stride = 1, Size2 padding = 0);
+// conv_matrix_fold(m, weight_shape, image_shape, stride, padding): the adjoint of
+// conv_matrix; each weight gets the sum of the entries of m that hold it. Its
+// backward is conv_matrix.
+Tensor conv_matrix_fold(const Tensor& m, const Shape& weight_shape, const Shape& image_shape, Size2 stride = 1,
+                        Size2 padding = 0);
 
 // matmul_shared(a, b, transpose_a) -> [B, M, N]: op(a) @ b[i] for each i, where a is
 // 2-D [M, K] ([K, M] when transposed) and b is 3-D [B, K, N]; a is shared by the

@@ -7,42 +7,13 @@
 #include <vector>
 
 #include "autograd/kernels/sgemm.h"
+#include "autograd/kernels/table_copy.h"
 
 #define MG_AVX512 __attribute__((target("avx512f")))
 
 namespace mg::kernels {
 
 namespace {
-
-// One table run of float32 on AVX-512 (when sgemm_supported(): the same CPU check):
-// sixteen entries at a time as a masked gather (im2col) or a masked gather-add-
-// scatter (col2im). A run belongs to one window tap, which reads each pixel at most
-// once, so the scatter's lanes never collide.
-MG_AVX512 __mmask16 valid_lanes(const std::int32_t* t, std::int64_t l, std::int64_t n, __m512i* idx) {
-  const __mmask16 in_run = n - l >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - l)) - 1);
-  *idx = _mm512_maskz_loadu_epi32(in_run, t + l);
-  return _mm512_mask_cmpge_epi32_mask(in_run, *idx, _mm512_setzero_si512());
-}
-
-MG_AVX512 void gather_run(float* dst, const float* src, const std::int32_t* t, std::int64_t n) {
-  for (std::int64_t l = 0; l < n; l += 16) {
-    __m512i idx;
-    const __mmask16 valid = valid_lanes(t, l, n, &idx);
-    const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, src, 4);
-    const __mmask16 in_run = n - l >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - l)) - 1);
-    _mm512_mask_storeu_ps(dst + l, in_run, v);
-  }
-}
-
-MG_AVX512 void scatter_add_run(float* dst, const float* src, const std::int32_t* t, std::int64_t n) {
-  for (std::int64_t l = 0; l < n; l += 16) {
-    __m512i idx;
-    const __mmask16 valid = valid_lanes(t, l, n, &idx);
-    const __m512 cur = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, idx, dst, 4);
-    const __m512 add = _mm512_add_ps(cur, _mm512_maskz_loadu_ps(valid, src + l));
-    _mm512_mask_i32scatter_ps(dst, valid, idx, add, 4);
-  }
-}
 
 // Note [im2col by table]: column entry (row, l) of image n, with row = (c, i, j) a
 // window tap and l = (oh, ow) an output position, reads pixel
@@ -70,6 +41,63 @@ const std::vector<std::int32_t>& source_table(const ConvGeometry& g) {
   return table;
 }
 
+// Note [im2col by shift]: for a "same" convolution with stride 1 (OH = H, OW = W,
+// as every 3×3 padding-1 layer of conv4), output position l = (oh, ow) of window
+// tap (c, i, j) reads pixel l + shift, shift = c·H·W + (i − ph)·W + (j − pw): the
+// whole table row is one constant offset, valid where (oh + i − ph, ow + j − pw)
+// lies inside the image. So a row of columns is the image plane shifted, under a
+// validity mask that depends on the tap (i, j) alone: sixteen positions per
+// masked vector load and store, with zeros written for the padding in the same
+// store. It replaces the table's gather (im2col) and gather-add-scatter (col2im),
+// and, unlike copying row by row, never reloads a vector that the previous store
+// only partly wrote (a store-forwarding stall that cost col2im most of its time).
+struct ShiftMasks {
+  std::int64_t chunks = 0;             // ⌈L / 16⌉
+  std::vector<std::uint16_t> masks;    // [kh·kw][chunks]: valid positions, 16 per chunk
+};
+
+bool use_shift(const ConvGeometry& g) {
+  return g.sh == 1 && g.sw == 1 && g.out_h() == g.h && g.out_w() == g.w;
+}
+
+const ShiftMasks& shift_masks(const ConvGeometry& g) {
+  thread_local ShiftMasks s;
+  const std::int64_t l_n = g.out_h() * g.out_w();
+  s.chunks = (l_n + 15) / 16;
+  s.masks.assign(static_cast<std::size_t>(std::int64_t{g.kh} * g.kw * s.chunks), 0);
+  for (std::int64_t i = 0; i < g.kh; ++i)
+    for (std::int64_t j = 0; j < g.kw; ++j)
+      for (std::int64_t l = 0; l < l_n; ++l) {
+        const std::int64_t ih = l / g.w + i - g.ph, iw = l % g.w + j - g.pw;
+        if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w)
+          s.masks[static_cast<std::size_t>((i * g.kw + j) * s.chunks + l / 16)] |= std::uint16_t(1u << (l % 16));
+      }
+  return s;
+}
+
+// The pixel offset of tap `row` = (c, i, j) relative to the output position.
+std::int64_t tap_shift(const ConvGeometry& g, std::int64_t row) {
+  const std::int64_t taps = std::int64_t{g.kh} * g.kw, c = row / taps, i = row % taps / g.kw, j = row % g.kw;
+  return (c * g.h + i - g.ph) * g.w + (j - g.pw);
+}
+
+// cols[l] = valid(l) ? image[l] : 0 for l < n, where image is already shifted.
+MG_AVX512 void shift_copy(float* cols, const float* image, const std::uint16_t* masks, std::int64_t n) {
+  for (std::int64_t l = 0, k = 0; l < n; l += 16, ++k) {
+    const __mmask16 in_row = n - l >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - l)) - 1);
+    _mm512_mask_storeu_ps(cols + l, in_row, _mm512_maskz_loadu_ps(masks[k], image + l));
+  }
+}
+
+// image[l] += cols[l] where valid(l), for l < n (image already shifted).
+MG_AVX512 void shift_add(float* image, const float* cols, const std::uint16_t* masks, std::int64_t n) {
+  for (std::int64_t l = 0, k = 0; l < n; l += 16, ++k) {
+    const __mmask16 m = masks[k];
+    const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(m, image + l), _mm512_maskz_loadu_ps(m, cols + l));
+    _mm512_mask_storeu_ps(image + l, m, sum);
+  }
+}
+
 // body(image n, its first pixel offset, table row, column run start) for every
 // (row, image) pair, in the order of the columns' memory for each layout.
 template <class Body>
@@ -85,6 +113,18 @@ void for_each_row_run(const ConvGeometry& g, Body&& body) {
     }
 }
 
+// body(first pixel of the shifted plane, column run start, the tap's masks, L) for
+// every (row, image) pair of a "same" stride-1 window (Note [im2col by shift]).
+template <class Body>
+void for_each_shifted_row(const ConvGeometry& g, Body&& body) {
+  const ShiftMasks& s = shift_masks(g);
+  const std::int64_t taps = std::int64_t{g.kh} * g.kw;
+  for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+    const std::int64_t row = trow / l_n;
+    body(image + tap_shift(g, row), col0, s.masks.data() + row % taps * s.chunks, l_n);
+  });
+}
+
 }  // namespace
 
 Tensor im2col(const Tensor& x, const ConvGeometry& g) {
@@ -92,15 +132,16 @@ Tensor im2col(const Tensor& x, const ConvGeometry& g) {
   dispatch_float("im2col", x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     T* pc = cols.data<T>();
+    if constexpr (std::is_same_v<T, float>)
+      if (sgemm_supported() && use_shift(g))  // Note [im2col by shift]
+        return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
+                                           std::int64_t l_n) { shift_copy(pc + col0, px + pixel0, masks, l_n); });
     const std::int32_t* table = source_table(g).data();
-    const bool simd = sgemm_supported();
     for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
       const T* src = px + image;
       const std::int32_t* t = table + trow;
       T* dst = pc + col0;
-      if constexpr (std::is_same_v<T, float>)
-        if (simd) return gather_run(dst, src, t, l_n);
-      for (std::int64_t l = 0; l < l_n; ++l) dst[l] = t[l] >= 0 ? src[t[l]] : T(0);
+      gather_by_table(dst, src, t, l_n);
     });
   });
   return cols;
@@ -112,16 +153,16 @@ Tensor col2im(const Tensor& cols, const ConvGeometry& g) {
   dispatch_float("col2im", cols.dtype(), [&]<class T>() {
     const T* pc = cols.data<T>();
     T* pi = img.data<T>();
+    if constexpr (std::is_same_v<T, float>)
+      if (sgemm_supported() && use_shift(g))  // Note [im2col by shift]
+        return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
+                                           std::int64_t l_n) { shift_add(pi + pixel0, pc + col0, masks, l_n); });
     const std::int32_t* table = source_table(g).data();
-    const bool simd = sgemm_supported();
     for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
       T* dst = pi + image;
       const std::int32_t* t = table + trow;
       const T* src = pc + col0;
-      if constexpr (std::is_same_v<T, float>)
-        if (simd) return scatter_add_run(dst, src, t, l_n);
-      for (std::int64_t l = 0; l < l_n; ++l)
-        if (t[l] >= 0) dst[t[l]] += src[l];
+      scatter_add_by_table(dst, src, t, l_n);
     });
   });
   return img;

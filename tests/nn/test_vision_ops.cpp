@@ -34,6 +34,15 @@ MG_OP_CASE("im2col", "per-image layout, 3x3, stride 2, padding 1",
 MG_OP_CASE("col2im", "per-image layout, 2x2, stride 1",
            [](const Inputs& x) { return col2im(x[0], {2, 1, 4, 3}, 2, 1, 0, ColLayout::PerImage); },
            [] { return f64_leaves({{2, 4, 6}}); });
+MG_OP_CASE("conv_matrix", "3x3 window over 3x3 images, padding 1",
+           [](const Inputs& x) { return conv_matrix(x[0], {1, 2, 3, 3}, 1, 1); },
+           [] { return f64_leaves({{3, 2, 3, 3}}); });
+MG_OP_CASE("conv_matrix", "2x3 window, stride 2x1, padding 0x1",
+           [](const Inputs& x) { return conv_matrix(x[0], {1, 2, 4, 3}, {2, 1}, {0, 1}); },
+           [] { return f64_leaves({{2, 2, 2, 3}}); });
+MG_OP_CASE("conv_matrix_fold", "3x3 window over 2x2 images, padding 1",
+           [](const Inputs& x) { return conv_matrix_fold(x[0], {3, 2, 3, 3}, {4, 2, 2, 2}, 1, 1); },
+           [] { return f64_leaves({{12, 8}}); });
 MG_OP_CASE("matmul_shared", "a [3, 4] against b [2, 4, 5]",
            [](const Inputs& x) { return matmul_shared(x[0], x[1]); },
            [] { return f64_leaves({{3, 4}, {2, 4, 5}}); });
@@ -46,6 +55,10 @@ MG_OP_CASE("conv2d", "1 channel 2x2, padding 1 (per-image columns), bias",
            [] { return f64_leaves({{2, 1, 3, 3}, {3, 1, 2, 2}, {3}}); });
 MG_OP_CASE("conv2d", "3 filters 3x3, padding 1, bias", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
            [] { return f64_leaves({{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}); });
+// H*W = 9 <= kh*kw = 9: conv2d is one GEMM with conv_matrix (Note [conv2d as one matrix]).
+MG_OP_CASE("conv2d", "3x3 images, 3x3 filters, padding 1 (one matrix), bias",
+           [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
+           [] { return f64_leaves({{2, 2, 3, 3}, {3, 2, 3, 3}, {3}}); });
 MG_OP_CASE("conv2d", "stride 2, no bias", [](const Inputs& x) { return conv2d(x[0], x[1], {}, 2, 0); },
            [] { return f64_leaves({{2, 2, 5, 5}, {3, 2, 2, 2}}); });
 MG_OP_CASE("max_pool2d", "2x2, stride 2", [](const Inputs& x) { return max_pool2d(x[0], 2); },
@@ -137,7 +150,8 @@ TEST_SUITE("nn_vision_ops") {
     // C*kh*kw = 2*2*2 = 8 against OH*OW: 9x9 images give 100 positions (per-image
     // columns), 3x3 images with stride 2 give 1 (folded columns).
     Generator gen(13);
-    for (const auto& [side, stride] : {std::pair{9, 1}, std::pair{3, 2}}) {
+    // 2x2 images against 2x2 filters: H*W = kh*kw, conv2d as one matrix (Note [conv2d as one matrix]).
+    for (const auto& [side, stride] : {std::pair{9, 1}, std::pair{3, 2}, std::pair{2, 1}}) {
       const Tensor x = randn({3, 2, side, side}, gen, DType::F64), w = randn({5, 2, 2, 2}, gen, DType::F64);
       const Tensor b = randn({5}, gen, DType::F64);
       const std::vector<double> want = naive_conv(x, w, b, stride, 1);
@@ -183,9 +197,13 @@ TEST_SUITE("nn_vision_ops") {
       Shape image;
       int kernel, stride, padding;
     };
-    // Runs (output rows x columns) shorter than, equal to and longer than 16 lanes, with tails.
+    // Table runs (output rows x columns) shorter than, equal to and longer than 16 lanes, with
+    // tails; "same" stride-1 windows copied as shifted planes (Note [im2col by shift]) on
+    // 7x6, 28x28 and 3x3 images; stride-1 windows that are not "same" (padding 2 or 0) by table.
     for (const Geometry& g : {Geometry{{2, 3, 7, 6}, 3, 1, 1}, Geometry{{3, 2, 9, 9}, 3, 2, 1},
-                              Geometry{{1, 2, 4, 4}, 2, 1, 0}, Geometry{{2, 1, 28, 28}, 3, 1, 1}})
+                              Geometry{{1, 2, 4, 4}, 2, 1, 0}, Geometry{{2, 1, 28, 28}, 3, 1, 1},
+                              Geometry{{2, 2, 5, 20}, 3, 1, 2}, Geometry{{2, 3, 6, 6}, 3, 1, 0},
+                              Geometry{{3, 4, 3, 3}, 3, 1, 1}})
       for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage}) {
         CAPTURE(g.image.str());
         const Tensor x64 = randn(g.image, gen, DType::F64);
@@ -272,6 +290,15 @@ TEST_SUITE("nn_vision_ops") {
     CHECK_THROWS_WITH_AS(conv2d(x, zeros({4, 3, 3, 3}), zeros({3})),
                          doctest::Contains("conv2d: bias must be [4] (one per channel): x is [2, 3, 5, 5], bias is [3]"),
                          ShapeError);
+    CHECK_THROWS_WITH_AS(conv_matrix(w, {1, 3, 3, 3}), doctest::Contains("conv_matrix: weight must be [F, C, kh, kw] and the "
+                         "images [N, C, H, W] with the same C: weight is [4, 2, 3, 3], images are [1, 3, 3, 3]"), ShapeError);
+    CHECK_THROWS_WITH_AS(conv_matrix(w, {1, 2, 2, 2}), doctest::Contains("conv_matrix: window larger than the padded image: "
+                         "images is [1, 2, 2, 2]"), ShapeError);
+    CHECK_THROWS_WITH_AS(conv_matrix(zeros({1, 1, 1, 2}, DType::I64), {1, 1, 2, 2}),
+                         doctest::Contains("conv_matrix: dtype i64"), DTypeError);
+    CHECK_THROWS_WITH_AS(conv_matrix_fold(zeros({36, 5}), {4, 2, 3, 3}, {1, 2, 3, 3}, 1, 1),
+                         doctest::Contains("conv_matrix_fold: m must be [36, 18] for weight [4, 2, 3, 3] and images "
+                                           "[1, 2, 3, 3], got [36, 5]"), ShapeError);
     CHECK_THROWS_WITH_AS(max_pool2d(x, 6), doctest::Contains("max_pool2d: window larger than the padded image"), ShapeError);
     CHECK_THROWS_WITH_AS(max_pool2d_indices(zeros({2}, DType::I64), 2, 2), doctest::Contains("max_pool2d: dtype i64"), DTypeError);
     CHECK_THROWS_WITH_AS(batch_norm(zeros({2, 3, 4}), {}, {}),

@@ -15,7 +15,12 @@ void check_index(std::string_view op, const Tensor& index, std::int64_t limit, c
   if (index.dtype() != DType::I64)
     throw DTypeError(fmt::format("{}: index must be i64, got {}", op, dtype_name(index.dtype())));
   const std::int64_t* p = index.data<std::int64_t>();
-  for (std::int64_t i = 0; i < index.numel(); ++i)
+  const std::int64_t n = index.numel();
+  // One pass that the compiler vectorises, then the culprit only when there is one.
+  bool inside = true;
+  for (std::int64_t i = 0; i < n; ++i) inside &= p[i] >= 0 && p[i] < limit;
+  if (inside) return;
+  for (std::int64_t i = 0; i < n; ++i)
     if (p[i] < 0 || p[i] >= limit)
       throw ShapeError(fmt::format("{}: index {} is out of range [0, {}) for x {}", op, p[i], limit, x.shape().str()));
 }

@@ -115,8 +115,9 @@ void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
-  std::vector<T> out(static_cast<std::size_t>(numel()));
-  for (std::int64_t i = 0; i < numel(); ++i)
+  const std::int64_t n = numel();
+  std::vector<T> out(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i)
     out[static_cast<std::size_t>(i)] = static_cast<T>(read_as_double(raw_data(), dtype(), i));
   return out;
 }

@@ -33,14 +33,16 @@ void Adam::update(std::size_t i, Tensor& param, const Tensor& grad) {
     const T* g = grad.data<T>();
     T* m = m_[i].data<T>();
     T* v = v_[i].data<T>();
-    for (std::int64_t j = 0; j < param.numel(); ++j) {
+    const std::int64_t n = param.numel();
+    const double lr_now = lr();
+    for (std::int64_t j = 0; j < n; ++j) {
       const double th = static_cast<double>(theta[j]) * shrink;
       const double d = static_cast<double>(g[j]) + l2 * static_cast<double>(theta[j]);
       const double mj = o.beta1 * static_cast<double>(m[j]) + (1.0 - o.beta1) * d;
       const double vj = o.beta2 * static_cast<double>(v[j]) + (1.0 - o.beta2) * d * d;
       m[j] = static_cast<T>(mj);
       v[j] = static_cast<T>(vj);
-      theta[j] = static_cast<T>(th - lr() * (mj / c1) / (std::sqrt(vj / c2) + o.eps));
+      theta[j] = static_cast<T>(th - lr_now * (mj / c1) / (std::sqrt(vj / c2) + o.eps));
     }
   });
 }

@@ -25,14 +25,16 @@ void Sgd::update(std::size_t i, Tensor& param, const Tensor& grad) {
     T* theta = param.data<T>();
     const T* g = grad.data<T>();
     T* b = o.momentum != 0.0 ? momentum_[i].data<T>() : nullptr;
-    for (std::int64_t j = 0; j < param.numel(); ++j) {
+    const std::int64_t n = param.numel();
+    const double lr_now = lr();
+    for (std::int64_t j = 0; j < n; ++j) {
       double d = static_cast<double>(g[j]) + o.weight_decay * static_cast<double>(theta[j]);
       if (b) {
         const double buf = first ? d : o.momentum * static_cast<double>(b[j]) + (1.0 - o.dampening) * d;
         b[j] = static_cast<T>(buf);
         d = o.nesterov ? d + o.momentum * buf : buf;
       }
-      theta[j] = static_cast<T>(static_cast<double>(theta[j]) - lr() * d);
+      theta[j] = static_cast<T>(static_cast<double>(theta[j]) - lr_now * d);
     }
   });
 }

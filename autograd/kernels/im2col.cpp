@@ -177,6 +177,23 @@ Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
     const std::int64_t plane = std::int64_t{g.h} * g.w;
     for (std::int64_t p = 0; p < std::int64_t{g.n} * g.c; ++p) {
       const T* img = px + p * plane;
+      if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2) {
+        // conv4's pooling, unrolled: the four pixels in the generic loop's order.
+        for (std::int64_t oh = 0; oh < oh_n; ++oh)
+          for (std::int64_t ow = 0; ow < ow_n; ++ow) {
+            // Selects, not branches: which pixel wins is data, and unpredictable.
+            const std::int64_t a = 2 * oh * g.w + 2 * ow, b = a + g.w;
+            std::int64_t best = a;
+            T top = img[a];
+            for (const std::int64_t at : {a + 1, b, b + 1}) {
+              const bool more = img[at] > top;
+              top = more ? img[at] : top;
+              best = more ? at : best;
+            }
+            *po++ = best;
+          }
+        continue;
+      }
       for (std::int64_t oh = 0; oh < oh_n; ++oh)
         for (std::int64_t ow = 0; ow < ow_n; ++ow) {
           std::int64_t best = (oh * g.sh) * g.w + ow * g.sw;

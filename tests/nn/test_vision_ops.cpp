@@ -251,6 +251,29 @@ TEST_SUITE("nn_vision_ops") {
     CHECK(max_pool2d_indices(x, 2, 2).to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 6, 9, 10});
   }
 
+  TEST_CASE("max_pool2d_indices: the unrolled 2x2 stride-2 windows pick the first maximum, as the definition") {
+    Generator gen(5);
+    // Values 0, 1, 2 only: many ties. 7 columns: the last one belongs to no window.
+    std::vector<double> v(2 * 3 * 6 * 7);
+    for (double& e : v) e = static_cast<double>(gen.below(3));
+    const Tensor x = from_vector(v, {2, 3, 6, 7});
+    std::vector<std::int64_t> want;
+    for (std::int64_t p = 0; p < 6; ++p)
+      for (std::int64_t oh = 0; oh < 3; ++oh)
+        for (std::int64_t ow = 0; ow < 3; ++ow) {
+          std::int64_t best = -1;
+          for (std::int64_t i = 0; i < 2; ++i)
+            for (std::int64_t j = 0; j < 2; ++j) {
+              const std::int64_t at = (2 * oh + i) * 7 + 2 * ow + j;
+              if (best < 0 || v[static_cast<std::size_t>(p * 42 + at)] > v[static_cast<std::size_t>(p * 42 + best)])
+                best = at;
+            }
+          want.push_back(best);
+        }
+    CHECK(max_pool2d_indices(x, 2, 2).to_vector<std::int64_t>() == want);
+    CHECK(max_pool2d_indices(x.to(DType::F32), 2, 2).to_vector<std::int64_t>() == want);
+  }
+
   TEST_CASE("batch_norm normalises each channel and updates running statistics") {
     Generator gen(11);
     const Tensor x = randn({4, 2, 3, 3}, gen, DType::F64) * 3.0 + 1.0;

@@ -91,8 +91,8 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
   const std::vector<Tensor> theta = model().parameters();
   const AdaptMode mode = options_.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder;
   const std::size_t n_tasks = tasks.size();
-  const bool stack = options_.task_stacks > 0 && TaskGroup::can_stack(model(), tasks);
-  const auto groups = task_ranges(n_tasks, stack ? options_.task_stacks : 0);
+  const GroupPlan plan = plan_groups(model(), tasks, options_.task_stacks);
+  const auto& groups = plan.ranges;
   std::vector<std::vector<Tensor>> group_grads(groups.size());
   std::vector<double> loss_sums(groups.size());
   std::vector<double> metrics(n_tasks);
@@ -100,8 +100,7 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
   // Lines 4–9 for a group of tasks (one task, or a stack), groups on worker
   // threads (Note [Task parallelism]).
   data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
-    const auto [begin, end] = groups[i];
-    const TaskGroup group(model(), objective(), tasks.subspan(begin, end - begin), stack);
+    const TaskGroup group = plan.group(model(), objective(), tasks, i);
     TapeScope scope;
     const std::vector<Tensor> theta_local = thread_aliases(theta);
     const std::vector<Tensor> alpha_local = thread_aliases(inner_lrs_);
@@ -120,7 +119,7 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
     group_grads[i] = std::move(g);
     loss_sums[i] = query_loss.item();
     const std::vector<double> m = group.query_metrics(prediction);
-    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(begin));
+    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(groups[i].first));
   });
 
   // Line 10's gradient: the mean over tasks, summed in group order.

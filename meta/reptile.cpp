@@ -45,13 +45,12 @@ std::vector<Tensor> Reptile::inner_loop(const TaskGroup& group) const {
 StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteration) {
   if (tasks.empty()) throw ValueError("reptile: a meta-batch needs at least one task");
   const std::size_t n = tasks.size();
-  const bool stack = options_.task_stacks > 0 && TaskGroup::can_stack(model(), tasks);
-  const auto groups = task_ranges(n, stack ? options_.task_stacks : 0);
+  const GroupPlan plan = plan_groups(model(), tasks, options_.task_stacks);
+  const auto& groups = plan.ranges;
   std::vector<std::vector<Tensor>> w_sums(groups.size());  // Σ W_i over each group's tasks
   std::vector<double> loss_sums(groups.size()), metrics(n);
   data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
-    const auto [begin, end] = groups[i];
-    const TaskGroup group(model(), objective(), tasks.subspan(begin, end - begin), stack);
+    const TaskGroup group = plan.group(model(), objective(), tasks, i);
     const std::vector<Tensor> w = inner_loop(group);
     // Statistics: the adapted weights on the tasks' query sets.
     TapeScope scope;
@@ -59,8 +58,8 @@ StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteratio
     const Tensor pred = group.predict_query(w);
     loss_sums[i] = group.query_loss(pred).item();
     const std::vector<double> m = group.query_metrics(pred);
-    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(begin));
-    for (const Tensor& wj : w) w_sums[i].push_back(stack ? sum(wj, {0}) : wj);
+    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(groups[i].first));
+    for (const Tensor& wj : w) w_sums[i].push_back(plan.stacked ? sum(wj, {0}) : wj);
   });
 
   // θ ← θ + ε · mean_i (W_i − θ), summed in group order (Note [Task parallelism]).

@@ -106,6 +106,19 @@ std::vector<double> TaskGroup::query_metrics(const Tensor& prediction) const {
   return out;
 }
 
+GroupPlan plan_groups(const nn::Module& model, std::span<const data::Task> tasks, int stacks) {
+  GroupPlan plan;
+  plan.stacked = stacks > 0 && TaskGroup::can_stack(model, tasks);
+  plan.ranges = task_ranges(tasks.size(), plan.stacked ? stacks : 0);
+  return plan;
+}
+
+TaskGroup GroupPlan::group(nn::Module& model, const Objective& objective, std::span<const data::Task> tasks,
+                           std::size_t i) const {
+  const auto [begin, end] = ranges[i];
+  return TaskGroup(model, objective, tasks.subspan(begin, end - begin), stacked);
+}
+
 std::vector<std::pair<std::size_t, std::size_t>> task_ranges(std::size_t n, int stacks) {
   if (stacks < 0) throw ValueError(fmt::format("task ranges: stacks must be >= 0, got {}", stacks));
   const std::size_t groups = stacks == 0 ? n : std::min(n, static_cast<std::size_t>(stacks));

@@ -69,4 +69,15 @@ class TaskGroup {
 // on n and `stacks`, never on the thread count (Note [Task parallelism]).
 std::vector<std::pair<std::size_t, std::size_t>> task_ranges(std::size_t n, int stacks);
 
+// How a meta-step splits its tasks into groups: `stacks` task stacks when the model
+// can run them stacked (can_stack; stacks > 0), else one task per group.
+struct GroupPlan {
+  bool stacked = false;
+  std::vector<std::pair<std::size_t, std::size_t>> ranges = {};
+  // The TaskGroup of ranges[i].
+  TaskGroup group(nn::Module& model, const Objective& objective, std::span<const data::Task> tasks,
+                  std::size_t i) const;
+};
+GroupPlan plan_groups(const nn::Module& model, std::span<const data::Task> tasks, int stacks);
+
 }  // namespace mg::meta

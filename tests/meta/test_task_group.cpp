@@ -146,4 +146,26 @@ TEST_SUITE("task_group") {
     CHECK(task_ranges(0, 2).empty());
     CHECK_THROWS_WITH_AS(task_ranges(4, -1), doctest::Contains("task ranges: stacks must be >= 0, got -1"), ValueError);
   }
+
+  TEST_CASE("plan_groups stacks when it can and hands out each range's group") {
+    using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+    nn::Sequential model = test::tiny_mlp(4);
+    const std::vector<data::Task> tasks = test::sine_tasks(5);
+    const GroupPlan two = plan_groups(model, tasks, 2);
+    CHECK(two.stacked);
+    CHECK(two.ranges == Ranges{{0, 2}, {2, 5}});
+    const TaskGroup last = two.group(model, regression(), tasks, 1);
+    CHECK(last.stacked());
+    CHECK(last.size() == 3);
+    const GroupPlan single = plan_groups(model, tasks, 0);
+    CHECK_FALSE(single.stacked);
+    CHECK(single.ranges.size() == 5);
+    CHECK(single.group(model, regression(), tasks, 4).size() == 1);
+    // Tasks of different shapes cannot share a stack: one task per group.
+    std::vector<data::Task> mixed = tasks;
+    mixed[1] = test::sine_tasks(1, 7, 6)[0];
+    const GroupPlan fallback = plan_groups(model, mixed, 2);
+    CHECK_FALSE(fallback.stacked);
+    CHECK(fallback.ranges.size() == 5);
+  }
 }

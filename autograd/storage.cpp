@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "autograd/thread_counter.h"
+
 namespace mg {
 
 // Note [Block pool]
@@ -39,7 +41,13 @@ namespace {
 
 constexpr std::size_t kAlign = 64;
 constexpr std::size_t kHeader = (sizeof(Storage) + kAlign - 1) / kAlign * kAlign;
-std::atomic<std::int64_t> g_live_bytes{0};
+// Per-thread slots (no cache line shared by the workers). Made on first use (storages
+// may be made during static initialisation) and never destroyed, so a worker thread
+// that exits during static destruction can still retire its slot.
+ThreadCounter& g_live_bytes() {
+  static ThreadCounter* c = new ThreadCounter;
+  return *c;
+}
 
 constexpr int kMinClassLog2 = 6;   // 64 bytes
 constexpr int kMaxClassLog2 = 18;  // 256 KiB
@@ -216,18 +224,18 @@ Storage* Storage::make(std::size_t nbytes) {
   auto* s = new (block) Storage();
   s->nbytes_ = nbytes;
   s->data_ = static_cast<char*>(block) + kHeader;
-  g_live_bytes.fetch_add(static_cast<std::int64_t>(nbytes), std::memory_order_relaxed);
+  g_live_bytes().add(static_cast<std::int64_t>(nbytes));
   return s;
 }
 
 void Storage::destroy() {
   const std::size_t nbytes = nbytes_;
-  g_live_bytes.fetch_sub(static_cast<std::int64_t>(nbytes), std::memory_order_relaxed);
+  g_live_bytes().add(-static_cast<std::int64_t>(nbytes));
   this->~Storage();
   detail::pool_free(this, kHeader + (nbytes + kAlign - 1) / kAlign * kAlign);
 }
 
-std::int64_t Storage::live_bytes() { return g_live_bytes.load(std::memory_order_relaxed); }
+std::int64_t Storage::live_bytes() { return g_live_bytes().total(); }
 
 std::int64_t Storage::pooled_bytes() {
   std::int64_t total = 0;

@@ -2,19 +2,24 @@
 
 #include <cblas.h>
 
-#include <atomic>
 
 #include "autograd/kernels/sgemm.h"
+#include "autograd/thread_counter.h"
 
 namespace mg::kernels {
 
 namespace {
 
-std::atomic<std::uint64_t> flops{0};
+// Per-thread slots (no cache line shared by the workers); made on first use and never
+// destroyed (see g_live_bytes in storage.cpp).
+ThreadCounter& flops() {
+  static ThreadCounter* c = new ThreadCounter;
+  return *c;
+}
 
 template <class T>
 void gemm(bool ta, bool tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T* c, int ldc) {
-  flops.fetch_add(2 * std::uint64_t(m) * std::uint64_t(n) * std::uint64_t(k), std::memory_order_relaxed);
+  flops().add(2 * std::int64_t{m} * n * k);
   const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
   if constexpr (sizeof(T) == 4) {
@@ -79,7 +84,7 @@ void sgemm_cblas(bool ta, bool tb, int m, int n, int k, float alpha, const float
               ldb, beta, c, ldc);
 }
 
-std::uint64_t gemm_flop_count() { return flops.load(std::memory_order_relaxed); }
+std::uint64_t gemm_flop_count() { return static_cast<std::uint64_t>(flops().total()); }
 
 void set_blas_threads(int n) { openblas_set_num_threads(n); }
 int blas_threads() { return openblas_get_num_threads(); }

@@ -7,10 +7,27 @@
 
 #include "autograd/creation.h"
 #include "autograd/storage.h"
+#include "autograd/thread_counter.h"
 
 using namespace mg;
 
 TEST_SUITE("storage") {
+  TEST_CASE("ThreadCounter sums what every thread added, while they run and after they exit") {
+    ThreadCounter& c = *new ThreadCounter;  // as the library's: never destroyed
+    c.add(5);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&c, t] {
+        for (int i = 0; i < 1000; ++i) c.add(t + 1);
+        c.add(-(t + 1) * 500);
+      });
+    for (std::thread& th : threads) th.join();
+    // Threads 1..4 added 1000·k − 500·k = 500·k each; the exited threads' slots are retired.
+    CHECK(c.total() == 5 + 500 * (1 + 2 + 3 + 4));
+    c.add(-5);
+    CHECK(c.total() == 5000);
+  }
+
   TEST_CASE("live bytes count tensors, not cached blocks; trim_pool empties the cache") {
     Storage::trim_pool();
     const std::int64_t live = Storage::live_bytes();

@@ -1,18 +1,22 @@
 // ThreadCounter: a process-wide sum that many threads add to without sharing a
 // cache line. Each thread adds to its own slot (a relaxed atomic only it writes);
-// total() adds up the live threads' slots and what exited threads left behind.
-// With one shared atomic, two workers adding to it on every allocation and every
-// GEMM bounced its cache line between the cores: ~3% of a 2-thread sinusoid
-// meta-step (perf), for counters that are only read by tests and benchmarks.
+// total() adds up every slot. With one shared atomic, two workers adding to it on
+// every allocation and every GEMM bounced its cache line between the cores: ~3 % of
+// a 2-thread sinusoid meta-step (perf), for counters only tests and benchmarks read.
 //
 //   ThreadCounter& bytes() { static ThreadCounter* c = new ThreadCounter; return *c; }
-//                                   // made on first use, never destroyed: outlives every thread
 //   bytes().add(n);                 // hot path: no contention
 //   bytes().total();                // exact once the adding threads are quiet
+//
+// Slots belong to the counter and live as long as it (make counters on first use and
+// never destroy them, as above): a thread that has exited keeps its slot, so its
+// additions stay in the total, and nothing is freed that a destructor running at
+// exit (a static Tensor releasing its storage) could still touch.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -30,20 +34,16 @@ class ThreadCounter {
   }
   std::int64_t total() const;
 
-  // One slot per (counter, thread), on its own cache line.
+ private:
+  // One per (counter, thread), on its own cache line.
   struct alignas(64) Slot {
     std::atomic<std::int64_t> value{0};
   };
-  // Called when a thread that added exits: keeps its sum and drops its slot.
-  void retire(Slot* s);
-
- private:
   std::atomic<std::int64_t>& slot();
 
-  int id_;                          // index of this counter in each thread's slot table
-  mutable std::mutex mutex_;        // guards slots_
-  std::vector<Slot*> slots_;        // the live threads' slots
-  std::atomic<std::int64_t> retired_{0};
+  int id_;                                   // index of this counter in each thread's slot table
+  mutable std::mutex mutex_;                 // guards slots_
+  std::vector<std::unique_ptr<Slot>> slots_;  // every thread's slot, in order of first use
 };
 
 }  // namespace mg

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+
+#include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
@@ -18,6 +21,30 @@ std::vector<Tensor> descend(std::span<const Tensor> theta, const std::vector<Ten
   for (std::size_t j = 0; j < theta.size(); ++j)
     next[j] = lr.per_tensor.empty() ? theta[j] - g[j] * lr.value : theta[j] - g[j] * lr.per_tensor[j];
   return next;
+}
+
+// Adam's starting state from `rule`: v_j (repeated over a task stack's leading
+// axis when θ_j is stacked) and the step count, as nn::Optimizer::load_state takes it.
+nn::OptimizerState carried_adam_state(const std::vector<Tensor>& weights, const InnerLrSetting& rule) {
+  if (rule.adam_v.size() != weights.size())
+    throw ValueError(fmt::format("adaptation: {} second-moment tensors for {} parameter tensors", rule.adam_v.size(),
+                                 weights.size()));
+  nn::OptimizerState state{"adam", {}, {{"lr", rule.value}}};
+  NoGradGuard no_grad;
+  for (std::size_t j = 0; j < weights.size(); ++j) {
+    const Shape& w = weights[j].shape();
+    const Shape& v = rule.adam_v[j].shape();
+    bool stacked = w.ndim() == v.ndim() + 1;
+    for (int d = 0; stacked && d < v.ndim(); ++d) stacked = w[d + 1] == v[d];
+    if (w != v && !stacked)
+      throw ShapeError(fmt::format("adaptation: second moment {} is {}, its weights are {}", j, v.str(), w.str()));
+    std::vector<std::int64_t> one{1};
+    for (int d = 0; d < v.ndim(); ++d) one.push_back(v[d]);
+    const Tensor start = w == v ? rule.adam_v[j].clone() : broadcast_to(reshape(rule.adam_v[j], Shape(one)), w).clone();
+    state.tensors.push_back({fmt::format("v.{}", j), start});
+    state.scalars.emplace_back(fmt::format("step.{}", j), static_cast<double>(rule.adam_step));
+  }
+  return state;
 }
 
 }  // namespace
@@ -76,6 +103,20 @@ Adaptation::Adaptation(std::span<const Tensor> theta, const InnerLrSetting& rule
     for (const Tensor& t : theta) weights_.push_back(t.clone().requires_grad_());
   }
   optimizer_ = std::make_unique<nn::Adam>(weights_, nn::AdamOptions{.lr = rule.value, .beta1 = rule.adam_beta1});
+  if (!rule.adam_v.empty()) optimizer_->load_state(carried_adam_state(weights_, rule));
+}
+
+std::vector<Tensor> Adaptation::second_moments() const {
+  if (!optimizer_) throw ValueError("adaptation: second moments exist for Adam only, this is SGD");
+  std::vector<Tensor> v(weights_.size());
+  for (nn::NamedTensor& t : optimizer_->state().tensors) {
+    std::size_t j = 0;
+    if (std::sscanf(t.name.c_str(), "v.%zu", &j) == 1 && j < v.size()) v[j] = std::move(t.tensor);
+  }
+  NoGradGuard no_grad;
+  for (std::size_t j = 0; j < v.size(); ++j)
+    if (!v[j].defined()) v[j] = zeros_like(weights_[j].detach());
+  return v;
 }
 
 void Adaptation::run(const SupportLoss& loss, int steps) {

@@ -22,6 +22,7 @@
 // evaluation can score after 0, 1, …, k steps from one run.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -37,7 +38,8 @@ namespace mg::meta {
 enum class AdaptMode { SecondOrder, FirstOrder, Detached };
 
 // The update rule of a detached inner loop: plain gradient descent θ − α·g, or Adam
-// (lr α, the defaults of nn::AdamOptions otherwise) with fresh moments per task.
+// (lr α, the defaults of nn::AdamOptions otherwise), with fresh moments per task
+// unless InnerLrSetting carries a kept second moment (Reptile, meta/reptile.h).
 enum class InnerOptimizer { Sgd, Adam };
 
 struct InnerLr {
@@ -67,6 +69,11 @@ struct InnerLrSetting {
   std::vector<Tensor> per_tensor = {};  // empty: `value` for every tensor (SGD only)
   InnerOptimizer optimizer = InnerOptimizer::Sgd;
   double adam_beta1 = 0.9;  // Adam's first-moment decay (Reptile's reference code uses 0)
+  // Adam's second moment v to start from, one tensor of θ_j's shape per parameter
+  // tensor, and the step count its bias correction continues from (Reptile keeps
+  // both across tasks, meta/reptile.h). Empty: fresh moments, step 0.
+  std::vector<Tensor> adam_v = {};
+  std::int64_t adam_step = 0;
 };
 
 // A detached inner loop that can be continued: run(loss, k) takes k more steps on
@@ -76,11 +83,16 @@ struct InnerLrSetting {
 // the steps equal adapt(…, AdaptMode::Detached).
 class Adaptation {
  public:
-  // ValueError for per-tensor rates with Adam or a per-tensor count that differs from θ's.
+  // ValueError for per-tensor rates with Adam, a per-tensor count that differs from θ's,
+  // or an adam_v count that differs from θ's; ShapeError for an adam_v tensor that
+  // fits neither θ_j nor (a task stack) θ_j's trailing dimensions.
   Adaptation(std::span<const Tensor> theta, const InnerLrSetting& rule);
   // k ≥ 0 more steps; ValueError for k < 0.
   void run(const SupportLoss& loss, int steps);
   const std::vector<Tensor>& weights() const { return weights_; }
+  // Adam's second moment now, one tensor per weight tensor (zeros before the first
+  // step); ValueError for SGD.
+  std::vector<Tensor> second_moments() const;
 
  private:
   InnerLrSetting rule_;

@@ -4,13 +4,49 @@
 
 #include <algorithm>
 
+#include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
+#include "autograd/random.h"
 #include "autograd/tape.h"
 #include "datasets/parallel.h"
 
 namespace mg::meta {
+
+namespace {
+
+// A seed for task `task_number`'s minibatches, mixed so that neighbouring tasks
+// and seeds give unrelated streams (splitmix64's finaliser).
+std::uint64_t mix(std::uint64_t seed, std::uint64_t task_number) {
+  std::uint64_t z = seed * 0x9E3779B97F4A7C15ULL + task_number + 0x632BE59BD9B4E019ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::int64_t>> minibatch_rows(std::int64_t n, std::int64_t batch, int k, std::uint64_t seed) {
+  if (n < 1 || batch < 1 || k < 0)
+    throw ValueError(fmt::format("minibatch rows: need n >= 1, batch >= 1, k >= 0; got n {}, batch {}, k {}", n,
+                                 batch, k));
+  Generator gen(seed);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::size_t next = order.size();  // the current permutation is used up
+  std::vector<std::vector<std::int64_t>> out(static_cast<std::size_t>(k));
+  for (auto& rows : out) {
+    while (static_cast<std::int64_t>(rows.size()) < batch) {
+      if (next == order.size()) {  // a fresh permutation (Fisher–Yates)
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
+        for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[gen.below(i + 1)]);
+        next = 0;
+      }
+      rows.push_back(order[next++]);
+    }
+  }
+  return out;
+}
 
 Reptile::Reptile(nn::Module& model, Objective objective, const ReptileOptions& options)
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads), options_(options) {
@@ -22,6 +58,17 @@ Reptile::Reptile(nn::Module& model, Objective objective, const ReptileOptions& o
     throw ValueError(fmt::format("reptile: inner_lr must be > 0, got {}", options.inner_lr));
   if (options.anneal_iterations < 0)
     throw ValueError(fmt::format("reptile: anneal_iterations must be >= 0, got {}", options.anneal_iterations));
+  if (options.inner_batch < 0)
+    throw ValueError(fmt::format("reptile: inner_batch must be >= 0, got {}", options.inner_batch));
+  if (keeps_adam_state()) {
+    NoGradGuard no_grad;
+    for (const Tensor& t : model.parameters()) adam_v_.push_back(zeros_like(t.detach()));
+    adam_step_ = scalar(0.0, DType::F64);
+  }
+}
+
+bool Reptile::keeps_adam_state() const {
+  return options_.keep_adam_state && options_.inner_optimizer == InnerOptimizer::Adam;
 }
 
 double Reptile::epsilon_at(std::int64_t iteration) const {
@@ -30,16 +77,30 @@ double Reptile::epsilon_at(std::int64_t iteration) const {
   return options_.epsilon * std::max(0.0, 1.0 - frac);
 }
 
-std::vector<Tensor> Reptile::inner_loop(const data::Task& task) const {
-  return inner_loop(TaskGroup(model(), objective(), std::span(&task, 1), false));
+std::vector<Tensor> Reptile::inner_loop(const data::Task& task, std::uint64_t task_number) const {
+  return adapt_group(TaskGroup(model(), objective(), std::span(&task, 1), false), task_number).weights();
 }
 
-std::vector<Tensor> Reptile::inner_loop(const TaskGroup& group) const {
+Adaptation Reptile::adapt_group(const TaskGroup& group, std::uint64_t first_task) const {
   // Adam and SGD act elementwise, so one optimizer over a stack of W_i is the same
   // as one optimizer per task.
   Adaptation w(group.start(model().parameters()), test_inner_lr_for(options_.inner_lr));
-  w.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, options_.inner_steps);
-  return w.weights();
+  const int k = options_.inner_steps;
+  if (options_.inner_batch == 0) {
+    w.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, k);
+    return w;
+  }
+  // Minibatches: rows[t][s] are task t's examples at inner step s.
+  std::vector<std::vector<std::vector<std::int64_t>>> rows;
+  for (std::int64_t t = 0; t < group.size(); ++t)
+    rows.push_back(minibatch_rows(group.support_size(), options_.inner_batch, k,
+                                  mix(options_.seed, first_task + static_cast<std::uint64_t>(t))));
+  for (int s = 0; s < k; ++s) {
+    std::vector<std::vector<std::int64_t>> step_rows;
+    for (const auto& r : rows) step_rows.push_back(r[static_cast<std::size_t>(s)]);
+    w.run([&](std::span<const Tensor> t) { return group.support_loss(t, step_rows); }, 1);
+  }
+  return w;
 }
 
 StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteration) {
@@ -47,11 +108,14 @@ StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteratio
   const std::size_t n = tasks.size();
   const GroupPlan plan = plan_groups(model(), tasks, options_.task_stacks);
   const auto& groups = plan.ranges;
-  std::vector<std::vector<Tensor>> w_sums(groups.size());  // Σ W_i over each group's tasks
+  // Per group, Σ over its tasks of W_i and (kept Adam state) of their final v.
+  std::vector<std::vector<Tensor>> w_sums(groups.size()), v_sums(groups.size());
   std::vector<double> loss_sums(groups.size()), metrics(n);
   data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
     const TaskGroup group = plan.group(model(), objective(), tasks, i);
-    const std::vector<Tensor> w = inner_loop(group);
+    const std::uint64_t first_task = static_cast<std::uint64_t>(iteration) * n + groups[i].first;
+    const Adaptation adapted = adapt_group(group, first_task);
+    const std::vector<Tensor>& w = adapted.weights();
     // Statistics: the adapted weights on the tasks' query sets.
     TapeScope scope;
     NoGradGuard no_grad;
@@ -60,19 +124,28 @@ StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteratio
     const std::vector<double> m = group.query_metrics(pred);
     std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(groups[i].first));
     for (const Tensor& wj : w) w_sums[i].push_back(plan.stacked ? sum(wj, {0}) : wj);
+    if (keeps_adam_state())
+      for (const Tensor& vj : adapted.second_moments()) v_sums[i].push_back(plan.stacked ? sum(vj, {0}) : vj);
   });
 
-  // θ ← θ + ε · mean_i (W_i − θ), summed in group order (Note [Task parallelism]).
+  // The mean over the batch of per-group sums, in group order (Note [Task parallelism]).
+  auto batch_mean = [&](const std::vector<std::vector<Tensor>>& sums, std::size_t j) {
+    Tensor total = sums[0][j];
+    for (std::size_t i = 1; i < groups.size(); ++i) total = total + sums[i][j];
+    return total * (1.0 / static_cast<double>(n));
+  };
+  auto overwrite = [](Tensor& target, const Tensor& value) {
+    std::copy_n(static_cast<const char*>(value.raw_data()), value.nbytes(), static_cast<char*>(target.raw_data()));
+    target.bump_version();
+  };
+  // θ ← θ + ε · mean_i (W_i − θ).
   const double eps = epsilon_at(iteration);
   NoGradGuard no_grad;
   std::vector<Tensor> theta = model().parameters();
-  for (std::size_t j = 0; j < theta.size(); ++j) {
-    Tensor mean_w = w_sums[0][j];
-    for (std::size_t i = 1; i < groups.size(); ++i) mean_w = mean_w + w_sums[i][j];
-    mean_w = mean_w * (1.0 / static_cast<double>(n));
-    const Tensor updated = theta[j] + (mean_w - theta[j]) * eps;
-    std::copy_n(static_cast<const char*>(updated.raw_data()), updated.nbytes(), static_cast<char*>(theta[j].raw_data()));
-    theta[j].bump_version();
+  for (std::size_t j = 0; j < theta.size(); ++j) overwrite(theta[j], theta[j] + (batch_mean(w_sums, j) - theta[j]) * eps);
+  if (keeps_adam_state()) {
+    for (std::size_t j = 0; j < adam_v_.size(); ++j) overwrite(adam_v_[j], batch_mean(v_sums, j));
+    overwrite(adam_step_, adam_step_ + static_cast<double>(options_.inner_steps));
   }
   StepStats stats;
   for (double l : loss_sums) stats.loss += l / static_cast<double>(n);
@@ -85,7 +158,20 @@ InnerLrSetting Reptile::test_inner_lr() const {
 }
 
 InnerLrSetting Reptile::test_inner_lr_for(double lr) const {
-  return {lr, {}, options_.inner_optimizer, options_.inner_adam_beta1};
+  InnerLrSetting rule{lr, {}, options_.inner_optimizer, options_.inner_adam_beta1};
+  if (keeps_adam_state()) {
+    rule.adam_v = adam_v_;
+    rule.adam_step = static_cast<std::int64_t>(adam_step_.item());
+  }
+  return rule;
+}
+
+std::vector<nn::NamedTensor> Reptile::extra_parameters() const {
+  if (!keeps_adam_state()) return {};
+  std::vector<nn::NamedTensor> out;
+  for (std::size_t j = 0; j < adam_v_.size(); ++j) out.push_back({fmt::format("reptile.adam_v.{}", j), adam_v_[j]});
+  out.push_back({"reptile.adam_step", adam_step_});
+  return out;
 }
 
 }  // namespace mg::meta

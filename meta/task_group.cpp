@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
@@ -34,6 +35,17 @@ Shape with_task_axis(const Shape& s, std::int64_t tasks) {
   std::vector<std::int64_t> dims{tasks};
   for (int d = 0; d < s.ndim(); ++d) dims.push_back(s[d]);
   return Shape(dims);
+}
+
+// Entries `rows` (in range) of a target: class labels (1-D int64, which index_select
+// does not take) are picked on the host; anything else goes through index_select.
+Tensor select_targets(const Tensor& y, const std::vector<std::int64_t>& rows) {
+  const auto n = static_cast<std::int64_t>(rows.size());
+  if (y.dtype() != DType::I64 || y.ndim() != 1) return index_select(y, 0, from_vector(rows, Shape({n})));
+  const std::int64_t* labels = y.data<std::int64_t>();
+  std::vector<std::int64_t> out;
+  for (std::int64_t r : rows) out.push_back(labels[r]);
+  return from_vector(out, Shape({n}));
 }
 
 }  // namespace
@@ -91,6 +103,32 @@ Tensor TaskGroup::summed_loss(const Tensor& prediction, const Tensor& target) co
 
 Tensor TaskGroup::support_loss(std::span<const Tensor> theta) const {
   return summed_loss(forward(support_x_, theta), support_y_);
+}
+
+Tensor TaskGroup::support_loss(std::span<const Tensor> theta, const std::vector<std::vector<std::int64_t>>& rows) const {
+  if (static_cast<std::int64_t>(rows.size()) != size_)
+    throw ValueError(fmt::format("task group: {} row lists for {} tasks", rows.size(), size_));
+  for (const auto& r : rows) {
+    if (r.empty() || r.size() != rows[0].size())
+      throw ValueError("task group: the row lists must be non-empty and of one length");
+    for (std::int64_t i : r)
+      if (i < 0 || i >= support_size())
+        throw ValueError(fmt::format("task group: support row {} is out of range for {} examples", i, support_size()));
+  }
+  const auto n = static_cast<std::int64_t>(rows[0].size());
+  Tensor x, y;
+  {
+    NoGradGuard no_grad;  // the data never needs a gradient
+    std::vector<Tensor> xs, ys;
+    for (std::int64_t t = 0; t < size_; ++t) {
+      const Tensor index = from_vector(rows[static_cast<std::size_t>(t)], Shape({n}));
+      xs.push_back(index_select(stacked_ ? task_slice(support_x_, t) : support_x_, 0, index));
+      ys.push_back(select_targets(stacked_ ? task_slice(support_y_, t) : support_y_, rows[static_cast<std::size_t>(t)]));
+    }
+    x = stacked_ ? mg::stack(xs) : xs[0];
+    y = stacked_ ? mg::stack(ys) : ys[0];
+  }
+  return summed_loss(forward(x, theta), y);
 }
 
 Tensor TaskGroup::predict_query(std::span<const Tensor> theta) const { return forward(query_x_, theta); }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <utility>
 #include <vector>
@@ -46,6 +47,12 @@ class TaskGroup {
   std::vector<Tensor> start(std::span<const Tensor> theta) const;
   // Σ over the group of L(f_θ(support x), support y).
   Tensor support_loss(std::span<const Tensor> theta) const;
+  // The same on a minibatch: rows[t] are the support examples of the group's t-th task
+  // to use (one list per task, all of one length; repeats allowed). ValueError for a
+  // wrong number of lists, unequal or empty lists, or a row out of range.
+  Tensor support_loss(std::span<const Tensor> theta, const std::vector<std::vector<std::int64_t>>& rows) const;
+  // Support examples per task.
+  std::int64_t support_size() const { return support_x_.shape()[stacked_ ? 1 : 0]; }
   // f_θ(query x) (stacked: [T, n, ...]).
   Tensor predict_query(std::span<const Tensor> theta) const;
   // Σ over the group of L(prediction, query y).

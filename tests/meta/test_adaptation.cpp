@@ -16,8 +16,9 @@ namespace {
 // L(w) = ½ Σ w², so ∇L = w: the hand-computed updates below need no network.
 Tensor half_square(std::span<const Tensor> w) { return sum(w[0] * w[0]) * 0.5; }
 
-// w after `steps` Adam steps (β2 0.999, ε 1e-8, no weight decay) on ½w², from w0.
-double adam_by_hand(double w0, double lr, int steps, double beta1) {
+// w after `steps` Adam steps (β2 0.999, ε 1e-8, no weight decay) on ½w², from w0;
+// `v_out`, if given, receives the second moment.
+double adam_by_hand(double w0, double lr, int steps, double beta1, double* v_out = nullptr) {
   double w = w0, m = 0.0, v = 0.0;
   for (int t = 1; t <= steps; ++t) {
     const double g = w;
@@ -26,6 +27,7 @@ double adam_by_hand(double w0, double lr, int steps, double beta1) {
     const double m_hat = m / (1.0 - std::pow(beta1, t)), v_hat = v / (1.0 - std::pow(0.999, t));
     w -= lr * m_hat / (std::sqrt(v_hat) + 1e-8);
   }
+  if (v_out) *v_out = v;
   return w;
 }
 }  // namespace
@@ -65,6 +67,30 @@ TEST_SUITE("adaptation") {
     CHECK(theta.data<double>()[0] == 2.0);
   }
 
+  TEST_CASE("Adam from a kept second moment and step count continues the textbook run") {
+    // β1 = 0: Adam's state is v and t alone, so starting at step 2's point with step 2's v
+    // and t = 2 must land on step 3, for one task and for each copy of a task stack.
+    double v2 = 0, v3 = 0;
+    const double w2 = adam_by_hand(2.0, 0.1, 2, 0.0, &v2), w3 = adam_by_hand(2.0, 0.1, 3, 0.0, &v3);
+    InnerLrSetting rule{0.1, {}, InnerOptimizer::Adam, 0.0};
+    rule.adam_v = {full({3}, v2, DType::F64)};
+    rule.adam_step = 2;
+    for (const Shape& shape : {Shape{3}, Shape{2, 3}}) {
+      CAPTURE(shape.str());
+      const Tensor theta = full(shape, w2, DType::F64).requires_grad_();
+      Adaptation a({&theta, 1}, rule);
+      REQUIRE(a.second_moments()[0].shape() == shape);
+      CHECK(a.second_moments()[0].to_vector<double>() == std::vector<double>(static_cast<std::size_t>(shape.numel()), v2));
+      a.run(half_square, 1);
+      for (double w : a.weights()[0].to_vector<double>()) CHECK(w == doctest::Approx(w3).epsilon(1e-12));
+      for (double v : a.second_moments()[0].to_vector<double>()) CHECK(v == doctest::Approx(v3).epsilon(1e-12));
+    }
+    // Without a kept state the moments start at zero.
+    const Tensor theta = full({3}, 2.0, DType::F64).requires_grad_();
+    const Adaptation fresh({&theta, 1}, {0.1, {}, InnerOptimizer::Adam, 0.0});
+    CHECK(fresh.second_moments()[0].to_vector<double>() == std::vector<double>(3, 0.0));
+  }
+
   TEST_CASE("bad rules are refused with the reason") {
     const Tensor theta = full({2}, 1.0, DType::F64).requires_grad_();
     const std::vector<Tensor> one_lr{full({}, 0.1, DType::F64)}, two_lrs{one_lr[0], one_lr[0]};
@@ -77,6 +103,15 @@ TEST_SUITE("adaptation") {
     Adaptation a({&theta, 1}, {0.1, {}, InnerOptimizer::Sgd});
     CHECK_THROWS_WITH_AS(a.run(half_square, -1),
                          doctest::Contains("adaptation: the number of inner steps must be >= 0, got -1"), ValueError);
+    CHECK_THROWS_WITH_AS(a.second_moments(), doctest::Contains("adaptation: second moments exist for Adam only"),
+                         ValueError);
+    InnerLrSetting kept{0.1, {}, InnerOptimizer::Adam, 0.0};
+    kept.adam_v = {theta, theta};
+    CHECK_THROWS_WITH_AS(Adaptation({&theta, 1}, kept),
+                         doctest::Contains("adaptation: 2 second-moment tensors for 1 parameter tensors"), ValueError);
+    kept.adam_v = {full({3}, 1.0, DType::F64)};
+    CHECK_THROWS_WITH_AS(Adaptation({&theta, 1}, kept),
+                         doctest::Contains("adaptation: second moment 0 is [3], its weights are [2]"), ShapeError);
   }
 
   TEST_CASE("Reptile is tested with the inner optimizer it trained with") {

@@ -1,11 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "meta/pretrain.h"
 #include "meta/reptile.h"
+#include "meta/task_group.h"
 #include "tests/meta/meta_fixtures.h"
 
 using namespace mg;
@@ -66,29 +69,34 @@ TEST_SUITE("reptile") {
 
   TEST_CASE("results are bit-identical for 1 and 2 worker threads, with and without task stacks") {
     const std::vector<data::Task> tasks = test::sine_tasks(4);
-    for (const int stacks : {0, 2}) {
-      CAPTURE(stacks);
-      nn::Sequential one = test::tiny_mlp(5), two = test::tiny_mlp(5);
-      ReptileOptions o;
-      o.meta_batch = 4;
-      o.task_stacks = stacks;
-      Reptile r1(one, regression(), o);
-      o.threads = 2;
-      Reptile r2(two, regression(), o);
-      for (int it = 0; it < 3; ++it) {
-        r1.step(tasks, it);
-        r2.step(tasks, it);
+    for (const int stacks : {0, 2})
+      for (const int batch : {0, 2}) {
+        CAPTURE(stacks);
+        CAPTURE(batch);
+        nn::Sequential one = test::tiny_mlp(5), two = test::tiny_mlp(5);
+        ReptileOptions o;  // Adam with its second moment kept across tasks
+        o.meta_batch = 4;
+        o.task_stacks = stacks;
+        o.inner_batch = batch;
+        Reptile r1(one, regression(), o);
+        o.threads = 2;
+        Reptile r2(two, regression(), o);
+        for (int it = 0; it < 3; ++it) {
+          r1.step(tasks, it);
+          r2.step(tasks, it);
+        }
+        CHECK(test::bit_identical(one.parameters(), two.parameters()));
+        CHECK(test::bit_identical(r1.test_inner_lr().adam_v, r2.test_inner_lr().adam_v));
       }
-      CHECK(test::bit_identical(one.parameters(), two.parameters()));
-    }
   }
 
-  TEST_CASE("a step is the same with task stacks and one task at a time (SGD and Adam inner loops)") {
+  TEST_CASE("a step is the same with task stacks and one task at a time (SGD and Adam, whole sets and minibatches)") {
     const std::vector<data::Task> tasks = test::sine_tasks(5);
-    for (const InnerOptimizer inner : {InnerOptimizer::Sgd, InnerOptimizer::Adam}) {
+    for (const InnerOptimizer inner : {InnerOptimizer::Sgd, InnerOptimizer::Adam, InnerOptimizer::Adam}) {
       nn::Sequential stacked = test::tiny_mlp(7), one_by_one = test::tiny_mlp(7);
       ReptileOptions o;
       o.inner_optimizer = inner;
+      o.inner_batch = inner == InnerOptimizer::Sgd ? 0 : 3;
       o.inner_lr = 0.03;
       o.inner_steps = 3;
       o.epsilon = 0.7;
@@ -104,6 +112,93 @@ TEST_SUITE("reptile") {
         for (std::int64_t e = 0; e < a[j].numel(); ++e)
           CHECK(a[j].data<double>()[e] == doctest::Approx(b[j].data<double>()[e]).epsilon(1e-12));
     }
+  }
+
+  TEST_CASE("the kept Adam state: each task starts from it, the batch mean of the final ones replaces it") {
+    const std::vector<data::Task> tasks = test::sine_tasks(2);
+    nn::Sequential model = test::tiny_mlp(8);
+    ReptileOptions o;
+    o.inner_lr = 0.01;
+    o.inner_steps = 3;
+    o.meta_batch = 2;
+    o.task_stacks = 0;
+    Reptile r(model, regression(), o);
+    const std::vector<nn::NamedTensor> kept = r.extra_parameters();
+    REQUIRE(kept.size() == model.parameters().size() + 1);
+    CHECK(kept[0].name == "reptile.adam_v.0");
+    CHECK(kept.back().name == "reptile.adam_step");
+    for (int it = 0; it < 2; ++it) {
+      CAPTURE(it);
+      // What the two tasks' inner loops end with, run by hand from the kept state.
+      const InnerLrSetting rule = r.test_inner_lr();
+      CHECK(rule.adam_step == 3 * it);
+      std::vector<std::vector<Tensor>> v;
+      const Objective objective = regression();
+      for (const data::Task& t : tasks) {
+        const TaskGroup one(model, objective, std::span(&t, 1), false);
+        Adaptation a(model.parameters(), rule);
+        a.run([&](std::span<const Tensor> w) { return one.support_loss(w); }, 3);
+        v.push_back(a.second_moments());
+      }
+      r.step(tasks, it);
+      CHECK(r.test_inner_lr().adam_step == 3 * (it + 1));
+      CHECK(kept.back().tensor.item() == 3.0 * (it + 1));
+      for (std::size_t j = 0; j < v[0].size(); ++j) {
+        const auto mean = ((v[0][j] + v[1][j]) * 0.5).to_vector<double>();
+        const auto got = kept[j].tensor.to_vector<double>();
+        for (std::size_t e = 0; e < got.size(); ++e) CHECK(got[e] == doctest::Approx(mean[e]).epsilon(1e-12));
+      }
+    }
+    o.keep_adam_state = false;
+    const Reptile fresh(model, regression(), o);
+    CHECK(fresh.extra_parameters().empty());
+    CHECK(fresh.test_inner_lr().adam_v.empty());
+    o.keep_adam_state = true;
+    o.inner_optimizer = InnerOptimizer::Sgd;
+    CHECK(Reptile(model, regression(), o).extra_parameters().empty());
+  }
+
+  TEST_CASE("minibatches of the whole support set give the whole-set step; smaller ones differ") {
+    const std::vector<data::Task> tasks = test::sine_tasks(2);
+    auto after_step = [&](int batch) {
+      nn::Sequential model = test::tiny_mlp(9);
+      ReptileOptions o;
+      o.inner_optimizer = InnerOptimizer::Sgd;
+      o.inner_lr = 0.05;
+      o.inner_steps = 3;
+      o.meta_batch = 2;
+      o.inner_batch = batch;
+      Reptile r(model, regression(), o);
+      r.step(tasks, 0);
+      return model.parameters()[0].to_vector<double>();
+    };
+    const std::vector<double> whole = after_step(0), shuffled = after_step(5), small = after_step(2);
+    for (std::size_t e = 0; e < whole.size(); ++e) CHECK(shuffled[e] == doctest::Approx(whole[e]).epsilon(1e-12));
+    CHECK(small != whole);
+  }
+
+  TEST_CASE("minibatch rows: successive shuffles read a batch at a time, fixed by the seed") {
+    const auto rows = minibatch_rows(5, 2, 5, 42);
+    REQUIRE(rows.size() == 5);
+    std::vector<std::int64_t> stream;
+    for (const auto& r : rows) {
+      CHECK(r.size() == 2);
+      stream.insert(stream.end(), r.begin(), r.end());
+    }
+    for (int epoch = 0; epoch < 2; ++epoch) {  // the 10 rows are two permutations of 0..4
+      std::vector<std::int64_t> perm(stream.begin() + 5 * epoch, stream.begin() + 5 * (epoch + 1));
+      std::sort(perm.begin(), perm.end());
+      CHECK(perm == std::vector<std::int64_t>{0, 1, 2, 3, 4});
+    }
+    CHECK(minibatch_rows(5, 2, 5, 42) == rows);
+    CHECK(minibatch_rows(5, 2, 5, 43) != rows);
+    CHECK(minibatch_rows(3, 7, 1, 0)[0].size() == 7);  // a batch larger than the set spans shuffles
+    CHECK(minibatch_rows(3, 2, 0, 0).empty());
+    CHECK_THROWS_WITH_AS(minibatch_rows(0, 2, 1, 0),
+                         doctest::Contains("minibatch rows: need n >= 1, batch >= 1, k >= 0; got n 0, batch 2, k 1"),
+                         ValueError);
+    CHECK_THROWS_AS(minibatch_rows(3, 0, 1, 0), ValueError);
+    CHECK_THROWS_AS(minibatch_rows(3, 2, -1, 0), ValueError);
   }
 
   TEST_CASE("bad settings are refused") {
@@ -124,6 +219,10 @@ TEST_SUITE("reptile") {
     o.anneal_iterations = -1;
     CHECK_THROWS_WITH_AS(Reptile(model, regression(), o),
                          doctest::Contains("reptile: anneal_iterations must be >= 0, got -1"), ValueError);
+    o = {};
+    o.inner_batch = -1;
+    CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: inner_batch must be >= 0, got -1"),
+                         ValueError);
     Reptile r(model, regression(), ReptileOptions{});
     CHECK_THROWS_WITH_AS(r.step({}, 0), doctest::Contains("reptile: a meta-batch needs at least one task"),
                          ValueError);

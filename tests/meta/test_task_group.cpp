@@ -10,6 +10,7 @@
 #include "meta/adapt.h"
 #include "meta/maml.h"
 #include "meta/task_group.h"
+#include "nn/linear.h"
 #include "nn/models.h"
 #include "tests/meta/meta_fixtures.h"
 
@@ -109,6 +110,67 @@ TEST_SUITE("task_group") {
         CHECK(s1.loss == doctest::Approx(s2.loss).epsilon(1e-12));
         CHECK(s1.metric == doctest::Approx(s2.metric).epsilon(1e-12));
       }
+  }
+
+  TEST_CASE("a minibatch loss is the loss of a task cut down to those rows, one row list per task") {
+    const std::vector<data::Task> tasks = test::sine_tasks(2);
+    nn::Sequential model = test::tiny_mlp(4);
+    const Objective objective = regression();
+    const std::vector<Tensor> theta = model.parameters();
+    const std::vector<std::vector<std::int64_t>> rows{{4, 0, 0}, {2, 3, 1}};
+    const TaskGroup stack(model, objective, tasks, true);
+    CHECK(stack.support_size() == 5);
+    double by_hand = 0;
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+      data::Task cut = tasks[t];
+      const Tensor index = from_vector(rows[t], Shape({3}));
+      cut.support_x = index_select(cut.support_x, 0, index);
+      cut.support_y = index_select(cut.support_y, 0, index);
+      const TaskGroup whole(model, objective, std::span(&cut, 1), false);
+      const TaskGroup one(model, objective, std::span(tasks).subspan(t, 1), false);
+      const double expected = whole.support_loss(theta).item();
+      CHECK(one.support_loss(theta, {rows[t]}).item() == doctest::Approx(expected).epsilon(1e-14));
+      by_hand += expected;
+    }
+    CHECK(stack.support_loss(stack.start(theta), rows).item() == doctest::Approx(by_hand).epsilon(1e-13));
+  }
+
+  TEST_CASE("a minibatch of class labels picks the labels of its rows") {
+    Generator gen(9);
+    nn::Sequential model;
+    model.emplace<nn::Linear>(2, 3, gen);
+    model.to(DType::F64);
+    data::Task t;
+    t.support_x = from_vector(std::vector<double>{1, 0, 0, 1, -1, 0, 0, -1}, Shape({4, 2}));
+    t.support_y = from_vector(std::vector<std::int64_t>{0, 1, 2, 1}, Shape({4}));
+    t.query_x = t.support_x;
+    t.query_y = t.support_y;
+    data::Task cut = t;
+    cut.support_x = from_vector(std::vector<double>{-1, 0, 1, 0}, Shape({2, 2}));
+    cut.support_y = from_vector(std::vector<std::int64_t>{2, 0}, Shape({2}));
+    const Objective objective = classification();
+    const std::vector<Tensor> theta = model.parameters();
+    const double expected = TaskGroup(model, objective, std::span(&cut, 1), false).support_loss(theta).item();
+    const TaskGroup group(model, objective, std::span(&t, 1), false);
+    CHECK(group.support_loss(theta, {{2, 0}}).item() == doctest::Approx(expected).epsilon(1e-14));
+  }
+
+  TEST_CASE("bad row lists are refused") {
+    const std::vector<data::Task> tasks = test::sine_tasks(2);
+    nn::Sequential model = test::tiny_mlp(4);
+    const Objective objective = regression();
+    const TaskGroup stack(model, objective, tasks, true);
+    const std::vector<Tensor> start = stack.start(model.parameters());
+    CHECK_THROWS_WITH_AS(stack.support_loss(start, {{0}}), doctest::Contains("task group: 1 row lists for 2 tasks"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(stack.support_loss(start, {{0}, {0, 1}}),
+                         doctest::Contains("task group: the row lists must be non-empty and of one length"), ValueError);
+    CHECK_THROWS_WITH_AS(stack.support_loss(start, {{}, {}}),
+                         doctest::Contains("task group: the row lists must be non-empty and of one length"), ValueError);
+    CHECK_THROWS_WITH_AS(stack.support_loss(start, {{0}, {5}}),
+                         doctest::Contains("task group: support row 5 is out of range for 5 examples"), ValueError);
+    CHECK_THROWS_WITH_AS(stack.support_loss(start, {{-1}, {0}}),
+                         doctest::Contains("task group: support row -1 is out of range for 5 examples"), ValueError);
   }
 
   TEST_CASE("what can be stacked") {

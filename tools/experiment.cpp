@@ -33,7 +33,7 @@ void omniglot_sources(Experiment& e) {
   // Rotations by 90°, 180° and 270° are new classes, for training and testing alike (as in MAML's code).
   const auto train_pool = std::make_shared<const data::OmniglotClasses>(images, split.train, true);
   const auto test_pool = std::make_shared<const data::OmniglotClasses>(images, split.test, true);
-  const data::EpisodeConfig train{c.ways, c.shots, c.queries, c.seed};
+  const data::EpisodeConfig train{c.ways, c.train_shots, c.queries, c.seed};
   const data::EpisodeConfig test{c.ways, c.shots, c.queries, kTestTaskSeed};
   e.train_tasks = std::make_unique<data::EpisodeSampler>(train_pool, train);
   e.test_tasks = std::make_unique<data::EpisodeSampler>(test_pool, test);
@@ -42,10 +42,11 @@ void omniglot_sources(Experiment& e) {
 void sinusoid_sources(Experiment& e) {
   const TrainConfig& c = e.config;
   data::SinusoidConfig train;
-  train.k_shot = c.shots;
+  train.k_shot = c.train_shots;
   train.q_query = c.queries;
   train.seed = c.seed;
   data::SinusoidConfig test = train;
+  test.k_shot = c.shots;
   test.seed = kTestTaskSeed;
   e.train_tasks = std::make_unique<data::SinusoidTasks>(train);
   e.test_tasks = std::make_unique<data::SinusoidTasks>(test);
@@ -73,6 +74,9 @@ std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std:
     o.epsilon = c.meta_lr;
     o.anneal_iterations = c.iterations;
     o.eval_inner_lr = c.inner_lr;
+    o.inner_batch = c.inner_batch;
+    o.keep_adam_state = !c.reset_inner_adam;
+    o.seed = c.seed;
     o.meta_batch = c.meta_batch;
     o.threads = c.threads;
     return std::make_unique<meta::Reptile>(model, objective, o);

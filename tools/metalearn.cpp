@@ -27,11 +27,14 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_option("--algo", c.algo, "maml | fomaml | reptile | pretrain")->capture_default_str();
   cmd.add_option("--ways", c.ways, "N classes per task (omniglot; default 5)");
   cmd.add_option("--shots", c.shots, "K support examples per class (default: sinusoid 10, omniglot 1)");
+  cmd.add_option("--train-shots", c.train_shots, "K of the training tasks only (default: --shots; Reptile on omniglot 10)");
   cmd.add_option("--queries", c.queries, "query examples per class (default: sinusoid 10, omniglot 15)");
   cmd.add_option("--inner-steps", c.inner_steps, "inner gradient steps during meta-training (default 1; Reptile 5)");
   cmd.add_option("--eval-inner-steps", c.eval_inner_steps, "inner steps at test time (default: sinusoid 10, omniglot 3)");
   cmd.add_option("--inner-optimizer", c.inner_optimizer,
                  "reptile's inner loop, in training and at test time: sgd | adam (default: omniglot adam, sinusoid sgd)");
+  cmd.add_option("--inner-batch", c.inner_batch,
+                 "reptile: support examples per inner step, drawn as successive shuffles (0: all; default: omniglot 10, sinusoid 0)");
   cmd.add_option("--inner-lr", c.inner_lr, "inner learning rate alpha (default: sinusoid 0.01, omniglot 0.4)");
   cmd.add_option("--meta-lr", c.meta_lr, "outer Adam learning rate beta, or Reptile's epsilon (default 1e-3; Reptile 1)");
   cmd.add_option("--meta-batch", c.meta_batch, "tasks per meta-update (default: sinusoid 25, omniglot 32)");
@@ -39,6 +42,8 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_option("--seed", c.seed, "seed of the initialisation and the training tasks")->capture_default_str();
   cmd.add_option("--threads", c.threads,
                  "worker threads over the tasks of a meta-batch (default: one per core; results do not depend on it)");
+  cmd.add_flag("--reset-inner-adam", c.reset_inner_adam,
+               "reptile: a fresh inner Adam for every task (default: keep its second moment across tasks, as the paper's code)");
   cmd.add_flag("--learn-inner-lr", c.learn_inner_lr, "meta-learn one inner learning rate per parameter tensor");
   cmd.add_flag("--strided", c.strided, "omniglot: stride-2 convolutions instead of max-pooling");
   cmd.add_flag("!--no-baseline", c.baseline, "sinusoid: skip the pretrained baseline");

@@ -23,6 +23,10 @@ void resolve_defaults(TrainConfig& c) {
   set(c.ways, sine ? 1 : 5);
   set(c.shots, sine ? 10 : 1);
   set(c.queries, sine ? 10 : (reptile ? 5 : 15));
+  // Reptile §5 on Omniglot: 10 training shots per class, inner minibatches of 10
+  // (meta/reptile.h says why they matter); everything else trains on --shots, whole sets.
+  set(c.train_shots, reptile && !sine ? 10 : c.shots);
+  set(c.inner_batch, reptile && !sine ? 10 : 0);
   set(c.inner_steps, reptile ? (sine ? 5 : 5) : 1);
   set(c.eval_inner_steps, sine ? 10 : (reptile ? 50 : 3));
   set(c.meta_batch, sine ? 25 : (reptile ? 5 : 32));
@@ -50,6 +54,14 @@ void validate(const TrainConfig& c) {
   if (c.queries < 1) fail(fmt::format("--queries must be >= 1, got {}", c.queries));
   if (c.dataset == "omniglot" && c.shots + c.queries > 20)
     fail(fmt::format("--shots {} + --queries {} exceed the 20 drawings of an Omniglot class", c.shots, c.queries));
+  if (c.train_shots < 1) fail(fmt::format("--train-shots must be >= 1, got {}", c.train_shots));
+  if (c.dataset == "omniglot" && c.train_shots + c.queries > 20)
+    fail(fmt::format("--train-shots {} + --queries {} exceed the 20 drawings of an Omniglot class", c.train_shots,
+                     c.queries));
+  if (c.reset_inner_adam && (c.algo != "reptile" || c.inner_optimizer != "adam"))
+    fail("--reset-inner-adam is for --algo reptile with --inner-optimizer adam");
+  if (c.inner_batch > 0 && c.algo != "reptile")
+    fail(fmt::format("--inner-batch is for --algo reptile, not {}", c.algo));
   if (c.inner_steps < 1) fail(fmt::format("--inner-steps must be >= 1, got {}", c.inner_steps));
   if (c.eval_inner_steps < 1) fail(fmt::format("--eval-inner-steps must be >= 1, got {}", c.eval_inner_steps));
   if (c.meta_batch < 1) fail(fmt::format("--meta-batch must be >= 1, got {}", c.meta_batch));
@@ -110,6 +122,8 @@ const std::vector<Field>& fields() {
       field("seed", &TrainConfig::seed),             field("learn_inner_lr", &TrainConfig::learn_inner_lr),
       field("strided", &TrainConfig::strided),       field("baseline", &TrainConfig::baseline),
       field("eval_tasks", &TrainConfig::eval_tasks), field("inner_optimizer", &TrainConfig::inner_optimizer, true),
+      field("train_shots", &TrainConfig::train_shots, true), field("inner_batch", &TrainConfig::inner_batch, true),
+      field("reset_inner_adam", &TrainConfig::reset_inner_adam, true),
   };
   return f;
 }

@@ -19,12 +19,15 @@ struct TrainConfig {
   std::string inner_optimizer;       // reptile: sgd | adam; empty: adam for omniglot, sgd for sinusoid
   // -1 / negative: the dataset's default (resolve_defaults).
   int ways = -1, shots = -1, queries = -1;
+  int train_shots = -1;  // K of the training tasks; negative: as shots
+  int inner_batch = -1;  // reptile: examples per inner step; 0: all; negative: the default
   int inner_steps = -1, eval_inner_steps = -1, meta_batch = -1;
   double inner_lr = -1, meta_lr = -1;
   std::int64_t iterations = -1;
   std::uint64_t seed = 0;
   int threads = -1;  // negative: one per core
   bool learn_inner_lr = false;
+  bool reset_inner_adam = false;  // reptile: a fresh inner Adam per task instead of the kept second moment
   bool strided = false;   // omniglot: stride-2 convolutions instead of max-pooling
   bool baseline = true;   // sinusoid: also train the pretrained baseline (MAML paper, Figure 2)
   int eval_tasks = 600;

@@ -61,16 +61,22 @@ struct NullOut {
 TEST_SUITE("tools") {
   TEST_CASE("an interrupted and resumed run ends bit-identical to an uninterrupted one") {
     NullOut null;
-    for (const std::string algo : {"maml", "reptile"}) {
-      CAPTURE(algo);
-      const fs::path whole = scratch("whole-" + algo), parts = scratch("parts-" + algo);
-      TrainConfig a = small_run(whole, algo);
-      a.learn_inner_lr = algo == "maml";
+    for (const std::string run : {"maml", "reptile", "reptile-adam"}) {
+      CAPTURE(run);
+      const std::string algo = run.substr(0, run.find('-'));
+      // reptile-adam: Adam's kept second moment and minibatches (checkpointed state, seeded order).
+      auto configure = [&](const fs::path& out) {
+        TrainConfig c = small_run(out, algo);
+        c.learn_inner_lr = algo == "maml";
+        if (run == "reptile-adam") c.inner_optimizer = "adam", c.inner_batch = 3, c.inner_lr = 0.01;
+        return c;
+      };
+      const fs::path whole = scratch("whole-" + run), parts = scratch("parts-" + run);
+      TrainConfig a = configure(whole);
       const TrainResult uninterrupted = run_train(a, {null.f, false, -1});
       CHECK(uninterrupted.finished);
 
-      TrainConfig b = small_run(parts, algo);
-      b.learn_inner_lr = a.learn_inner_lr;
+      TrainConfig b = configure(parts);
       const TrainResult stopped = run_train(b, {null.f, false, 6});  // "crash" after 6 (last checkpoint at 4)
       CHECK_FALSE(stopped.finished);
       CHECK(stopped.iterations_done == 6);
@@ -169,6 +175,14 @@ TEST_SUITE("tools") {
     CHECK(o.meta_batch == 32);
     CHECK(o.inner_optimizer == "adam");  // Reptile's Omniglot inner loop; sinusoid: sgd
     CHECK(s.inner_optimizer == "sgd");
+    CHECK(o.train_shots == o.shots);
+    CHECK(o.inner_batch == 0);
+    TrainConfig r;
+    r.dataset = "omniglot", r.algo = "reptile", r.shots = 5;
+    resolve_defaults(r);
+    CHECK(r.train_shots == 10);  // Reptile §5: 10 training shots, inner minibatches of 10
+    CHECK(r.inner_batch == 10);
+    CHECK(r.queries == 5);
     auto invalid = [](auto edit, const char* message) {
       TrainConfig c;
       edit(c);
@@ -186,6 +200,12 @@ TEST_SUITE("tools") {
     invalid([](TrainConfig& c) { c.queries = 0; }, "train: --queries must be >= 1, got 0");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.shots = 10, c.queries = 15; },
             "train: --shots 10 + --queries 15 exceed the 20 drawings of an Omniglot class");
+    invalid([](TrainConfig& c) { c.train_shots = 0; }, "train: --train-shots must be >= 1, got 0");
+    invalid([](TrainConfig& c) { c.dataset = "omniglot", c.train_shots = 10, c.queries = 15; },
+            "train: --train-shots 10 + --queries 15 exceed the 20 drawings of an Omniglot class");
+    invalid([](TrainConfig& c) { c.inner_batch = 4; }, "train: --inner-batch is for --algo reptile, not maml");
+    invalid([](TrainConfig& c) { c.algo = "reptile", c.reset_inner_adam = true; },
+            "train: --reset-inner-adam is for --algo reptile with --inner-optimizer adam");
     invalid([](TrainConfig& c) { c.inner_steps = 0; }, "train: --inner-steps must be >= 1, got 0");
     invalid([](TrainConfig& c) { c.eval_inner_steps = 0; }, "train: --eval-inner-steps must be >= 1, got 0");
     invalid([](TrainConfig& c) { c.meta_batch = 0; }, "train: --meta-batch must be >= 1, got 0");
@@ -205,6 +225,7 @@ TEST_SUITE("tools") {
     c.seed = 0xFFFFFFFFFFFFFFF1ull;
     c.inner_lr = 0.123456789012345;
     c.strided = true;
+    c.reset_inner_adam = true;
     resolve_defaults(c);
     const TrainConfig back = from_metadata(to_metadata(c));
     CHECK(to_metadata(back) == to_metadata(c));
@@ -219,6 +240,19 @@ TEST_SUITE("tools") {
     CHECK(old.inner_optimizer.empty());
     resolve_defaults(old);
     CHECK(old.inner_optimizer == "adam");
+    // Likewise before --train-shots and --inner-batch: the training tasks had --shots, whole-set inner steps.
+    CHECK(back.train_shots == c.train_shots);
+    CHECK(back.inner_batch == c.inner_batch);
+    CHECK(back.reset_inner_adam);
+    md = to_metadata(c);
+    std::erase_if(md, [](const auto& kv) {
+      return kv.first == "config.train_shots" || kv.first == "config.inner_batch" || kv.first == "config.reset_inner_adam";
+    });
+    old = from_metadata(md);
+    resolve_defaults(old);
+    CHECK(old.train_shots == old.shots);
+    CHECK(old.inner_batch == 0);
+    CHECK_FALSE(old.reset_inner_adam);
     md = to_metadata(c);
     for (auto& [k, v] : md)
       if (k == "config.ways") v = "five";

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "autograd/errors.h"
 #include "autograd/grad.h"
@@ -14,16 +15,23 @@
 using namespace mg;
 using namespace mg::meta;
 
+namespace {
+ReptileOptions small_options(InnerOptimizer inner, double lr, int steps, int meta_batch) {
+  ReptileOptions o;
+  o.inner_optimizer = inner;
+  o.inner_lr = lr;
+  o.inner_steps = steps;
+  o.meta_batch = meta_batch;
+  return o;
+}
+}  // namespace
+
 TEST_SUITE("reptile") {
   TEST_CASE("with k = 1 SGD step, Reptile is theta <- theta - epsilon alpha grad L(theta)") {
     const std::vector<data::Task> tasks = test::sine_tasks(1);
     nn::Sequential model = test::tiny_mlp(3);
-    ReptileOptions o;
-    o.inner_lr = 0.05;
-    o.inner_steps = 1;
-    o.inner_optimizer = InnerOptimizer::Sgd;
+    ReptileOptions o = small_options(InnerOptimizer::Sgd, 0.05, 1, 1);
     o.epsilon = 0.5;
-    o.meta_batch = 1;
     Reptile reptile(model, regression(), o);
     std::vector<Tensor> expected;
     {
@@ -92,15 +100,14 @@ TEST_SUITE("reptile") {
 
   TEST_CASE("a step is the same with task stacks and one task at a time (SGD and Adam, whole sets and minibatches)") {
     const std::vector<data::Task> tasks = test::sine_tasks(5);
-    for (const InnerOptimizer inner : {InnerOptimizer::Sgd, InnerOptimizer::Adam, InnerOptimizer::Adam}) {
+    const std::pair<InnerOptimizer, int> rules[] = {
+        {InnerOptimizer::Sgd, 0}, {InnerOptimizer::Adam, 0}, {InnerOptimizer::Adam, 3}};
+    for (const auto& [inner, batch] : rules) {
+      CAPTURE(batch);
       nn::Sequential stacked = test::tiny_mlp(7), one_by_one = test::tiny_mlp(7);
-      ReptileOptions o;
-      o.inner_optimizer = inner;
-      o.inner_batch = inner == InnerOptimizer::Sgd ? 0 : 3;
-      o.inner_lr = 0.03;
-      o.inner_steps = 3;
+      ReptileOptions o = small_options(inner, 0.03, 3, 5);
+      o.inner_batch = batch;
       o.epsilon = 0.7;
-      o.meta_batch = 5;
       Reptile r_stacked(stacked, regression(), o);
       o.task_stacks = 0;
       Reptile r_single(one_by_one, regression(), o);
@@ -117,10 +124,7 @@ TEST_SUITE("reptile") {
   TEST_CASE("the kept Adam state: each task starts from it, the batch mean of the final ones replaces it") {
     const std::vector<data::Task> tasks = test::sine_tasks(2);
     nn::Sequential model = test::tiny_mlp(8);
-    ReptileOptions o;
-    o.inner_lr = 0.01;
-    o.inner_steps = 3;
-    o.meta_batch = 2;
+    ReptileOptions o = small_options(InnerOptimizer::Adam, 0.01, 3, 2);
     o.task_stacks = 0;
     Reptile r(model, regression(), o);
     const std::vector<nn::NamedTensor> kept = r.extra_parameters();
@@ -162,11 +166,7 @@ TEST_SUITE("reptile") {
     const std::vector<data::Task> tasks = test::sine_tasks(2);
     auto after_step = [&](int batch) {
       nn::Sequential model = test::tiny_mlp(9);
-      ReptileOptions o;
-      o.inner_optimizer = InnerOptimizer::Sgd;
-      o.inner_lr = 0.05;
-      o.inner_steps = 3;
-      o.meta_batch = 2;
+      ReptileOptions o = small_options(InnerOptimizer::Sgd, 0.05, 3, 2);
       o.inner_batch = batch;
       Reptile r(model, regression(), o);
       r.step(tasks, 0);

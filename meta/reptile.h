@@ -13,7 +13,9 @@
 // ε = epsilon, k = inner_steps.
 //
 // Two details of the paper's experiments (§5 and its reference code) that
-// decide whether Reptile learns on Omniglot:
+// decide how well Reptile learns on Omniglot (the README's ablation: after 1,000
+// meta-iterations, 95% with both, 92% with minibatches alone, 79% with the kept
+// Adam state alone, 70% with neither):
 //   * Minibatches: each inner step sees `inner_batch` examples of the task's
 //     training set, drawn as successive shuffles of it (batches of 10 out of
 //     5 × 10 in the paper), not the whole set. The paper's Taylor expansion of

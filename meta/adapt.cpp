@@ -23,25 +23,18 @@ std::vector<Tensor> descend(std::span<const Tensor> theta, const std::vector<Ten
   return next;
 }
 
-// Adam's starting state from `rule`: v_j (repeated over a task stack's leading
-// axis when θ_j is stacked) and the step count, as nn::Optimizer::load_state takes it.
+// Adam's starting state from `rule`: v_j, one of each weight tensor's shape, and the
+// step count, as nn::Optimizer::load_state takes it (load_state copies the tensors).
 nn::OptimizerState carried_adam_state(const std::vector<Tensor>& weights, const InnerLrSetting& rule) {
   if (rule.adam_v.size() != weights.size())
     throw ValueError(fmt::format("adaptation: {} second-moment tensors for {} parameter tensors", rule.adam_v.size(),
                                  weights.size()));
   nn::OptimizerState state{"adam", {}, {{"lr", rule.value}}};
-  NoGradGuard no_grad;
   for (std::size_t j = 0; j < weights.size(); ++j) {
-    const Shape& w = weights[j].shape();
-    const Shape& v = rule.adam_v[j].shape();
-    bool stacked = w.ndim() == v.ndim() + 1;
-    for (int d = 0; stacked && d < v.ndim(); ++d) stacked = w[d + 1] == v[d];
-    if (w != v && !stacked)
-      throw ShapeError(fmt::format("adaptation: second moment {} is {}, its weights are {}", j, v.str(), w.str()));
-    std::vector<std::int64_t> one{1};
-    for (int d = 0; d < v.ndim(); ++d) one.push_back(v[d]);
-    const Tensor start = w == v ? rule.adam_v[j].clone() : broadcast_to(reshape(rule.adam_v[j], Shape(one)), w).clone();
-    state.tensors.push_back({fmt::format("v.{}", j), start});
+    if (rule.adam_v[j].shape() != weights[j].shape())
+      throw ShapeError(fmt::format("adaptation: second moment {} is {}, its weights are {}", j,
+                                   rule.adam_v[j].shape().str(), weights[j].shape().str()));
+    state.tensors.push_back({fmt::format("v.{}", j), rule.adam_v[j]});
     state.scalars.emplace_back(fmt::format("step.{}", j), static_cast<double>(rule.adam_step));
   }
   return state;

@@ -69,9 +69,10 @@ struct InnerLrSetting {
   std::vector<Tensor> per_tensor = {};  // empty: `value` for every tensor (SGD only)
   InnerOptimizer optimizer = InnerOptimizer::Sgd;
   double adam_beta1 = 0.9;  // Adam's first-moment decay (Reptile's reference code uses 0)
-  // Adam's second moment v to start from, one tensor of θ_j's shape per parameter
-  // tensor, and the step count its bias correction continues from (Reptile keeps
-  // both across tasks, meta/reptile.h). Empty: fresh moments, step 0.
+  // Adam's second moment v to start from, one tensor per parameter tensor of the
+  // shape of the weights it starts (for a task stack, TaskGroup::start repeats a
+  // θ-shaped v as it repeats θ), and the step count its bias correction continues
+  // from (Reptile keeps both across tasks, meta/reptile.h). Empty: fresh moments, step 0.
   std::vector<Tensor> adam_v = {};
   std::int64_t adam_step = 0;
 };
@@ -84,8 +85,8 @@ struct InnerLrSetting {
 class Adaptation {
  public:
   // ValueError for per-tensor rates with Adam, a per-tensor count that differs from θ's,
-  // or an adam_v count that differs from θ's; ShapeError for an adam_v tensor that
-  // fits neither θ_j nor (a task stack) θ_j's trailing dimensions.
+  // or an adam_v count that differs from θ's; ShapeError for an adam_v tensor whose
+  // shape is not its θ_j's.
   Adaptation(std::span<const Tensor> theta, const InnerLrSetting& rule);
   // k ≥ 0 more steps; ValueError for k < 0.
   void run(const SupportLoss& loss, int steps);

@@ -49,7 +49,9 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
   // Adapts tasks [begin, end) as one group and scores them after each report step.
   auto run_group = [&](std::span<const data::Task> group_tasks, bool stack, std::size_t begin) {
     const TaskGroup group(model, objective, group_tasks, stack);
-    Adaptation theta_i(group.start(thread_aliases(theta)), inner_lr);
+    InnerLrSetting rule = inner_lr;
+    rule.adam_v = group.start(rule.adam_v);  // a kept Adam state, repeated like θ over a stack
+    Adaptation theta_i(group.start(thread_aliases(theta)), rule);
     int done = 0;
     for (std::size_t r = 0; r < steps.size(); ++r) {
       theta_i.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, steps[r] - done);

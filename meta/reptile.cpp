@@ -84,7 +84,9 @@ std::vector<Tensor> Reptile::inner_loop(const data::Task& task, std::uint64_t ta
 Adaptation Reptile::adapt_group(const TaskGroup& group, std::uint64_t first_task) const {
   // Adam and SGD act elementwise, so one optimizer over a stack of W_i is the same
   // as one optimizer per task.
-  Adaptation w(group.start(model().parameters()), test_inner_lr_for(options_.inner_lr));
+  InnerLrSetting rule = test_inner_lr_for(options_.inner_lr);
+  rule.adam_v = group.start(rule.adam_v);  // the kept v, repeated like θ over a stack
+  Adaptation w(group.start(model().parameters()), rule);
   const int k = options_.inner_steps;
   if (options_.inner_batch == 0) {
     w.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, k);

@@ -69,14 +69,14 @@ TEST_SUITE("adaptation") {
 
   TEST_CASE("Adam from a kept second moment and step count continues the textbook run") {
     // β1 = 0: Adam's state is v and t alone, so starting at step 2's point with step 2's v
-    // and t = 2 must land on step 3, for one task and for each copy of a task stack.
+    // and t = 2 must land on step 3, for one task and for each task of a stack.
     double v2 = 0, v3 = 0;
     const double w2 = adam_by_hand(2.0, 0.1, 2, 0.0, &v2), w3 = adam_by_hand(2.0, 0.1, 3, 0.0, &v3);
     InnerLrSetting rule{0.1, {}, InnerOptimizer::Adam, 0.0};
-    rule.adam_v = {full({3}, v2, DType::F64)};
     rule.adam_step = 2;
-    for (const Shape& shape : {Shape{3}, Shape{2, 3}}) {
+    for (const Shape& shape : {Shape{3}, Shape{2, 3}}) {  // one task; a stack of two
       CAPTURE(shape.str());
+      rule.adam_v = {full(shape, v2, DType::F64)};
       const Tensor theta = full(shape, w2, DType::F64).requires_grad_();
       Adaptation a({&theta, 1}, rule);
       REQUIRE(a.second_moments()[0].shape() == shape);

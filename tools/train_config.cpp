@@ -7,6 +7,7 @@
 #include <functional>
 #include <thread>
 #include <type_traits>
+#include <utility>
 
 #include "autograd/errors.h"
 
@@ -52,12 +53,11 @@ void validate(const TrainConfig& c) {
   if (c.dataset == "omniglot" && c.ways < 2) fail(fmt::format("--ways must be >= 2, got {}", c.ways));
   if (c.shots < 1) fail(fmt::format("--shots must be >= 1, got {}", c.shots));
   if (c.queries < 1) fail(fmt::format("--queries must be >= 1, got {}", c.queries));
-  if (c.dataset == "omniglot" && c.shots + c.queries > 20)
-    fail(fmt::format("--shots {} + --queries {} exceed the 20 drawings of an Omniglot class", c.shots, c.queries));
   if (c.train_shots < 1) fail(fmt::format("--train-shots must be >= 1, got {}", c.train_shots));
-  if (c.dataset == "omniglot" && c.train_shots + c.queries > 20)
-    fail(fmt::format("--train-shots {} + --queries {} exceed the 20 drawings of an Omniglot class", c.train_shots,
-                     c.queries));
+  // Test and training tasks draw their shots and queries from the same class.
+  for (const auto& [flag, shots] : {std::pair{"--shots", c.shots}, std::pair{"--train-shots", c.train_shots}})
+    if (c.dataset == "omniglot" && shots + c.queries > 20)
+      fail(fmt::format("{} {} + --queries {} exceed the 20 drawings of an Omniglot class", flag, shots, c.queries));
   if (c.reset_inner_adam && (c.algo != "reptile" || c.inner_optimizer != "adam"))
     fail("--reset-inner-adam is for --algo reptile with --inner-optimizer adam");
   if (c.inner_batch > 0 && c.algo != "reptile")

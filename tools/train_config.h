@@ -19,7 +19,7 @@ struct TrainConfig {
   std::string inner_optimizer;       // reptile: sgd | adam; empty: adam for omniglot, sgd for sinusoid
   // -1 / negative: the dataset's default (resolve_defaults).
   int ways = -1, shots = -1, queries = -1;
-  int train_shots = -1;  // K of the training tasks; negative: as shots
+  int train_shots = -1;  // K of the training tasks; negative: the default (--shots; Reptile on Omniglot 10)
   int inner_batch = -1;  // reptile: examples per inner step; 0: all; negative: the default
   int inner_steps = -1, eval_inner_steps = -1, meta_batch = -1;
   double inner_lr = -1, meta_lr = -1;

@@ -26,6 +26,9 @@ class Storage {
   // Bytes this thread's pool keeps cached for reuse, and freeing them all.
   static std::int64_t pooled_bytes();
   static void trim_pool();
+  // The most bytes of large blocks (over 256 KiB) one thread keeps cached. Above
+  // it, freed blocks go back to the system (Note [Block pool] in storage.cpp).
+  static constexpr std::size_t kLargeCacheBytes = std::size_t{1} << 30;
 
   void* data() { return data_; }
   const void* data() const { return data_; }

@@ -45,12 +45,14 @@
 // the graph, so the gradient flows to the chosen pixel (scatter_add) and the
 // second derivative through that linear map.
 //
-// batch_norm = (x - mean) / sqrt(var + eps) * weight + bias, written with mean,
-// sub, mul, pow: the gradient through the batch statistics is the composite's.
+// batch_norm = (x - mean) / sqrt(var + eps) * weight + bias, written with the
+// per-channel primitives of autograd/channel.h (Note [batch norm as one affine map]):
+// the gradient through the batch statistics is theirs, of every order.
 #include "autograd/vision.h"
 
 #include <cstring>
 
+#include "autograd/channel.h"
 #include "autograd/creation.h"
 #include "autograd/kernels/conv_matrix.h"
 #include "autograd/kernels/im2col.h"
@@ -207,32 +209,22 @@ void assign(Tensor& dst, const Tensor& src) {
   dst.bump_version();
 }
 
-// Per-channel broadcasting shape and reduction axes of batch_norm's input.
-struct ChannelLayout {
-  Shape channel_shape;  // [1, C, 1, 1] or [1, C]
-  std::vector<int> axes;
-  std::int64_t count = 1;  // values per channel
-};
-
-ChannelLayout channel_layout(std::string_view op, const Tensor& x) {
+void check_batch(std::string_view op, const Tensor& x) {
   if (x.ndim() != 2 && x.ndim() != 4)
     throw ShapeError(fmt::format("{}: x must be [N, C] or [N, C, H, W]: x is {}", op, x.shape().str()));
-  ChannelLayout l;
-  const std::int64_t c = x.shape()[1];
-  l.channel_shape = x.ndim() == 4 ? Shape{1, c, 1, 1} : Shape{1, c};
-  l.axes = x.ndim() == 4 ? std::vector<int>{0, 2, 3} : std::vector<int>{0};
-  l.count = x.numel() / std::max<std::int64_t>(c, 1);
-  return l;
 }
 
-// centered * (inv_std * weight) + bias, with the [C] parameters broadcast over channels (each
-// skipped when undefined). Folding weight into the per-channel scale first saves one
-// full-size multiply in the forward and its terms in every backward.
-Tensor scale_shift(const Tensor& centered, Tensor inv_std, const Tensor& weight, const Tensor& bias,
-                   const ChannelLayout& l) {
-  if (weight.defined()) inv_std = inv_std * reshape(weight, l.channel_shape);
-  const Tensor y = centered * inv_std;
-  return bias.defined() ? y + reshape(bias, l.channel_shape) : y;
+// Note [batch norm as one affine map]: with the statistics per channel, batch norm is
+// y = x * scale + shift per channel, scale = weight / sqrt(var + eps) and shift =
+// bias - mu * scale: [C]-sized arithmetic, then one pass over x (channel_affine).
+// The composite (x - mu) * inv_std * weight + bias made three full-size passes and
+// saved their intermediates; the gradient is the same function either way.
+Tensor normalize(const Tensor& x, const Tensor& mu, const Tensor& var, const Tensor& weight, const Tensor& bias,
+                 double eps) {
+  Tensor scale = pow(var + eps, -0.5);
+  if (weight.defined()) scale = scale * weight;
+  const Tensor shift = bias.defined() ? bias - mu * scale : neg(mu * scale);
+  return channel_affine(x, scale, shift);
 }
 
 void check_running(std::string_view op, const RunningStats& r, std::int64_t channels, const Tensor& x) {
@@ -326,36 +318,34 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride) {
 Tensor max_pool2d(const Tensor& x, Size2 kernel) { return max_pool2d(x, kernel, kernel); }
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, RunningStats* running) {
-  const ChannelLayout l = channel_layout("batch_norm", x);
+  check_batch("batch_norm", x);
   const std::int64_t c = x.shape()[1];
   check_channels("batch_norm", "weight", weight, c, x);
   check_channels("batch_norm", "bias", bias, c, x);
   if (running) check_running("batch_norm", *running, c, x);
-  if (l.count < 2)
+  const std::int64_t count = x.numel() / std::max<std::int64_t>(c, 1);  // values per channel
+  if (count < 2)
     throw ValueError(fmt::format("batch_norm: batch statistics need more than one value per channel: x is {}",
                                  x.shape().str()));
-  const Tensor mu = mean(x, l.axes, true);
-  const Tensor centered = x - mu;
-  const Tensor var = mean(centered * centered, l.axes, true);
+  const Tensor moments = channel_moments(x);
+  const Tensor mu = reshape(slice(moments, 0, 0, 1), {c}), var = reshape(slice(moments, 0, 1, 2), {c});
   if (running) {
     NoGradGuard no_grad;
-    const double m = running->momentum, bessel = static_cast<double>(l.count) / static_cast<double>(l.count - 1);
-    assign(running->mean, reshape(mu.detach(), {c}) * m + running->mean * (1.0 - m));
-    assign(running->var, reshape(var.detach(), {c}) * (m * bessel) + running->var * (1.0 - m));
+    const double m = running->momentum, bessel = static_cast<double>(count) / static_cast<double>(count - 1);
+    assign(running->mean, mu.detach() * m + running->mean * (1.0 - m));
+    assign(running->var, var.detach() * (m * bessel) + running->var * (1.0 - m));
   }
-  return scale_shift(centered, pow(var + eps, -0.5), weight, bias, l);
+  return normalize(x, mu, var, weight, bias, eps);
 }
 
 Tensor batch_norm_inference(const Tensor& x, const Tensor& weight, const Tensor& bias, const RunningStats& running,
                             double eps) {
-  const ChannelLayout l = channel_layout("batch_norm", x);
+  check_batch("batch_norm", x);
   const std::int64_t c = x.shape()[1];
   check_channels("batch_norm", "weight", weight, c, x);
   check_channels("batch_norm", "bias", bias, c, x);
   check_running("batch_norm", running, c, x);
-  const Tensor mu = reshape(running.mean.detach(), l.channel_shape);
-  const Tensor inv_std = pow(reshape(running.var.detach(), l.channel_shape) + eps, -0.5);
-  return scale_shift(x - mu, inv_std, weight, bias, l);
+  return normalize(x, running.mean.detach(), running.var.detach(), weight, bias, eps);
 }
 
 }  // namespace mg

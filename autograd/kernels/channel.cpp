@@ -1,0 +1,116 @@
+#include "autograd/kernels/channel.h"
+
+#include <vector>
+
+namespace mg::kernels {
+
+namespace {
+
+// x as [N, C, L].
+struct ChannelView {
+  std::int64_t n = 0, c = 0, l = 0;
+  explicit ChannelView(const Shape& s) : n(s[0]), c(s[1]), l(s.numel() / std::max<std::int64_t>(s[0] * s[1], 1)) {}
+};
+
+// Per channel: sum over (n, l) of f(value index), accumulated in double, with four
+// partial sums per run so that the inner loop is no single dependency chain.
+template <class F>
+void channel_reduce(const ChannelView& v, double* acc, F f) {
+  for (std::int64_t c = 0; c < v.c; ++c) acc[c] = 0.0;
+  for (std::int64_t n = 0; n < v.n; ++n)
+    for (std::int64_t c = 0; c < v.c; ++c) {
+      const std::int64_t base = (n * v.c + c) * v.l;
+      double p[4] = {0.0, 0.0, 0.0, 0.0};
+      std::int64_t i = 0;
+      for (; i + 4 <= v.l; i += 4)
+        for (int k = 0; k < 4; ++k) p[k] += f(base + i + k);
+      for (; i < v.l; ++i) p[0] += f(base + i);
+      acc[c] += (p[0] + p[1]) + (p[2] + p[3]);
+    }
+}
+
+template <class T>
+Tensor to_tensor(const std::vector<double>& acc, const Shape& shape) {
+  Tensor out(shape, dtype_of<T>());
+  T* po = out.data<T>();
+  for (std::size_t i = 0; i < acc.size(); ++i) po[i] = static_cast<T>(acc[i]);
+  return out;
+}
+
+}  // namespace
+
+Tensor channel_moments(const Tensor& x) {
+  return dispatch_float("channel_moments", x.dtype(), [&]<class T>() {
+    const ChannelView v(x.shape());
+    const T* px = x.data<T>();
+    const double count = static_cast<double>(v.n * v.l);
+    std::vector<double> acc(static_cast<std::size_t>(2 * v.c));
+    double* mean = acc.data();
+    double* var = acc.data() + v.c;
+    channel_reduce(v, mean, [px](std::int64_t i) { return static_cast<double>(px[i]); });
+    for (std::int64_t c = 0; c < v.c; ++c) mean[c] /= count;
+    // The squared deviations from the mean as stored (rounded to T), as the composite
+    // x - mean(x) would compute them.
+    for (std::int64_t c = 0; c < v.c; ++c) var[c] = 0.0;
+    for (std::int64_t n = 0; n < v.n; ++n)
+      for (std::int64_t c = 0; c < v.c; ++c) {
+        const T* run = px + (n * v.c + c) * v.l;
+        const T m = static_cast<T>(mean[c]);
+        double p[4] = {0.0, 0.0, 0.0, 0.0};
+        std::int64_t i = 0;
+        for (; i + 4 <= v.l; i += 4)
+          for (int k = 0; k < 4; ++k) {
+            const T d = run[i + k] - m;
+            p[k] += static_cast<double>(d * d);
+          }
+        for (; i < v.l; ++i) {
+          const T d = run[i] - m;
+          p[0] += static_cast<double>(d * d);
+        }
+        var[c] += (p[0] + p[1]) + (p[2] + p[3]);
+      }
+    for (std::int64_t c = 0; c < v.c; ++c) var[c] /= count;
+    return to_tensor<T>(acc, {2, v.c});
+  });
+}
+
+Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift) {
+  return dispatch_float("channel_affine", x.dtype(), [&]<class T>() {
+    const ChannelView v(x.shape());
+    Tensor out(x.shape(), x.dtype());
+    const T* px = x.data<T>();
+    const T* ps = scale.data<T>();
+    const T* pt = shift.data<T>();
+    T* po = out.data<T>();
+    for (std::int64_t n = 0; n < v.n; ++n)
+      for (std::int64_t c = 0; c < v.c; ++c) {
+        const std::int64_t base = (n * v.c + c) * v.l;
+        const T s = ps[c], t = pt[c];
+        for (std::int64_t i = 0; i < v.l; ++i) po[base + i] = px[base + i] * s + t;
+      }
+    return out;
+  });
+}
+
+Tensor channel_dot(const Tensor& a, const Tensor& b) {
+  return dispatch_float("channel_dot", a.dtype(), [&]<class T>() {
+    const ChannelView v(a.shape());
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    std::vector<double> acc(static_cast<std::size_t>(v.c));
+    channel_reduce(v, acc.data(), [pa, pb](std::int64_t i) { return static_cast<double>(pa[i] * pb[i]); });
+    return to_tensor<T>(acc, {v.c});
+  });
+}
+
+Tensor channel_sum(const Tensor& x) {
+  return dispatch_float("channel_sum", x.dtype(), [&]<class T>() {
+    const ChannelView v(x.shape());
+    const T* px = x.data<T>();
+    std::vector<double> acc(static_cast<std::size_t>(v.c));
+    channel_reduce(v, acc.data(), [px](std::int64_t i) { return static_cast<double>(px[i]); });
+    return to_tensor<T>(acc, {v.c});
+  });
+}
+
+}  // namespace mg::kernels

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/kernels/max_pool.h"
 #include "autograd/kernels/sgemm.h"
 #include "autograd/kernels/table_copy.h"
 
@@ -174,6 +175,8 @@ Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
   dispatch_float("max_pool2d", x.dtype(), [&]<class T>() {
     const T* px = x.data<T>();
     std::int64_t* po = out.data<std::int64_t>();
+    if constexpr (std::is_same_v<T, float>)
+      if (max_pool2d_indices_avx512(px, std::int64_t{g.n} * g.c, g, po)) return;
     const std::int64_t plane = std::int64_t{g.h} * g.w;
     for (std::int64_t p = 0; p < std::int64_t{g.n} * g.c; ++p) {
       const T* img = px + p * plane;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "autograd/creation.h"
@@ -251,27 +252,41 @@ TEST_SUITE("nn_vision_ops") {
     CHECK(max_pool2d_indices(x, 2, 2).to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 6, 9, 10});
   }
 
-  TEST_CASE("max_pool2d_indices: the unrolled 2x2 stride-2 windows pick the first maximum, as the definition") {
-    Generator gen(5);
-    // Values 0, 1, 2 only: many ties. 7 columns: the last one belongs to no window.
-    std::vector<double> v(2 * 3 * 6 * 7);
-    for (double& e : v) e = static_cast<double>(gen.below(3));
-    const Tensor x = from_vector(v, {2, 3, 6, 7});
-    std::vector<std::int64_t> want;
-    for (std::int64_t p = 0; p < 6; ++p)
-      for (std::int64_t oh = 0; oh < 3; ++oh)
-        for (std::int64_t ow = 0; ow < 3; ++ow) {
-          std::int64_t best = -1;
-          for (std::int64_t i = 0; i < 2; ++i)
-            for (std::int64_t j = 0; j < 2; ++j) {
-              const std::int64_t at = (2 * oh + i) * 7 + 2 * ow + j;
-              if (best < 0 || v[static_cast<std::size_t>(p * 42 + at)] > v[static_cast<std::size_t>(p * 42 + best)])
-                best = at;
-            }
-          want.push_back(best);
-        }
-    CHECK(max_pool2d_indices(x, 2, 2).to_vector<std::int64_t>() == want);
-    CHECK(max_pool2d_indices(x.to(DType::F32), 2, 2).to_vector<std::int64_t>() == want);
+  TEST_CASE("max_pool2d_indices picks the first maximum, as the definition, on every kernel path") {
+    // f64 runs the scalar loops (the unrolled one for 2x2 stride 2); f32 the AVX-512
+    // gathers where the CPU has them (Note [arg-max by gather]), else the same loops.
+    struct Row {
+      Shape x;
+      int kh, kw, sh, sw;
+    };
+    // 7 columns: the last belongs to no 2x2 window. 28x28: more than 16 windows per plane.
+    for (const Row& r : {Row{{2, 3, 6, 7}, 2, 2, 2, 2}, Row{{1, 2, 28, 28}, 2, 2, 2, 2}, Row{{2, 2, 7, 9}, 3, 3, 2, 2},
+                         Row{{1, 3, 5, 6}, 2, 2, 1, 1}, Row{{2, 1, 6, 8}, 3, 2, 1, 2}, Row{{3, 2, 3, 3}, 2, 2, 2, 2}}) {
+      CAPTURE(r.x.str());
+      CAPTURE(r.kh);
+      Generator gen(5);
+      const std::int64_t h = r.x[2], w = r.x[3], oh_n = (h - r.kh) / r.sh + 1, ow_n = (w - r.kw) / r.sw + 1;
+      // Values 0, 1, 2 only: many ties; and a few NaNs (never larger, and nothing is larger than one held).
+      std::vector<double> v(static_cast<std::size_t>(r.x.numel()));
+      for (double& e : v) e = static_cast<double>(gen.below(3));
+      for (std::size_t i = 3; i < v.size(); i += 37) v[i] = std::numeric_limits<double>::quiet_NaN();
+      const Tensor x = from_vector(v, r.x);
+      std::vector<std::int64_t> want;
+      for (std::int64_t p = 0; p < r.x[0] * r.x[1]; ++p)
+        for (std::int64_t oh = 0; oh < oh_n; ++oh)
+          for (std::int64_t ow = 0; ow < ow_n; ++ow) {
+            std::int64_t best = -1;
+            for (std::int64_t i = 0; i < r.kh; ++i)
+              for (std::int64_t j = 0; j < r.kw; ++j) {
+                const std::int64_t at = (r.sh * oh + i) * w + r.sw * ow + j;
+                if (best < 0 || v[static_cast<std::size_t>(p * h * w + at)] > v[static_cast<std::size_t>(p * h * w + best)])
+                  best = at;
+              }
+            want.push_back(best);
+          }
+      CHECK(max_pool2d_indices(x, {r.kh, r.kw}, {r.sh, r.sw}).to_vector<std::int64_t>() == want);
+      CHECK(max_pool2d_indices(x.to(DType::F32), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<std::int64_t>() == want);
+    }
   }
 
   TEST_CASE("batch_norm normalises each channel and updates running statistics") {

@@ -62,6 +62,11 @@ MG_OP_CASE("conv2d", "3x3 images, 3x3 filters, padding 1 (one matrix), bias",
            [] { return f64_leaves({{2, 2, 3, 3}, {3, 2, 3, 3}, {3}}); });
 MG_OP_CASE("conv2d", "stride 2, no bias", [](const Inputs& x) { return conv2d(x[0], x[1], {}, 2, 0); },
            [] { return f64_leaves({{2, 2, 5, 5}, {3, 2, 2, 2}}); });
+MG_OP_CASE("conv_columns", "3x3, stride 1, padding 1", [](const Inputs& x) { return conv_columns(x[0], x[1], 3, 1, 1); },
+           [] { return f64_leaves({{2, 2, 3, 4}, {3, 18}}); });
+MG_OP_CASE("conv_columns", "2x3, stride 2x1, padding 0x1",
+           [](const Inputs& x) { return conv_columns(x[0], x[1], {2, 3}, {2, 1}, {0, 1}); },
+           [] { return f64_leaves({{1, 2, 5, 4}, {2, 12}}); });
 MG_OP_CASE("max_pool2d", "2x2, stride 2", [](const Inputs& x) { return max_pool2d(x[0], 2); },
            [] { return f64_leaves({{2, 2, 4, 5}}); });
 MG_OP_CASE("max_pool2d", "3x3, stride 2 (overlapping)", [](const Inputs& x) { return max_pool2d(x[0], 3, 2); },
@@ -112,7 +117,8 @@ double dot(const Tensor& a, const Tensor& b) { return sum(a * b).item(); }
 
 TEST_SUITE("nn_vision_ops") {
   TEST_CASE("every vision op passes gradcheck and gradgradcheck") {
-    const std::set<std::string> mine = {"im2col", "col2im", "matmul_shared", "conv2d", "max_pool2d", "batch_norm"};
+    const std::set<std::string> mine = {"im2col",     "col2im",     "matmul_shared", "conv2d",
+                                        "max_pool2d", "batch_norm", "conv_columns"};
     std::set<std::string> seen;
     for (const auto& c : test::op_cases()) {
       if (!mine.count(c.op)) continue;
@@ -357,5 +363,35 @@ TEST_SUITE("nn_vision_ops") {
     RunningStats wrong{zeros({2}), ones({3})};
     CHECK_THROWS_WITH_AS(batch_norm(x, {}, {}, 1e-5, &wrong),
                          doctest::Contains("batch_norm: running mean must be [3] (one per channel)"), ShapeError);
+  }
+}
+
+TEST_SUITE("nn_vision_ops") {
+  TEST_CASE("conv_columns equals matmul(weight, im2col(x)) to 1e-12 (relative), up to second derivatives") {
+    const Inputs in = test::f64_leaves({{3, 2, 5, 5}, {4, 18}}, 17);
+    auto derivatives = [&](bool fused) {
+      TapeScope scope;
+      const Tensor y = fused ? conv_columns(in[0], in[1], 3, 2, 1) : matmul(in[1], im2col(in[0], 3, 2, 1));
+      Generator gen(4);
+      const Tensor loss = sum(y * y * randn(y.shape(), gen, DType::F64));
+      const std::vector<Tensor> g = grad({loss}, in, {.create_graph = true});
+      const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[1])}, in);
+      return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), gg[0], gg[1]};
+    };
+    const std::vector<Tensor> a = derivatives(true), b = derivatives(false);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CAPTURE(i);
+      CHECK(max(abs(a[i] - b[i])).item() < 1e-12 * std::max(1.0, max(abs(b[i])).item()));
+    }
+  }
+
+  TEST_CASE("conv_columns: every error message") {
+    CHECK_THROWS_WITH_AS(conv_columns(zeros({2, 2, 5, 5}), zeros({4, 17}), 3, 1, 1),
+                         doctest::Contains("conv_columns: weight must be [F, 18] (C*kh*kw) for folded columns: x is "
+                                           "[2, 2, 5, 5], weight is [4, 17] (kernel 3x3, stride 1x1, padding 1x1)"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv_columns(zeros({2, 5, 5}), zeros({4, 18}), 3),
+                         doctest::Contains("conv_columns: x must be 4-D [N, C, H, W]: x is [2, 5, 5]"), ShapeError);
+    CHECK_THROWS_AS(conv_columns(zeros({2, 2, 5, 5}), zeros({4, 18}, DType::F64), 3), DTypeError);
   }
 }

@@ -23,7 +23,8 @@ namespace mg {
   X(ScatterAdd, "scatter_add") X(Im2col, "im2col") X(Col2im, "col2im")      \
   X(ConvMatrix, "conv_matrix") X(ConvMatrixFold, "conv_matrix_fold")      \
   X(MatmulShared, "matmul_shared") X(ChannelMoments, "channel_moments") X(ChannelAffine, "channel_affine")   \
-  X(ChannelDot, "channel_dot") X(ChannelSum, "channel_sum") X(ConvColumns, "conv_columns")
+  X(ChannelDot, "channel_dot") X(ChannelSum, "channel_sum") X(ConvColumns, "conv_columns")   \
+  X(ReluGrad, "relu_grad")
 
 // X(Name, "name") for every composite: built from primitives, no backward of its own.
 #define MG_COMPOSITE_OPS(X)                                                                               \

@@ -51,6 +51,8 @@ Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 // max(x, 0)
 Tensor relu(const Tensor& x);
+// g * [y > 0] (y a relu's output): relu's backward in one pass; differentiable in g.
+Tensor relu_grad(const Tensor& g, const Tensor& y);
 // x where x > 0, slope * x elsewhere.
 Tensor leaky_relu(const Tensor& x, double slope = 0.01);
 // min(max(x, lo), hi); the gradient is 1 inside [lo, hi] and 0 outside.

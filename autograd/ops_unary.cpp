@@ -1,6 +1,7 @@
 // Elementwise unary ops. Where the derivative is cheaper from the result
 // (exp, sqrt, tanh, sigmoid, relu) the node saves the result, not the input.
 #include "autograd/kernels/elementwise.h"
+#include "autograd/kernels/relu_grad.h"
 #include "autograd/op_common.h"
 
 namespace mg {
@@ -105,12 +106,29 @@ struct Sigmoid : UnaryOp<OpId::Sigmoid> {
 };
 
 // relu(x) -> max(x, 0)
-//   x: grad * [result > 0]                 (a constant mask)
+//   x: relu_grad(grad, result)             (grad * [result > 0], a constant mask)
 struct Relu : UnaryOp<OpId::Relu> {
   static constexpr Save save = Save::Output;
   static Tensor forward(const Tensor& x) { return kernels::unary(Unary::Relu, x); }
+  static Grads backward(const Saved& s, const Tensor& grad) { return {relu_grad(grad, s.output())}; }
+};
+
+// relu_grad(g, y) -> g * [y > 0], in one pass without the mask tensor
+//   g: relu_grad(grad, y)                  (linear in g, with the same mask)
+//   y: 0                                   (the mask is piecewise constant in y)
+struct ReluGrad {
+  static constexpr OpId id = OpId::ReluGrad;
+  static constexpr Save save = Save::Inputs;
+  static Shape infer_shape(const Tensor& g, const Tensor& y) {
+    require_floating("relu_grad", g.dtype());
+    require_floating("relu_grad", y.dtype());
+    if (g.shape() != y.shape())
+      throw ShapeError(fmt::format("relu_grad: shapes differ: g is {}, y is {}", g.shape().str(), y.shape().str()));
+    return g.shape();
+  }
+  static Tensor forward(const Tensor& g, const Tensor& y) { return kernels::relu_grad(g, y); }
   static Grads backward(const Saved& s, const Tensor& grad) {
-    return {grad * greater(s.output(), zeros({}, grad.dtype()))};
+    return {s.needs_grad(0) ? relu_grad(grad, s.input(1)) : Tensor{}, Tensor{}};
   }
 };
 
@@ -156,6 +174,7 @@ Tensor abs(const Tensor& x) { return apply<Abs>(x); }
 Tensor tanh(const Tensor& x) { return apply<Tanh>(x); }
 Tensor sigmoid(const Tensor& x) { return apply<Sigmoid>(x); }
 Tensor relu(const Tensor& x) { return apply<Relu>(x); }
+Tensor relu_grad(const Tensor& g, const Tensor& y) { return apply<ReluGrad>(g, y); }
 Tensor leaky_relu(const Tensor& x, double slope) { return apply_with<LeakyRelu>(ScalarAttrs{slope}, x); }
 Tensor clamp(const Tensor& x, double lo, double hi) { return apply_with<Clamp>(RangeAttrs{lo, hi}, x); }
 

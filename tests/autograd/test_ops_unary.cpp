@@ -84,6 +84,10 @@ const int kUnaryCases = [] {
   return register_cases(cases);
 }();
 
+// relu_grad(g, y): y kept away from 0, where the mask jumps.
+MG_OP_CASE("relu_grad", "[3, 4]", [](const Inputs& x) { return relu_grad(x[0], x[1]); },
+           [] { return Inputs{f64_leaves({{3, 4}})[0], signed_leaves({{3, 4}})[0]}; });
+
 }  // namespace
 
 TEST_SUITE("ops") {
@@ -124,6 +128,20 @@ TEST_SUITE("ops") {
     Tensor z = f64({0, 2}, {2}).requires_grad_();
     check_values(grad(sum(pow(z, 0.0)), z), {0, 0});
     check_values(grad(sum(pow(z, 1.0)), z), {1, 1});
+  }
+
+  TEST_CASE("relu_grad passes g where y is positive, and is relu's backward to any order") {
+    check_values(relu_grad(f64({1, 2, 3, 4}, {4}), f64({-1, 0, 0.5, 7}, {4})), {0, 0, 3, 4});
+    check_close(relu_grad(f32({1, 2}, {2}), f32({0.5f, -0.5f}, {2})), {1, 0}, 1e-7);
+    // d^2/dx^2 of sum(relu(x) * relu(x)) is 2 [x > 0], through relu_grad's own backward.
+    TapeScope scope;
+    Tensor x = f64({-2, -0.5, 0.5, 3}, {4}).requires_grad_();
+    const Tensor g = grad(sum(relu(x) * relu(x)), x, {.create_graph = true});
+    check_values(g, {0, 0, 1, 6});
+    check_values(grad(sum(g), x), {0, 0, 2, 2});
+    CHECK_THROWS_WITH_AS(relu_grad(zeros({2, 3}), zeros({3, 2})),
+                         doctest::Contains("relu_grad: shapes differ: g is [2, 3], y is [3, 2]"), ShapeError);
+    CHECK_THROWS_AS(relu_grad(zeros({2}), zeros({2}, DType::F64)), DTypeError);
   }
 
   TEST_CASE("unary op errors") {

@@ -1,0 +1,11 @@
+// The gradient of relu as one pass: grad where the relu's output is positive, else 0.
+#pragma once
+
+#include "autograd/tensor.h"
+
+namespace mg::kernels {
+
+// out[i] = y[i] > 0 ? grad[i] : 0; grad and y of one shape and dtype.
+Tensor relu_grad(const Tensor& grad, const Tensor& y);
+
+}  // namespace mg::kernels

@@ -199,13 +199,16 @@ struct ConvMatrixFold {
 
 // Note [conv columns not saved]: conv_columns(x, W) = W @ im2col(x) as one primitive that
 // saves x and W, not the columns. The columns are kh*kw times the image (9x for 3x3;
-// 34 MB of a conv4 layer over 75 query images) and matmul would keep them alive until
-// the backward; here they are a temporary of the forward and are made again, as a
-// differentiable im2col, only for the weight gradient. The backward is written with
-// matmul, im2col and col2im, so second and higher orders are theirs:
-//   conv_columns(x, W) -> [F, N*L]         (Folded layout, Note [conv2d layout])
-//     x: col2im(Wᵀ @ grad)
-//     W: grad @ im2col(x)ᵀ
+// 34 MB of a conv4 layer over 75 query images, 160 MB of a MiniImageNet one) and a
+// matmul would keep them alive until the backward; here they are a temporary of the
+// forward and are made again, as a differentiable im2col, only for the weight
+// gradient. The backward is written with matmul, im2col and col2im, so second and
+// higher orders are theirs. With K = C*kh*kw, L = OH*OW:
+//   Folded:   conv_columns(x, W) -> [F, N*L] = W @ cols          cols [K, N*L]
+//     x: col2im(Wᵀ @ grad)                 W: grad @ colsᵀ
+//   PerImage: conv_columns(x, W) -> [N, F, L], [n] = W @ cols[n] cols [N, K, L]
+//     x: col2im(matmul_shared(W, grad, transpose_a))
+//     W: sum over n of grad[n] @ cols[n]ᵀ
 struct ConvColumns {
   static constexpr OpId id = OpId::ConvColumns;
   static constexpr Save save = Save::Inputs;
@@ -214,22 +217,32 @@ struct ConvColumns {
     require_floating("conv_columns", x.dtype());
     require_floating("conv_columns", w.dtype());
     check_window("conv_columns", "x", x.shape(), g);
-    if (g.layout != ColLayout::Folded || w.ndim() != 2 || w.shape()[1] != g.col_rows())
-      throw ShapeError(fmt::format("conv_columns: weight must be [F, {}] (C*kh*kw) for folded columns: x is {}, "
-                                   "weight is {} ({})",
+    if (w.ndim() != 2 || w.shape()[1] != g.col_rows())
+      throw ShapeError(fmt::format("conv_columns: weight must be [F, {}] (C*kh*kw): x is {}, weight is {} ({})",
                                    g.col_rows(), x.shape().str(), w.shape().str(), window_str(g)));
-    return {w.shape()[0], std::int64_t{g.n} * g.out_h() * g.out_w()};
+    const std::int64_t l = g.out_h() * g.out_w();
+    if (g.layout == ColLayout::PerImage) return {g.n, w.shape()[0], l};
+    return {w.shape()[0], g.n * l};
   }
   static Tensor forward(const Attrs& g, const Tensor& x, const Tensor& w) {
-    Tensor cols = kernels::im2col(x, g);
-    return kernels::matmul(w, cols, false, false, {w.shape()[0], cols.shape()[1]});
+    const Tensor cols = kernels::im2col(x, g);
+    if (g.layout == ColLayout::PerImage) return kernels::matmul_shared(w, cols, false, infer_shape(g, x, w));
+    return kernels::matmul(w, cols, false, false, infer_shape(g, x, w));
   }
   static Grads backward(const Saved& s, const Tensor& grad) {
     const Attrs g = s.attrs<Attrs>();
     const Size2 kernel{g.kh, g.kw}, stride{g.sh, g.sw}, padding{g.ph, g.pw};
+    const bool per_image = g.layout == ColLayout::PerImage;
     Tensor dx, dw;
-    if (s.needs_grad(0)) dx = col2im(matmul(s.input(1), grad, true, false), g.image_shape(), kernel, stride, padding);
-    if (s.needs_grad(1)) dw = matmul(grad, im2col(s.input(0), kernel, stride, padding), false, true);
+    if (s.needs_grad(0)) {
+      const Tensor w = s.input(1);
+      const Tensor dcols = per_image ? matmul_shared(w, grad, true) : matmul(w, grad, true, false);
+      dx = col2im(dcols, g.image_shape(), kernel, stride, padding, g.layout);
+    }
+    if (s.needs_grad(1)) {
+      const Tensor cols = im2col(s.input(0), kernel, stride, padding, g.layout);
+      dw = per_image ? sum(matmul(grad, cols, false, true), {0}) : matmul(grad, cols, false, true);
+    }
     return {dx, dw};
   }
 };
@@ -296,8 +309,9 @@ Tensor conv_matrix_fold(const Tensor& m, const Shape& weight_shape, const Shape&
                                     m);
 }
 
-Tensor conv_columns(const Tensor& x, const Tensor& weight, Size2 kernel, Size2 stride, Size2 padding) {
-  return apply_with<ConvColumns>(make_geometry(x.shape(), kernel, stride, padding), x, weight);
+Tensor conv_columns(const Tensor& x, const Tensor& weight, Size2 kernel, Size2 stride, Size2 padding,
+                    ColLayout layout) {
+  return apply_with<ConvColumns>(make_geometry(x.shape(), kernel, stride, padding, layout), x, weight);
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
@@ -320,20 +334,29 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
     return reshape(y, {g.n, f, g.out_h(), g.out_w()});
   }
   const Tensor w2 = reshape(weight, {f, -1});
-  if (g.col_rows() < l) {
-    // Per-image columns (Note [conv2d layout]): W @ cols[n] is image n's [F, L] output.
+  if (g.col_rows() < l && g.col_rows() < f) {
+    // Per-image columns (Note [conv2d layout]) smaller than the output: W @ cols[n] is
+    // image n's [F, L] output, and the bias rides in the GEMM.
     Tensor cols = im2col(x, kernel, stride, padding, ColLayout::PerImage);
     Tensor w_aug = w2;
     if (bias.defined()) {
       // Note [bias as a column of W]: [W | b] @ [cols; 1] = W cols + b, so one more row
       // of ones in the columns lets the GEMM add the bias, and the backward's
       // dW GEMM yields db = sum of G as its last column. That replaces a full pass
-      // over the [N, F, L] output in each direction by a copy of the K-times
-      // smaller columns.
+      // over the [N, F, L] output in each direction by a copy of the columns, which
+      // are the smaller of the two here (K < F).
       cols = concat({cols, ones({g.n, 1, l}, x.dtype())}, 1);
       w_aug = concat({w2, reshape(bias, {f, 1})}, 1);
     }
     return reshape(matmul_shared(w_aug, cols), {g.n, f, g.out_h(), g.out_w()});
+  }
+  if (g.col_rows() < l) {
+    // Per-image columns larger than the output (MiniImageNet's 3x3 layers over 32
+    // channels): not saved (Note [conv columns not saved]); the bias is one pass over
+    // the output, smaller than the columns.
+    Tensor y = conv_columns(x, w2, kernel, stride, padding, ColLayout::PerImage);
+    if (bias.defined()) y = y + reshape(bias, {f, 1});
+    return reshape(y, {g.n, f, g.out_h(), g.out_w()});
   }
   Tensor y = conv_columns(x, w2, kernel, stride, padding);  // Note [conv columns not saved]
   // Bias and permute on the [F, N*L] / [F, N, L] views: long contiguous runs for the

@@ -49,11 +49,13 @@ Tensor conv_matrix(const Tensor& weight, const Shape& image_shape, Size2 stride 
 Tensor conv_matrix_fold(const Tensor& m, const Shape& weight_shape, const Shape& image_shape, Size2 stride = 1,
                         Size2 padding = 0);
 
-// conv_columns(x, weight, kernel, stride, padding) -> [F, N*OH*OW]: weight [F, C*kh*kw]
-// times im2col(x) (Folded columns), as one op that keeps x rather than the columns
-// for its backward (Note [conv columns not saved], autograd/ops_vision.cpp). conv2d
-// uses it when C*kh*kw >= OH*OW.
-Tensor conv_columns(const Tensor& x, const Tensor& weight, Size2 kernel, Size2 stride = 1, Size2 padding = 0);
+// conv_columns(x, weight, kernel, stride, padding, layout): weight [F, C*kh*kw] times
+// im2col(x) — [F, N*OH*OW] for Folded columns, [N, F, OH*OW] for PerImage — as one op
+// that keeps x rather than the columns for its backward (Note [conv columns not
+// saved], autograd/ops_vision.cpp). conv2d uses it unless the columns are smaller
+// than the output.
+Tensor conv_columns(const Tensor& x, const Tensor& weight, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
+                    ColLayout layout = ColLayout::Folded);
 
 // matmul_shared(a, b, transpose_a) -> [B, M, N]: op(a) @ b[i] for each i, where a is
 // 2-D [M, K] ([K, M] when transposed) and b is 3-D [B, K, N]; a is shared by the

@@ -67,6 +67,13 @@ MG_OP_CASE("conv_columns", "3x3, stride 1, padding 1", [](const Inputs& x) { ret
 MG_OP_CASE("conv_columns", "2x3, stride 2x1, padding 0x1",
            [](const Inputs& x) { return conv_columns(x[0], x[1], {2, 3}, {2, 1}, {0, 1}); },
            [] { return f64_leaves({{1, 2, 5, 4}, {2, 12}}); });
+MG_OP_CASE("conv_columns", "per-image layout, 2x2, stride 1, padding 1",
+           [](const Inputs& x) { return conv_columns(x[0], x[1], 2, 1, 1, ColLayout::PerImage); },
+           [] { return f64_leaves({{2, 2, 3, 3}, {3, 8}}); });
+// C*kh*kw = 8 >= F = 1 and < OH*OW = 36: per-image columns through conv_columns, bias added after.
+MG_OP_CASE("conv2d", "per-image columns larger than the output (not saved), bias",
+           [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
+           [] { return f64_leaves({{2, 2, 5, 5}, {1, 2, 2, 2}, {1}}); });
 MG_OP_CASE("max_pool2d", "2x2, stride 2", [](const Inputs& x) { return max_pool2d(x[0], 2); },
            [] { return f64_leaves({{2, 2, 4, 5}}); });
 MG_OP_CASE("max_pool2d", "3x3, stride 2 (overlapping)", [](const Inputs& x) { return max_pool2d(x[0], 3, 2); },
@@ -367,28 +374,33 @@ TEST_SUITE("nn_vision_ops") {
 }
 
 TEST_SUITE("nn_vision_ops") {
-  TEST_CASE("conv_columns equals matmul(weight, im2col(x)) to 1e-12 (relative), up to second derivatives") {
-    const Inputs in = test::f64_leaves({{3, 2, 5, 5}, {4, 18}}, 17);
-    auto derivatives = [&](bool fused) {
-      TapeScope scope;
-      const Tensor y = fused ? conv_columns(in[0], in[1], 3, 2, 1) : matmul(in[1], im2col(in[0], 3, 2, 1));
-      Generator gen(4);
-      const Tensor loss = sum(y * y * randn(y.shape(), gen, DType::F64));
-      const std::vector<Tensor> g = grad({loss}, in, {.create_graph = true});
-      const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[1])}, in);
-      return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), gg[0], gg[1]};
-    };
-    const std::vector<Tensor> a = derivatives(true), b = derivatives(false);
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      CAPTURE(i);
-      CHECK(max(abs(a[i] - b[i])).item() < 1e-12 * std::max(1.0, max(abs(b[i])).item()));
+  TEST_CASE("conv_columns equals the GEMM of im2col's columns to 1e-12 (relative), up to second derivatives") {
+    for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage}) {
+      CAPTURE(static_cast<int>(layout));
+      const Inputs in = test::f64_leaves({{3, 2, 5, 5}, {4, 18}}, 17);
+      auto derivatives = [&](bool fused) {
+        TapeScope scope;
+        const Tensor cols = fused ? Tensor{} : im2col(in[0], 3, 2, 1, layout);
+        const Tensor y = fused ? conv_columns(in[0], in[1], 3, 2, 1, layout)
+                               : (layout == ColLayout::Folded ? matmul(in[1], cols) : matmul_shared(in[1], cols));
+        Generator gen(4);
+        const Tensor loss = sum(y * y * randn(y.shape(), gen, DType::F64));
+        const std::vector<Tensor> g = grad({loss}, in, {.create_graph = true});
+        const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[1])}, in);
+        return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), gg[0], gg[1]};
+      };
+      const std::vector<Tensor> a = derivatives(true), b = derivatives(false);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        CAPTURE(i);
+        CHECK(max(abs(a[i] - b[i])).item() < 1e-12 * std::max(1.0, max(abs(b[i])).item()));
+      }
     }
   }
 
   TEST_CASE("conv_columns: every error message") {
     CHECK_THROWS_WITH_AS(conv_columns(zeros({2, 2, 5, 5}), zeros({4, 17}), 3, 1, 1),
-                         doctest::Contains("conv_columns: weight must be [F, 18] (C*kh*kw) for folded columns: x is "
-                                           "[2, 2, 5, 5], weight is [4, 17] (kernel 3x3, stride 1x1, padding 1x1)"),
+                         doctest::Contains("conv_columns: weight must be [F, 18] (C*kh*kw): x is [2, 2, 5, 5], weight "
+                                           "is [4, 17] (kernel 3x3, stride 1x1, padding 1x1)"),
                          ShapeError);
     CHECK_THROWS_WITH_AS(conv_columns(zeros({2, 5, 5}), zeros({4, 18}), 3),
                          doctest::Contains("conv_columns: x must be 4-D [N, C, H, W]: x is [2, 5, 5]"), ShapeError);

@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/profile.h"
 #include "autograd/tape.h"
 
 namespace mg {
@@ -113,6 +114,13 @@ template <class Op, class A, class... In>
 Tensor apply_with(const A& attrs, const In&... in) {
   const std::array<const Tensor*, sizeof...(In)> inputs{&in...};
   detail::check_dtypes(op_name(Op::id), inputs);
+  if (detail::t_profile) [[unlikely]] {
+    const auto start = std::chrono::steady_clock::now();
+    Tensor out = detail::run<Op>(attrs, in...);
+    detail::profile_add(Op::id, start, static_cast<std::int64_t>(out.nbytes()));
+    detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);
+    return out;
+  }
   Tensor out = detail::run<Op>(attrs, in...);
   detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);
   return out;
@@ -131,7 +139,9 @@ Tensor apply_list(const typename Op::Attrs& attrs, std::span<const Tensor> in) {
   for (const Tensor& t : in) inputs.push_back(&t);
   detail::check_dtypes(op_name(Op::id), inputs);
   (void)Op::infer_shape(attrs, in);
+  const auto start = detail::t_profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   Tensor out = Op::forward(attrs, in);
+  if (detail::t_profile) detail::profile_add(Op::id, start, static_cast<std::int64_t>(out.nbytes()));
   detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);
   return out;
 }

@@ -138,6 +138,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     std::optional<NoGradGuard> off;
     std::optional<EnableGradGuard> on;
     if (options.create_graph) on.emplace(); else off.emplace();
+    const detail::ProfileSweep phase(options.create_graph);
     if (lo <= hi) acc = sweep(tape, seeds, lo, target);
   }
 
@@ -169,6 +170,7 @@ void backward(const Tensor& output, const Tensor& grad_output, bool create_graph
     std::optional<NoGradGuard> off;
     std::optional<EnableGradGuard> on;
     if (create_graph) on.emplace(); else off.emplace();
+    const detail::ProfileSweep phase(create_graph);
     acc = sweep(tape, seeds, 0, target);
   }
   NoGradGuard no_grad;

@@ -1,0 +1,97 @@
+// Per-op timing from the tape: where a step's time goes, by op and by phase.
+//
+//   mg::OpProfiler prof;                 // collects on this thread while alive
+//   run_one_meta_step();
+//   std::cout << prof.report().table();  // ops by time, forward / backward / recorded backward
+//
+// Every op runs through apply<Op> (autograd/apply.h), so timing that one function
+// times every kernel the library runs, in the forward pass and inside the backward
+// formulas alike. The phase says which sweep the op ran in:
+//   forward            outside any grad()
+//   backward           in a grad() sweep without create_graph (nothing recorded)
+//   recorded backward  in a grad(create_graph = true) sweep: MAML's inner gradient,
+//                      whose ops become nodes that the outer backward differentiates
+// In second-order MAML the outer backward's formulas for those recorded nodes are the
+// "double backward"; they show up as backward time of the ops the inner gradient used.
+// The cost when no profiler is alive is one thread-local load per op.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "autograd/op_list.h"
+
+namespace mg {
+
+enum class ProfilePhase : std::uint8_t { Forward, Backward, RecordedBackward };
+inline constexpr std::size_t kProfilePhases = 3;
+inline constexpr std::size_t kProfileOps = kPrimitiveOpNames.size();
+
+struct OpTiming {
+  std::int64_t calls = 0;
+  double seconds = 0.0;
+  std::int64_t bytes = 0;  // of the results
+};
+
+// What an OpProfiler collected.
+struct OpProfile {
+  std::array<std::array<OpTiming, kProfilePhases>, kProfileOps> ops{};
+  double wall_seconds = 0.0;  // the profiler's lifetime (up to report())
+
+  const OpTiming& at(OpId op, ProfilePhase phase) const {
+    return ops[static_cast<std::size_t>(op)][static_cast<std::size_t>(phase)];
+  }
+  double phase_seconds(ProfilePhase phase) const;
+  double total_op_seconds() const;
+  // A Markdown table: one row per op with any time, sorted by total time; seconds and
+  // share of the wall time per phase, calls, GB written; then totals per phase and the
+  // time outside any op (tape bookkeeping, the optimizer's own loops, task drawing).
+  std::string table() const;
+};
+
+// Collects per-op timings on the calling thread from construction until destruction.
+// Profilers do not nest (constructing a second one on a thread throws ValueError).
+class OpProfiler {
+ public:
+  OpProfiler();
+  ~OpProfiler();
+  OpProfiler(const OpProfiler&) = delete;
+  OpProfiler& operator=(const OpProfiler&) = delete;
+  OpProfile report() const;
+
+ private:
+  OpProfile data_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+namespace detail {
+
+inline thread_local OpProfile* t_profile = nullptr;
+inline thread_local ProfilePhase t_profile_phase = ProfilePhase::Forward;
+
+// Sets the phase for a grad() sweep (and restores the previous one).
+class ProfileSweep {
+ public:
+  explicit ProfileSweep(bool create_graph)
+      : saved_(std::exchange(t_profile_phase,
+                             create_graph ? ProfilePhase::RecordedBackward : ProfilePhase::Backward)) {}
+  ~ProfileSweep() { t_profile_phase = saved_; }
+  ProfileSweep(const ProfileSweep&) = delete;
+  ProfileSweep& operator=(const ProfileSweep&) = delete;
+
+ private:
+  ProfilePhase saved_;
+};
+
+inline void profile_add(OpId op, std::chrono::steady_clock::time_point start, std::int64_t bytes) {
+  OpTiming& t = t_profile->ops[static_cast<std::size_t>(op)][static_cast<std::size_t>(t_profile_phase)];
+  ++t.calls;
+  t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.bytes += bytes;
+}
+
+}  // namespace detail
+}  // namespace mg

@@ -1,0 +1,54 @@
+// OpProfiler (autograd/profile.h): per-op counts and times by phase.
+#include <doctest/doctest.h>
+
+#include "autograd/creation.h"
+#include "autograd/errors.h"
+#include "autograd/grad.h"
+#include "autograd/ops.h"
+#include "autograd/profile.h"
+#include "autograd/tape.h"
+
+using namespace mg;
+
+TEST_SUITE("profile") {
+  TEST_CASE("ops are counted in the phase they ran in") {
+    TapeScope scope;
+    Tensor w = ones({3, 3}).requires_grad_();
+    const Tensor x = ones({2, 3});
+    OpProfile r;
+    {
+      OpProfiler prof;
+      const Tensor y = matmul(x, w);
+      // Its gradient (mul's and matmul's backward: dW = xᵀ g) is recorded with create_graph.
+      const Tensor g = grad(sum(y * y), w, {.create_graph = true});
+      (void)grad(sum(g * g), w);
+      r = prof.report();
+    }
+    CHECK(r.at(OpId::Matmul, ProfilePhase::Forward).calls == 1);
+    CHECK(r.at(OpId::Matmul, ProfilePhase::RecordedBackward).calls >= 1);
+    CHECK(r.at(OpId::Mul, ProfilePhase::Forward).calls == 2);  // y * y and g * g
+    CHECK(r.at(OpId::Mul, ProfilePhase::Backward).calls >= 1);
+    CHECK(r.at(OpId::Matmul, ProfilePhase::Forward).bytes == 2 * 3 * 4);
+    CHECK(r.at(OpId::Matmul, ProfilePhase::Forward).seconds >= 0.0);
+    CHECK(r.total_op_seconds() <= r.wall_seconds);
+    CHECK(r.phase_seconds(ProfilePhase::Forward) <= r.total_op_seconds());
+    const std::string t = r.table();
+    CHECK(t.find("| matmul |") != std::string::npos);
+    CHECK(t.find("| outside ops |") != std::string::npos);
+    CHECK(t.find("| relu |") == std::string::npos);  // ops that did not run get no row
+  }
+
+  TEST_CASE("nothing is collected without a live profiler, and profilers do not nest") {
+    OpProfile r;
+    {
+      OpProfiler prof;
+      CHECK_THROWS_WITH_AS(OpProfiler{}, "OpProfiler: a profiler is already collecting on this thread", ValueError);
+      r = prof.report();
+    }
+    (void)add(ones({2}), ones({2}));
+    CHECK(r.at(OpId::Add, ProfilePhase::Forward).calls == 0);
+    OpProfiler again;  // the first one is gone: a new one may start
+    (void)add(ones({2}), ones({2}));
+    CHECK(again.report().at(OpId::Add, ProfilePhase::Forward).calls == 1);
+  }
+}

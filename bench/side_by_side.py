@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark of metagrad and PyTorch on the MAML workloads (issue 6).
+"""Side-by-side benchmark of metagrad and PyTorch on the MAML workloads (issues 6, 14).
 
-    /usr/bin/python3 bench/side_by_side.py [--quick] [--workloads sinusoid,omniglot]
+    /usr/bin/python3 bench/side_by_side.py [--quick]
+        [--workloads sinusoid,omniglot,omniglot_strided,miniimagenet]
         [--algos maml,fomaml,reptile] [--steps 1,5] [--threads 1,2]
-        [--metagrad build/bench/bench_meta] [--json bench/side_by_side.json]
+        [--metagrad build/bench/bench_meta] [--libtorch build/bench/torch_ref_cpp]
+        [--fma-peak build/bench/fma_peak] [--json bench/side_by_side.json]
 
 First runs `torch_ref.py --check` (the loop and vectorised PyTorch forms must
 agree in float64; the run stops with status 1 if they do not). Then, for every
@@ -12,13 +14,24 @@ selected row (workload x algorithm x inner steps x threads), it times
   * metagrad:   build/bench/bench_meta ... --threads T --json
   * torch loop: bench/torch_ref.py --form loop, one Python loop over the tasks
   * torch vec:  bench/torch_ref.py --form vec, the tasks vectorised
+  * libtorch:   build/bench/torch_ref_cpp ... --threads T --json, the loop form
+                in C++ (built when Meson finds libtorch-dev; else the column says n/a)
 
 each in its own subprocess, alternating between the implementations in every
-round (sinusoid: metagrad before every torch thread configuration; omniglot,
-where one run takes minutes: metagrad once, then the torch configurations), so
-that a burst of load from other processes hits all of them alike. Each number
-is the best over its runs (load only ever slows a run down). Omniglot gets
-one warm-up and one timed meta-iteration per run.
+round (sinusoid: metagrad before every torch thread configuration; the conv
+nets, where one run takes minutes: metagrad once, then the torch
+configurations), so that a burst of load from other processes hits all of them
+alike. Each number is the best over its runs (load only ever slows a run down).
+The conv nets get one warm-up and one timed meta-iteration per run. "ratio vs
+best torch" is metagrad's it/s over the fastest of torch loop, torch vec and
+libtorch, and the torch RSS is that fastest run's.
+
+Throughput: every row also gives the FLOPs of one meta-iteration counted
+analytically from the network's conv / linear layers (meta_iteration_flops
+states the rule), the GFLOP/s that metagrad and the fastest torch achieve with
+it (FLOPs x it/s), and those as a percentage of the machine's fp32 FMA peak for
+the row's thread count, measured at the start of the same run by
+build/bench/fma_peak (widest vector ISA, thread CPU time; "n/a" without it).
 
 Threads: metagrad runs its T worker threads over the tasks (BLAS on 1 thread).
 PyTorch has two thread pools that matter here: its own intra-op pool
@@ -28,12 +41,13 @@ For T threads the torch columns report the fastest of (torch T, OpenBLAS 1),
 (torch 1, OpenBLAS T) and (torch T, OpenBLAS T); for T = 1 just (1, 1). The
 inter-op pool is set to 1 thread.
 
-Prints the machine, one progress line per measurement on stderr, then a
-Markdown table, and writes the same rows as a JSON list (default
-bench/side_by_side.json). Exit status: 0 when every measurement ran, 1 when the
-check failed or a measurement failed, 2 for bad arguments or a missing
-PyTorch / metagrad binary. Uses only the Python standard library; PyTorch is
-needed by the subprocesses (/usr/bin/python3 with Debian's python3-torch).
+Prints the machine (lscpu: model, cores, the avx512f / avx2 / fma flags, load)
+and the FMA peak, one progress line per measurement on stderr, then a Markdown
+table, and writes the same rows as a JSON list (default bench/side_by_side.json).
+Exit status: 0 when every measurement ran, 1 when the check failed or a
+measurement failed, 2 for bad arguments or a missing PyTorch / metagrad binary.
+Uses only the Python standard library; PyTorch is needed by the subprocesses
+(/usr/bin/python3 with Debian's python3-torch).
 """
 
 import argparse

@@ -49,8 +49,7 @@ Modes:
       meta-step each, for every workload x algorithm x steps in {1, 2}:
       the meta-gradients (maml, fomaml) or the updated parameters (reptile)
       must agree to relative 1e-6. Also checks that maml's meta-gradient is a
-      true gradient (central finite differences along 5 random directions: the
-      median must agree, see Note [Kinks in the adapted loss]) and
+      true gradient (central finite differences along random directions) and
       that it differs from fomaml's (the second-order term is really there).
       Exit status 1 on any disagreement.
 
@@ -541,20 +540,11 @@ def run_check(meta_batch_conv=3, tol=1e-6, verbose=True, workloads=None):
                 print(line, flush=True)
 
             # maml's meta-gradient is the gradient of the meta-loss: central differences
-            # along 5 random unit directions v, (f(theta + h v) - f(theta - h v)) / 2h vs g . v.
-            # Note [Kinks in the adapted loss]: the meta-loss f(theta) = L_q(theta - alpha grad L_s(theta))
-            # is not continuous: grad L_s jumps where a ReLU input or a max-pool winner changes
-            # sign or place, and theta' jumps with it. A difference quotient across such a jump
-            # is off by jump / 2h, whatever h; the chance that +-h v crosses one grows with the
-            # number of units (MiniImageNet's 84x84 maps: ~20M ReLU inputs per task; the worst
-            # of 3 directions was off by 1.2 |g| there, while with 1 task a direction converged
-            # to 8e-6 |g| as h shrank to 1e-5). So the median over the directions must agree: a
-            # wrong gradient is wrong in most directions, a jump spoils one.
+            # along 3 random unit directions v, (f(theta + h v) - f(theta - h v)) / 2h vs g . v.
             h = 1e-6
             dgen = torch.Generator().manual_seed(SEED + steps)
-            errors = []
-            gnorm = math.sqrt(sum((g * g).sum().item() for g in mg["maml"]))
-            for _ in range(5):
+            worst = 0.0
+            for _ in range(3):
                 v = [torch.randn(p.shape, generator=dgen, dtype=dtype) for p in theta0]
                 norm = math.sqrt(sum((x * x).sum().item() for x in v))
                 v = [x / norm for x in v]
@@ -563,13 +553,12 @@ def run_check(meta_batch_conv=3, tol=1e-6, verbose=True, workloads=None):
                 fd = (meta_loss_loop(wl, plus, tasks, wl.inner_lr, steps)
                       - meta_loss_loop(wl, minus, tasks, wl.inner_lr, steps)) / (2 * h)
                 an = sum((g * d).sum().item() for g, d in zip(mg["maml"], v))
-                errors.append(abs(fd - an) / max(gnorm, 1e-300))
-            mid = statistics.median(errors)
-            good = mid <= 1e-5
+                gnorm = math.sqrt(sum((g * g).sum().item() for g in mg["maml"]))
+                worst = max(worst, abs(fd - an) / max(gnorm, 1e-300))
+            good = worst <= 1e-5
             ok &= good
             line = (f"check {wl.name:8s} maml steps={steps}: finite-difference directional derivative, "
-                    f"median |fd - g.v| / |g| = {mid:.2e} over 5 directions (must be <= 1e-5; max {max(errors):.2e}) "
-                    f"{'ok' if good else 'FAIL'}")
+                    f"max |fd - g.v| / |g| = {worst:.2e} (must be <= 1e-5) {'ok' if good else 'FAIL'}")
             if verbose:
                 print(line, flush=True)
     return ok

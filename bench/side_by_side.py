@@ -7,8 +7,9 @@
         [--metagrad build/bench/bench_meta] [--libtorch build/bench/torch_ref_cpp]
         [--fma-peak build/bench/fma_peak] [--json bench/side_by_side.json]
 
-First runs `torch_ref.py --check` (the loop and vectorised PyTorch forms must
-agree in float64; the run stops with status 1 if they do not). Then, for every
+First runs `torch_ref.py --check` on the selected workloads (the loop and
+vectorised PyTorch forms must agree in float64; the run stops with status 1 if
+they do not). Then, for every
 selected row (workload x algorithm x inner steps x threads), it times
 
   * metagrad:   build/bench/bench_meta ... --threads T --json
@@ -350,7 +351,8 @@ def main(argv=None):
     if not args.skip_check:
         log("side_by_side: checking that the loop and vec PyTorch forms agree (float64) ...")
         start = time.time()
-        chk = subprocess.run(torch_cmd + ["--check"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        chk = subprocess.run(torch_cmd + ["--check", "--check-workloads", ",".join(args.workloads)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         for line in chk.stdout.splitlines():
             log("  " + line)

@@ -1,6 +1,7 @@
 // bench_meta: end-to-end meta-training speed of one configuration (issue 6).
 //
-//   bench_meta --workload sinusoid|omniglot --algo maml|fomaml|reptile --steps K --threads T
+//   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet
+//              --algo maml|fomaml|reptile --steps K --threads T
 //              [--warmup W] [--iters N] [--max-seconds S] [--json]
 //
 // A plain program, not Google Benchmark: a PyTorch implementation of the same
@@ -12,8 +13,8 @@
 //
 // The workloads (Finn et al. 2017, §5.1 and §5.2) are described in one place,
 // the Workload structs below. All batches are sampled before any timing: one
-// per iteration up to 256 for the sinusoid, 2 for Omniglot (8 MB each), used in
-// turn.
+// per iteration up to 256 for the sinusoid, 2 for the conv nets (Omniglot 8 MB
+// each, MiniImageNet 27 MB), used in turn.
 //
 //   sinusoid  MLP 1-40-40-1 ReLU; K = 10 support + 10 query points per task;
 //             meta-batch 25; inner SGD α = 0.01; outer Adam β = 1e-3.
@@ -21,6 +22,13 @@
 //             ReLU, max-pool 2], linear to 5); 5-way 1-shot with 15 queries per
 //             class; synthetic images U[0, 1) of the real shape [1, 28, 28]
 //             from a fixed seed; meta-batch 32; α = 0.4; β = 1e-3.
+//   omniglot_strided  the same with the strided conv4 of the README: each
+//             block is conv 3×3 64 stride 2 pad 1, batch-norm, ReLU (no pool);
+//             28 -> 14 -> 7 -> 4 -> 2, linear from 256 features to 5.
+//   miniimagenet  conv4 with 32 filters and max-pool on [3, 84, 84] images
+//             (84 -> 42 -> 21 -> 10 -> 5, linear from 800 features to 5);
+//             5-way 1-shot, 15 queries per class, random pixels U[0, 1);
+//             meta-batch 4; α = 0.01; β = 1e-3 (MAML paper, §5.2).
 // Algorithms: maml (second order), fomaml (first order), reptile (inner SGD at
 // the workload's α, K steps, ε = 1, not annealed). T worker threads run the
 // tasks of a batch; BLAS runs on 1 thread.
@@ -60,19 +68,21 @@ using mg::data::Task;
 
 constexpr std::uint64_t kSeed = 1;  // of the initialisation and of the tasks
 
-// 5-way 1-shot Omniglot-shaped episodes of random pixels: support [5, 1, 28, 28]
-// with labels 0…4, query [75, 1, 28, 28] with 15 of each label, class-major like
-// data::EpisodeSampler. Only the shapes matter for speed.
+// 5-way 1-shot episodes of random pixels U[0, 1) in images of the given shape:
+// support [5, C, S, S] with labels 0…4, query [75, C, S, S] with 15 of each
+// label, class-major like data::EpisodeSampler. Only the shapes matter for speed.
 class SyntheticEpisodes : public mg::data::TaskSource {
  public:
-  static constexpr std::int64_t kWays = 5, kShots = 1, kQueries = 15, kSide = 28;
+  static constexpr std::int64_t kWays = 5, kShots = 1, kQueries = 15;
+
+  SyntheticEpisodes(std::int64_t channels, std::int64_t side) : channels_(channels), side_(side) {}
 
   Task sample(std::uint64_t task_index) const override {
     mg::Generator gen = mg::data::task_generator(kSeed, task_index);
     Task task;
-    task.support_x = mg::uniform({kWays * kShots, 1, kSide, kSide}, 0.0, 1.0, gen);
+    task.support_x = mg::uniform({kWays * kShots, channels_, side_, side_}, 0.0, 1.0, gen);
     task.support_y = labels(kShots);
-    task.query_x = mg::uniform({kWays * kQueries, 1, kSide, kSide}, 0.0, 1.0, gen);
+    task.query_x = mg::uniform({kWays * kQueries, channels_, side_, side_}, 0.0, 1.0, gen);
     task.query_y = labels(kQueries);
     return task;
   }
@@ -84,9 +94,12 @@ class SyntheticEpisodes : public mg::data::TaskSource {
     for (std::int64_t c = 0; c < kWays; ++c) y.insert(y.end(), static_cast<std::size_t>(per_class), c);
     return mg::from_vector(y, {kWays * per_class});
   }
+
+  std::int64_t channels_;
+  std::int64_t side_;
 };
 
-// Everything that differs between the two workloads.
+// Everything that differs between the workloads.
 struct Workload {
   int meta_batch = 0;
   double inner_lr = 0.0;        // α (Reptile's inner SGD step too)
@@ -112,18 +125,29 @@ Workload sinusoid_workload() {
           }};
 }
 
-Workload omniglot_workload() {
+// Omniglot-shaped: conv4 with 64 filters on 28×28×1, max-pool or stride-2 convolutions.
+Workload omniglot_workload(bool strided) {
   return {.meta_batch = 32, .inner_lr = 0.4, .outer_lr = 1e-3, .default_warmup = 1, .default_iters = 3,
           .max_batches = 2, .objective = mg::meta::classification,
-          .model = [](mg::Generator& gen) {
-            return mg::nn::omniglot_conv4(SyntheticEpisodes::kWays, gen, /*strided=*/false);
+          .model = [strided](mg::Generator& gen) {
+            return mg::nn::omniglot_conv4(SyntheticEpisodes::kWays, gen, strided);
           },
-          .tasks = [] { return std::make_unique<SyntheticEpisodes>(); }};
+          .tasks = [] { return std::make_unique<SyntheticEpisodes>(1, 28); }};
+}
+
+// MiniImageNet-shaped: conv4 with 32 filters and max-pool on 84×84×3 (MAML paper, §5.2).
+Workload miniimagenet_workload() {
+  return {.meta_batch = 4, .inner_lr = 0.01, .outer_lr = 1e-3, .default_warmup = 1, .default_iters = 3,
+          .max_batches = 2, .objective = mg::meta::classification,
+          .model = [](mg::Generator& gen) { return mg::nn::miniimagenet_conv4(SyntheticEpisodes::kWays, gen); },
+          .tasks = [] { return std::make_unique<SyntheticEpisodes>(3, 84); }};
 }
 
 Workload workload(const std::string& name) {
   if (name == "sinusoid") return sinusoid_workload();
-  if (name == "omniglot") return omniglot_workload();
+  if (name == "omniglot") return omniglot_workload(/*strided=*/false);
+  if (name == "omniglot_strided") return omniglot_workload(/*strided=*/true);
+  if (name == "miniimagenet") return miniimagenet_workload();
   throw mg::ValueError(fmt::format("unknown workload '{}'", name));
 }
 
@@ -272,7 +296,10 @@ int main(int argc, char** argv) {
       "over the total time of the timed iterations. Batches are sampled before timing and cycled through.\n"
       "sinusoid: MLP 1-40-40-1, 10 support + 10 query points, meta-batch 25, inner lr 0.01, outer Adam 1e-3.\n"
       "omniglot: conv4 (max-pool), 5-way 1-shot, 15 queries per class, synthetic 28x28 images, meta-batch 32,\n"
-      "inner lr 0.4, outer Adam 1e-3. reptile: inner SGD at the inner lr, epsilon 1, no annealing."};
+      "inner lr 0.4, outer Adam 1e-3. omniglot_strided: the same with the strided conv4 (4 x [conv 3x3 64\n"
+      "stride 2, batch-norm, ReLU]). miniimagenet: conv4 with 32 filters and max-pool on 84x84x3 random images,\n"
+      "5-way 1-shot, 15 queries per class, meta-batch 4, inner lr 0.01, outer Adam 1e-3.\n"
+      "reptile: inner SGD at the inner lr, epsilon 1, no annealing."};
   // CLI::PositiveNumber would print its range up to DBL_MAX in full.
   const CLI::Validator positive(
       [](const std::string& s) {
@@ -281,9 +308,9 @@ int main(int argc, char** argv) {
       },
       "POSITIVE");
   Config c;
-  app.add_option("--workload", c.workload, "sinusoid | omniglot")
+  app.add_option("--workload", c.workload, "sinusoid | omniglot | omniglot_strided | miniimagenet")
       ->required()
-      ->check(CLI::IsMember({"sinusoid", "omniglot"}));
+      ->check(CLI::IsMember({"sinusoid", "omniglot", "omniglot_strided", "miniimagenet"}));
   app.add_option("--algo", c.algo, "maml | fomaml | reptile")
       ->required()
       ->check(CLI::IsMember({"maml", "fomaml", "reptile"}));
@@ -293,9 +320,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", c.threads, "worker threads over the tasks of a batch (>= 1); BLAS uses 1")
       ->required()
       ->check(CLI::Range(1, 1024));
-  app.add_option("--warmup", c.warmup, "untimed iterations first (default: sinusoid 2, omniglot 1)")
+  app.add_option("--warmup", c.warmup, "untimed iterations first (default: sinusoid 2, the conv nets 1)")
       ->check(CLI::Range(0, 100'000'000));
-  app.add_option("--iters", c.iters, "timed iterations (default: sinusoid 200, omniglot 3)")
+  app.add_option("--iters", c.iters, "timed iterations (default: sinusoid 200, the conv nets 3)")
       ->check(CLI::Range(1, 100'000'000));
   app.add_option("--max-seconds", c.max_seconds,
                  "stop timing once the timed iterations took this long in total (at least 1 is timed)")

@@ -1,24 +1,38 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark of metagrad and PyTorch on the MAML workloads (issue 6).
+"""Side-by-side benchmark of metagrad and PyTorch on the MAML workloads (issues 6, 14).
 
-    /usr/bin/python3 bench/side_by_side.py [--quick] [--workloads sinusoid,omniglot]
+    /usr/bin/python3 bench/side_by_side.py [--quick]
+        [--workloads sinusoid,omniglot,omniglot_strided,miniimagenet]
         [--algos maml,fomaml,reptile] [--steps 1,5] [--threads 1,2]
-        [--metagrad build/bench/bench_meta] [--json bench/side_by_side.json]
+        [--metagrad build/bench/bench_meta] [--libtorch build/bench/torch_ref_cpp]
+        [--fma-peak build/bench/fma_peak] [--json bench/side_by_side.json]
 
-First runs `torch_ref.py --check` (the loop and vectorised PyTorch forms must
-agree in float64; the run stops with status 1 if they do not). Then, for every
+First runs `torch_ref.py --check` on the selected workloads (the loop and
+vectorised PyTorch forms must agree in float64; the run stops with status 1 if
+they do not). Then, for every
 selected row (workload x algorithm x inner steps x threads), it times
 
   * metagrad:   build/bench/bench_meta ... --threads T --json
   * torch loop: bench/torch_ref.py --form loop, one Python loop over the tasks
   * torch vec:  bench/torch_ref.py --form vec, the tasks vectorised
+  * libtorch:   build/bench/torch_ref_cpp ... --threads T --json, the loop form
+                in C++ (built when Meson finds libtorch-dev; else the column says n/a)
 
 each in its own subprocess, alternating between the implementations in every
-round (sinusoid: metagrad before every torch thread configuration; omniglot,
-where one run takes minutes: metagrad once, then the torch configurations), so
-that a burst of load from other processes hits all of them alike. Each number
-is the best over its runs (load only ever slows a run down). Omniglot gets
-one warm-up and one timed meta-iteration per run.
+round (sinusoid: metagrad before every torch thread configuration; the conv
+nets, where one run takes minutes: metagrad once, then the torch
+configurations), so that a burst of load from other processes hits all of them
+alike. Each number is the best over its runs (load only ever slows a run down).
+The conv nets get one warm-up and one timed meta-iteration per run. "ratio vs
+best torch" is metagrad's it/s over the fastest of torch loop, torch vec and
+libtorch, and the torch RSS is that fastest run's.
+
+Throughput: every row also gives the FLOPs of one meta-iteration counted
+analytically from the network's conv / linear layers (meta_iteration_flops
+states the rule), the GFLOP/s that metagrad and the fastest torch achieve with
+it (FLOPs x it/s), and those as a percentage of the machine's fp32 FMA peak for
+the row's thread count, measured at the start of the same run by
+build/bench/fma_peak (widest vector ISA, thread CPU time; "n/a" without it).
 
 Threads: metagrad runs its T worker threads over the tasks (BLAS on 1 thread).
 PyTorch has two thread pools that matter here: its own intra-op pool
@@ -28,12 +42,13 @@ For T threads the torch columns report the fastest of (torch T, OpenBLAS 1),
 (torch 1, OpenBLAS T) and (torch T, OpenBLAS T); for T = 1 just (1, 1). The
 inter-op pool is set to 1 thread.
 
-Prints the machine, one progress line per measurement on stderr, then a
-Markdown table, and writes the same rows as a JSON list (default
-bench/side_by_side.json). Exit status: 0 when every measurement ran, 1 when the
-check failed or a measurement failed, 2 for bad arguments or a missing
-PyTorch / metagrad binary. Uses only the Python standard library; PyTorch is
-needed by the subprocesses (/usr/bin/python3 with Debian's python3-torch).
+Prints the machine (lscpu: model, cores, the avx512f / avx2 / fma flags, load)
+and the FMA peak, one progress line per measurement on stderr, then a Markdown
+table, and writes the same rows as a JSON list (default bench/side_by_side.json).
+Exit status: 0 when every measurement ran, 1 when the check failed or a
+measurement failed, 2 for bad arguments or a missing PyTorch / metagrad binary.
+Uses only the Python standard library; PyTorch is needed by the subprocesses
+(/usr/bin/python3 with Debian's python3-torch).
 """
 
 import argparse
@@ -47,7 +62,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-WORKLOADS = ("sinusoid", "omniglot")
+WORKLOADS = ("sinusoid", "omniglot", "omniglot_strided", "miniimagenet")
 ALGOS = ("maml", "fomaml", "reptile")
 
 # Iteration budgets per workload: warm-up iterations, timed iterations, the most
@@ -56,13 +71,89 @@ ALGOS = ("maml", "fomaml", "reptile")
 # An Omniglot meta-step takes seconds (1 inner step) to about a minute (5 inner
 # steps, second order) on 2 cores, so Omniglot gets one timed iteration after one
 # warm-up, in one round.
+CONV_BUDGET = (1, 1, 1.0, 1, False)
 BUDGET = {
-    "full": {"sinusoid": (5, 200, 3.0, 2, True), "omniglot": (1, 1, 1.0, 1, False)},
-    "quick": {"sinusoid": (2, 50, 0.5, 1, True), "omniglot": (1, 1, 1.0, 1, False)},
+    "full": {"sinusoid": (5, 200, 3.0, 2, True), "omniglot": CONV_BUDGET, "omniglot_strided": CONV_BUDGET,
+             "miniimagenet": CONV_BUDGET},
+    "quick": {"sinusoid": (2, 50, 0.5, 1, True), "omniglot": CONV_BUDGET, "omniglot_strided": CONV_BUDGET,
+              "miniimagenet": CONV_BUDGET},
 }
-# --quick leaves out these rows unless --steps is given: Omniglot with 5 inner steps
-# takes minutes per run.
-QUICK_SKIPS_STEPS = {"omniglot": 5}
+# --quick leaves out these rows unless --steps is given: the conv nets with 5 inner
+# steps take minutes per run.
+QUICK_SKIPS_STEPS = {"omniglot": 5, "omniglot_strided": 5, "miniimagenet": 5}
+
+# ---------------------------------------------------------------------------
+# FLOPs of one meta-iteration, counted analytically.
+# ---------------------------------------------------------------------------
+
+# The networks and task shapes of bench_meta.cpp / torch_ref.py / torch_ref_cpp.cpp:
+# the MLP's layer widths, or the conv4's (input channels, image side, filters,
+# strided); the support and query examples per task and the meta-batch.
+MLP_WIDTHS = {"sinusoid": (1, 40, 40, 1)}
+CONV4 = {"omniglot": (1, 28, 64, False), "omniglot_strided": (1, 28, 64, True), "miniimagenet": (3, 84, 32, False)}
+TASK_SHAPE = {  # support examples, query examples, tasks per meta-batch
+    "sinusoid": (10, 10, 25), "omniglot": (5, 75, 32), "omniglot_strided": (5, 75, 32), "miniimagenet": (5, 75, 4)}
+WAYS = 5
+
+
+def layer_macs(workload):
+    """Multiply-adds of each conv / linear layer for one example's forward pass, in order.
+
+    A conv 3x3 layer with C_in inputs, C_out filters and an H x W output does
+    H * W * C_out * C_in * 9; a linear layer in -> out does in * out. Bias adds,
+    batch-norm, ReLU, pooling and the loss are not counted (they are O(activations),
+    not O(activations x fan-in)). The conv4 blocks: conv 3x3 pad 1 (stride 2 when
+    strided: output side ceil(side / 2)), then max-pool 2 (side // 2) when not strided."""
+    if workload in MLP_WIDTHS:
+        w = MLP_WIDTHS[workload]
+        return [a * b for a, b in zip(w, w[1:])]
+    in_ch, side, ch, strided = CONV4[workload]
+    macs = []
+    for _ in range(4):
+        out = (side - 1) // 2 + 1 if strided else side
+        macs.append(out * out * ch * in_ch * 9)
+        side = out if strided else out // 2
+        in_ch = ch
+    macs.append(ch * side * side * WAYS)
+    return macs
+
+
+def meta_iteration_flops(workload, algo, steps):
+    """FLOPs of one meta-iteration (one meta-batch) of algo with `steps` inner steps.
+
+    Counting rule (1 multiply-add = 2 FLOPs; only the conv / linear layers, see layer_macs):
+      F(n)  forward over n examples          = 2 * n * sum(layer MACs)
+      B(n)  its backward (first order)       = 2 F(n) - F1(n): the weight gradients (F) and
+            the input gradients (F), less the first layer's input gradient (F1, that
+            layer's share of F): the data needs no gradient.
+      one inner SGD step on the support set  = F(s) + B(s)
+      second-order MAML: the outer backward sweep also runs back through every inner
+            step's forward and backward; reverse mode costs about twice the work it
+            differentiates, so each inner step adds 2 (F(s) + B(s)).
+    Per task, with k inner steps, s support and q query examples:
+      maml    = 3 k (F(s) + B(s)) + F(q) + B(q)
+      fomaml  =   k (F(s) + B(s)) + F(q) + B(q)
+      reptile =   k (F(s) + B(s)) + F(q)          (the query set is only evaluated)
+    times the tasks of a meta-batch. The outer update (Adam, Reptile's interpolation)
+    is O(parameters) and not counted. A lower bound on the GEMM work of a real
+    implementation rather than an exact count of any one: it is what % of peak is
+    measured against."""
+    macs = layer_macs(workload)
+    support, query, meta_batch = TASK_SHAPE[workload]
+
+    def fwd(n):
+        return 2.0 * n * sum(macs)
+
+    def bwd(n):
+        return 2.0 * fwd(n) - 2.0 * n * macs[0]
+
+    step = fwd(support) + bwd(support)
+    per_task = {
+        "maml": 3 * steps * step + fwd(query) + bwd(query),
+        "fomaml": steps * step + fwd(query) + bwd(query),
+        "reptile": steps * step + fwd(query),
+    }[algo]
+    return meta_batch * per_task
 
 JSON_KEYS = ("workload", "algo", "steps", "threads", "metagrad_its", "torch_loop_its", "torch_vec_its",
              "metagrad_rss_mb", "torch_rss_mb")
@@ -86,18 +177,55 @@ def csv_list(allowed, cast=str):
     return parse
 
 
-def machine_line():
-    """'CPU model, N logical CPUs, load average a b c' from /proc."""
-    model = "unknown CPU"
+def cpu_info():
+    """(model name, a description of the cores, the vector ISA flags among avx512f / avx2 / fma)
+    from `lscpu`, or from /proc/cpuinfo when lscpu is missing."""
+    fields = {}
     try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
+        out = subprocess.run(["lscpu"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env=dict(os.environ, LC_ALL="C"), timeout=10).stdout
+        for line in out.splitlines():
+            key, _, value = line.partition(":")
+            fields[key.strip()] = value.strip()
+    except (OSError, subprocess.SubprocessError):
         pass
-    return f"machine: {model}, {os.cpu_count()} logical CPUs, load average {load_average()}"
+    if "Model name" not in fields:
+        try:
+            with open("/proc/cpuinfo") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key.strip() == "model name":
+                        fields.setdefault("Model name", value.strip())
+                    elif key.strip() == "flags":
+                        fields.setdefault("Flags", value.strip())
+        except OSError:
+            pass
+    model = fields.get("Model name", "unknown CPU")
+    cores = f"{os.cpu_count()} logical CPUs"
+    if "Core(s) per socket" in fields and "Socket(s)" in fields:
+        cores += (f" ({fields['Socket(s)']} socket(s) x {fields['Core(s) per socket']} cores x "
+                  f"{fields.get('Thread(s) per core', '?')} threads/core)")
+    flags = set(fields.get("Flags", "").split())
+    isa = " ".join(f for f in ("avx512f", "avx2", "fma") if f in flags) or "none of avx512f/avx2/fma"
+    return model, cores, isa
+
+
+def machine_line():
+    """'machine: CPU model, N logical CPUs (cores), ISA ..., load average a b c'."""
+    model, cores, isa = cpu_info()
+    return f"machine: {model}, {cores}, ISA {isa}, load average {load_average()}"
+
+
+def fma_peak(path, threads, timeout=120):
+    """Runs bench/fma_peak for the thread counts; returns ({threads: GFLOP/s}, isa) or ({}, why not)."""
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return {}, f"no fma_peak at {path}"
+    counts = sorted(set(threads))
+    r, err = run_json([path, "--json", "--threads", ",".join(map(str, counts))], dict(os.environ), timeout,
+                      keys=("threads", "gflops"))
+    if err:
+        return {}, f"fma_peak failed ({err})"
+    return dict(zip(r["threads"], r["gflops"])), r["isa"]
 
 
 def load_average():
@@ -115,8 +243,9 @@ def thread_configs(threads):
     return [(threads, 1), (1, threads), (threads, threads)]
 
 
-def run_json(cmd, env, timeout):
-    """Runs cmd, returns (its last stdout line parsed as JSON or None, an error message or None)."""
+def run_json(cmd, env, timeout, keys=("its_per_s", "peak_rss_mb")):
+    """Runs cmd, returns (its last stdout line parsed as JSON or None, an error message or None).
+    The record must hold `keys`."""
     try:
         p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=timeout)
@@ -130,7 +259,9 @@ def run_json(cmd, env, timeout):
         return None, f"exit status {p.returncode}: {tail}"
     try:
         record = json.loads(lines[-1])
-        float(record["its_per_s"]), float(record["peak_rss_mb"])
+        for k in keys:  # numbers, or lists of numbers
+            for x in record[k] if isinstance(record[k], list) else [record[k]]:
+                float(x)
         return record, None
     except (ValueError, KeyError, TypeError) as e:
         return None, f"unreadable output {lines[-1]!r} ({e})"
@@ -161,13 +292,18 @@ def main(argv=None):
                                 epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     p.add_argument("--workloads", type=csv_list(WORKLOADS), default=list(WORKLOADS),
-                   help="comma-separated subset of sinusoid,omniglot")
+                   help="comma-separated subset of " + ",".join(WORKLOADS))
     p.add_argument("--algos", type=csv_list(ALGOS), default=list(ALGOS),
                    help="comma-separated subset of maml,fomaml,reptile")
     p.add_argument("--steps", type=csv_list(None, int), default=[1, 5], help="inner steps, e.g. 1,5")
     p.add_argument("--threads", type=csv_list(None, int), default=[1, 2], help="threads, e.g. 1,2")
     p.add_argument("--metagrad", default=os.path.join(REPO, "build", "bench", "bench_meta"),
                    help="the bench_meta program (default: build/bench/bench_meta in the repository)")
+    p.add_argument("--libtorch", default=os.path.join(REPO, "build", "bench", "torch_ref_cpp"),
+                   help="the libtorch reference torch_ref_cpp (default: build/bench/torch_ref_cpp; built when "
+                   "Meson finds libtorch-dev); the libtorch column says n/a without it")
+    p.add_argument("--fma-peak", default=os.path.join(REPO, "build", "bench", "fma_peak"),
+                   help="the FMA peak probe (default: build/bench/fma_peak); %% of peak says n/a without it")
     p.add_argument("--json", default=os.path.join(HERE, "side_by_side.json"), metavar="PATH",
                    help="where to write the rows as JSON (default: bench/side_by_side.json)")
     p.add_argument("--quick", action="store_true",
@@ -186,6 +322,16 @@ def main(argv=None):
         p.error("--rounds must be >= 1")
 
     print(machine_line(), flush=True)
+    peak, peak_isa = fma_peak(args.fma_peak, args.threads)
+    if peak:
+        print(f"peak: fma_peak {peak_isa} fp32: " + ", ".join(
+            f"{t} thread{'' if t == 1 else 's'} {g:.1f} GFLOP/s" for t, g in sorted(peak.items())), flush=True)
+    else:
+        print(f"peak: n/a ({peak_isa})", flush=True)
+    have_libtorch = os.path.isfile(args.libtorch) and os.access(args.libtorch, os.X_OK)
+    if not have_libtorch:
+        log(f"side_by_side: no libtorch reference at {args.libtorch} (meson builds it when it finds libtorch-dev); "
+            "the libtorch column says n/a")
 
     if args.torch_cmd:
         torch_cmd = shlex.split(args.torch_cmd)
@@ -205,7 +351,8 @@ def main(argv=None):
     if not args.skip_check:
         log("side_by_side: checking that the loop and vec PyTorch forms agree (float64) ...")
         start = time.time()
-        chk = subprocess.run(torch_cmd + ["--check"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        chk = subprocess.run(torch_cmd + ["--check", "--check-workloads", ",".join(args.workloads)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         for line in chk.stdout.splitlines():
             log("  " + line)
@@ -221,11 +368,15 @@ def main(argv=None):
         skipped = [r for r in rows if QUICK_SKIPS_STEPS.get(r[0]) == r[2]]
         rows = [r for r in rows if r not in skipped]
         if skipped:
-            log(f"side_by_side: --quick leaves out {len(skipped)} rows with omniglot steps=5 (pass --steps to keep them)")
+            names = ",".join(w for w in args.workloads if any(r[0] == w for r in skipped))
+            log(f"side_by_side: --quick leaves out {len(skipped)} rows with {names} steps=5 "
+                "(pass --steps to keep them)")
+
+    forms = ("loop", "vec", "libtorch") if have_libtorch else ("loop", "vec")
 
     def runs_per_row(w, t):
         n_cfg = len(thread_configs(t))
-        return (2 * n_cfg + (n_cfg if budget[w][4] else 1)) * (args.rounds or budget[w][3])
+        return (len(forms) * n_cfg + (n_cfg if budget[w][4] else 1)) * (args.rounds or budget[w][3])
 
     n_runs = sum(runs_per_row(w, t) for w, _, _, t in rows)
     log(f"side_by_side: {len(rows)} rows, {n_runs} measurements")
@@ -239,8 +390,8 @@ def main(argv=None):
         timing = ["--warmup", str(warmup), "--iters", str(iters), "--max-seconds", str(max_s), "--json"]
         base = ["--workload", workload, "--algo", algo, "--steps", str(steps)]
         mg_cmd = [args.metagrad] + base + ["--threads", str(threads)] + timing
-        torch_runs = [(form, tt, bt) for tt, bt in thread_configs(threads) for form in ("loop", "vec")]
-        results = {"metagrad": [], "loop": [], "vec": []}
+        torch_runs = [(form, tt, bt) for tt, bt in thread_configs(threads) for form in forms]
+        results = {"metagrad": [], "loop": [], "vec": [], "libtorch": []}
         row_name = f"{workload} {algo} steps={steps} threads={threads}"
 
         def measure(label, cmd, env):
@@ -258,22 +409,37 @@ def main(argv=None):
         for _ in range(rounds):
             # Alternate: metagrad before every torch thread configuration (both forms), or once a round.
             for i, (form, tt, bt) in enumerate(torch_runs):
-                if i == 0 or (i % 2 == 0 and mg_every_config):
+                if i == 0 or (i % len(forms) == 0 and mg_every_config):
                     results["metagrad"].append(measure("metagrad", mg_cmd, dict(os.environ)))
                 env = dict(os.environ, OPENBLAS_NUM_THREADS=str(bt))
-                r = measure(f"torch {form} (torch {tt}, OpenBLAS {bt})",
-                            torch_cmd + base + ["--form", form, "--torch-threads", str(tt)] + timing, env)
+                if form == "libtorch":
+                    cmd = [args.libtorch] + base + ["--threads", str(tt)] + timing
+                else:
+                    cmd = torch_cmd + base + ["--form", form, "--torch-threads", str(tt)] + timing
+                r = measure(f"{'libtorch' if form == 'libtorch' else 'torch ' + form} (torch {tt}, OpenBLAS {bt})",
+                            cmd, env)
                 if r is not None:
-                    r = dict(r, torch_threads=tt, openblas_threads=bt)
+                    r = dict(r, form=form, torch_threads=tt, openblas_threads=bt)
                 results[form].append(r)
 
         mg, loop, vec = best(results["metagrad"]), best(results["loop"]), best(results["vec"])
-        fastest = best([loop, vec])
+        libt = best(results["libtorch"])
+        fastest = best([loop, vec, libt])
+        flops = meta_iteration_flops(workload, algo, steps)
+        row_peak = peak.get(threads)
+
+        def achieved(r):
+            return flops * r["its_per_s"] * 1e-9 if r else None
+
+        def pct(gflops):
+            return 100.0 * gflops / row_peak if gflops is not None and row_peak else None
         rec = {
             "workload": workload, "algo": algo, "steps": steps, "threads": threads,
             "metagrad_its": mg["its_per_s"] if mg else None,
             "torch_loop_its": loop["its_per_s"] if loop else None,
             "torch_vec_its": vec["its_per_s"] if vec else None,
+            "libtorch_its": libt["its_per_s"] if libt else None,
+            "libtorch_built": have_libtorch,
             "metagrad_rss_mb": mg["peak_rss_mb"] if mg else None,
             "torch_rss_mb": fastest["peak_rss_mb"] if fastest else None,
             "metagrad_gflops": mg.get("gflops") if mg else None,
@@ -281,6 +447,14 @@ def main(argv=None):
                                   f"openblas={fastest['openblas_threads']}") if fastest else None,
             "torch_loop_config": f"torch={loop['torch_threads']} openblas={loop['openblas_threads']}" if loop else None,
             "torch_vec_config": f"torch={vec['torch_threads']} openblas={vec['openblas_threads']}" if vec else None,
+            "libtorch_config": f"torch={libt['torch_threads']} openblas={libt['openblas_threads']}" if libt else None,
+            "flops_per_iter": flops,
+            "metagrad_achieved_gflops": achieved(mg),
+            "best_torch_achieved_gflops": achieved(fastest),
+            "peak_gflops": row_peak,
+            "peak_isa": peak_isa if peak else None,
+            "metagrad_pct_peak": pct(achieved(mg)),
+            "best_torch_pct_peak": pct(achieved(fastest)),
             "ratio_vs_best_torch": (mg["its_per_s"] / fastest["its_per_s"]) if mg and fastest else None,
             "rss_ratio": (mg["peak_rss_mb"] / fastest["peak_rss_mb"]) if mg and fastest else None,
             "timed_iters": {"metagrad": mg["timed_iters"] if mg else None,
@@ -308,16 +482,32 @@ def write_json(path, records):
     os.replace(tmp, path)
 
 
+def fmt_pct(record, key):
+    """A "% of peak" cell: n/a without a peak for the row's threads, a dash for a failed run."""
+    if record["peak_gflops"] is None:
+        return "n/a"
+    x = record[key]
+    return "—" if x is None else f"{x:.1f}%" if x < 10 else f"{x:.0f}%"
+
+
 def print_table(records):
     head = ["workload", "algo", "steps", "threads", "metagrad it/s", "torch loop it/s", "torch vec it/s",
-            "ratio vs best torch", "metagrad RSS MB", "torch RSS MB", "RSS ratio"]
+            "libtorch it/s", "ratio vs best torch", "GFLOP/iter", "metagrad GFLOP/s", "metagrad % of peak",
+            "best torch GFLOP/s", "best torch % of peak", "metagrad RSS MB", "torch RSS MB", "RSS ratio"]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(" --- " for _ in head) + "|")
     for r in records:
-        fastest = max((x for x in (r["torch_loop_its"], r["torch_vec_its"]) if x is not None), default=None)
+        torch_its = (r["torch_loop_its"], r["torch_vec_its"], r["libtorch_its"])
+        fastest = max((x for x in torch_its if x is not None), default=None)
         cells = [r["workload"], r["algo"], str(r["steps"]), str(r["threads"]),
                  fmt_num(r["metagrad_its"]), fmt_num(r["torch_loop_its"]), fmt_num(r["torch_vec_its"]),
+                 fmt_num(r["libtorch_its"]) if r["libtorch_built"] else "n/a",
                  fmt_ratio(r["metagrad_its"], fastest),
+                 fmt_num(r["flops_per_iter"] * 1e-9),
+                 fmt_num(r["metagrad_achieved_gflops"]),
+                 fmt_pct(r, "metagrad_pct_peak"),
+                 fmt_num(r["best_torch_achieved_gflops"]),
+                 fmt_pct(r, "best_torch_pct_peak"),
                  fmt_num(r["metagrad_rss_mb"]), fmt_num(r["torch_rss_mb"]),
                  fmt_ratio(r["metagrad_rss_mb"], r["torch_rss_mb"])]
         print("| " + " | ".join(cells) + " |")

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch reference for metagrad's meta-learning benchmark (issue 6).
 
-The same two workloads and three algorithms as build/bench/bench_meta, written
+The same four workloads (sinusoid, omniglot, omniglot_strided, miniimagenet)
+and three algorithms as build/bench/bench_meta, written
 plainly in PyTorch so that bench/side_by_side.py can time both side by side.
 Read next to the MAML paper (Finn, Abbeel & Levine 2017, arXiv:1703.03400,
 Algorithm 2) and the Reptile paper (Nichol, Achiam & Schulman 2018,
@@ -169,10 +170,14 @@ class Omniglot:
     statistics and a learned affine -> ReLU -> max-pool 2], flatten, linear to 5.
     28 -> 14 -> 7 -> 3 -> 1, so the linear layer sees 64 features.
     Parameters, in order: per block [conv W (64,C,3,3), conv b (64), bn gamma (64),
-    bn beta (64)], then [W (5,64), b (5)].
+    bn beta (64)], then [W (5,64*side*side), b (5)].
     A task: 5 support images (one per class) and 75 query images (15 per class),
     1x28x28 of U[0, 1) pixels (synthetic: only the shapes matter for speed).
     Loss: cross-entropy.
+
+    The other conv workloads are this class with other class attributes:
+    OmniglotStrided (stride-2 convolutions instead of max-pooling) and
+    MiniImageNet (32 filters on 3x84x84 images).
     """
 
     name = "omniglot"
@@ -185,47 +190,64 @@ class Omniglot:
     ways = 5
     shots = 1
     queries = 15
+    in_channels = 1
+    side = 28              # input images are side x side
     channels = 64
     blocks = 4
+    strided = False        # conv stride 2 and no max-pool (metagrad's omniglot_conv4(strided=true))
 
-    @staticmethod
-    def init_params(gen, dtype):
+    @classmethod
+    def feature_side(cls):
+        """Side of the last feature map: each block halves it (pool 2: floor; conv stride 2 pad 1: ceil)."""
+        side = cls.side
+        for _ in range(cls.blocks):
+            side = (side - 1) // 2 + 1 if cls.strided else side // 2
+        return side
+
+    @classmethod
+    def init_params(cls, gen, dtype):
         """PyTorch's default Conv2d / Linear initialisation (U(-1/sqrt(fan_in), ..)),
         batch-norm gamma = 1, beta = 0."""
         params = []
-        in_ch = 1
-        for _ in range(Omniglot.blocks):
+        in_ch = cls.in_channels
+        for _ in range(cls.blocks):
             bound = 1.0 / math.sqrt(in_ch * 9)
-            params.append(uniform((Omniglot.channels, in_ch, 3, 3), bound, gen, dtype))
-            params.append(uniform((Omniglot.channels,), bound, gen, dtype))
-            params.append(torch.ones(Omniglot.channels, dtype=dtype))
-            params.append(torch.zeros(Omniglot.channels, dtype=dtype))
-            in_ch = Omniglot.channels
-        bound = 1.0 / math.sqrt(Omniglot.channels)
-        params.append(uniform((Omniglot.ways, Omniglot.channels), bound, gen, dtype))
-        params.append(uniform((Omniglot.ways,), bound, gen, dtype))
+            params.append(uniform((cls.channels, in_ch, 3, 3), bound, gen, dtype))
+            params.append(uniform((cls.channels,), bound, gen, dtype))
+            params.append(torch.ones(cls.channels, dtype=dtype))
+            params.append(torch.zeros(cls.channels, dtype=dtype))
+            in_ch = cls.channels
+        features = cls.channels * cls.feature_side() ** 2
+        bound = 1.0 / math.sqrt(features)
+        params.append(uniform((cls.ways, features), bound, gen, dtype))
+        params.append(uniform((cls.ways,), bound, gen, dtype))
         return params
 
-    @staticmethod
-    def sample_task(gen, dtype):
+    @classmethod
+    def sample_task(cls, gen, dtype):
         def labels(per_class):
-            return torch.arange(Omniglot.ways).repeat_interleave(per_class)
+            return torch.arange(cls.ways).repeat_interleave(per_class)
 
-        n_s, n_q = Omniglot.ways * Omniglot.shots, Omniglot.ways * Omniglot.queries
-        xs = torch.rand((n_s, 1, 28, 28), generator=gen, dtype=torch.float64).to(dtype)
-        xq = torch.rand((n_q, 1, 28, 28), generator=gen, dtype=torch.float64).to(dtype)
-        return xs, labels(Omniglot.shots), xq, labels(Omniglot.queries)
+        n_s, n_q = cls.ways * cls.shots, cls.ways * cls.queries
+        shape = (cls.in_channels, cls.side, cls.side)
+        xs = torch.rand((n_s, *shape), generator=gen, dtype=torch.float64).to(dtype)
+        xq = torch.rand((n_q, *shape), generator=gen, dtype=torch.float64).to(dtype)
+        return xs, labels(cls.shots), xq, labels(cls.queries)
+
+    @classmethod
+    def block(cls, h, w, bias, gamma, beta, groups=1):
+        """conv 3x3 pad 1 (stride 2 when strided) -> batch-norm (batch statistics) -> ReLU [-> max-pool 2]."""
+        h = F.conv2d(h, w, bias, stride=2 if cls.strided else 1, padding=1, groups=groups)
+        h = F.relu(F.batch_norm(h, None, None, gamma, beta, training=True, eps=BN_EPS))
+        return h if cls.strided else F.max_pool2d(h, 2)
 
     # -- loop form ------------------------------------------------------------
-    @staticmethod
-    def forward(params, x):
-        """x [N, 1, 28, 28] -> logits [N, 5]."""
+    @classmethod
+    def forward(cls, params, x):
+        """x [N, C, side, side] -> logits [N, 5]."""
         h = x
-        for b in range(Omniglot.blocks):
-            w, bias, gamma, beta = params[4 * b: 4 * b + 4]
-            h = F.conv2d(h, w, bias, padding=1)
-            h = F.batch_norm(h, None, None, gamma, beta, training=True, eps=BN_EPS)
-            h = F.max_pool2d(F.relu(h), 2)
+        for b in range(cls.blocks):
+            h = cls.block(h, *params[4 * b: 4 * b + 4])
         return F.linear(h.flatten(1), params[-2], params[-1])
 
     @staticmethod
@@ -233,25 +255,25 @@ class Omniglot:
         return F.cross_entropy(logits, y)
 
     # -- vec form -------------------------------------------------------------
-    @staticmethod
-    def forward_vec(params, x):
-        """x [n, N, 1, 28, 28], conv W [n, 64, C, 3, 3], the rest [n, ...] -> logits [n, N, 5].
+    @classmethod
+    def forward_vec(cls, params, x):
+        """x [n, N, C, side, side], conv W [n, 64, C, 3, 3], the rest [n, ...] -> logits [n, N, 5].
 
         The n tasks' images are stacked along the channels, [N, n*C, H, W], and
         one convolution with groups=n and weights [n*64, C, 3, 3] applies each
         task's filters to that task's channels only. Its output [N, n*64, H, W]
         has one channel per (task, filter): batch-norm over (N, H, W) per channel
         is exactly the per-task, per-channel batch-norm, with gamma and beta
-        reshaped to [n*64]. At the end [N, n*64, 1, 1] is reshaped to [n, N, 64]
+        reshaped to [n*64]. At the end [N, n*64, h, w] is reshaped to
+        [n, N, 64*h*w] (task i's channels are block i, in the order Flatten uses)
         for the per-task linear layer (baddbmm)."""
         n, N = x.shape[0], x.shape[1]
         h = x.transpose(0, 1).reshape(N, -1, x.shape[3], x.shape[4])
-        for b in range(Omniglot.blocks):
+        for b in range(cls.blocks):
             w, bias, gamma, beta = params[4 * b: 4 * b + 4]
-            h = F.conv2d(h, w.reshape(-1, *w.shape[2:]), bias.reshape(-1), padding=1, groups=n)
-            h = F.batch_norm(h, None, None, gamma.reshape(-1), beta.reshape(-1), training=True, eps=BN_EPS)
-            h = F.max_pool2d(F.relu(h), 2)
-        feats = h.reshape(N, n, -1).transpose(0, 1)                    # [n, N, 64]
+            h = cls.block(h, w.reshape(-1, *w.shape[2:]), bias.reshape(-1), gamma.reshape(-1), beta.reshape(-1),
+                          groups=n)
+        feats = h.reshape(N, n, -1).transpose(0, 1)                    # [n, N, 64*h*w]
         w, bias = params[-2], params[-1]
         return torch.baddbmm(bias.unsqueeze(1), feats, w.transpose(1, 2))
 
@@ -263,7 +285,30 @@ class Omniglot:
         return per_example.reshape(n, N).mean(dim=1)
 
 
-WORKLOADS = {"sinusoid": Sinusoid, "omniglot": Omniglot}
+class OmniglotStrided(Omniglot):
+    """Omniglot with the README's strided conv4: 4 x [conv 3x3, 64 filters, stride 2,
+    pad 1 -> batch-norm -> ReLU], no pooling; 28 -> 14 -> 7 -> 4 -> 2, so the linear
+    layer sees 64*2*2 = 256 features. Everything else as Omniglot."""
+
+    name = "omniglot_strided"
+    strided = True
+
+
+class MiniImageNet(Omniglot):
+    """5-way 1-shot MiniImageNet-shaped classification (MAML paper, section 5.2):
+    conv4 with 32 filters and max-pool on 3x84x84 images, 84 -> 42 -> 21 -> 10 -> 5,
+    so the linear layer sees 32*5*5 = 800 features. 15 queries per class, random
+    pixels U[0, 1), meta-batch 4, inner lr 0.01, outer Adam 1e-3."""
+
+    name = "miniimagenet"
+    meta_batch = 4
+    inner_lr = 0.01
+    in_channels = 3
+    side = 84
+    channels = 32
+
+
+WORKLOADS = {w.name: w for w in (Sinusoid, Omniglot, OmniglotStrided, MiniImageNet)}
 ALGOS = ("maml", "fomaml", "reptile")
 
 
@@ -446,13 +491,14 @@ def meta_loss_loop(wl, theta, tasks, lr, steps):
     return total / len(tasks)
 
 
-def run_check(meta_batch_omniglot=3, tol=1e-6, verbose=True):
-    """All checks in float64; returns True when everything agrees."""
+def run_check(meta_batch_conv=3, tol=1e-6, verbose=True, workloads=None):
+    """All checks in float64 on the named workloads (default all); returns True when everything agrees.
+    The conv workloads use meta-batches of at most meta_batch_conv tasks."""
     dtype = torch.float64
     ok = True
     results = []
-    for wl in (Sinusoid, Omniglot):
-        n = wl.meta_batch if wl is Sinusoid else meta_batch_omniglot
+    for wl in (WORKLOADS[w] for w in (workloads or WORKLOADS)):
+        n = wl.meta_batch if wl is Sinusoid else min(wl.meta_batch, meta_batch_conv)
         gen = torch.Generator().manual_seed(SEED)
         theta0 = wl.init_params(gen, dtype)
         tasks = make_batch(wl, n, gen, dtype)
@@ -571,14 +617,16 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--check", action="store_true", help="verify that the loop and vec forms agree (float64)")
-    p.add_argument("--check-omniglot-tasks", type=int, default=3, help="meta-batch of the omniglot check")
+    p.add_argument("--check-omniglot-tasks", type=int, default=3,
+                   help="meta-batch of the checks of the conv workloads (at most their own)")
+    p.add_argument("--check-workloads", help="comma-separated workloads to --check (default: all)")
     p.add_argument("--workload", choices=sorted(WORKLOADS))
     p.add_argument("--algo", choices=ALGOS)
     p.add_argument("--steps", type=int, help="inner steps (>= 1)")
     p.add_argument("--form", choices=("loop", "vec"), default="vec")
     p.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (intra-op)")
-    p.add_argument("--warmup", type=int, help="untimed iterations first (default: sinusoid 2, omniglot 1)")
-    p.add_argument("--iters", type=int, help="timed iterations (default: sinusoid 200, omniglot 3)")
+    p.add_argument("--warmup", type=int, help="untimed iterations first (default: sinusoid 2, the conv nets 1)")
+    p.add_argument("--iters", type=int, help="timed iterations (default: sinusoid 200, the conv nets 3)")
     p.add_argument("--max-seconds", type=float, default=0.0,
                    help="stop timing once the timed iterations took this long (at least 1 is timed)")
     p.add_argument("--json", action="store_true", help="one line of JSON")
@@ -587,7 +635,11 @@ def main(argv=None):
     torch.set_num_interop_threads(1)
     torch.set_num_threads(max(1, args.torch_threads))
     if args.check:
-        ok = run_check(args.check_omniglot_tasks)
+        names = [w for w in (args.check_workloads or "").split(",") if w]
+        unknown = [w for w in names if w not in WORKLOADS]
+        if unknown:
+            p.error(f"--check-workloads: unknown {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
+        ok = run_check(args.check_omniglot_tasks, workloads=names)
         print("check: all agree" if ok else "check: FAILED", flush=True)
         return 0 if ok else 1
     if args.workload is None or args.algo is None or args.steps is None:

@@ -49,13 +49,17 @@ class Storage {
   std::atomic<std::int32_t> refs_{1};
   std::atomic<std::uint32_t> version_{0};
   std::size_t nbytes_ = 0;
+  std::size_t block_bytes_ = 0;  // the pool block holding this storage (header included)
   void* data_ = nullptr;
 };
 
 namespace detail {
-// A block of at least `bytes` bytes, 64-byte aligned, from this thread's pool when small.
-void* pool_alloc(std::size_t bytes);
-// Returns a block from pool_alloc(bytes) (same `bytes`); any thread may free it.
+// A block of at least `bytes` bytes, 64-byte aligned, from this thread's pool. When
+// block_bytes is given, a large request may get a bigger cached block, and
+// *block_bytes is set to the size to pass to pool_free.
+void* pool_alloc(std::size_t bytes, std::size_t* block_bytes = nullptr);
+// Returns a block from pool_alloc (with `bytes` the request, or *block_bytes when set);
+// any thread may free it.
 void pool_free(void* block, std::size_t bytes) noexcept;
 }  // namespace detail
 

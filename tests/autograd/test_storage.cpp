@@ -80,6 +80,29 @@ TEST_SUITE("storage") {
     CHECK(Storage::pooled_bytes() == 0);
   }
 
+  TEST_CASE("a cached large block serves a request of up to half its size, and goes back to its own bin") {
+    Storage::trim_pool();
+    const void* first = nullptr;
+    {
+      const Tensor a = zeros({1 << 20});  // 4 MiB (+ header): rounded to 4.5 MiB
+      first = a.raw_data();
+    }
+    const std::int64_t cached = Storage::pooled_bytes();
+    CHECK(cached >= 4 << 20);
+    {
+      const Tensor b = zeros({3 << 18});  // 3 MiB: takes the 4.5 MiB block
+      CHECK(b.raw_data() == first);
+      CHECK(Storage::pooled_bytes() == 0);
+    }
+    CHECK(Storage::pooled_bytes() == cached);  // back in the 4.5 MiB bin
+    {
+      const Tensor c = zeros({1 << 18});  // 1 MiB: less than half, a block of its own
+      CHECK(c.raw_data() != first);
+      CHECK(Storage::pooled_bytes() >= 4 << 20);  // the 4.5 MiB block stays cached
+    }
+    Storage::trim_pool();
+  }
+
   TEST_CASE("the cache is capped") {
     Storage::trim_pool();
     {

@@ -334,9 +334,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
     return reshape(y, {g.n, f, g.out_h(), g.out_w()});
   }
   const Tensor w2 = reshape(weight, {f, -1});
-  if (g.col_rows() < l && g.col_rows() < f) {
-    // Per-image columns (Note [conv2d layout]) smaller than the output: W @ cols[n] is
-    // image n's [F, L] output, and the bias rides in the GEMM.
+  if (g.col_rows() < l && 2 * g.col_rows() < f) {
+    // Per-image columns (Note [conv2d layout]) under half the size of the output (a
+    // first layer over 1-channel images): W @ cols[n] is image n's [F, L] output, and
+    // the bias rides in the GEMM.
     Tensor cols = im2col(x, kernel, stride, padding, ColLayout::PerImage);
     Tensor w_aug = w2;
     if (bias.defined()) {
@@ -344,16 +345,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
       // of ones in the columns lets the GEMM add the bias, and the backward's
       // dW GEMM yields db = sum of G as its last column. That replaces a full pass
       // over the [N, F, L] output in each direction by a copy of the columns, which
-      // are the smaller of the two here (K < F).
+      // are the smaller of the two here (2K < F).
       cols = concat({cols, ones({g.n, 1, l}, x.dtype())}, 1);
       w_aug = concat({w2, reshape(bias, {f, 1})}, 1);
     }
     return reshape(matmul_shared(w_aug, cols), {g.n, f, g.out_h(), g.out_w()});
   }
   if (g.col_rows() < l) {
-    // Per-image columns larger than the output (MiniImageNet's 3x3 layers over 32
-    // channels): not saved (Note [conv columns not saved]); the bias is one pass over
-    // the output, smaller than the columns.
+    // Per-image columns at least half the size of the output (MiniImageNet's layers:
+    // 27 or 288 rows against 32 filters): not saved (Note [conv columns not saved]);
+    // the bias is one pass over the output.
     Tensor y = conv_columns(x, w2, kernel, stride, padding, ColLayout::PerImage);
     if (bias.defined()) y = y + reshape(bias, {f, 1});
     return reshape(y, {g.n, f, g.out_h(), g.out_w()});

@@ -50,8 +50,13 @@ MG_OP_CASE("matmul_shared", "a [3, 4] against b [2, 4, 5]",
 MG_OP_CASE("matmul_shared", "transposed a [4, 3] against b [2, 4, 5]",
            [](const Inputs& x) { return matmul_shared(x[0], x[1], true); },
            [] { return f64_leaves({{4, 3}, {2, 4, 5}}); });
-// C*kh*kw = 4 < OH*OW = 16: conv2d takes the per-image layout (Note [conv2d layout]).
-MG_OP_CASE("conv2d", "1 channel 2x2, padding 1 (per-image columns), bias",
+// C*kh*kw = 2 < OH*OW = 30 and 2 * 2 < F = 5: per-image columns with the bias as a row of
+// ones (Note [conv2d layout], Note [bias as a column of W]).
+MG_OP_CASE("conv2d", "1 channel 1x2, padding 1 (per-image columns, bias in the GEMM)",
+           [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
+           [] { return f64_leaves({{2, 1, 4, 4}, {5, 1, 1, 2}, {5}}); });
+// C*kh*kw = 4 < OH*OW = 16, 2 * 4 >= F = 3: per-image columns through conv_columns.
+MG_OP_CASE("conv2d", "1 channel 2x2, padding 1 (per-image columns, not saved), bias",
            [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
            [] { return f64_leaves({{2, 1, 3, 3}, {3, 1, 2, 2}, {3}}); });
 MG_OP_CASE("conv2d", "3 filters 3x3, padding 1, bias", [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
@@ -70,7 +75,7 @@ MG_OP_CASE("conv_columns", "2x3, stride 2x1, padding 0x1",
 MG_OP_CASE("conv_columns", "per-image layout, 2x2, stride 1, padding 1",
            [](const Inputs& x) { return conv_columns(x[0], x[1], 2, 1, 1, ColLayout::PerImage); },
            [] { return f64_leaves({{2, 2, 3, 3}, {3, 8}}); });
-// C*kh*kw = 8 >= F = 1 and < OH*OW = 36: per-image columns through conv_columns, bias added after.
+// C*kh*kw = 8 < OH*OW = 36 and 2 * 8 >= F = 1: per-image columns through conv_columns, bias added after.
 MG_OP_CASE("conv2d", "per-image columns larger than the output (not saved), bias",
            [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
            [] { return f64_leaves({{2, 2, 5, 5}, {1, 2, 2, 2}, {1}}); });

@@ -49,12 +49,14 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/kernels/blas.h"
+#include "autograd/profile.h"
 #include "datasets/sinusoid.h"
 #include "datasets/task.h"
 #include "meta/maml.h"
@@ -160,6 +162,7 @@ struct Config {
   int iters = 0;             // 0: the workload's default
   double max_seconds = 0.0;  // 0: no limit
   bool json = false;
+  bool profile = false;  // per-op table of the timed iterations on stderr (1 thread)
 };
 
 std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workload& w, mg::nn::Module& model) {
@@ -237,10 +240,12 @@ Result run(const Config& c) {
   double timed_total = 0.0;
   std::uint64_t flops_before = 0;
   double cpu_before = 0.0;
+  std::optional<mg::OpProfiler> profiler;
   for (int it = 0; it < warmup + iters; ++it) {
     if (it == warmup) {
       flops_before = mg::kernels::gemm_flop_count();
       cpu_before = process_cpu_s();
+      if (c.profile) profiler.emplace();
     }
     const auto start = Clock::now();
     learner->step(batches[static_cast<std::size_t>(it) % n_batches], it);
@@ -254,6 +259,7 @@ Result run(const Config& c) {
   }
   const std::uint64_t flops = mg::kernels::gemm_flop_count() - flops_before;
   const double cpu = process_cpu_s() - cpu_before;
+  if (profiler) fmt::print(stderr, "bench_meta: per-op time of the timed iterations, {}\n", profiler->report().table());
 
   Result r;
   r.median_s = median(seconds);
@@ -328,8 +334,16 @@ int main(int argc, char** argv) {
                  "stop timing once the timed iterations took this long in total (at least 1 is timed)")
       ->check(positive);
   app.add_flag("--json", c.json, "print one line of JSON instead of the readable line");
+  app.add_flag("--profile", c.profile,
+               "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
+               "needs --threads 1");
 
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "bench_meta")) return *status;
+  if (c.profile && c.threads != 1) {
+    // The profiler times the ops of its own thread; the workers' would be missing.
+    fmt::print(stderr, "bench_meta: --profile needs --threads 1, got --threads {}\n", c.threads);
+    return 2;
+  }
 
   mg::kernels::set_blas_threads(1);
   try {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# bench_meta_profile.sh BENCH_META: a --profile run prints the per-op table on stderr,
+# with second-order MAML's ops in all three phases.
+set -u
+err=$(mktemp)
+"$1" --workload sinusoid --algo maml --steps 1 --threads 1 --warmup 1 --iters 5 --profile >/dev/null 2>"$err"
+status=$?
+cat "$err"
+ok=1
+[ "$status" -eq 0 ] || ok=0
+grep -q '^| op | forward | backward | recorded backward |' "$err" || ok=0
+# matmul runs in the forward pass, the outer backward and the recorded inner gradient.
+grep -Eq '^\| matmul \| [0-9.]+ s \([0-9.]+ %\) \| [0-9.]+ s \([0-9.]+ %\) \| [0-9.]+ s' "$err" || ok=0
+grep -q '^| outside ops |' "$err" || ok=0
+rm -f "$err"
+[ "$ok" -eq 1 ]

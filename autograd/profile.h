@@ -47,7 +47,7 @@ struct OpProfile {
   double phase_seconds(ProfilePhase phase) const;
   double total_op_seconds() const;
   // A Markdown table: one row per op with any time, sorted by total time; seconds and
-  // share of the wall time per phase, calls, GB written; then totals per phase and the
+  // share of the wall time per phase, calls, GB of results (views included); then totals per phase and the
   // time outside any op (tape bookkeeping, the optimizer's own loops, task drawing).
   std::string table() const;
 };

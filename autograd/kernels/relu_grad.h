@@ -5,7 +5,7 @@
 
 namespace mg::kernels {
 
-// out[i] = y[i] > 0 ? grad[i] : 0; grad and y of one shape and dtype.
+// out[i] = grad[i] * (y[i] > 0 ? 1 : 0); grad and y of one shape and dtype.
 Tensor relu_grad(const Tensor& grad, const Tensor& y);
 
 }  // namespace mg::kernels

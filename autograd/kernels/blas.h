@@ -22,7 +22,7 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a, const S
 std::uint64_t gemm_flop_count();
 
 // Which single-precision GEMM matmul uses: "avx512" (metagrad's own, sgemm.h) when
-// the CPU has AVX-512, else "openblas" (cblas_sgemm). Benchmarks print it.
+// the active CPU path (cpu.h) is avx512, else "openblas" (cblas_sgemm). Benchmarks print it.
 const char* sgemm_backend();
 
 // cblas_sgemm, row-major, for benchmarks and tests that compare against OpenBLAS

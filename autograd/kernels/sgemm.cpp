@@ -27,7 +27,8 @@
 //
 // Packing buffers are thread_local and only grow, so steady-state calls do not allocate.
 // All AVX-512 code carries a target attribute (the build has no -mavx flags) and is
-// only reached after sgemm_supported() said yes.
+// only reached after sgemm_supported() said yes: the active path (cpu.h) is avx512, so
+// METAGRAD_CPU=avx2 or generic sends products to cblas_sgemm.
 #include "autograd/kernels/sgemm.h"
 
 #include <immintrin.h>
@@ -37,6 +38,8 @@
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
+
+#include "autograd/kernels/cpu.h"
 
 #define MG_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 
@@ -297,18 +300,12 @@ void sgemm_avx512(bool ta, bool tb, int m, int n, int k, float alpha, const floa
 
 }  // namespace
 
-bool sgemm_supported() {
-  static const bool supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
-  }();
-  return supported;
-}
+bool sgemm_supported() { return active_isa() == Isa::Avx512; }
 
 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
            int ldb, float beta, float* c, int ldc) {
-  if (!sgemm_supported()) throw std::logic_error("sgemm: internal error: this CPU lacks AVX-512; call cblas_sgemm");
+  if (!sgemm_supported())
+    throw std::logic_error("sgemm: internal error: the active CPU path is not avx512; call cblas_sgemm");
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     scale_c(m, n, beta, c, ldc);

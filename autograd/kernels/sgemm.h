@@ -5,7 +5,8 @@
 
 namespace mg::kernels {
 
-// True when this CPU can run sgemm() (AVX-512 F/BW/DQ/VL and FMA), checked once.
+// True when sgemm() may run: the active CPU path is avx512 (active_isa() in cpu.h:
+// AVX-512 F/BW/DQ/VL and FMA, and not forced narrower with METAGRAD_CPU).
 bool sgemm_supported();
 
 // C = alpha · op(A) · op(B) + beta · C, all row-major, C of shape [m, n]:

@@ -7,7 +7,8 @@
 // burst spoils one pair, not the result). A timed segment repeats a call until it
 // holds ~4 MFLOP, so the tiny MLP products are not lost in clock overhead. Counters:
 // the median over pairs of each side's GFLOP/s and of t_cblas / t_mg ("mg/cblas",
-// > 1 when ours is faster). When the CPU lacks AVX-512, "mg" is cblas_sgemm too (the
+// > 1 when ours is faster). "mg" is the active CPU path's sgemm (avx512 or avx2;
+// METAGRAD_CPU=avx2 forces the latter), or cblas_sgemm too on the generic path (the
 // "sgemm" context line says which). Shapes are [m, n, k] with op flags:
 //   square 64 / 256 / 1024 (NN), the sinusoid MLP's products (batch 10, 40 hidden),
 //   the Omniglot conv4 GEMMs (batch 80, 64 filters, 3×3): per layer the forward

@@ -1,5 +1,5 @@
-// The main() shared by the benchmark programs: one BLAS thread, the BLAS build and the
-// sgemm in use printed in the context lines, then the program's own reporter (a
+// The main() shared by the benchmark programs: one BLAS thread, the BLAS build, the
+// sgemm and the kernel path (METAGRAD_CPU) in use printed in the context lines, then the program's own reporter (a
 // ConsoleReporter with a print_summary() for the table it prints after the runs).
 //
 //   int main(int argc, char** argv) { return mg::bench::run_benchmarks<SummaryReporter>(argc, argv); }
@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <ctime>
+#include <string>
 #include <vector>
 
 #include "autograd/kernels/blas.h"
+#include "autograd/kernels/cpu.h"
 
 namespace mg::bench {
 
@@ -37,6 +39,7 @@ int run_benchmarks(int argc, char** argv) {
   mg::kernels::set_blas_threads(1);
   benchmark::AddCustomContext("blas", openblas_get_config());
   benchmark::AddCustomContext("sgemm", mg::kernels::sgemm_backend());
+  benchmark::AddCustomContext("cpu path", std::string(mg::kernels::isa_name(mg::kernels::active_isa())));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   // Colour only on a terminal, so that saved output stays plain text.

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "autograd/errors.h"
+#include "autograd/kernels/cpu.h"
 #include "nn/checkpoint.h"
 #include "tools/experiment.h"
 #include "tools/figures.h"
@@ -86,8 +87,9 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
 
   TrainResult result;
   MetricsLog log((fs::path(config.out) / "metrics.csv").string(), e.learner->objective().metric_name, first);
-  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s)\n", e.learner->name(),
-             config.dataset, config.iterations, config.meta_batch, config.threads);
+  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s), {} kernels\n",
+             e.learner->name(), config.dataset, config.iterations, config.meta_batch, config.threads,
+             mg::kernels::isa_name(mg::kernels::active_isa()));
   const auto start = std::chrono::steady_clock::now();
   result.iterations_done = train_loop(e, first, run, &log, true);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -2,7 +2,7 @@
 
 #include <cblas.h>
 
-
+#include "autograd/kernels/cpu.h"
 #include "autograd/kernels/sgemm.h"
 #include "autograd/thread_counter.h"
 
@@ -76,7 +76,14 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool ta, const Shape& out
   return out;
 }
 
-const char* sgemm_backend() { return sgemm_supported() ? "avx512" : "openblas"; }
+const char* sgemm_backend() {
+  switch (active_isa()) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    case Isa::Generic: break;
+  }
+  return "openblas";
+}
 
 void sgemm_cblas(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
                  float beta, float* c, int ldc) {

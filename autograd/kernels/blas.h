@@ -21,8 +21,8 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a, const S
 // in this process so far, over all threads: benchmarks divide it by time for GFLOP/s.
 std::uint64_t gemm_flop_count();
 
-// Which single-precision GEMM matmul uses: "avx512" (metagrad's own, sgemm.h) when
-// the CPU has AVX-512, else "openblas" (cblas_sgemm). Benchmarks print it.
+// Which single-precision GEMM matmul uses: "avx512" or "avx2" (metagrad's own, sgemm.h)
+// on those CPU paths (cpu.h), else "openblas" (cblas_sgemm). Benchmarks print it.
 const char* sgemm_backend();
 
 // cblas_sgemm, row-major, for benchmarks and tests that compare against OpenBLAS

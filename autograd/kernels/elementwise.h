@@ -2,13 +2,10 @@
 // No tape here: the ops in autograd/ call these for their forward passes.
 #pragma once
 
+#include "autograd/kernels/elementwise_ops.h"
 #include "autograd/tensor.h"
 
 namespace mg::kernels {
-
-enum class Binary { Add, Sub, Mul, Div, Greater, Equal };
-enum class Unary { Neg, Exp, Log, Sqrt, Abs, Tanh, Sigmoid, Relu, Sign, AddScalar, MulScalar, Pow, LeakyRelu, Clamp,
-                   InsideMask };
 
 // a (op) b broadcast to `out`; comparisons give 0/1 in a's dtype.
 Tensor binary(Binary op, const Tensor& a, const Tensor& b, const Shape& out);

@@ -6,8 +6,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/kernels/cpu.h"
 #include "autograd/kernels/max_pool.h"
-#include "autograd/kernels/sgemm.h"
 #include "autograd/kernels/table_copy.h"
 
 #define MG_AVX512 __attribute__((target("avx512f")))
@@ -134,7 +134,7 @@ Tensor im2col(const Tensor& x, const ConvGeometry& g) {
     const T* px = x.data<T>();
     T* pc = cols.data<T>();
     if constexpr (std::is_same_v<T, float>)
-      if (sgemm_supported() && use_shift(g))  // Note [im2col by shift]
+      if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
         return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
                                            std::int64_t l_n) { shift_copy(pc + col0, px + pixel0, masks, l_n); });
     const std::int32_t* table = source_table(g).data();
@@ -155,7 +155,7 @@ Tensor col2im(const Tensor& cols, const ConvGeometry& g) {
     const T* pc = cols.data<T>();
     T* pi = img.data<T>();
     if constexpr (std::is_same_v<T, float>)
-      if (sgemm_supported() && use_shift(g))  // Note [im2col by shift]
+      if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
         return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
                                            std::int64_t l_n) { shift_add(pi + pixel0, pc + col0, masks, l_n); });
     const std::int32_t* table = source_table(g).data();

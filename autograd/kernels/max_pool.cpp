@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "autograd/kernels/sgemm.h"
+#include "autograd/kernels/cpu.h"
 
 namespace mg::kernels {
 
@@ -47,7 +47,7 @@ MG_AVX512 void plane_argmax(const float* img, const std::int32_t* table, std::in
 
 bool max_pool2d_indices_avx512(const float* x, std::int64_t planes, const ConvGeometry& g, std::int64_t* out) {
   const std::int64_t plane = std::int64_t{g.h} * g.w;
-  if (!sgemm_supported() || plane > std::numeric_limits<std::int32_t>::max()) return false;
+  if (active_isa() != Isa::Avx512 || plane > std::numeric_limits<std::int32_t>::max()) return false;
   const std::int64_t oh_n = g.out_h(), ow_n = g.out_w(), outputs = oh_n * ow_n;
   std::vector<std::int32_t> table(static_cast<std::size_t>(outputs));
   for (std::int64_t oh = 0; oh < oh_n; ++oh)

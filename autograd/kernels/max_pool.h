@@ -1,4 +1,4 @@
-// The max-pool arg-max for float32 with AVX-512 (the CPU check is sgemm_supported()):
+// The max-pool arg-max for float32 on the AVX-512 path (active_isa(), kernels/cpu.h):
 // sixteen windows at a time, one masked gather per window tap. Same result as
 // the scalar loop in im2col.cpp, ties included (the first pixel in row-major tap
 // order wins; a NaN in the first tap keeps it).

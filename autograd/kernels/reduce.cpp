@@ -1,9 +1,12 @@
 #include "autograd/kernels/reduce.h"
 
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/kernels/broadcast.h"
+#include "autograd/kernels/cpu.h"
+#include "autograd/kernels/reduce_isa.h"
 
 namespace mg::kernels {
 
@@ -21,8 +24,8 @@ Strides reduced_strides(const Shape& in, AxisMask mask) {
 }
 
 // Visits every input element with the offset of its output slot: acc = f(acc, x).
-// `identity` is f's neutral element (0 for sum, -inf for max) and merge(acc, acc)
-// combines two partial results.
+// `identity` is f's neutral element (-inf for max) and merge(acc, acc) combines two
+// partial results. (The sum has its own per-ISA copy of this loop, reduce_isa.cpp.)
 template <class T, class Acc, class F, class M>
 void reduce_into(const Tensor& x, AxisMask mask, Acc* acc, Acc identity, F f, M merge) {
   const T* px = x.data<T>();
@@ -44,20 +47,32 @@ void reduce_into(const Tensor& x, AxisMask mask, Acc* acc, Acc identity, F f, M 
   });
 }
 
+template <class T>
+const ReduceKernels<T>& sum_loops() {
+  if constexpr (std::is_same_v<T, float>)
+    return pick_isa(generic::reduce_f32, avx2::reduce_f32, avx512::reduce_f32);
+  else
+    return pick_isa(generic::reduce_f64, avx2::reduce_f64, avx512::reduce_f64);
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x, AxisMask mask, const Shape& out_shape) {
   return dispatch_float("sum", x.dtype(), [&]<class T>() {
     // Accumulate in double so that float32 sums of many terms stay accurate, in a
-    // per-thread buffer that is reused (no allocation per call in steady state).
+    // per-thread buffer that is reused (no allocation per call in steady state). The
+    // loops are the active path's (Note [CPU dispatch] in cpu.h), all in one order
+    // (Note [Sum order] in reduce_isa.cpp).
+    const ReduceKernels<T>& k = sum_loops<T>();
     thread_local std::vector<double> acc;
     acc.assign(static_cast<std::size_t>(out_shape.numel()), 0.0);
-    reduce_into<T>(
-        x, mask, acc.data(), 0.0, [](double a, T v) { return a + static_cast<double>(v); },
-        [](double a, double b) { return a + b; });
+    const T* px = x.data<T>();
+    const std::array<Strides, 1> st{reduced_strides(x.shape(), mask)};
+    for_each_run(x.shape(), st, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
+      k.sum_run(px + o, len, inner[0], acc.data() + off[0]);
+    });
     Tensor out(out_shape, x.dtype());
-    T* po = out.data<T>();
-    for (std::size_t i = 0; i < acc.size(); ++i) po[i] = static_cast<T>(acc[i]);
+    k.narrow(acc.data(), out.data<T>(), out_shape.numel());
     return out;
   });
 }

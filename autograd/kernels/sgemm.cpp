@@ -27,7 +27,8 @@
 //
 // Packing buffers are thread_local and only grow, so steady-state calls do not allocate.
 // All AVX-512 code carries a target attribute (the build has no -mavx flags) and is
-// only reached after sgemm_supported() said yes.
+// only reached when the active path (cpu.h) is avx512; on the avx2 path sgemm() runs
+// sgemm_avx2.cpp's 6 × 16 tile, on the generic one blas.cpp calls cblas_sgemm.
 #include "autograd/kernels/sgemm.h"
 
 #include <immintrin.h>
@@ -37,6 +38,9 @@
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
+
+#include "autograd/kernels/cpu.h"
+#include "autograd/kernels/sgemm_avx2.h"
 
 #define MG_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 
@@ -297,24 +301,22 @@ void sgemm_avx512(bool ta, bool tb, int m, int n, int k, float alpha, const floa
 
 }  // namespace
 
-bool sgemm_supported() {
-  static const bool supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
-  }();
-  return supported;
-}
+bool sgemm_supported() { return active_isa() != Isa::Generic; }
 
 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
            int ldb, float beta, float* c, int ldc) {
-  if (!sgemm_supported()) throw std::logic_error("sgemm: internal error: this CPU lacks AVX-512; call cblas_sgemm");
+  const Isa isa = active_isa();
+  if (isa == Isa::Generic)
+    throw std::logic_error("sgemm: internal error: the active CPU path is generic; call cblas_sgemm");
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     scale_c(m, n, beta, c, ldc);
     return;
   }
-  sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (isa == Isa::Avx512)
+    sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else
+    sgemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace mg::kernels

@@ -1,11 +1,13 @@
 // metagrad's own single-precision GEMM for CPUs with AVX-512 (see sgemm.cpp for the
-// blocking scheme). blas.cpp routes float32 products here when sgemm_supported(),
-// and to cblas_sgemm otherwise; nothing else needs to call it directly.
+// blocking scheme) or AVX2 + FMA (sgemm_avx2.cpp). blas.cpp routes float32 products
+// here when sgemm_supported(), and to cblas_sgemm otherwise; nothing else needs to
+// call it directly.
 #pragma once
 
 namespace mg::kernels {
 
-// True when this CPU can run sgemm() (AVX-512 F/BW/DQ/VL and FMA), checked once.
+// True when sgemm() may run: the active CPU path (active_isa() in cpu.h) is avx512 or
+// avx2, which sgemm() follows; false on the generic path (or METAGRAD_CPU=generic).
 bool sgemm_supported();
 
 // C = alpha · op(A) · op(B) + beta · C, all row-major, C of shape [m, n]:

@@ -4,7 +4,7 @@
 
 #include <type_traits>
 
-#include "autograd/kernels/sgemm.h"
+#include "autograd/kernels/cpu.h"
 
 #define MG_AVX512 __attribute__((target("avx512f")))
 
@@ -43,14 +43,14 @@ MG_AVX512 void scatter_add_f32(float* dst, const float* src, const std::int32_t*
 template <class T>
 void gather_by_table(T* dst, const T* src, const std::int32_t* t, std::int64_t n) {
   if constexpr (std::is_same_v<T, float>)
-    if (sgemm_supported()) return gather_f32(dst, src, t, n);
+    if (active_isa() == Isa::Avx512) return gather_f32(dst, src, t, n);
   for (std::int64_t l = 0; l < n; ++l) dst[l] = t[l] >= 0 ? src[t[l]] : T(0);
 }
 
 template <class T>
 void scatter_add_by_table(T* dst, const T* src, const std::int32_t* t, std::int64_t n) {
   if constexpr (std::is_same_v<T, float>)
-    if (sgemm_supported()) return scatter_add_f32(dst, src, t, n);
+    if (active_isa() == Isa::Avx512) return scatter_add_f32(dst, src, t, n);
   for (std::int64_t l = 0; l < n; ++l)
     if (t[l] >= 0) dst[t[l]] += src[l];
 }

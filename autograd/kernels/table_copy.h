@@ -1,8 +1,8 @@
 // Copies through an index table, the inner loop of im2col / col2im and of
 // conv_matrix / conv_matrix_fold: entry l of a run reads (or adds to) position
-// t[l] of an array, or is zero (skipped) where t[l] < 0. On CPUs with AVX-512
-// (sgemm_supported(), the same check) the float32 forms run sixteen entries at a
-// time as a masked gather, or a masked gather-add-scatter.
+// t[l] of an array, or is zero (skipped) where t[l] < 0. On the avx512 path
+// (active_isa() in cpu.h) the float32 forms run sixteen entries at a time as a
+// masked gather, or a masked gather-add-scatter.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
-// metagrad's AVX-512 sgemm (autograd/kernels/sgemm.h) and the sgemm entry points of
-// blas.h, against a plain triple loop in double precision. The bound is the classic one
-// for a length-k dot product in float32, |c - c_exact| <= k · eps · Σ_p |a_ip · b_pj|
+// metagrad's sgemm (autograd/kernels/sgemm.h) on each CPU path that has one (avx512:
+// sgemm.cpp, avx2: sgemm_avx2.cpp) and the sgemm entry points of blas.h, against a
+// plain triple loop in double precision. The bound is the classic one for a length-k
+// dot product in float32, |c - c_exact| <= k · eps · Σ_p |a_ip · b_pj|
 // (twice γ_k), so it scales with K and holds for any blocking order.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -16,9 +17,11 @@
 
 #include "autograd/creation.h"
 #include "autograd/kernels/blas.h"
+#include "autograd/kernels/cpu.h"
 #include "autograd/kernels/sgemm.h"
 #include "autograd/ops.h"
 #include "autograd/random.h"
+#include "tests/autograd/isa_guard.h"
 
 namespace {
 
@@ -95,8 +98,8 @@ struct Problem {
   }
 };
 
-// Odd sizes around the register tiles (8 × 48, 12 × 32) and the vector width (16);
-// m = 11, 12, 33 take the 12 × 32 tile, the others 8 × 48.
+// Odd sizes around the register tiles (avx512: 8 × 48, 12 × 32; avx2: 6 × 16) and the
+// vector widths (16, 8); on avx512 m = 11, 12, 33 take the 12 × 32 tile, the others 8 × 48.
 constexpr int kOddSizes[] = {1, 2, 5, 11, 12, 13, 16, 17, 31, 32, 33, 47, 65};
 
 void check_many_shapes(SgemmFn fn) {
@@ -111,12 +114,24 @@ void check_many_shapes(SgemmFn fn) {
           }
 }
 
+// f() once on each path that has its own sgemm (avx2, avx512) and this CPU runs.
+template <class F>
+void on_each_sgemm_path(F f) {
+  for (const mg::kernels::Isa isa : mg::kernels::supported_isas()) {
+    if (isa == mg::kernels::Isa::Generic) continue;  // matmul uses cblas_sgemm, tested below
+    const mg::test::IsaGuard guard(isa);
+    INFO("path ", std::string(mg::kernels::isa_name(isa)));
+    f();
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("sgemm") {
   TEST_CASE("sgemm_backend names the kernel that matmul uses") {
     const std::string backend = mg::kernels::sgemm_backend();
-    CHECK(backend == (sgemm_supported() ? "avx512" : "openblas"));
+    const std::string path(mg::kernels::isa_name(mg::kernels::active_isa()));
+    CHECK(backend == (sgemm_supported() ? path : "openblas"));
   }
 
   TEST_CASE("sgemm_cblas matches the triple loop for all transposes and leading dimensions") {
@@ -130,78 +145,84 @@ TEST_SUITE("sgemm") {
   }
 
   TEST_CASE("sgemm matches the triple loop on odd shapes, all four transposes") {
-    if (!sgemm_supported()) return;  // no AVX-512: matmul uses cblas_sgemm, tested above
-    check_many_shapes(sgemm);
+    on_each_sgemm_path([&] {
+      check_many_shapes(sgemm);
+    });
   }
 
   TEST_CASE("sgemm on large products spanning several blocks in m, n and k") {
-    if (!sgemm_supported()) return;
-    for (bool ta : {false, true})
-      for (bool tb : {false, true})
-        for (const Problem& p : {Problem{ta, tb, 300, 500, 700}, Problem{ta, tb, 205, 1100, 530, 7, 3},
-                                 Problem{ta, tb, 64, 40, 2000, 1, 1}}) {
-          INFO(p.label());
-          CHECK(p.run(sgemm) == 0);
-        }
-  }
-
-  TEST_CASE("sgemm applies alpha and beta like BLAS (beta = 0 never reads C)") {
-    if (!sgemm_supported()) return;
-    for (bool ta : {false, true})
-      for (bool tb : {false, true})
-        for (auto [alpha, beta] : {std::pair{1.0f, 1.0f}, std::pair{2.0f, -0.5f}, std::pair{-1.5f, 0.0f}}) {
-          for (const Problem& p : {Problem{ta, tb, 29, 45, 19, 2, 1, alpha, beta},
-                                   Problem{ta, tb, 30, 70, 600, 0, 0, alpha, beta}}) {
+    on_each_sgemm_path([&] {
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (const Problem& p : {Problem{ta, tb, 300, 500, 700}, Problem{ta, tb, 205, 1100, 530, 7, 3},
+                                   Problem{ta, tb, 64, 40, 2000, 1, 1}}) {
             INFO(p.label());
             CHECK(p.run(sgemm) == 0);
           }
-        }
+    });
+  }
+
+  TEST_CASE("sgemm applies alpha and beta like BLAS (beta = 0 never reads C)") {
+    on_each_sgemm_path([&] {
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (auto [alpha, beta] : {std::pair{1.0f, 1.0f}, std::pair{2.0f, -0.5f}, std::pair{-1.5f, 0.0f}}) {
+            for (const Problem& p : {Problem{ta, tb, 29, 45, 19, 2, 1, alpha, beta},
+                                     Problem{ta, tb, 30, 70, 600, 0, 0, alpha, beta}}) {
+              INFO(p.label());
+              CHECK(p.run(sgemm) == 0);
+            }
+          }
+    });
   }
 
   TEST_CASE("sgemm with k = 0, alpha = 0 or an empty C") {
-    if (!sgemm_supported()) return;
-    for (const Problem& p : {Problem{false, false, 7, 9, 0}, Problem{true, true, 7, 9, 0, 1, 2, 1.0f, 0.5f},
-                             Problem{false, true, 7, 9, 5, 0, 0, 0.0f, 0.0f},
-                             Problem{true, false, 7, 9, 5, 0, 0, 0.0f, 3.0f}}) {
-      INFO(p.label());
-      CHECK(p.run(sgemm) == 0);
-    }
-    // m = 0 or n = 0: nothing is written (a null C is never touched).
-    sgemm(false, false, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5);
-    sgemm(false, false, 5, 0, 3, 1.0f, nullptr, 3, nullptr, 1, 0.0f, nullptr, 1);
+    on_each_sgemm_path([&] {
+      for (const Problem& p : {Problem{false, false, 7, 9, 0}, Problem{true, true, 7, 9, 0, 1, 2, 1.0f, 0.5f},
+                               Problem{false, true, 7, 9, 5, 0, 0, 0.0f, 0.0f},
+                               Problem{true, false, 7, 9, 5, 0, 0, 0.0f, 3.0f}}) {
+        INFO(p.label());
+        CHECK(p.run(sgemm) == 0);
+      }
+      // m = 0 or n = 0: nothing is written (a null C is never touched).
+      sgemm(false, false, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5);
+      sgemm(false, false, 5, 0, 3, 1.0f, nullptr, 3, nullptr, 1, 0.0f, nullptr, 1);
+    });
   }
 
   TEST_CASE("sgemm agrees with cblas_sgemm") {
-    if (!sgemm_supported()) return;
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        const int m = 77, n = 93, k = 301;
-        std::mt19937 gen(5);
-        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-        std::vector<float> a(m * k), b(k * n), c1(m * n), c2(m * n);
-        for (float& x : a) x = dist(gen);
-        for (float& x : b) x = dist(gen);
-        sgemm(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c1.data(), n);
-        sgemm_cblas(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c2.data(), n);
-        double worst = 0.0;
-        for (int i = 0; i < m * n; ++i) worst = std::max(worst, std::fabs(double(c1[i]) - c2[i]));
-        INFO("ta=", ta, " tb=", tb);
-        CHECK(worst < 2.0 * k * FLT_EPSILON * k);  // both within k·eps·Σ|ab| <= k·eps·k of the exact value
-      }
+    on_each_sgemm_path([&] {
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          const int m = 77, n = 93, k = 301;
+          std::mt19937 gen(5);
+          std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+          std::vector<float> a(m * k), b(k * n), c1(m * n), c2(m * n);
+          for (float& x : a) x = dist(gen);
+          for (float& x : b) x = dist(gen);
+          sgemm(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c1.data(), n);
+          sgemm_cblas(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c2.data(), n);
+          double worst = 0.0;
+          for (int i = 0; i < m * n; ++i) worst = std::max(worst, std::fabs(double(c1[i]) - c2[i]));
+          INFO("ta=", ta, " tb=", tb);
+          CHECK(worst < 2.0 * k * FLT_EPSILON * k);  // both within k·eps·Σ|ab| <= k·eps·k of the exact value
+        }
+    });
   }
 
   TEST_CASE("sgemm from several threads at once (per-thread packing buffers)") {
-    if (!sgemm_supported()) return;
-    std::vector<int> bad(4, -1);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t)
-      threads.emplace_back([t, &bad] {
-        const Problem p{t % 2 == 1, t / 2 == 1, 50 + t, 300 - t, 270 + 3 * t, t, t};
-        bad[t] = 0;
-        for (int rep = 0; rep < 3; ++rep) bad[t] += p.run(sgemm, static_cast<std::uint32_t>(rep));
-      });
-    for (std::thread& th : threads) th.join();
-    for (int t = 0; t < 4; ++t) CHECK(bad[t] == 0);
+    on_each_sgemm_path([&] {
+      std::vector<int> bad(4, -1);
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 4; ++t)
+        threads.emplace_back([t, &bad] {
+          const Problem p{t % 2 == 1, t / 2 == 1, 50 + t, 300 - t, 270 + 3 * t, t, t};
+          bad[t] = 0;
+          for (int rep = 0; rep < 3; ++rep) bad[t] += p.run(sgemm, static_cast<std::uint32_t>(rep));
+        });
+      for (std::thread& th : threads) th.join();
+      for (int t = 0; t < 4; ++t) CHECK(bad[t] == 0);
+    });
   }
 
   TEST_CASE("float32 matmul goes through the selected sgemm and counts its flops") {

@@ -30,7 +30,8 @@ std::string OpProfile::table() const {
   auto total = [this](std::size_t i) { return ops[i][0].seconds + ops[i][1].seconds + ops[i][2].seconds; };
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return total(a) > total(b); });
   std::string out = fmt::format("wall {:.3f} s; time inside ops by phase (share of wall)\n\n", wall_seconds);
-  out += "| op | forward | backward | recorded backward | calls | GB of results |\n| --- | --- | --- | --- | --- | --- |\n";
+  out += "| op | forward | backward | recorded backward | calls | GB of results |\n";
+  out += "| --- | --- | --- | --- | --- | --- |\n";
   for (const std::size_t i : order) {
     const auto& o = ops[i];
     out += fmt::format("| {} | {} | {} | {} | {} | {:.2f} |\n", kPrimitiveOpNames[i], cell(o[0].seconds),

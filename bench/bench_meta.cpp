@@ -62,7 +62,7 @@
 #include "meta/maml.h"
 #include "meta/reptile.h"
 #include "nn/models.h"
-#include "tools/cli.h"
+#include "bench/bench_run.h"
 
 namespace {
 
@@ -153,15 +153,7 @@ Workload workload(const std::string& name) {
   throw mg::ValueError(fmt::format("unknown workload '{}'", name));
 }
 
-struct Config {
-  std::string workload = {};
-  std::string algo = {};
-  int steps = 0;
-  int threads = 0;
-  int warmup = -1;           // < 0: the workload's default
-  int iters = 0;             // 0: the workload's default
-  double max_seconds = 0.0;  // 0: no limit
-  bool json = false;
+struct Config : mg::bench::RunConfig {
   bool profile = false;  // per-op table of the timed iterations on stderr (1 thread)
 };
 
@@ -196,22 +188,8 @@ struct Result {
   double timed_cpu_s = 0.0;  // process CPU time (all threads) over them: a loaded machine inflates only the wall time
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-rusage self_usage() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage;
-}
-
-double peak_rss_mb() { return static_cast<double>(self_usage().ru_maxrss) * 1024.0 / (1 << 20); }  // ru_maxrss: KiB
-
 double process_cpu_s() {
-  const rusage u = self_usage();
+  const rusage u = mg::bench::self_usage();
   const auto seconds = [](const timeval& t) {
     return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
   };
@@ -235,44 +213,32 @@ Result run(const Config& c) {
     batches[b] = mg::data::sample_tasks(*source, b * static_cast<std::size_t>(w.meta_batch),
                                         static_cast<std::size_t>(w.meta_batch), c.threads);
 
-  using Clock = std::chrono::steady_clock;
-  std::vector<double> seconds;
-  double timed_total = 0.0;
   std::uint64_t flops_before = 0;
   double cpu_before = 0.0;
   std::optional<mg::OpProfiler> profiler;
-  for (int it = 0; it < warmup + iters; ++it) {
-    if (it == warmup) {
-      flops_before = mg::kernels::gemm_flop_count();
-      cpu_before = process_cpu_s();
-      if (c.profile) profiler.emplace();
-    }
-    const auto start = Clock::now();
-    learner->step(batches[static_cast<std::size_t>(it) % n_batches], it);
-    const double s = std::chrono::duration<double>(Clock::now() - start).count();
-    const bool timed = it >= warmup;
-    if (s >= 1.0) fmt::print(stderr, "bench_meta: {} {}: {:.2f} s\n", timed ? "iteration" : "warm-up", it, s);
-    if (!timed) continue;
-    seconds.push_back(s);
-    timed_total += s;
-    if (c.max_seconds > 0.0 && timed_total >= c.max_seconds) break;
-  }
+  const std::vector<double> seconds = mg::bench::time_iterations(
+      "bench_meta", warmup, iters, c.max_seconds,
+      [&](int it) { learner->step(batches[static_cast<std::size_t>(it) % n_batches], it); },
+      [&] {
+        flops_before = mg::kernels::gemm_flop_count();
+        cpu_before = process_cpu_s();
+        if (c.profile) profiler.emplace();
+      });
+  double timed_total = 0.0;
+  for (const double s : seconds) timed_total += s;
   const std::uint64_t flops = mg::kernels::gemm_flop_count() - flops_before;
   const double cpu = process_cpu_s() - cpu_before;
   if (profiler) fmt::print(stderr, "bench_meta: per-op time of the timed iterations, {}\n", profiler->report().table());
 
   Result r;
-  r.median_s = median(seconds);
+  r.median_s = mg::bench::median(seconds);
   r.timed_iters = static_cast<int>(seconds.size());
-  r.peak_rss_mb = peak_rss_mb();
+  r.peak_rss_mb = mg::bench::peak_rss_mb();
   r.gflops = static_cast<double>(flops) / timed_total * 1e-9;
   r.timed_s = timed_total;
   r.timed_cpu_s = cpu;
   return r;
 }
-
-// A JSON number; JSON has no inf or nan.
-std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
 
 std::string format_result(const Config& c, const Result& r) {
   const double its_per_s = 1.0 / r.median_s;
@@ -280,8 +246,9 @@ std::string format_result(const Config& c, const Result& r) {
     return fmt::format(
         R"({{"workload":"{}","algo":"{}","steps":{},"threads":{},"its_per_s":{},"median_s":{},)"
         R"("timed_iters":{},"peak_rss_mb":{},"gflops":{}}})",
-        c.workload, c.algo, c.steps, c.threads, json_number(its_per_s), json_number(r.median_s), r.timed_iters,
-        json_number(r.peak_rss_mb), json_number(r.gflops));
+        c.workload, c.algo, c.steps, c.threads, mg::bench::json_number(its_per_s),
+        mg::bench::json_number(r.median_s), r.timed_iters,
+        mg::bench::json_number(r.peak_rss_mb), mg::bench::json_number(r.gflops));
   }
   const std::string median = r.median_s >= 1.0 ? fmt::format("{:.2f} s", r.median_s)
                                                : fmt::format("{:.3f} ms", r.median_s * 1e3);
@@ -306,34 +273,8 @@ int main(int argc, char** argv) {
       "stride 2, batch-norm, ReLU]). miniimagenet: conv4 with 32 filters and max-pool on 84x84x3 random images,\n"
       "5-way 1-shot, 15 queries per class, meta-batch 4, inner lr 0.01, outer Adam 1e-3.\n"
       "reptile: inner SGD at the inner lr, epsilon 1, no annealing."};
-  // CLI::PositiveNumber would print its range up to DBL_MAX in full.
-  const CLI::Validator positive(
-      [](const std::string& s) {
-        double x = 0.0;
-        return CLI::detail::lexical_cast(s, x) && x > 0.0 ? std::string() : fmt::format("must be > 0, got {}", s);
-      },
-      "POSITIVE");
   Config c;
-  app.add_option("--workload", c.workload, "sinusoid | omniglot | omniglot_strided | miniimagenet")
-      ->required()
-      ->check(CLI::IsMember({"sinusoid", "omniglot", "omniglot_strided", "miniimagenet"}));
-  app.add_option("--algo", c.algo, "maml | fomaml | reptile")
-      ->required()
-      ->check(CLI::IsMember({"maml", "fomaml", "reptile"}));
-  app.add_option("--steps", c.steps, "inner steps during meta-training (>= 1)")
-      ->required()
-      ->check(CLI::Range(1, 100'000));
-  app.add_option("--threads", c.threads, "worker threads over the tasks of a batch (>= 1); BLAS uses 1")
-      ->required()
-      ->check(CLI::Range(1, 1024));
-  app.add_option("--warmup", c.warmup, "untimed iterations first (default: sinusoid 2, the conv nets 1)")
-      ->check(CLI::Range(0, 100'000'000));
-  app.add_option("--iters", c.iters, "timed iterations (default: sinusoid 200, the conv nets 3)")
-      ->check(CLI::Range(1, 100'000'000));
-  app.add_option("--max-seconds", c.max_seconds,
-                 "stop timing once the timed iterations took this long in total (at least 1 is timed)")
-      ->check(positive);
-  app.add_flag("--json", c.json, "print one line of JSON instead of the readable line");
+  mg::bench::add_run_options(app, c, "worker threads over the tasks of a batch (>= 1); BLAS uses 1");
   app.add_flag("--profile", c.profile,
                "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
                "needs --threads 1");

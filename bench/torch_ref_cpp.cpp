@@ -45,7 +45,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/cli.h"
+#include "bench/bench_run.h"
 
 namespace {
 
@@ -250,34 +250,13 @@ class MetaLearner {
   std::unique_ptr<torch::optim::Adam> outer_;
 };
 
-struct Config {
-  std::string workload = {};
-  std::string algo = {};
-  int steps = 0;
-  int threads = 0;
-  int warmup = -1;           // < 0: the workload's default
-  int iters = 0;             // 0: the workload's default
-  double max_seconds = 0.0;  // 0: no limit
-  bool json = false;
-};
+using Config = mg::bench::RunConfig;
 
 struct Result {
   double median_s = 0.0;
   int timed_iters = 0;
   double peak_rss_mb = 0.0;
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss: KiB; MB = 2^20 bytes
-}
 
 Result run(const Config& c) {
   const Workload w = workload(c.workload);
@@ -292,24 +271,13 @@ Result run(const Config& c) {
   for (auto& batch : batches)
     for (int i = 0; i < w.meta_batch; ++i) batch.push_back(sample_task(w, gen));
 
-  using Clock = std::chrono::steady_clock;
-  std::vector<double> seconds;
-  double timed_total = 0.0;
-  for (int it = 0; it < warmup + iters; ++it) {
-    const auto start = Clock::now();
-    learner.step(batches[static_cast<std::size_t>(it) % n_batches]);
-    const double s = std::chrono::duration<double>(Clock::now() - start).count();
-    const bool timed = it >= warmup;
-    if (s >= 1.0) fmt::print(stderr, "torch_ref_cpp: {} {}: {:.2f} s\n", timed ? "iteration" : "warm-up", it, s);
-    if (!timed) continue;
-    seconds.push_back(s);
-    timed_total += s;
-    if (c.max_seconds > 0.0 && timed_total >= c.max_seconds) break;
-  }
-  return {.median_s = median(seconds), .timed_iters = static_cast<int>(seconds.size()), .peak_rss_mb = peak_rss_mb()};
+  const std::vector<double> seconds = mg::bench::time_iterations(
+      "torch_ref_cpp", warmup, iters, c.max_seconds,
+      [&](int it) { learner.step(batches[static_cast<std::size_t>(it) % n_batches]); }, [] {});
+  return {.median_s = mg::bench::median(seconds),
+          .timed_iters = static_cast<int>(seconds.size()),
+          .peak_rss_mb = mg::bench::peak_rss_mb()};
 }
-
-std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
 
 std::string format_result(const Config& c, const Result& r) {
   const double its_per_s = 1.0 / r.median_s;
@@ -317,8 +285,9 @@ std::string format_result(const Config& c, const Result& r) {
     return fmt::format(
         R"({{"workload":"{}","algo":"{}","steps":{},"threads":{},"its_per_s":{},"median_s":{},)"
         R"("timed_iters":{},"peak_rss_mb":{},"gflops":null}})",
-        c.workload, c.algo, c.steps, c.threads, json_number(its_per_s), json_number(r.median_s), r.timed_iters,
-        json_number(r.peak_rss_mb));
+        c.workload, c.algo, c.steps, c.threads, mg::bench::json_number(its_per_s),
+        mg::bench::json_number(r.median_s), r.timed_iters,
+        mg::bench::json_number(r.peak_rss_mb));
   }
   return fmt::format("{} {} steps={} threads={}: {:.4g} it/s (median {:.4g} s over {}), peak RSS {:.1f} MB", c.workload,
                      c.algo, c.steps, c.threads, its_per_s, r.median_s, r.timed_iters, r.peak_rss_mb);
@@ -331,29 +300,8 @@ int main(int argc, char** argv) {
       "torch_ref_cpp: bench_meta's workloads and algorithms in libtorch (C++), the loop form of\n"
       "bench/torch_ref.py: one task after another. Same command line and one-line output as bench_meta;\n"
       "gflops is null. torch::set_num_threads(T); OpenBLAS threads come from OPENBLAS_NUM_THREADS."};
-  const CLI::Validator positive(
-      [](const std::string& s) {
-        double x = 0.0;
-        return CLI::detail::lexical_cast(s, x) && x > 0.0 ? std::string() : fmt::format("must be > 0, got {}", s);
-      },
-      "POSITIVE");
   Config c;
-  app.add_option("--workload", c.workload, "sinusoid | omniglot | omniglot_strided | miniimagenet")
-      ->required()
-      ->check(CLI::IsMember({"sinusoid", "omniglot", "omniglot_strided", "miniimagenet"}));
-  app.add_option("--algo", c.algo, "maml | fomaml | reptile")
-      ->required()
-      ->check(CLI::IsMember({"maml", "fomaml", "reptile"}));
-  app.add_option("--steps", c.steps, "inner steps (>= 1)")->required()->check(CLI::Range(1, 100'000));
-  app.add_option("--threads", c.threads, "torch::set_num_threads (>= 1)")->required()->check(CLI::Range(1, 1024));
-  app.add_option("--warmup", c.warmup, "untimed iterations first (default: sinusoid 2, the conv nets 1)")
-      ->check(CLI::Range(0, 100'000'000));
-  app.add_option("--iters", c.iters, "timed iterations (default: sinusoid 200, the conv nets 3)")
-      ->check(CLI::Range(1, 100'000'000));
-  app.add_option("--max-seconds", c.max_seconds,
-                 "stop timing once the timed iterations took this long in total (at least 1 is timed)")
-      ->check(positive);
-  app.add_flag("--json", c.json, "print one line of JSON instead of the readable line");
+  mg::bench::add_run_options(app, c, "torch::set_num_threads (>= 1)");
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "torch_ref_cpp")) return *status;
 
   try {

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -116,6 +117,7 @@ Tensor apply_with(const A& attrs, const In&... in) {
   detail::check_dtypes(op_name(Op::id), inputs);
   if (detail::t_profile) [[unlikely]] {
     const auto start = std::chrono::steady_clock::now();
+    const detail::ProfileOpScope scope(Op::id);
     Tensor out = detail::run<Op>(attrs, in...);
     detail::profile_add(Op::id, start, static_cast<std::int64_t>(out.nbytes()));
     detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);
@@ -140,6 +142,8 @@ Tensor apply_list(const typename Op::Attrs& attrs, std::span<const Tensor> in) {
   detail::check_dtypes(op_name(Op::id), inputs);
   (void)Op::infer_shape(attrs, in);
   const auto start = detail::t_profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  std::optional<detail::ProfileOpScope> scope;
+  if (detail::t_profile) scope.emplace(Op::id);
   Tensor out = Op::forward(attrs, in);
   if (detail::t_profile) detail::profile_add(Op::id, start, static_cast<std::int64_t>(out.nbytes()));
   detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);

@@ -55,6 +55,7 @@
 #include "autograd/channel.h"
 #include "autograd/creation.h"
 #include "autograd/kernels/blas.h"
+#include "autograd/kernels/conv_gemm.h"
 #include "autograd/kernels/conv_matrix.h"
 #include "autograd/kernels/im2col.h"
 #include "autograd/op_common.h"
@@ -200,15 +201,49 @@ struct ConvMatrixFold {
 // Note [conv columns not saved]: conv_columns(x, W) = W @ im2col(x) as one primitive that
 // saves x and W, not the columns. The columns are kh*kw times the image (9x for 3x3;
 // 34 MB of a conv4 layer over 75 query images, 160 MB of a MiniImageNet one) and a
-// matmul would keep them alive until the backward; here they are a temporary of the
-// forward and are made again, as a differentiable im2col, only for the weight
-// gradient. The backward is written with matmul, im2col and col2im, so second and
-// higher orders are theirs. With K = C*kh*kw, L = OH*OW:
-//   Folded:   conv_columns(x, W) -> [F, N*L] = W @ cols          cols [K, N*L]
-//     x: col2im(Wᵀ @ grad)                 W: grad @ colsᵀ
-//   PerImage: conv_columns(x, W) -> [N, F, L], [n] = W @ cols[n] cols [N, K, L]
-//     x: col2im(matmul_shared(W, grad, transpose_a))
-//     W: sum over n of grad[n] @ cols[n]ᵀ
+// matmul would keep them alive until the backward. Its two gradients are primitives
+// too, so that no pass of any order makes the columns of a whole batch: each kernel
+// runs over chunks of images (Note [conv in chunks], kernels/conv_gemm.cpp). The three
+// are closed under differentiation (each is linear in each input; C = im2col,
+// C* = col2im its adjoint; K = C*kh*kw, L = OH*OW):
+//   conv_columns(x, W)     = W C(x)       x: conv_input_grad(g, W)     W: conv_weight_grad(x, g)
+//   conv_input_grad(G, W)  = C*(Wᵀ G)     G: conv_columns(g, W)        W: conv_weight_grad(g, G)
+//   conv_weight_grad(x, G) = G C(x)ᵀ      x: conv_input_grad(G, g)     G: conv_columns(x, g)
+// (from <g, C*(Wᵀ G)> = <W C(g), G> = <G C(g)ᵀ, W> and <g, G C(x)ᵀ> = <g C(x), G> =
+// <C*(gᵀ G), x>). Layouts: Folded, the output and G are [F, N*L]; PerImage, [N, F, L].
+
+// The output shape of conv_columns for weight rows `filters` under geometry g.
+Shape conv_output_shape(const ConvGeometry& g, std::int64_t filters) {
+  const std::int64_t l = g.out_h() * g.out_w();
+  if (g.layout == ColLayout::PerImage) return {g.n, filters, l};
+  return {filters, g.n * l};
+}
+
+// Checks a weight [F, C*kh*kw] for the window g over x (named `what` in messages).
+void check_conv_weight(std::string_view op, const ConvGeometry& g, const Tensor& w) {
+  if (w.ndim() != 2 || w.shape()[1] != g.col_rows())
+    throw ShapeError(fmt::format("{}: weight must be [F, {}] (C*kh*kw): images are {}, weight is {} ({})", op,
+                                 g.col_rows(), g.image_shape().str(), w.shape().str(), window_str(g)));
+}
+
+// Checks an output gradient against the output shape for `filters` filters.
+void check_conv_grad(std::string_view op, const ConvGeometry& g, const Tensor& grad, std::int64_t filters) {
+  const Shape want = conv_output_shape(g, filters);
+  if (grad.shape() != want)
+    throw ShapeError(fmt::format("{}: grad must be {} (the output for images {} and {} filters), got {} ({})", op,
+                                 want.str(), g.image_shape().str(), filters, grad.shape().str(), window_str(g)));
+}
+
+// The filter count a gradient of conv_columns' output implies (its F axis).
+std::int64_t grad_filters(const ConvGeometry& g, const Tensor& grad) {
+  const int axis = g.layout == ColLayout::PerImage ? 1 : 0;
+  return grad.ndim() > axis ? grad.shape()[axis] : 0;
+}
+
+Size2 kernel_of(const ConvGeometry& g) { return {g.kh, g.kw}; }
+Size2 stride_of(const ConvGeometry& g) { return {g.sh, g.sw}; }
+Size2 padding_of(const ConvGeometry& g) { return {g.ph, g.pw}; }
+
 struct ConvColumns {
   static constexpr OpId id = OpId::ConvColumns;
   static constexpr Save save = Save::Inputs;
@@ -217,33 +252,67 @@ struct ConvColumns {
     require_floating("conv_columns", x.dtype());
     require_floating("conv_columns", w.dtype());
     check_window("conv_columns", "x", x.shape(), g);
-    if (w.ndim() != 2 || w.shape()[1] != g.col_rows())
-      throw ShapeError(fmt::format("conv_columns: weight must be [F, {}] (C*kh*kw): x is {}, weight is {} ({})",
-                                   g.col_rows(), x.shape().str(), w.shape().str(), window_str(g)));
-    const std::int64_t l = g.out_h() * g.out_w();
-    if (g.layout == ColLayout::PerImage) return {g.n, w.shape()[0], l};
-    return {w.shape()[0], g.n * l};
+    check_conv_weight("conv_columns", g, w);
+    return conv_output_shape(g, w.shape()[0]);
   }
-  static Tensor forward(const Attrs& g, const Tensor& x, const Tensor& w) {
-    const Tensor cols = kernels::im2col(x, g);
-    if (g.layout == ColLayout::PerImage) return kernels::matmul_shared(w, cols, false, infer_shape(g, x, w));
-    return kernels::matmul(w, cols, false, false, infer_shape(g, x, w));
-  }
+  static Tensor forward(const Attrs& g, const Tensor& x, const Tensor& w) { return kernels::conv_forward(x, w, g); }
   static Grads backward(const Saved& s, const Tensor& grad) {
     const Attrs g = s.attrs<Attrs>();
-    const Size2 kernel{g.kh, g.kw}, stride{g.sh, g.sw}, padding{g.ph, g.pw};
-    const bool per_image = g.layout == ColLayout::PerImage;
     Tensor dx, dw;
-    if (s.needs_grad(0)) {
-      const Tensor w = s.input(1);
-      const Tensor dcols = per_image ? matmul_shared(w, grad, true) : matmul(w, grad, true, false);
-      dx = col2im(dcols, g.image_shape(), kernel, stride, padding, g.layout);
-    }
-    if (s.needs_grad(1)) {
-      const Tensor cols = im2col(s.input(0), kernel, stride, padding, g.layout);
-      dw = per_image ? sum(matmul(grad, cols, false, true), {0}) : matmul(grad, cols, false, true);
-    }
+    if (s.needs_grad(0))
+      dx = conv_input_grad(grad, s.input(1), g.image_shape(), kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    if (s.needs_grad(1)) dw = conv_weight_grad(s.input(0), grad, kernel_of(g), stride_of(g), padding_of(g), g.layout);
     return {dx, dw};
+  }
+};
+
+// conv_input_grad(G, W) -> [N, C, H, W] (Note [conv columns not saved])
+struct ConvInputGrad {
+  static constexpr OpId id = OpId::ConvInputGrad;
+  static constexpr Save save = Save::Inputs;
+  using Attrs = ConvGeometry;
+  static Shape infer_shape(const Attrs& g, const Tensor& grad, const Tensor& w) {
+    require_floating("conv_input_grad", grad.dtype());
+    require_floating("conv_input_grad", w.dtype());
+    check_window("conv_input_grad", "image", g.image_shape(), g);
+    check_conv_weight("conv_input_grad", g, w);
+    check_conv_grad("conv_input_grad", g, grad, w.shape()[0]);
+    return g.image_shape();
+  }
+  static Tensor forward(const Attrs& g, const Tensor& grad, const Tensor& w) {
+    return kernels::conv_input_grad(grad, w, g);
+  }
+  static Grads backward(const Saved& s, const Tensor& gx) {
+    const Attrs g = s.attrs<Attrs>();
+    Tensor dg, dw;
+    if (s.needs_grad(0)) dg = conv_columns(gx, s.input(1), kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    if (s.needs_grad(1)) dw = conv_weight_grad(gx, s.input(0), kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    return {dg, dw};
+  }
+};
+
+// conv_weight_grad(x, G) -> [F, C*kh*kw] (Note [conv columns not saved])
+struct ConvWeightGrad {
+  static constexpr OpId id = OpId::ConvWeightGrad;
+  static constexpr Save save = Save::Inputs;
+  using Attrs = ConvGeometry;
+  static Shape infer_shape(const Attrs& g, const Tensor& x, const Tensor& grad) {
+    require_floating("conv_weight_grad", x.dtype());
+    require_floating("conv_weight_grad", grad.dtype());
+    check_window("conv_weight_grad", "x", x.shape(), g);
+    check_conv_grad("conv_weight_grad", g, grad, grad_filters(g, grad));
+    return {grad_filters(g, grad), g.col_rows()};
+  }
+  static Tensor forward(const Attrs& g, const Tensor& x, const Tensor& grad) {
+    return kernels::conv_weight_grad(x, grad, g, grad_filters(g, grad));
+  }
+  static Grads backward(const Saved& s, const Tensor& gw) {
+    const Attrs g = s.attrs<Attrs>();
+    Tensor dx, dg;
+    if (s.needs_grad(0))
+      dx = conv_input_grad(s.input(1), gw, g.image_shape(), kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    if (s.needs_grad(1)) dg = conv_columns(s.input(0), gw, kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    return {dx, dg};
   }
 };
 
@@ -312,6 +381,17 @@ Tensor conv_matrix_fold(const Tensor& m, const Shape& weight_shape, const Shape&
 Tensor conv_columns(const Tensor& x, const Tensor& weight, Size2 kernel, Size2 stride, Size2 padding,
                     ColLayout layout) {
   return apply_with<ConvColumns>(make_geometry(x.shape(), kernel, stride, padding, layout), x, weight);
+}
+
+Tensor conv_input_grad(const Tensor& grad, const Tensor& weight, const Shape& image_shape, Size2 kernel, Size2 stride,
+                       Size2 padding, ColLayout layout) {
+  check_window("conv_input_grad", "image_shape", image_shape, make_geometry(image_shape, kernel, stride, padding, layout));
+  return apply_with<ConvInputGrad>(make_geometry(image_shape, kernel, stride, padding, layout), grad, weight);
+}
+
+Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, Size2 kernel, Size2 stride, Size2 padding,
+                        ColLayout layout) {
+  return apply_with<ConvWeightGrad>(make_geometry(x.shape(), kernel, stride, padding, layout), x, grad);
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {

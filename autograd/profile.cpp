@@ -42,6 +42,29 @@ std::string OpProfile::table() const {
                rec = phase_seconds(ProfilePhase::RecordedBackward);
   out += fmt::format("| **all ops** | {} | {} | {} | | |\n", cell(fwd), cell(bwd), cell(rec));
   out += fmt::format("| outside ops | {} | | | | |\n", cell(wall_seconds - fwd - bwd - rec));
+  static constexpr const char* kPhaseNames[] = {"forward", "backward", "recorded backward"};
+  auto op_label = [](int op) {
+    return op < 0 ? std::string("outside ops") : std::string(kPrimitiveOpNames[static_cast<std::size_t>(op)]);
+  };
+  const double mb = 1 << 20;
+  out += fmt::format("\npeak live tensor memory {:.1f} MB, reached during {} ({}); alive then, by the op that made it:\n\n",
+                     static_cast<double>(peak_live_bytes) / mb, op_label(peak_op),
+                     kPhaseNames[static_cast<std::size_t>(peak_phase)]);
+  out += "| made by | phase | MB |\n| --- | --- | --- |\n";
+  std::vector<std::pair<std::int64_t, std::size_t>> rows;  // bytes, row * phases + phase
+  std::int64_t counted = 0;
+  for (std::size_t r = 0; r < peak_census.size(); ++r)
+    for (std::size_t ph = 0; ph < kProfilePhases; ++ph)
+      if (peak_census[r][ph] > 0) {
+        rows.emplace_back(peak_census[r][ph], r * kProfilePhases + ph);
+        counted += peak_census[r][ph];
+      }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [bytes, at] : rows)
+    out += fmt::format("| {} | {} | {:.1f} |\n", op_label(static_cast<int>(at / kProfilePhases) - 1),
+                       kPhaseNames[at % kProfilePhases], static_cast<double>(bytes) / mb);
+  out += fmt::format("| made before the profiler started | | {:.1f} |\n",
+                     static_cast<double>(peak_live_bytes - counted) / mb);
   return out;
 }
 

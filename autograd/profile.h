@@ -40,6 +40,21 @@ struct OpTiming {
 struct OpProfile {
   std::array<std::array<OpTiming, kProfilePhases>, kProfileOps> ops{};
   double wall_seconds = 0.0;  // the profiler's lifetime (up to report())
+  // Memory: the most bytes of live storages (Storage::live_bytes(), every thread's)
+  // seen at any allocation while profiling, and the op running then (-1: outside any
+  // op). Transients an op makes and frees inside its forward count: this is the
+  // high-water mark of tensor memory, what peak RSS is made of beside the code, the
+  // data and the pools' slack.
+  std::int64_t peak_live_bytes = 0;
+  int peak_op = -1;
+  ProfilePhase peak_phase = ProfilePhase::Forward;
+  // What was alive at that peak, by the op (row 0: outside any op; row 1 + id: op id)
+  // and phase that made it. Storages made before the profiler started are in the peak
+  // but in no row (peak_before_bytes).
+  using Census = std::array<std::array<std::int64_t, kProfilePhases>, kProfileOps + 1>;
+  Census peak_census{};
+  std::int64_t peak_before_bytes = 0;
+  Census live_census{};  // the same now (while collecting)
 
   const OpTiming& at(OpId op, ProfilePhase phase) const {
     return ops[static_cast<std::size_t>(op)][static_cast<std::size_t>(phase)];
@@ -71,6 +86,19 @@ namespace detail {
 
 inline thread_local OpProfile* t_profile = nullptr;
 inline thread_local ProfilePhase t_profile_phase = ProfilePhase::Forward;
+inline thread_local int t_profile_op = -1;  // the op apply<> is running, -1 outside ops
+
+// Marks the op that runs while it is alive (for the peak's attribution).
+class ProfileOpScope {
+ public:
+  explicit ProfileOpScope(OpId op) : saved_(std::exchange(t_profile_op, static_cast<int>(op))) {}
+  ~ProfileOpScope() { t_profile_op = saved_; }
+  ProfileOpScope(const ProfileOpScope&) = delete;
+  ProfileOpScope& operator=(const ProfileOpScope&) = delete;
+
+ private:
+  int saved_;
+};
 
 // Sets the phase for a grad() sweep (and restores the previous one).
 class ProfileSweep {
@@ -91,6 +119,33 @@ inline void profile_add(OpId op, std::chrono::steady_clock::time_point start, st
   ++t.calls;
   t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   t.bytes += bytes;
+}
+
+// The census row and phase of a storage made now, packed for Storage (never 0).
+inline std::uint16_t profile_origin() {
+  return static_cast<std::uint16_t>(((t_profile_op + 1) << 2 | static_cast<int>(t_profile_phase)) + 1);
+}
+
+// Storage::make, while a profiler is alive: a storage of `bytes` made now, with the
+// live bytes of the process after it. Returns its origin (for profile_note_free).
+inline std::uint16_t profile_note_alloc(std::int64_t bytes, std::int64_t live) {
+  const std::uint16_t origin = profile_origin();
+  OpProfile& p = *t_profile;
+  const int code = origin - 1;
+  p.live_census[static_cast<std::size_t>(code >> 2)][static_cast<std::size_t>(code & 3)] += bytes;
+  if (live > p.peak_live_bytes) {
+    p.peak_live_bytes = live;
+    p.peak_op = t_profile_op;
+    p.peak_phase = t_profile_phase;
+    p.peak_census = p.live_census;
+  }
+  return origin;
+}
+
+// Storage::destroy of a storage made while this thread's profiler was alive.
+inline void profile_note_free(std::uint16_t origin, std::int64_t bytes) {
+  const int code = origin - 1;
+  t_profile->live_census[static_cast<std::size_t>(code >> 2)][static_cast<std::size_t>(code & 3)] -= bytes;
 }
 
 }  // namespace detail

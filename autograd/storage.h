@@ -50,6 +50,7 @@ class Storage {
   std::atomic<std::uint32_t> version_{0};
   std::size_t nbytes_ = 0;
   std::size_t block_bytes_ = 0;  // the pool block holding this storage (header included)
+  std::uint16_t profile_origin_ = 0;  // who made it, while an OpProfiler ran (profile.h); 0 otherwise
   void* data_ = nullptr;
 };
 

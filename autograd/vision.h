@@ -56,6 +56,16 @@ Tensor conv_matrix_fold(const Tensor& m, const Shape& weight_shape, const Shape&
 // than the output.
 Tensor conv_columns(const Tensor& x, const Tensor& weight, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
                     ColLayout layout = ColLayout::Folded);
+// The two gradients of conv_columns, ops of their own (each is the other's and
+// conv_columns' backward), run over chunks of images so that no pass makes the
+// columns of the whole batch (Note [conv in chunks], autograd/kernels/conv_gemm.cpp):
+//   conv_input_grad(grad, weight, image_shape, ...) = col2im(weightᵀ @ grad) -> image_shape
+//   conv_weight_grad(x, grad, ...)                  = grad @ im2col(x)ᵀ -> [F, C*kh*kw]
+// grad has conv_columns' output shape for the layout.
+Tensor conv_input_grad(const Tensor& grad, const Tensor& weight, const Shape& image_shape, Size2 kernel,
+                       Size2 stride = 1, Size2 padding = 0, ColLayout layout = ColLayout::Folded);
+Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
+                        ColLayout layout = ColLayout::Folded);
 
 // matmul_shared(a, b, transpose_a) -> [B, M, N]: op(a) @ b[i] for each i, where a is
 // 2-D [M, K] ([K, M] when transposed) and b is 3-D [B, K, N]; a is shared by the

@@ -17,21 +17,24 @@ ThreadCounter& flops() {
   return *c;
 }
 
+}  // namespace
+
 template <class T>
-void gemm(bool ta, bool tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T* c, int ldc) {
+void gemm(bool ta, bool tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T beta, T* c, int ldc) {
   flops().add(2 * std::int64_t{m} * n * k);
   const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
   if constexpr (sizeof(T) == 4) {
     if (sgemm_supported())
-      sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+      sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
     else
-      cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+      cblas_sgemm(CblasRowMajor, opa, opb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
   } else
-    cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+    cblas_dgemm(CblasRowMajor, opa, opb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
-}  // namespace
+template void gemm<float>(bool, bool, int, int, int, const float*, int, const float*, int, float, float*, int);
+template void gemm<double>(bool, bool, int, int, int, const double*, int, const double*, int, double, double*, int);
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Shape& out_shape) {
   Tensor out(out_shape, a.dtype());
@@ -50,7 +53,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Shape& o
       return;
     }
     for (std::int64_t i = 0; i < batch; ++i)
-      gemm<T>(ta, tb, m, n, k, pa + i * ar * ac, ac, pb + i * br * bc, bc, pc + i * m * n, n);
+      gemm<T>(ta, tb, m, n, k, pa + i * ar * ac, ac, pb + i * br * bc, bc, T(0), pc + i * m * n, n);
   });
   return out;
 }
@@ -71,7 +74,7 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool ta, const Shape& out
       return;
     }
     for (std::int64_t i = 0; i < batch; ++i)
-      gemm<T>(ta, false, m, n, k, pa, ac, pb + i * std::int64_t{k} * n, n, pc + i * std::int64_t{m} * n, n);
+      gemm<T>(ta, false, m, n, k, pa, ac, pb + i * std::int64_t{k} * n, n, T(0), pc + i * std::int64_t{m} * n, n);
   });
   return out;
 }

@@ -17,6 +17,13 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
 // out [B, M, N]. The shared left operand is read by B gemm calls, never copied.
 Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a, const Shape& out);
 
+// C = op(A) @ op(B) + beta · C on raw row-major matrices (float or double), for
+// kernels that multiply parts of tensors (kernels/conv_gemm.cpp). Counted in
+// gemm_flop_count(); with beta = 0, C is not read.
+template <class T>
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T beta, T* c,
+          int ldc);
+
 // Floating-point operations (2·M·N·K per product) done by matmul and matmul_shared
 // in this process so far, over all threads: benchmarks divide it by time for GFLOP/s.
 std::uint64_t gemm_flop_count();

@@ -128,44 +128,45 @@ void for_each_shifted_row(const ConvGeometry& g, Body&& body) {
 
 }  // namespace
 
+template <class T>
+void im2col_raw(const T* px, const ConvGeometry& g, T* pc) {
+  if constexpr (std::is_same_v<T, float>)
+    if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
+      return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
+                                         std::int64_t l_n) { shift_copy(pc + col0, px + pixel0, masks, l_n); });
+  const std::int32_t* table = source_table(g).data();
+  for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+    gather_by_table(pc + col0, px + image, table + trow, l_n);
+  });
+}
+
+template <class T>
+void col2im_raw(const T* pc, const ConvGeometry& g, T* pi) {
+  std::memset(pi, 0, static_cast<std::size_t>(g.image_shape().numel()) * sizeof(T));
+  if constexpr (std::is_same_v<T, float>)
+    if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
+      return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
+                                         std::int64_t l_n) { shift_add(pi + pixel0, pc + col0, masks, l_n); });
+  const std::int32_t* table = source_table(g).data();
+  for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+    scatter_add_by_table(pi + image, pc + col0, table + trow, l_n);
+  });
+}
+
+template void im2col_raw<float>(const float*, const ConvGeometry&, float*);
+template void im2col_raw<double>(const double*, const ConvGeometry&, double*);
+template void col2im_raw<float>(const float*, const ConvGeometry&, float*);
+template void col2im_raw<double>(const double*, const ConvGeometry&, double*);
+
 Tensor im2col(const Tensor& x, const ConvGeometry& g) {
   Tensor cols(g.cols_shape(), x.dtype());
-  dispatch_float("im2col", x.dtype(), [&]<class T>() {
-    const T* px = x.data<T>();
-    T* pc = cols.data<T>();
-    if constexpr (std::is_same_v<T, float>)
-      if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
-        return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
-                                           std::int64_t l_n) { shift_copy(pc + col0, px + pixel0, masks, l_n); });
-    const std::int32_t* table = source_table(g).data();
-    for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
-      const T* src = px + image;
-      const std::int32_t* t = table + trow;
-      T* dst = pc + col0;
-      gather_by_table(dst, src, t, l_n);
-    });
-  });
+  dispatch_float("im2col", x.dtype(), [&]<class T>() { im2col_raw(x.data<T>(), g, cols.data<T>()); });
   return cols;
 }
 
 Tensor col2im(const Tensor& cols, const ConvGeometry& g) {
   Tensor img(g.image_shape(), cols.dtype());
-  std::memset(img.raw_data(), 0, img.nbytes());
-  dispatch_float("col2im", cols.dtype(), [&]<class T>() {
-    const T* pc = cols.data<T>();
-    T* pi = img.data<T>();
-    if constexpr (std::is_same_v<T, float>)
-      if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
-        return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
-                                           std::int64_t l_n) { shift_add(pi + pixel0, pc + col0, masks, l_n); });
-    const std::int32_t* table = source_table(g).data();
-    for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
-      T* dst = pi + image;
-      const std::int32_t* t = table + trow;
-      const T* src = pc + col0;
-      scatter_add_by_table(dst, src, t, l_n);
-    });
-  });
+  dispatch_float("col2im", cols.dtype(), [&]<class T>() { col2im_raw(cols.data<T>(), g, img.data<T>()); });
   return img;
 }
 

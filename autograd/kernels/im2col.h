@@ -43,6 +43,13 @@ Tensor im2col(const Tensor& x, const ConvGeometry& g);
 // cols_shape() -> [N, C, H, W]: every column entry added back to the pixel it
 // was read from (the adjoint of im2col; overlapping windows accumulate).
 Tensor col2im(const Tensor& cols, const ConvGeometry& g);
+// The same on raw arrays (kernels/conv_gemm.cpp runs them on chunks of images):
+// cols must hold cols_shape().numel() values, img image_shape().numel(); col2im_raw
+// zeroes img first. Instantiated for float and double.
+template <class T>
+void im2col_raw(const T* x, const ConvGeometry& g, T* cols);
+template <class T>
+void col2im_raw(const T* cols, const ConvGeometry& g, T* img);
 // For each window of an unpadded image, the position (ih * W + iw) of its largest
 // pixel within its own [H, W] plane (first on ties): int64 [N*C, OH*OW].
 Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g);

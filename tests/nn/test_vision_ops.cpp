@@ -10,6 +10,7 @@
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
+#include "autograd/kernels/conv_gemm.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "autograd/vision.h"
@@ -75,6 +76,19 @@ MG_OP_CASE("conv_columns", "2x3, stride 2x1, padding 0x1",
 MG_OP_CASE("conv_columns", "per-image layout, 2x2, stride 1, padding 1",
            [](const Inputs& x) { return conv_columns(x[0], x[1], 2, 1, 1, ColLayout::PerImage); },
            [] { return f64_leaves({{2, 2, 3, 3}, {3, 8}}); });
+// Output [F, N*L] = [3, 2*3*4] and [N, F, L] = [2, 3, 9] for the gradients' cases.
+MG_OP_CASE("conv_input_grad", "3x3, stride 1, padding 1",
+           [](const Inputs& x) { return conv_input_grad(x[0], x[1], {2, 2, 3, 4}, 3, 1, 1); },
+           [] { return f64_leaves({{3, 24}, {3, 18}}); });
+MG_OP_CASE("conv_input_grad", "per-image layout, 2x2, stride 1, padding 1",
+           [](const Inputs& x) { return conv_input_grad(x[0], x[1], {2, 2, 2, 2}, 2, 1, 1, ColLayout::PerImage); },
+           [] { return f64_leaves({{2, 3, 9}, {3, 8}}); });
+MG_OP_CASE("conv_weight_grad", "2x3, stride 2x1, padding 0x1",
+           [](const Inputs& x) { return conv_weight_grad(x[0], x[1], {2, 3}, {2, 1}, {0, 1}); },
+           [] { return f64_leaves({{1, 2, 5, 4}, {2, 8}}); });
+MG_OP_CASE("conv_weight_grad", "per-image layout, 2x2, stride 1, padding 1",
+           [](const Inputs& x) { return conv_weight_grad(x[0], x[1], 2, 1, 1, ColLayout::PerImage); },
+           [] { return f64_leaves({{2, 2, 2, 2}, {2, 3, 9}}); });
 // C*kh*kw = 8 < OH*OW = 36 and 2 * 8 >= F = 1: per-image columns through conv_columns, bias added after.
 MG_OP_CASE("conv2d", "per-image columns larger than the output (not saved), bias",
            [](const Inputs& x) { return conv2d(x[0], x[1], x[2], 1, 1); },
@@ -130,7 +144,8 @@ double dot(const Tensor& a, const Tensor& b) { return sum(a * b).item(); }
 TEST_SUITE("nn_vision_ops") {
   TEST_CASE("every vision op passes gradcheck and gradgradcheck") {
     const std::set<std::string> mine = {"im2col",     "col2im",     "matmul_shared", "conv2d",
-                                        "max_pool2d", "batch_norm", "conv_columns"};
+                                        "max_pool2d", "batch_norm", "conv_columns",
+                                        "conv_input_grad", "conv_weight_grad"};
     std::set<std::string> seen;
     for (const auto& c : test::op_cases()) {
       if (!mine.count(c.op)) continue;
@@ -402,10 +417,64 @@ TEST_SUITE("nn_vision_ops") {
     }
   }
 
+  TEST_CASE("conv_columns and its gradients over chunks of images equal the whole-batch GEMMs to 1e-12") {
+    // Columns budgets of one image's columns or less (a chunk per image), of two and a
+    // half images (chunks of 2, 2, 1) and of the whole batch: the same function, up to
+    // second derivatives, as matmul on im2col's columns (the chunked kernels sum the
+    // weight gradient in another order, hence the tolerance rather than equality).
+    const std::size_t saved = kernels::conv_chunk_bytes();
+    const std::size_t per_image = 18 * 9 * sizeof(double);  // C*kh*kw = 18 rows, L = 3*3
+    for (const std::size_t budget : {std::size_t{1}, per_image * 5 / 2, std::size_t{1} << 20})
+      for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage}) {
+        CAPTURE(budget);
+        CAPTURE(static_cast<int>(layout));
+        kernels::set_conv_chunk_bytes(budget);
+        const Inputs in = test::f64_leaves({{5, 2, 5, 5}, {4, 18}}, 23);
+        auto derivatives = [&](bool fused) {
+          TapeScope scope;
+          const Tensor cols = fused ? Tensor{} : im2col(in[0], 3, 2, 1, layout);
+          const Tensor y = fused ? conv_columns(in[0], in[1], 3, 2, 1, layout)
+                                 : (layout == ColLayout::Folded ? matmul(in[1], cols) : matmul_shared(in[1], cols));
+          Generator gen(5);
+          const Tensor loss = sum(y * y * randn(y.shape(), gen, DType::F64));
+          const std::vector<Tensor> g = grad({loss}, in, {.create_graph = true});
+          const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[1])}, in);
+          return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), gg[0], gg[1]};
+        };
+        const std::vector<Tensor> a = derivatives(true), b = derivatives(false);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          CAPTURE(i);
+          CHECK(max(abs(a[i] - b[i])).item() < 1e-12 * std::max(1.0, max(abs(b[i])).item()));
+        }
+      }
+    kernels::set_conv_chunk_bytes(saved);
+  }
+
+  TEST_CASE("conv_input_grad and conv_weight_grad: every error message") {
+    CHECK_THROWS_WITH_AS(conv_input_grad(zeros({3, 24}), zeros({3, 17}), {2, 2, 3, 4}, 3, 1, 1),
+                         doctest::Contains("conv_input_grad: weight must be [F, 18] (C*kh*kw): images are [2, 2, 3, 4], "
+                                           "weight is [3, 17] (kernel 3x3, stride 1x1, padding 1x1)"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv_input_grad(zeros({3, 23}), zeros({3, 18}), {2, 2, 3, 4}, 3, 1, 1),
+                         doctest::Contains("conv_input_grad: grad must be [3, 24] (the output for images [2, 2, 3, 4] "
+                                           "and 3 filters), got [3, 23] (kernel 3x3, stride 1x1, padding 1x1)"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv_input_grad(zeros({3, 24}), zeros({3, 18}), {2, 3, 4}, 3, 1, 1),
+                         doctest::Contains("conv_input_grad: image_shape must be 4-D [N, C, H, W]: image_shape is [2, 3, 4]"), ShapeError);
+    CHECK_THROWS_WITH_AS(conv_weight_grad(zeros({2, 2, 3, 4}), zeros({2, 3, 8}), 3, 1, 1, ColLayout::PerImage),
+                         doctest::Contains("conv_weight_grad: grad must be [2, 3, 12] (the output for images [2, 2, 3, 4] "
+                                           "and 3 filters), got [2, 3, 8] (kernel 3x3, stride 1x1, padding 1x1)"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv_weight_grad(zeros({2, 3, 4}), zeros({3, 24}), 3, 1, 1),
+                         doctest::Contains("conv_weight_grad: x must be 4-D [N, C, H, W]: x is [2, 3, 4]"), ShapeError);
+    CHECK_THROWS_AS(conv_weight_grad(zeros({2, 2, 3, 4}), zeros({3, 24}, DType::F64), 3, 1, 1), DTypeError);
+    CHECK_THROWS_AS(conv_input_grad(zeros({3, 24}, DType::I64), zeros({3, 18}), {2, 2, 3, 4}, 3, 1, 1), DTypeError);
+  }
+
   TEST_CASE("conv_columns: every error message") {
     CHECK_THROWS_WITH_AS(conv_columns(zeros({2, 2, 5, 5}), zeros({4, 17}), 3, 1, 1),
-                         doctest::Contains("conv_columns: weight must be [F, 18] (C*kh*kw): x is [2, 2, 5, 5], weight "
-                                           "is [4, 17] (kernel 3x3, stride 1x1, padding 1x1)"),
+                         doctest::Contains("conv_columns: weight must be [F, 18] (C*kh*kw): images are [2, 2, 5, 5], "
+                                           "weight is [4, 17] (kernel 3x3, stride 1x1, padding 1x1)"),
                          ShapeError);
     CHECK_THROWS_WITH_AS(conv_columns(zeros({2, 5, 5}), zeros({4, 18}), 3),
                          doctest::Contains("conv_columns: x must be 4-D [N, C, H, W]: x is [2, 5, 5]"), ShapeError);

@@ -1,0 +1,153 @@
+#include "autograd/kernels/conv_gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "autograd/kernels/blas.h"
+
+namespace mg::kernels {
+
+// Note [conv in chunks]: the columns of a whole batch are kh*kw times its images:
+// 32 MB for the second conv4 layer over Omniglot's 75 query images, 160 MB for a
+// MiniImageNet layer. Made whole, they were the largest transients of a MAML step
+// (the forward GEMM's input, the input gradient's Wᵀ @ G and the weight gradient's
+// recomputed columns), and a freed 32 MB block the pool keeps cannot serve the
+// 14 MB activations of the layer below, so RSS paid for them twice. Here each
+// GEMM runs over a chunk of images at a time with columns of at most
+// conv_chunk_bytes() (a few MiB, reused by every chunk): the same FLOPs in
+// GEMMs of [F, K] x [K, chunk*L], still wide enough to run at full speed.
+//   Folded:   image n's columns are the column block n*L .. (n+1)*L of [K, N*L], so a
+//             chunk's output is the column block of [F, N*L] at n0*L (leading
+//             dimension N*L), and the chunk's columns are im2col of its images.
+//   PerImage: one GEMM per image, on the chunk's columns [chunk, K, L].
+// The weight gradient accumulates over chunks in a fixed order (beta = 1 after the
+// first), so its bits do not depend on anything but the chunk size.
+
+namespace {
+
+std::atomic<std::size_t> g_chunk_bytes{std::size_t{4} << 20};
+
+template <class T>
+struct Chunks {
+  const ConvGeometry& g;
+  std::int64_t k, l, per_chunk;
+  Tensor cols;  // one chunk's columns, reused
+
+  Chunks(const ConvGeometry& geom, DType dtype)
+      : g(geom), k(geom.col_rows()), l(geom.out_h() * geom.out_w()), per_chunk(conv_chunk_images(geom, sizeof(T))) {
+    cols = Tensor({std::min<std::int64_t>(per_chunk, g.n) * k * l}, dtype);
+  }
+  // body(first image, images in the chunk, the chunk's geometry) for every chunk, in order.
+  template <class Body>
+  void each(Body&& body) const {
+    for (std::int64_t n0 = 0; n0 < g.n; n0 += per_chunk) {
+      ConvGeometry part = g;
+      part.n = static_cast<std::int32_t>(std::min<std::int64_t>(per_chunk, g.n - n0));
+      body(n0, std::int64_t{part.n}, part);
+    }
+  }
+  std::int64_t image_size() const { return std::int64_t{g.c} * g.h * g.w; }
+};
+
+int i32(std::int64_t v) { return static_cast<int>(v); }
+
+}  // namespace
+
+std::size_t conv_chunk_bytes() { return g_chunk_bytes.load(std::memory_order_relaxed); }
+void set_conv_chunk_bytes(std::size_t bytes) { g_chunk_bytes.store(bytes, std::memory_order_relaxed); }
+
+std::int64_t conv_chunk_images(const ConvGeometry& g, std::size_t element_bytes) {
+  const std::int64_t per_image = g.col_rows() * g.out_h() * g.out_w() * static_cast<std::int64_t>(element_bytes);
+  if (per_image <= 0) return std::max<std::int64_t>(g.n, 1);
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(conv_chunk_bytes()) / per_image);
+}
+
+Tensor conv_forward(const Tensor& x, const Tensor& w, const ConvGeometry& g) {
+  const std::int64_t f = w.shape()[0], l = g.out_h() * g.out_w();
+  const bool per_image = g.layout == ColLayout::PerImage;
+  Tensor out(per_image ? Shape{g.n, f, l} : Shape{f, g.n * l}, x.dtype());
+  if (out.numel() == 0) return out;
+  dispatch_float("conv_columns", x.dtype(), [&]<class T>() {
+    Chunks<T> c(g, x.dtype());
+    T* cols = c.cols.template data<T>();
+    const T* px = x.data<T>();
+    const T* pw = w.data<T>();
+    T* po = out.data<T>();
+    if (c.k == 0) {
+      std::fill(po, po + out.numel(), T(0));
+      return;
+    }
+    c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
+      im2col_raw(px + n0 * c.image_size(), part, cols);
+      if (per_image) {
+        for (std::int64_t i = 0; i < count; ++i)
+          gemm<T>(false, false, i32(f), i32(l), i32(c.k), pw, i32(c.k), cols + i * c.k * l, i32(l), T(0),
+                  po + (n0 + i) * f * l, i32(l));
+      } else {
+        gemm<T>(false, false, i32(f), i32(count * l), i32(c.k), pw, i32(c.k), cols, i32(count * l), T(0), po + n0 * l,
+                i32(g.n * l));
+      }
+    });
+  });
+  return out;
+}
+
+Tensor conv_input_grad(const Tensor& grad, const Tensor& w, const ConvGeometry& g) {
+  const std::int64_t f = w.shape()[0], l = g.out_h() * g.out_w();
+  const bool per_image = g.layout == ColLayout::PerImage;
+  Tensor dx(g.image_shape(), grad.dtype());
+  if (dx.numel() == 0) return dx;
+  dispatch_float("conv_input_grad", grad.dtype(), [&]<class T>() {
+    Chunks<T> c(g, grad.dtype());
+    T* cols = c.cols.template data<T>();
+    const T* pg = grad.data<T>();
+    const T* pw = w.data<T>();
+    T* pd = dx.data<T>();
+    c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
+      const std::int64_t chunk_cols = count * c.k * l;
+      if (f == 0 || l == 0) {
+        std::fill(cols, cols + chunk_cols, T(0));
+      } else if (per_image) {
+        for (std::int64_t i = 0; i < count; ++i)
+          gemm<T>(true, false, i32(c.k), i32(l), i32(f), pw, i32(c.k), pg + (n0 + i) * f * l, i32(l), T(0),
+                  cols + i * c.k * l, i32(l));
+      } else {
+        gemm<T>(true, false, i32(c.k), i32(count * l), i32(f), pw, i32(c.k), pg + n0 * l, i32(g.n * l), T(0), cols,
+                i32(count * l));
+      }
+      col2im_raw(cols, part, pd + n0 * c.image_size());
+    });
+  });
+  return dx;
+}
+
+Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, const ConvGeometry& g, std::int64_t filters) {
+  const std::int64_t f = filters, l = g.out_h() * g.out_w();
+  const bool per_image = g.layout == ColLayout::PerImage;
+  Tensor dw({f, g.col_rows()}, x.dtype());
+  if (dw.numel() == 0) return dw;
+  dispatch_float("conv_weight_grad", x.dtype(), [&]<class T>() {
+    T* pd = dw.data<T>();
+    std::fill(pd, pd + dw.numel(), T(0));
+    if (g.n == 0 || l == 0) return;
+    Chunks<T> c(g, x.dtype());
+    T* cols = c.cols.template data<T>();
+    const T* px = x.data<T>();
+    const T* pg = grad.data<T>();
+    c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
+      im2col_raw(px + n0 * c.image_size(), part, cols);
+      if (per_image) {
+        for (std::int64_t i = 0; i < count; ++i)
+          gemm<T>(false, true, i32(f), i32(c.k), i32(l), pg + (n0 + i) * f * l, i32(l), cols + i * c.k * l, i32(l),
+                  T(1), pd, i32(c.k));
+      } else {
+        gemm<T>(false, true, i32(f), i32(c.k), i32(count * l), pg + n0 * l, i32(g.n * l), cols, i32(count * l), T(1),
+                pd, i32(c.k));
+      }
+    });
+  });
+  return dw;
+}
+
+}  // namespace mg::kernels

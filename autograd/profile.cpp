@@ -60,9 +60,16 @@ std::string OpProfile::table() const {
         counted += peak_census[r][ph];
       }
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (const auto& [bytes, at] : rows)
+  std::int64_t small = 0;  // rows under 0.05 MB, summed into one
+  for (const auto& [bytes, at] : rows) {
+    if (bytes < (1 << 20) / 20) {
+      small += bytes;
+      continue;
+    }
     out += fmt::format("| {} | {} | {:.1f} |\n", op_label(static_cast<int>(at / kProfilePhases) - 1),
                        kPhaseNames[at % kProfilePhases], static_cast<double>(bytes) / mb);
+  }
+  if (small > 0) out += fmt::format("| every other op | | {:.1f} |\n", static_cast<double>(small) / mb);
   out += fmt::format("| made before the profiler started | | {:.1f} |\n",
                      static_cast<double>(peak_live_bytes - counted) / mb);
   return out;

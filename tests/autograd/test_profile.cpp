@@ -51,4 +51,37 @@ TEST_SUITE("profile") {
     (void)add(ones({2}), ones({2}));
     CHECK(again.report().at(OpId::Add, ProfilePhase::Forward).calls == 1);
   }
+
+  TEST_CASE("the peak of live tensor memory, and what was alive then by the op that made it") {
+    constexpr std::int64_t kMiB = 1 << 20, n = kMiB / 8;  // tensors of n doubles: 1 MiB each
+    const Tensor before = ones({n}, DType::F64);        // made before the profiler
+    OpProfile r;
+    {
+      OpProfiler prof;
+      const Tensor a = ones({n}, DType::F64);  // outside any op
+      Tensor b = exp(a);                       // exp, forward
+      const Tensor tiny = exp(ones({4}, DType::F64));  // 32 bytes: not a row of its own
+      {
+        const Tensor c = mul_scalar(b, 2.0);  // mul_scalar, forward: the peak is reached here
+        (void)c;
+      }
+      b = Tensor{};  // freed: in the census of the peak still, no longer live
+      (void)tiny;
+      r = prof.report();
+    }
+    CHECK(r.peak_live_bytes >= 4 * kMiB);
+    CHECK(r.peak_op == static_cast<int>(OpId::MulScalar));
+    CHECK(r.peak_phase == ProfilePhase::Forward);
+    const auto row = [&](int op) { return r.peak_census[static_cast<std::size_t>(op + 1)][0]; };
+    CHECK(row(-1) == kMiB);  // a (the ones under tiny were freed before the peak)
+    CHECK(row(static_cast<int>(OpId::Exp)) == kMiB + 32);
+    CHECK(row(static_cast<int>(OpId::MulScalar)) == kMiB);
+    const std::string t = r.table();
+    CHECK(t.find("peak live tensor memory") != std::string::npos);
+    CHECK(t.find("reached during mul_scalar (forward)") != std::string::npos);
+    CHECK(t.find("| exp | forward | 1.0 |") != std::string::npos);
+    CHECK(t.find("| made before the profiler started | | 1.0 |") != std::string::npos);
+    CHECK(t.find("| every other op |") == std::string::npos);  // the 32-byte rows ride in the 1 MiB ones
+    (void)before;
+  }
 }

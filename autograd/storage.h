@@ -36,6 +36,8 @@ class Storage {
   std::uint32_t version() const { return version_.load(std::memory_order_relaxed); }
   void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
+  // True when one handle holds this storage (nothing else can see a write to it).
+  bool unique() const { return refs_.load(std::memory_order_acquire) == 1; }
   void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() {
     // The sole owner cannot race with a retain (nobody else holds a reference), so the

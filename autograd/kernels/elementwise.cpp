@@ -75,6 +75,16 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b, const Shape& out) {
   return dispatch_float("binary", a.dtype(), [&]<class T>() { return binary_typed<T>(op, a, b, out); });
 }
 
+void add_into(Tensor& dst, const Tensor& src) {
+  dispatch_float("add", dst.dtype(), [&]<class T>() {
+    T* pd = dst.data<T>();
+    const T* ps = src.data<T>();
+    const std::int64_t n = dst.numel();
+    for (std::int64_t i = 0; i < n; ++i) pd[i] += ps[i];
+  });
+  dst.bump_version();
+}
+
 Tensor unary(Unary op, const Tensor& x, double p, double q) {
   return dispatch_float("unary", x.dtype(),
                         [&]<class T>() { return unary_typed<T>(op, x, static_cast<T>(p), static_cast<T>(q)); });

@@ -79,10 +79,18 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a = false)
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Size2 stride = 1, Size2 padding = 0);
 
 // max_pool2d(x, kernel, stride) -> [N, C, OH, OW]: the largest pixel of each window
-// (no padding), as a gather of the arg-max; on ties the first pixel gets the gradient.
+// (no padding), max_pool_select(x, x); on ties the first pixel gets the gradient.
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride);
 // Stride = kernel (non-overlapping windows).
 Tensor max_pool2d(const Tensor& x, Size2 kernel);
+// max_pool_select(keys, values, kernel, stride) -> [N, C, OH, OW]: values (keys' shape)
+// at the arg-max of each window of keys. No gradient flows to keys: the arg-max is
+// piecewise constant (Note [max-pool without indices], autograd/ops_vision.cpp).
+Tensor max_pool_select(const Tensor& keys, const Tensor& values, Size2 kernel, Size2 stride);
+// max_pool_scatter(keys, grad, kernel, stride) -> keys' shape: zeros with grad
+// [N, C, OH, OW] added at the arg-max of each window of keys; max_pool_select's
+// gradient for its values, and the other way round.
+Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, Size2 kernel, Size2 stride);
 // Non-differentiable: the position (ih * W + iw) of each window's maximum in its
 // [H, W] plane, int64 [N*C, OH*OW] (what max_pool2d gathers).
 Tensor max_pool2d_indices(const Tensor& x, Size2 kernel, Size2 stride);

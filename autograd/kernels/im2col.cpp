@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "autograd/kernels/cpu.h"
-#include "autograd/kernels/max_pool.h"
 #include "autograd/kernels/table_copy.h"
 
 #define MG_AVX512 __attribute__((target("avx512f")))
@@ -168,49 +167,6 @@ Tensor col2im(const Tensor& cols, const ConvGeometry& g) {
   Tensor img(g.image_shape(), cols.dtype());
   dispatch_float("col2im", cols.dtype(), [&]<class T>() { col2im_raw(cols.data<T>(), g, img.data<T>()); });
   return img;
-}
-
-Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
-  const std::int64_t oh_n = g.out_h(), ow_n = g.out_w();
-  Tensor out({std::int64_t{g.n} * g.c, oh_n * ow_n}, DType::I64);
-  dispatch_float("max_pool2d", x.dtype(), [&]<class T>() {
-    const T* px = x.data<T>();
-    std::int64_t* po = out.data<std::int64_t>();
-    if constexpr (std::is_same_v<T, float>)
-      if (max_pool2d_indices_avx512(px, std::int64_t{g.n} * g.c, g, po)) return;
-    const std::int64_t plane = std::int64_t{g.h} * g.w;
-    for (std::int64_t p = 0; p < std::int64_t{g.n} * g.c; ++p) {
-      const T* img = px + p * plane;
-      if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2) {
-        // conv4's pooling, unrolled: the four pixels in the generic loop's order.
-        for (std::int64_t oh = 0; oh < oh_n; ++oh)
-          for (std::int64_t ow = 0; ow < ow_n; ++ow) {
-            // Selects, not branches: which pixel wins is data, and unpredictable.
-            const std::int64_t a = 2 * oh * g.w + 2 * ow, b = a + g.w;
-            std::int64_t best = a;
-            T top = img[a];
-            for (const std::int64_t at : {a + 1, b, b + 1}) {
-              const bool more = img[at] > top;
-              top = more ? img[at] : top;
-              best = more ? at : best;
-            }
-            *po++ = best;
-          }
-        continue;
-      }
-      for (std::int64_t oh = 0; oh < oh_n; ++oh)
-        for (std::int64_t ow = 0; ow < ow_n; ++ow) {
-          std::int64_t best = (oh * g.sh) * g.w + ow * g.sw;
-          for (std::int64_t i = 0; i < g.kh; ++i)
-            for (std::int64_t j = 0; j < g.kw; ++j) {
-              const std::int64_t at = (oh * g.sh + i) * g.w + ow * g.sw + j;
-              if (img[at] > img[best]) best = at;
-            }
-          *po++ = best;
-        }
-    }
-  });
-  return out;
 }
 
 }  // namespace mg::kernels

@@ -1,4 +1,4 @@
-// im2col / col2im and the max-pool arg-max: raw loops over NCHW images, no tape.
+// im2col / col2im: raw loops over NCHW images, no tape.
 //
 // A window of kh x kw taps slides over the zero-padded image with strides
 // (sh, sw). For output position (oh, ow) tap (i, j) reads input pixel
@@ -50,8 +50,4 @@ template <class T>
 void im2col_raw(const T* x, const ConvGeometry& g, T* cols);
 template <class T>
 void col2im_raw(const T* cols, const ConvGeometry& g, T* img);
-// For each window of an unpadded image, the position (ih * W + iw) of its largest
-// pixel within its own [H, W] plane (first on ties): int64 [N*C, OH*OW].
-Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g);
-
 }  // namespace mg::kernels

@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -13,52 +14,123 @@ namespace {
 
 #define MG_AVX512 __attribute__((target("avx512f")))
 
-// Note [arg-max by gather]: per plane, table[o] is the offset of window o's first
-// tap; tap (i, j) of sixteen windows is one gather at table + i * W + j. The
-// running maximum takes a tap only when it is strictly larger (as the scalar loop:
-// ties keep the earlier tap, and a NaN is never larger, nor is anything larger than
-// a NaN held), so the index is exactly the scalar loop's.
-MG_AVX512 void plane_argmax(const float* img, const std::int32_t* table, std::int64_t outputs,
-                            const std::int32_t* taps, int n_taps, std::int64_t* out) {
+// Offsets of the windows' first taps and of the taps within a window, in a plane.
+struct Windows {
+  std::vector<std::int32_t> first;  // [OH * OW]
+  std::vector<std::int32_t> taps;   // [kh * kw], row-major
+  explicit Windows(const ConvGeometry& g) {
+    for (std::int64_t oh = 0; oh < g.out_h(); ++oh)
+      for (std::int64_t ow = 0; ow < g.out_w(); ++ow)
+        first.push_back(static_cast<std::int32_t>(oh * g.sh * g.w + ow * g.sw));
+    for (std::int32_t i = 0; i < g.kh; ++i)
+      for (std::int32_t j = 0; j < g.kw; ++j) taps.push_back(i * g.w + j);
+  }
+};
+
+// Note [arg-max by gather]: tap t of sixteen windows is one gather at first + taps[t].
+// The running maximum takes a tap only when it is strictly larger, as the scalar
+// loop, so the index is exactly the scalar loop's.
+MG_AVX512 void plane_argmax_avx512(const float* img, const Windows& w, std::int32_t* out) {
+  const std::int64_t outputs = static_cast<std::int64_t>(w.first.size());
+  const int n_taps = static_cast<int>(w.taps.size());
   for (std::int64_t o = 0; o < outputs; o += 16) {
     const std::int64_t left = outputs - o;
     const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
-    const __m512i base = _mm512_maskz_loadu_epi32(m, table + o);
+    const __m512i base = _mm512_maskz_loadu_epi32(m, w.first.data() + o);
     __m512 top = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, base, img, 4);
     __m512i best = base;
     for (int t = 1; t < n_taps; ++t) {
-      const __m512i at = _mm512_add_epi32(base, _mm512_set1_epi32(taps[t]));
+      const __m512i at = _mm512_add_epi32(base, _mm512_set1_epi32(w.taps[static_cast<std::size_t>(t)]));
       const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, at, img, 4);
       const __mmask16 more = _mm512_mask_cmp_ps_mask(m, v, top, _CMP_GT_OQ);
       top = _mm512_mask_mov_ps(top, more, v);
       best = _mm512_mask_mov_epi32(best, more, at);
     }
-    // Widen to int64 in two halves of eight (the zero-masking forms: GCC 12 warns about
-    // the undefined source register of the plain ones).
-    const __mmask8 lo = static_cast<__mmask8>(m & 0xFF), hi = static_cast<__mmask8>(m >> 8);
-    const __m256i lower = _mm512_maskz_extracti64x4_epi64(0xF, best, 0);
-    const __m256i upper = _mm512_maskz_extracti64x4_epi64(0xF, best, 1);
-    _mm512_mask_storeu_epi64(out + o, lo, _mm512_maskz_cvtepi32_epi64(0xFF, lower));
-    _mm512_mask_storeu_epi64(out + o + 8, hi, _mm512_maskz_cvtepi32_epi64(0xFF, upper));
+    _mm512_mask_storeu_epi32(out + o, m, best);
+  }
+}
+
+template <class T>
+void plane_argmax_scalar(const T* img, const Windows& w, std::int32_t* out) {
+  const std::size_t outputs = w.first.size();
+  for (std::size_t o = 0; o < outputs; ++o) {
+    std::int32_t best = w.first[o];
+    T top = img[best];
+    // Selects, not branches: which pixel wins is data, and unpredictable.
+    for (std::size_t t = 1; t < w.taps.size(); ++t) {
+      const std::int32_t at = w.first[o] + w.taps[t];
+      const bool more = img[at] > top;
+      top = more ? img[at] : top;
+      best = more ? at : best;
+    }
+    out[o] = best;
+  }
+}
+
+// body(plane p, the arg-max of its windows [OH * OW]) for every plane of keys, in order.
+template <class T, class Body>
+void each_plane_argmax(const Tensor& keys, const ConvGeometry& g, Body&& body) {
+  const Windows w(g);
+  const std::int64_t plane = std::int64_t{g.h} * g.w, planes = std::int64_t{g.n} * g.c;
+  std::vector<std::int32_t> arg(w.first.size());
+  const T* pk = keys.data<T>();
+  bool wide = false;
+  if constexpr (std::is_same_v<T, float>)
+    wide = active_isa() == Isa::Avx512 && plane <= std::numeric_limits<std::int32_t>::max();
+  for (std::int64_t p = 0; p < planes; ++p) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (wide) plane_argmax_avx512(pk + p * plane, w, arg.data());
+      else plane_argmax_scalar(pk + p * plane, w, arg.data());
+    } else {
+      plane_argmax_scalar(pk + p * plane, w, arg.data());
+    }
+    body(p, static_cast<const std::int32_t*>(arg.data()));
   }
 }
 
 }  // namespace
 
-bool max_pool2d_indices_avx512(const float* x, std::int64_t planes, const ConvGeometry& g, std::int64_t* out) {
-  const std::int64_t plane = std::int64_t{g.h} * g.w;
-  if (active_isa() != Isa::Avx512 || plane > std::numeric_limits<std::int32_t>::max()) return false;
-  const std::int64_t oh_n = g.out_h(), ow_n = g.out_w(), outputs = oh_n * ow_n;
-  std::vector<std::int32_t> table(static_cast<std::size_t>(outputs));
-  for (std::int64_t oh = 0; oh < oh_n; ++oh)
-    for (std::int64_t ow = 0; ow < ow_n; ++ow)
-      table[static_cast<std::size_t>(oh * ow_n + ow)] = static_cast<std::int32_t>(oh * g.sh * g.w + ow * g.sw);
-  std::vector<std::int32_t> taps;
-  for (std::int32_t i = 0; i < g.kh; ++i)
-    for (std::int32_t j = 0; j < g.kw; ++j) taps.push_back(i * g.w + j);
-  for (std::int64_t p = 0; p < planes; ++p)
-    plane_argmax(x + p * plane, table.data(), outputs, taps.data(), static_cast<int>(taps.size()), out + p * outputs);
-  return true;
+Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
+  const std::int64_t outputs = g.out_h() * g.out_w();
+  Tensor out({std::int64_t{g.n} * g.c, outputs}, DType::I64);
+  dispatch_float("max_pool2d", x.dtype(), [&]<class T>() {
+    std::int64_t* po = out.data<std::int64_t>();
+    each_plane_argmax<T>(x, g, [&](std::int64_t p, const std::int32_t* arg) {
+      for (std::int64_t o = 0; o < outputs; ++o) po[p * outputs + o] = arg[o];
+    });
+  });
+  return out;
+}
+
+Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeometry& g) {
+  const std::int64_t outputs = g.out_h() * g.out_w(), plane = std::int64_t{g.h} * g.w;
+  Tensor out({g.n, g.c, g.out_h(), g.out_w()}, values.dtype());
+  dispatch_float("max_pool_select", values.dtype(), [&]<class T>() {
+    const T* pv = values.data<T>();
+    T* po = out.data<T>();
+    each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
+      const T* v = pv + p * plane;
+      T* o = po + p * outputs;
+      for (std::int64_t i = 0; i < outputs; ++i) o[i] = v[arg[i]];
+    });
+  });
+  return out;
+}
+
+Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeometry& g) {
+  const std::int64_t outputs = g.out_h() * g.out_w(), plane = std::int64_t{g.h} * g.w;
+  Tensor out(g.image_shape(), grad.dtype());
+  std::memset(out.raw_data(), 0, out.nbytes());
+  dispatch_float("max_pool_scatter", grad.dtype(), [&]<class T>() {
+    const T* pg = grad.data<T>();
+    T* po = out.data<T>();
+    each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
+      const T* gp = pg + p * outputs;
+      T* o = po + p * plane;
+      for (std::int64_t i = 0; i < outputs; ++i) o[arg[i]] += gp[i];
+    });
+  });
+  return out;
 }
 
 }  // namespace mg::kernels

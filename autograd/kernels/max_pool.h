@@ -1,18 +1,25 @@
-// The max-pool arg-max for float32 on the AVX-512 path (active_isa(), kernels/cpu.h):
-// sixteen windows at a time, one masked gather per window tap. Same result as
-// the scalar loop in im2col.cpp, ties included (the first pixel in row-major tap
-// order wins; a NaN in the first tap keeps it).
+// Max pooling over the windows of unpadded [N, C, H, W] images, by the arg-max of
+// each window (the first pixel in row-major tap order wins ties; a NaN is never
+// larger, nor is anything larger than a NaN held). The arg-max is found again by
+// every kernel from the `keys` images rather than stored (Note [max-pool without
+// indices] in autograd/ops_vision.cpp). float32 on the AVX-512 path (active_isa(),
+// kernels/cpu.h) finds it sixteen windows at a time with masked gathers; the result
+// is the scalar loop's, ties included.
 #pragma once
 
 #include <cstdint>
 
 #include "autograd/kernels/im2col.h"
+#include "autograd/tensor.h"
 
 namespace mg::kernels {
 
-// Writes the arg-max (ih * W + iw) of every window of `planes` planes of g's
-// [H, W] images into out [planes, OH * OW]. False when the CPU cannot run it, or
-// the plane is too large for 32-bit offsets (then nothing is written).
-bool max_pool2d_indices_avx512(const float* x, std::int64_t planes, const ConvGeometry& g, std::int64_t* out);
+// For each window, the position (ih * W + iw) of its largest pixel within its own
+// [H, W] plane: int64 [N*C, OH*OW].
+Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g);
+// values at the arg-max of keys' windows: [N, C, OH, OW] (keys and values [N, C, H, W]).
+Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeometry& g);
+// grad [N, C, OH, OW] added into zeros [N, C, H, W] at the arg-max of keys' windows.
+Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeometry& g);
 
 }  // namespace mg::kernels

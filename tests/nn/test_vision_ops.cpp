@@ -97,6 +97,16 @@ MG_OP_CASE("max_pool2d", "2x2, stride 2", [](const Inputs& x) { return max_pool2
            [] { return f64_leaves({{2, 2, 4, 5}}); });
 MG_OP_CASE("max_pool2d", "3x3, stride 2 (overlapping)", [](const Inputs& x) { return max_pool2d(x[0], 3, 2); },
            [] { return f64_leaves({{1, 2, 5, 5}}); });
+MG_OP_CASE("max_pool_select", "2x2, stride 2, keys apart from values",
+           [](const Inputs& x) { return max_pool_select(x[0], x[1], 2, 2); },
+           [] { return f64_leaves({{2, 2, 4, 5}, {2, 2, 4, 5}}); });
+MG_OP_CASE("max_pool_select", "3x3, stride 2 (overlapping)", [](const Inputs& x) { return max_pool_select(x[0], x[1], 3, 2); },
+           [] { return f64_leaves({{1, 2, 5, 5}, {1, 2, 5, 5}}); });
+MG_OP_CASE("max_pool_scatter", "2x2, stride 2", [](const Inputs& x) { return max_pool_scatter(x[0], x[1], 2, 2); },
+           [] { return f64_leaves({{2, 2, 4, 5}, {2, 2, 2, 2}}); });
+MG_OP_CASE("max_pool_scatter", "3x3, stride 2 (overlapping windows sum)",
+           [](const Inputs& x) { return max_pool_scatter(x[0], x[1], 3, 2); },
+           [] { return f64_leaves({{1, 2, 5, 5}, {1, 2, 2, 2}}); });
 MG_OP_CASE("batch_norm", "[N, C, H, W] with weight and bias",
            [](const Inputs& x) { return batch_norm(x[0], x[1], x[2]); },
            [] { return f64_leaves({{3, 2, 2, 2}, {2}, {2}}); });
@@ -145,7 +155,8 @@ TEST_SUITE("nn_vision_ops") {
   TEST_CASE("every vision op passes gradcheck and gradgradcheck") {
     const std::set<std::string> mine = {"im2col",     "col2im",     "matmul_shared", "conv2d",
                                         "max_pool2d", "batch_norm", "conv_columns",
-                                        "conv_input_grad", "conv_weight_grad"};
+                                        "conv_input_grad", "conv_weight_grad", "max_pool_select",
+                                        "max_pool_scatter"};
     std::set<std::string> seen;
     for (const auto& c : test::op_cases()) {
       if (!mine.count(c.op)) continue;
@@ -319,6 +330,26 @@ TEST_SUITE("nn_vision_ops") {
           }
       CHECK(max_pool2d_indices(x, {r.kh, r.kw}, {r.sh, r.sw}).to_vector<std::int64_t>() == want);
       CHECK(max_pool2d_indices(x.to(DType::F32), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<std::int64_t>() == want);
+      // max_pool_select takes other values at those positions; max_pool_scatter adds a
+      // gradient there (overlapping windows sum), both from the same arg-max.
+      const Tensor values = randn(r.x, gen, DType::F64);
+      const Tensor g = randn({r.x[0], r.x[1], oh_n, ow_n}, gen, DType::F64);
+      std::vector<double> picked, scattered(static_cast<std::size_t>(r.x.numel()), 0.0);
+      const std::vector<double> vv = values.to_vector<double>(), gv = g.to_vector<double>();
+      for (std::size_t o = 0; o < want.size(); ++o) {
+        const std::size_t plane = o / static_cast<std::size_t>(oh_n * ow_n), at = plane * static_cast<std::size_t>(h * w) +
+                                                                                static_cast<std::size_t>(want[o]);
+        picked.push_back(vv[at]);
+        scattered[at] += gv[o];
+      }
+      for (const DType dt : {DType::F64, DType::F32}) {
+        CAPTURE(dtype_name(dt));
+        const std::vector<double> sel = max_pool_select(x.to(dt), values.to(dt), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<double>();
+        const std::vector<double> sca = max_pool_scatter(x.to(dt), g.to(dt), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<double>();
+        check_close(sel, picked, dt == DType::F64 ? 1e-15 : 1e-6);
+        REQUIRE(sca.size() == scattered.size());
+        for (std::size_t i = 0; i < sca.size(); ++i) CHECK(sca[i] == doctest::Approx(scattered[i]).epsilon(1e-6));
+      }
     }
   }
 
@@ -448,6 +479,23 @@ TEST_SUITE("nn_vision_ops") {
         }
       }
     kernels::set_conv_chunk_bytes(saved);
+  }
+
+  TEST_CASE("max_pool_select and max_pool_scatter: every error message") {
+    CHECK_THROWS_WITH_AS(max_pool_select(zeros({2, 2, 4, 4}), zeros({2, 2, 4, 5}), 2, 2),
+                         doctest::Contains("max_pool_select: values must have the keys' shape: keys are [2, 2, 4, 4], "
+                                           "values are [2, 2, 4, 5]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(max_pool_select(zeros({2, 4, 4}), zeros({2, 4, 4}), 2, 2),
+                         doctest::Contains("max_pool_select: keys must be 4-D [N, C, H, W]: keys is [2, 4, 4]"), ShapeError);
+    CHECK_THROWS_WITH_AS(max_pool_scatter(zeros({2, 2, 4, 4}), zeros({2, 2, 2, 3}), 2, 2),
+                         doctest::Contains("max_pool_scatter: grad must be [2, 2, 2, 2] (one value per window of keys "
+                                           "[2, 2, 4, 4]), got [2, 2, 2, 3] (kernel 2x2, stride 2x2, padding 0x0)"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(max_pool_scatter(zeros({2, 2, 1, 4}), zeros({2, 2, 0, 2}), 2, 2),
+                         doctest::Contains("max_pool_scatter: window larger than the padded image"), ShapeError);
+    CHECK_THROWS_AS(max_pool_select(zeros({2, 2, 4, 4}), zeros({2, 2, 4, 4}, DType::F64), 2, 2), DTypeError);
+    CHECK_THROWS_AS(max_pool_scatter(zeros({2, 2, 4, 4}, DType::I64), zeros({2, 2, 2, 2}, DType::I64), 2, 2), DTypeError);
   }
 
   TEST_CASE("conv_input_grad and conv_weight_grad: every error message") {

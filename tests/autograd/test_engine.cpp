@@ -36,6 +36,27 @@ TEST_SUITE("engine") {
     CHECK(grad(y, x).item() == doctest::Approx(13.0));
   }
 
+  TEST_CASE("gradients summed in place leave every tensor the caller holds as it was") {
+    // Note [gradients summed in place]: the sum goes into a slot only when nothing else
+    // holds its storage. A seed the caller passed for two outputs, the gradient of a
+    // target it also receives, and a gradient add's backward hands to both inputs are
+    // all shared, and must come out unchanged and right.
+    TapeScope scope;
+    Tensor x = vec({1.0, 2.0}).requires_grad_();
+    const Tensor seed = vec({1.0, 10.0});
+    const Tensor y1 = x * 3.0, y2 = x * 5.0;
+    const Tensor h = x + x;  // add's backward: the same gradient for both inputs
+    const auto g = grad({y1, y2, h}, {x, h}, {.grad_outputs = {seed, seed, seed}});
+    CHECK(seed.to_vector<double>() == std::vector<double>{1.0, 10.0});
+    CHECK(g[0].to_vector<double>() == std::vector<double>{10.0, 100.0});  // (3 + 5 + 2) * seed
+    CHECK(g[1].to_vector<double>() == std::vector<double>{1.0, 10.0});
+    // Recorded sweeps never write in place: the second derivative sees every term.
+    Tensor z = vec({0.5}).requires_grad_();
+    const Tensor dz = grad(sum(z * z * z + z * z), z, {.create_graph = true});  // 3z^2 + 2z
+    CHECK(dz.item() == doctest::Approx(1.75));
+    CHECK(grad(dz, z).item() == doctest::Approx(5.0));  // 6z + 2
+  }
+
   TEST_CASE("grad_outputs weight non-scalar outputs") {
     TapeScope scope;
     Tensor x = vec({1.0, 2.0, 3.0}).requires_grad_();

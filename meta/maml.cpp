@@ -43,6 +43,7 @@
 #include "autograd/tape.h"
 #include "datasets/parallel.h"
 #include "meta/adapt.h"
+#include "meta/ordered_sum.h"
 #include "meta/task_group.h"
 #include "nn/adam.h"
 
@@ -93,7 +94,7 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
   const std::size_t n_tasks = tasks.size();
   const GroupPlan plan = plan_groups(model(), tasks, options_.task_stacks);
   const auto& groups = plan.ranges;
-  std::vector<std::vector<Tensor>> group_grads(groups.size());
+  OrderedSum total(groups.size());
   std::vector<double> loss_sums(groups.size());
   std::vector<double> metrics(n_tasks);
 
@@ -116,17 +117,15 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
     wrt.insert(wrt.end(), alpha_local.begin(), alpha_local.end());
     std::vector<Tensor> g = grad({query_loss}, wrt, {.allow_unused = true});
     for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
-    group_grads[i] = std::move(g);
+    total.add(i, std::move(g));
     loss_sums[i] = query_loss.item();
     const std::vector<double> m = group.query_metrics(prediction);
     std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(groups[i].first));
   });
 
   // Line 10's gradient: the mean over tasks, summed in group order.
-  std::vector<Tensor> mean = group_grads[0];
+  std::vector<Tensor> mean = total.take();
   NoGradGuard no_grad;
-  for (std::size_t i = 1; i < groups.size(); ++i)
-    for (std::size_t j = 0; j < mean.size(); ++j) mean[j] = mean[j] + group_grads[i][j];
   for (Tensor& m : mean) m = m * (1.0 / static_cast<double>(n_tasks));
   if (stats) {
     *stats = {};

@@ -3,12 +3,12 @@
 // x is [N, C] or [N, C, H, W] (any rank >= 2; channel axis 1); a per-channel
 // tensor is [C]. "Summed over a channel" means over every axis but 1.
 //
-// batch_norm (autograd/vision.h) is
+// batch_norm (autograd/vision.h) is channel_normalize(x, weight, bias), which is
 //   [mu; var] = channel_moments(x)
 //   scale = weight / sqrt(var + eps),  shift = bias - mu * scale     ([C] ops)
 //   y = channel_affine(x, scale, shift)
-// two passes over x forward instead of the six of the elementwise composite, and
-// each backward below is one pass. Every backward is written with these same
+// as one op: two passes over x forward instead of the six of the elementwise
+// composite, and a backward with one full-size result (channel_affine2). Every backward is written with these same
 // primitives (plus broadcast_to), so batch norm keeps gradients of every order
 // (second-order MAML) for free.
 //
@@ -35,5 +35,14 @@ Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift 
 Tensor channel_dot(const Tensor& a, const Tensor& b);
 // [C]: sum over each channel of x.
 Tensor channel_sum(const Tensor& x);
+// u * s[c] + v * t[c] + b[c]: u and v of one shape, s, t and b [C].
+Tensor channel_affine2(const Tensor& u, const Tensor& s, const Tensor& v, const Tensor& t, const Tensor& b);
+// (x - mu[c]) / sqrt(var[c] + eps) * weight[c] + bias[c] with mu and var the batch
+// statistics of x (as channel_moments): batch norm in training mode as one op, whose
+// backward makes one full-size tensor (Note [batch norm in one op] in
+// autograd/ops_channel.cpp). weight and bias are [C]. When `moments` is given, it is
+// set to the statistics used ([2, C], no gradient: for running estimates).
+Tensor channel_normalize(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                         Tensor* moments = nullptr);
 
 }  // namespace mg

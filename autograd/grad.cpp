@@ -120,7 +120,16 @@ std::vector<Tensor> sweep(Tape& tape, const std::vector<Seeded>& seeds, std::int
     }
     if (!mask) continue;
     const Tensor g = target[k] ? acc[k] : std::move(acc[k]);
-    const Grads grads = node.backward(Saved(tape, id, mask), g);
+    // Note [donated gradients] (tape.h).
+    const bool donate = !target[k] && !grad_enabled() && g.impl()->refs.load(std::memory_order_acquire) == 1 &&
+                        g.storage()->unique();
+    const Grads grads = [&] {
+      detail::t_donated_grad = donate ? g.impl() : nullptr;
+      struct Clear {
+        ~Clear() { detail::t_donated_grad = nullptr; }
+      } clear;
+      return node.backward(Saved(tape, id, mask), g);
+    }();
     for (std::uint32_t i = 0; i < node.num_inputs; ++i) {
       if (!(mask >> i & 1u) || i >= grads.size() || !grads[i].defined()) continue;
       const NodeInput in = tape.input(node, i);

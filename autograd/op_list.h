@@ -25,7 +25,8 @@ namespace mg {
   X(MatmulShared, "matmul_shared") X(ChannelMoments, "channel_moments") X(ChannelAffine, "channel_affine")   \
   X(ChannelDot, "channel_dot") X(ChannelSum, "channel_sum") X(ConvColumns, "conv_columns")   \
   X(ReluGrad, "relu_grad") X(ConvInputGrad, "conv_input_grad") X(ConvWeightGrad, "conv_weight_grad") \
-  X(MaxPoolSelect, "max_pool_select") X(MaxPoolScatter, "max_pool_scatter")
+  X(MaxPoolSelect, "max_pool_select") X(MaxPoolScatter, "max_pool_scatter")                              \
+  X(ChannelAffine2, "channel_affine2") X(ChannelNormalize, "channel_normalize")
 
 // X(Name, "name") for every composite: built from primitives, no backward of its own.
 #define MG_COMPOSITE_OPS(X)                                                                               \

@@ -110,7 +110,11 @@ struct Sigmoid : UnaryOp<OpId::Sigmoid> {
 struct Relu : UnaryOp<OpId::Relu> {
   static constexpr Save save = Save::Output;
   static Tensor forward(const Tensor& x) { return kernels::unary(Unary::Relu, x); }
-  static Grads backward(const Saved& s, const Tensor& grad) { return {relu_grad(grad, s.output())}; }
+  static Grads backward(const Saved& s, const Tensor& grad) {
+    // Note [donated gradients] (tape.h): nothing records, so the kernel alone is the op.
+    if (detail::donated(grad)) return {kernels::relu_grad(grad, s.output(), /*in_place=*/true)};
+    return {relu_grad(grad, s.output())};
+  }
 };
 
 // relu_grad(g, y) -> g * [y > 0], in one pass without the mask tensor

@@ -43,9 +43,9 @@
 //
 // max_pool2d(x) = max_pool_select(x, x) (Note [max-pool without indices]).
 //
-// batch_norm = (x - mean) / sqrt(var + eps) * weight + bias, written with the
-// per-channel primitives of autograd/channel.h (Note [batch norm as one affine map]):
-// the gradient through the batch statistics is theirs, of every order.
+// batch_norm = (x - mean) / sqrt(var + eps) * weight + bias: with batch statistics
+// the primitive channel_normalize (Note [batch norm in one op], ops_channel.cpp),
+// with running statistics one channel_affine (Note [batch norm as one affine map]).
 #include "autograd/vision.h"
 
 #include <cstring>
@@ -387,7 +387,8 @@ void check_batch(std::string_view op, const Tensor& x) {
     throw ShapeError(fmt::format("{}: x must be [N, C] or [N, C, H, W]: x is {}", op, x.shape().str()));
 }
 
-// Note [batch norm as one affine map]: with the statistics per channel, batch norm is
+// Note [batch norm as one affine map]: with fixed statistics per channel (the running
+// estimates, at inference), batch norm is
 // y = x * scale + shift per channel, scale = weight / sqrt(var + eps) and shift =
 // bias - mu * scale: [C]-sized arithmetic, then one pass over x (channel_affine).
 // The composite (x - mu) * inv_std * weight + bias made three full-size passes and
@@ -532,15 +533,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   if (count < 2)
     throw ValueError(fmt::format("batch_norm: batch statistics need more than one value per channel: x is {}",
                                  x.shape().str()));
-  const Tensor moments = channel_moments(x);
-  const Tensor mu = reshape(slice(moments, 0, 0, 1), {c}), var = reshape(slice(moments, 0, 1, 2), {c});
+  // Note [batch norm in one op] (autograd/ops_channel.cpp).
+  Tensor moments;
+  const Tensor y = channel_normalize(x, weight.defined() ? weight : ones({c}, x.dtype()),
+                                     bias.defined() ? bias : zeros({c}, x.dtype()), eps, &moments);
   if (running) {
     NoGradGuard no_grad;
+    const Tensor mu = reshape(slice(moments, 0, 0, 1), {c}), var = reshape(slice(moments, 0, 1, 2), {c});
     const double m = running->momentum, bessel = static_cast<double>(count) / static_cast<double>(count - 1);
-    assign(running->mean, mu.detach() * m + running->mean * (1.0 - m));
-    assign(running->var, var.detach() * (m * bessel) + running->var * (1.0 - m));
+    assign(running->mean, mu * m + running->mean * (1.0 - m));
+    assign(running->var, var * (m * bessel) + running->var * (1.0 - m));
   }
-  return normalize(x, mu, var, weight, bias, eps);
+  return y;
 }
 
 Tensor batch_norm_inference(const Tensor& x, const Tensor& weight, const Tensor& bias, const RunningStats& running,

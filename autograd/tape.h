@@ -148,6 +148,20 @@ class TapeScope {
 // Whether ops record onto the tape on this thread.
 bool grad_enabled();
 
+namespace detail {
+// Note [donated gradients]: in a sweep that records nothing, the gradient a node's
+// backward receives is dead once that backward returns, when the sweep's own
+// variable is its only handle (not a target the caller gets back, not a seed the
+// caller passed, not shared with another slot). grad() marks such a gradient here
+// for the length of the call, and the few backward formulas that end with one
+// elementwise pass over it (relu's, channel_normalize's) write their result into
+// its storage instead of a new tensor: one full-size tensor fewer alive at the
+// peak of a conv net's backward. A formula may use this only for its last read of
+// the gradient, and never returns the gradient itself.
+inline thread_local const TensorImpl* t_donated_grad = nullptr;
+inline bool donated(const Tensor& grad) { return grad.impl() == t_donated_grad && t_donated_grad != nullptr; }
+}  // namespace detail
+
 // Turns recording off on this thread for its lifetime (optimizer updates,
 // evaluation, and the backward sweep when create_graph is false).
 class NoGradGuard {

@@ -92,6 +92,29 @@ Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift)
   });
 }
 
+Tensor channel_affine2(const Tensor& u, const Tensor& s, const Tensor& v, const Tensor& t, const Tensor& b,
+                       bool in_place) {
+  return dispatch_float("channel_affine2", u.dtype(), [&]<class T>() {
+    const ChannelView view(u.shape());
+    // In place, each element of u is read before it is written, at the same index.
+    Tensor out = in_place ? u : Tensor(u.shape(), u.dtype());
+    if (in_place) out.bump_version();
+    const T* pu = u.data<T>();
+    const T* pv = v.data<T>();
+    const T* ps = s.data<T>();
+    const T* pt = t.data<T>();
+    const T* pb = b.data<T>();
+    T* po = out.data<T>();
+    for (std::int64_t n = 0; n < view.n; ++n)
+      for (std::int64_t c = 0; c < view.c; ++c) {
+        const std::int64_t base = (n * view.c + c) * view.l;
+        const T sc = ps[c], tc = pt[c], bc = pb[c];
+        for (std::int64_t i = 0; i < view.l; ++i) po[base + i] = pu[base + i] * sc + pv[base + i] * tc + bc;
+      }
+    return out;
+  });
+}
+
 Tensor channel_dot(const Tensor& a, const Tensor& b) {
   return dispatch_float("channel_dot", a.dtype(), [&]<class T>() {
     const ChannelView v(a.shape());

@@ -15,6 +15,10 @@ namespace mg::kernels {
 Tensor channel_moments(const Tensor& x);
 // x * scale[c] + shift[c] for every value of channel c; scale and shift are [C].
 Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift);
+// u * s[c] + v * t[c] + b[c]; u and v of one shape, s, t and b [C].
+// With in_place, the result is written into u's storage (Note [donated gradients]).
+Tensor channel_affine2(const Tensor& u, const Tensor& s, const Tensor& v, const Tensor& t, const Tensor& b,
+                       bool in_place = false);
 // [C]: the sum over each channel of a * b (a and b of one shape).
 Tensor channel_dot(const Tensor& a, const Tensor& b);
 // [C]: the sum over each channel of x.

@@ -34,9 +34,11 @@ void relu_grad_f64(double* out, const double* g, const double* y, std::int64_t n
 
 }  // namespace
 
-Tensor relu_grad(const Tensor& grad, const Tensor& y) {
+Tensor relu_grad(const Tensor& grad, const Tensor& y, bool in_place) {
   return dispatch_float("relu_grad", grad.dtype(), [&]<class T>() {
-    Tensor out(grad.shape(), grad.dtype());
+    // In place, each element is read before it is written, at the same index.
+    Tensor out = in_place ? grad : Tensor(grad.shape(), grad.dtype());
+    if (in_place) out.bump_version();
     if constexpr (std::is_same_v<T, float>)
       relu_grad_f32(out.data<float>(), grad.data<float>(), y.data<float>(), grad.numel());
     else

@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "autograd/channel.h"
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
@@ -55,6 +56,29 @@ TEST_SUITE("engine") {
     const Tensor dz = grad(sum(z * z * z + z * z), z, {.create_graph = true});  // 3z^2 + 2z
     CHECK(dz.item() == doctest::Approx(1.75));
     CHECK(grad(dz, z).item() == doctest::Approx(5.0));  // 6z + 2
+  }
+
+  TEST_CASE("donated gradients: a backward writes into its gradient only when nobody else can see it") {
+    // Note [donated gradients]: relu's and channel_normalize's backward reuse the
+    // incoming gradient's storage when it is dead afterwards. A gradient the caller
+    // asked for (a target) is not dead, and must come back whole.
+    TapeScope scope;
+    Tensor x = from_vector(std::vector<double>{-1.0, 2.0, -3.0, 4.0, 0.5, -0.5}, {3, 2}).requires_grad_();
+    const Tensor c = from_vector(std::vector<double>{1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2});
+    const Tensor h = x * 2.0, y = relu(h);
+    const Tensor z = channel_normalize(y, ones({2}, DType::F64), zeros({2}, DType::F64), 1e-5);
+    const auto g = grad({sum(z * c)}, {z, y, x});
+    CHECK(g[0].to_vector<double>() == c.to_vector<double>());  // z's gradient, not overwritten by channel_normalize's
+    // y's gradient (relu's incoming one) is a target too: relu's mask must not have
+    // zeroed it. Compare with a sweep that asks for y alone.
+    TapeScope again;
+    const Tensor y2 = relu(x * 2.0);
+    const Tensor z2 = channel_normalize(y2, ones({2}, DType::F64), zeros({2}, DType::F64), 1e-5);
+    const Tensor gy = grad(sum(z2 * c), y2);
+    CHECK(g[1].to_vector<double>() == gy.to_vector<double>());
+    for (std::int64_t i = 0; i < 3; ++i)
+      for (std::int64_t j = 0; j < 2; ++j)
+        CHECK(g[2].at({i, j}) == doctest::Approx(h.at({i, j}) > 0 ? 2.0 * gy.at({i, j}) : 0.0).epsilon(1e-12));
   }
 
   TEST_CASE("grad_outputs weight non-scalar outputs") {

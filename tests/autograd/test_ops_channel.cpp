@@ -31,6 +31,17 @@ MG_OP_CASE("channel_moments", "[N, C, H, W]", [](const Inputs& x) { return chann
 MG_OP_CASE("channel_moments", "[N, C]", [](const Inputs& x) { return channel_moments(x[0]); },
            [] { return f64_leaves({{5, 3}}); });
 
+MG_OP_CASE("channel_affine2", "[N, C, H, W]",
+           [](const Inputs& x) { return channel_affine2(x[0], x[1], x[2], x[3], x[4]); },
+           [] { return f64_leaves({{3, 2, 2, 3}, {2}, {3, 2, 2, 3}, {2}, {2}}); });
+MG_OP_CASE("channel_affine2", "u and v the same tensor, [N, C]",
+           [](const Inputs& x) { return channel_affine2(x[0], x[1], x[0], x[2], x[3]); },
+           [] { return f64_leaves({{4, 3}, {3}, {3}, {3}}); });
+MG_OP_CASE("channel_normalize", "[N, C, H, W]", [](const Inputs& x) { return channel_normalize(x[0], x[1], x[2], 1e-3); },
+           [] { return f64_leaves({{3, 2, 2, 2}, {2}, {2}}); });
+MG_OP_CASE("channel_normalize", "[N, C], eps 0", [](const Inputs& x) { return channel_normalize(x[0], x[1], x[2], 0.0); },
+           [] { return f64_leaves({{5, 3}, {3}, {3}}); });
+
 // The batch norm of sessions 1-4: elementwise ops and reductions only.
 Tensor composite_batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   const std::vector<int> axes = x.ndim() == 4 ? std::vector<int>{0, 2, 3} : std::vector<int>{0};
@@ -135,6 +146,27 @@ TEST_SUITE("ops") {
                          ShapeError);
     CHECK_THROWS_WITH_AS(channel_dot(x, zeros({2, 3, 4})),
                          doctest::Contains("channel_dot: shapes differ: a is [2, 3, 4, 4], b is [2, 3, 4]"), ShapeError);
+    CHECK_THROWS_WITH_AS(channel_affine2(x, zeros({3}), zeros({2, 3, 4}), zeros({3}), zeros({3})),
+                         doctest::Contains("channel_affine2: u and v must have one shape: u is [2, 3, 4, 4], v is [2, 3, 4]"),
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(channel_affine2(x, zeros({3}), x, zeros({2}), zeros({3})),
+                         doctest::Contains("channel_affine2: t must be [3] (one per channel)"), ShapeError);
+    CHECK_THROWS_WITH_AS(channel_affine2(x, zeros({3}), x, zeros({3}), zeros({4})),
+                         doctest::Contains("channel_affine2: b must be [3] (one per channel)"), ShapeError);
+    CHECK_THROWS_WITH_AS(channel_affine2(x, zeros({1}), x, zeros({3}), zeros({3})),
+                         doctest::Contains("channel_affine2: s must be [3] (one per channel)"), ShapeError);
+    CHECK_THROWS_WITH_AS(channel_normalize(x, zeros({2}), zeros({3}), 1e-5),
+                         doctest::Contains("channel_normalize: weight must be [3] (one per channel)"), ShapeError);
+    CHECK_THROWS_WITH_AS(channel_normalize(x, zeros({3}), zeros({}), 1e-5),
+                         doctest::Contains("channel_normalize: bias must be [3] (one per channel)"), ShapeError);
+    CHECK_THROWS_WITH_AS(channel_normalize(zeros({0, 3}), zeros({3}), zeros({3}), 1e-5),
+                         doctest::Contains("channel_normalize: every channel needs a value: x is [0, 3]"), ShapeError);
+    CHECK_THROWS_WITH_AS(channel_normalize(x, zeros({3}), zeros({3}), -1.0),
+                         doctest::Contains("channel_normalize: eps must be >= 0, got -1"), ValueError);
+    CHECK_THROWS_WITH_AS(channel_normalize(zeros({3}), zeros({3}), zeros({3}), 1e-5),
+                         doctest::Contains("channel_normalize: x must be [N, C, ...] (channels on axis 1): x is [3]"),
+                         ShapeError);
+    CHECK_THROWS_AS(channel_normalize(x, zeros({3}, DType::F64), zeros({3}), 1e-5), DTypeError);
     CHECK_THROWS_AS(channel_sum(zeros({2, 3}, DType::I64)), DTypeError);
     CHECK_THROWS_AS(channel_dot(x, x.to(DType::F64)), DTypeError);
   }

@@ -10,12 +10,15 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <new>
 #include <string_view>
+#include <system_error>
 
 #include "autograd/errors.h"
 #include "autograd/kernels/blas.h"
@@ -111,29 +114,33 @@ int main(int argc, char** argv) {
 
   // Tasks run on worker threads; BLAS stays single-threaded inside each.
   mg::kernels::set_blas_threads(1);
+  int status = 0;
   try {
     if (*train_cmd) {
       mg::tools::RunOptions run;
       run.terminal = isatty(fileno(stdout)) != 0;
-      return mg::tools::run_train(train, run).finished ? 0 : 1;
-    }
-    if (*eval_cmd) {
+      status = mg::tools::run_train(train, run).finished ? 0 : 1;
+    } else if (*eval_cmd) {
       mg::tools::run_eval(eval);
-      return 0;
-    }
-    if (*demo_cmd) {
+    } else if (*demo_cmd) {
       const auto r = mg::tools::run_demo(demo, stdout);
       fmt::print("loss fell from {:.4f} to {:.4f}\n", r.first_loss, r.final_loss);
-      return r.final_loss < r.first_loss ? 0 : 1;
+      status = r.final_loss < r.first_loss ? 0 : 1;
     }
   } catch (const mg::Error& e) {
     return fail(e.what());
   } catch (const std::filesystem::filesystem_error& e) {
     return fail(e.what());
+  } catch (const std::system_error& e) {  // fmt::print on a stream that failed
+    return fail(fmt::format("write failed: {}", e.what()));
   } catch (const std::bad_alloc&) {
     return fail("out of memory");
   } catch (const std::exception& e) {
     return fail(fmt::format("internal error: {}", e.what()));
   }
-  return 0;
+  // The results table and log lines are output too: a stdout that could not take
+  // them (a full disk behind a redirection, /dev/full) is a failure, not exit 0.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout))
+    return fail(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
+  return status;
 }

@@ -48,4 +48,12 @@ check "is a FIFO (named pipe); expected a file" train --resume --out "$work/r3"
 (ulimit -f 4 && check "write_text_file: cannot write $work/full/metrics.csv: writing" \
   train --iterations 200 --checkpoint-every 200 --eval-tasks 2 --out "$work/full")
 if ls "$work/full" | grep -q tmp; then echo "FAILED: a temporary file was left in $work/full"; failed=1; fi
+# Standard output that cannot be written (the demo's loss lines, eval's table).
+if [ -w /dev/full ]; then
+  if ! EXPECTED_TEXT="cannot write to standard output: No space left on device" \
+      "$exits_with" 2 bash -c '"$0" demo --steps 20 --print-every 1 >/dev/full' "$metalearn"; then
+    echo "FAILED: metalearn demo >/dev/full"
+    failed=1
+  fi
+fi
 exit $failed

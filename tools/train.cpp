@@ -132,9 +132,13 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
 }
 
 meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
+  check_bounds("eval", "--eval-tasks", request.eval_tasks, limits::kEvalTasks);
+  check_bounds("eval", "--threads", request.threads, limits::kThreads, threads_note());
+  if (request.eval_inner_steps) check_bounds("eval", "--eval-inner-steps", *request.eval_inner_steps, limits::kInnerSteps);
   check_path("eval: --checkpoint", request.checkpoint, PathUse::kInputFile);
   TrainConfig config = from_metadata(nn::read_checkpoint(request.checkpoint).metadata);
   config.out = fs::path(request.checkpoint).parent_path().string();
+  if (config.out.empty()) config.out = std::string(1, '.');  // the current folder (GCC 12 -Wrestrict misfires on = ".")
   config.threads = request.threads;
   config.eval_tasks = request.eval_tasks;
   if (request.data && config.dataset != "omniglot")
@@ -143,7 +147,11 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
   if (request.data) config.data = request.data;
   if (request.eval_inner_steps) config.eval_inner_steps = request.eval_inner_steps;
   resolve_defaults(config);  // settings an older checkpoint does not record
-  validate(config);
+  try {
+    validate(config);
+  } catch (const ValueError& e) {  // the request is checked above: what is left came from the file
+    throw DataError(fmt::format("eval: {} holds settings no run can have: {}", request.checkpoint, e.what()));
+  }
   Experiment e = build_experiment(config);
   nn::load_checkpoint(request.checkpoint, *e.model, nullptr, e.learner->extra_parameters());
   const meta::EvalResult r = e.learner->test(*e.test_tasks, eval_options(config));

@@ -41,8 +41,8 @@ void write_text_file(const std::string& path, std::string_view text) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int err = errno;
-    throw DataError(fmt::format("write_text_file: cannot write {}: creating {} failed: {}", path, tmp,
-                                std::strerror(err)));
+    throw DataError(
+        fmt::format("write_text_file: cannot write {}: creating {} failed: {}", path, tmp, std::strerror(err)));
   }
   std::size_t at = 0;
   while (at < text.size()) {
@@ -73,8 +73,8 @@ void write_text_file(const std::string& path, std::string_view text) {
     const int err = errno;
     ::close(dfd);
     if (r != 0 && err != EINVAL && err != EROFS)
-      throw DataError(fmt::format("write_text_file: cannot write {}: fsync of its folder failed: {}", path,
-                                  std::strerror(err)));
+      throw DataError(
+          fmt::format("write_text_file: cannot write {}: fsync of its folder failed: {}", path, std::strerror(err)));
   }
 }
 

@@ -58,15 +58,17 @@ MetricsLog MetricsLog::resume(std::string path, std::string metric_name, std::in
     if (!row) fail(line_no, fmt::format("expected 'iteration,loss,{}', got '{}'", log.metric_name_, line));
     const auto expected = static_cast<std::int64_t>(log.rows_.size());
     if (row->iteration >= step) break;  // written after the checkpoint: dropped
-    if (row->iteration != expected) fail(line_no, fmt::format("expected iteration {}, got {}", expected, row->iteration));
+    if (row->iteration != expected)
+      fail(line_no, fmt::format("expected iteration {}, got {}", expected, row->iteration));
     log.rows_.push_back(*row);
   }
   if (in.bad()) throw DataError(fmt::format("{} {}: cannot be read", what, log.path_));
   if (const auto have = static_cast<std::int64_t>(log.rows_.size()); have < step)
-    throw DataError(fmt::format("{} {} {}, the checkpoint is at iteration {}: the rows of iterations {} to {} are "
-                                "missing",
-                                what, log.path_, have == 0 ? std::string("has no rows") : fmt::format("ends at iteration {}", have - 1),
-                                step, have, step - 1));
+    throw DataError(fmt::format(
+        "{} {} {}, the checkpoint is at iteration {}: the rows of iterations {} to {} are "
+        "missing",
+        what, log.path_, have == 0 ? std::string("has no rows") : fmt::format("ends at iteration {}", have - 1), step,
+        have, step - 1));
   return log;
 }
 

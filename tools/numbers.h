@@ -43,8 +43,10 @@ std::optional<T> to_number(std::string_view text) {
   const char* first = text.data();
   const char* last = text.data() + text.size();
   std::from_chars_result r{};
-  if constexpr (std::floating_point<T>) r = std::from_chars(first, last, value, std::chars_format::general);
-  else r = std::from_chars(first, last, value, 10);
+  if constexpr (std::floating_point<T>)
+    r = std::from_chars(first, last, value, std::chars_format::general);
+  else
+    r = std::from_chars(first, last, value, 10);
   if (text.empty() || r.ec != std::errc{} || r.ptr != last) return std::nullopt;
   if constexpr (std::floating_point<T>)
     if (!std::isfinite(value)) return std::nullopt;

@@ -6,10 +6,10 @@
 //
 // Invalid arguments, paths of the wrong kind, unreadable inputs and failed
 // writes print one line, "metalearn: <what is wrong>", and exit with status 2.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -36,10 +36,12 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_option("--split", c.split, "omniglot: vinyals (1200 training characters; default) | official");
   cmd.add_option("--algo", c.algo, "maml | fomaml | reptile | pretrain")->capture_default_str();
   add_number(cmd, "--ways", c.ways, limits::kWays, "omniglot: N classes per task (default 5)");
-  add_number(cmd, "--shots", c.shots, limits::kShots, "K support examples per class (default: sinusoid 10, omniglot 1)");
+  add_number(cmd, "--shots", c.shots, limits::kShots,
+             "K support examples per class (default: sinusoid 10, omniglot 1)");
   add_number(cmd, "--train-shots", c.train_shots, limits::kShots,
              "K of the training tasks only (default: --shots; Reptile on omniglot 10)");
-  add_number(cmd, "--queries", c.queries, limits::kShots, "query examples per class (default: sinusoid 10, omniglot 15)");
+  add_number(cmd, "--queries", c.queries, limits::kShots,
+             "query examples per class (default: sinusoid 10, omniglot 15)");
   add_number(cmd, "--inner-steps", c.inner_steps, limits::kInnerSteps,
              "inner gradient steps during meta-training (default 1; Reptile 5; not for pretrain)");
   add_number(cmd, "--eval-inner-steps", c.eval_inner_steps, limits::kInnerSteps,
@@ -47,12 +49,14 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_option("--inner-optimizer", c.inner_optimizer,
                  "reptile's inner loop, in training and at test time: sgd | adam (default: omniglot adam, sinusoid sgd)");
   add_number(cmd, "--inner-batch", c.inner_batch, limits::kInnerBatch,
-             "reptile: support examples per inner step, drawn as successive shuffles (0: all; default: omniglot 10, sinusoid 0)");
+             "reptile: support examples per inner step, drawn as successive shuffles (0: all; default: omniglot 10, "
+             "sinusoid 0)");
   add_number(cmd, "--inner-lr", c.inner_lr, limits::kLearningRate,
              "inner learning rate alpha (default: sinusoid 0.01, omniglot 0.4)");
   add_number(cmd, "--meta-lr", c.meta_lr, limits::kLearningRate,
              "outer Adam learning rate beta, or Reptile's epsilon (default 1e-3; Reptile 1)");
-  add_number(cmd, "--meta-batch", c.meta_batch, limits::kMetaBatch, "tasks per meta-update (default: sinusoid 25, omniglot 32)");
+  add_number(cmd, "--meta-batch", c.meta_batch, limits::kMetaBatch,
+             "tasks per meta-update (default: sinusoid 25, omniglot 32)");
   add_number(cmd, "--iterations", c.iterations, limits::kIterations,
              "meta-iterations (default: sinusoid 70000, omniglot 60000)");
   add_number(cmd, "--seed", c.seed, limits::kSeed, "seed of the initialisation and the training tasks");
@@ -61,7 +65,8 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
              mg::tools::threads_note());
   cmd.add_flag("--reset-inner-adam", c.reset_inner_adam,
                "reptile: a fresh inner Adam for every task (default: keep its second moment across tasks, as the paper's code)");
-  cmd.add_flag("--learn-inner-lr", c.learn_inner_lr, "maml, fomaml: meta-learn one inner learning rate per parameter tensor");
+  cmd.add_flag("--learn-inner-lr", c.learn_inner_lr,
+               "maml, fomaml: meta-learn one inner learning rate per parameter tensor");
   cmd.add_flag("--strided", c.strided, "omniglot: stride-2 convolutions instead of max-pooling");
   cmd.add_flag("!--no-baseline", c.baseline, "sinusoid: skip the pretrained baseline");
   add_number(cmd, "--eval-tasks", c.eval_tasks, limits::kEvalTasks, "test tasks in the final evaluation");
@@ -103,8 +108,8 @@ int main(int argc, char** argv) {
 
   // CLI11 would say "The following arguments were not expected"; name the command instead.
   if (argc < 2) return fail("a command is required: train, eval or demo (metalearn --help lists them)");
-  if (const std::string_view first = argv[1]; !first.starts_with('-') && first != "train" && first != "eval" &&
-                                              first != "demo")
+  if (const std::string_view first = argv[1];
+      !first.starts_with('-') && first != "train" && first != "eval" && first != "demo")
     return fail(fmt::format("unknown command '{}'; the commands are train, eval and demo", first));
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "metalearn")) return *status;
 

@@ -7,8 +7,8 @@
 #include "autograd/errors.h"
 #include "autograd/kernels/cpu.h"
 #include "nn/checkpoint.h"
-#include "tools/experiment.h"
 #include "tools/atomic_file.h"
+#include "tools/experiment.h"
 #include "tools/figures.h"
 #include "tools/metrics_log.h"
 #include "tools/paths.h"
@@ -101,8 +101,8 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint_path(config), first);
 
   TrainResult result;
-  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s), {} kernels\n",
-             e.learner->name(), config.dataset, *config.iterations, *config.meta_batch, *config.threads,
+  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s), {} kernels\n", e.learner->name(),
+             config.dataset, *config.iterations, *config.meta_batch, *config.threads,
              mg::kernels::isa_name(mg::kernels::active_isa()));
   const auto start = std::chrono::steady_clock::now();
   result.iterations_done = train_loop(e, first, run, &log, true);
@@ -134,7 +134,8 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
 meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
   check_bounds("eval", "--eval-tasks", request.eval_tasks, limits::kEvalTasks);
   check_bounds("eval", "--threads", request.threads, limits::kThreads, threads_note());
-  if (request.eval_inner_steps) check_bounds("eval", "--eval-inner-steps", *request.eval_inner_steps, limits::kInnerSteps);
+  if (request.eval_inner_steps)
+    check_bounds("eval", "--eval-inner-steps", *request.eval_inner_steps, limits::kInnerSteps);
   check_path("eval: --checkpoint", request.checkpoint, PathUse::kInputFile);
   TrainConfig config = from_metadata(nn::read_checkpoint(request.checkpoint).metadata);
   config.out = fs::path(request.checkpoint).parent_path().string();

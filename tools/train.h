@@ -46,7 +46,7 @@ struct EvalRequest {
   int eval_tasks = 600;
   std::optional<int> eval_inner_steps = {};  // empty: as trained
   int threads = 1;
-  std::optional<std::string> data = {};      // Omniglot root override (omniglot checkpoints only)
+  std::optional<std::string> data = {};  // Omniglot root override (omniglot checkpoints only)
 };
 
 // Evaluates a checkpoint written by run_train on the test tasks.

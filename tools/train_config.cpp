@@ -143,17 +143,22 @@ Field field(const char* name, M TrainConfig::*member, bool optional = false) {
           [member, name](const TrainConfig& c) {
             const M& m = c.*member;
             const T* value = nullptr;
-            if constexpr (std::is_same_v<M, T>) value = &m;
-            else value = m ? &*m : nullptr;
+            if constexpr (std::is_same_v<M, T>)
+              value = &m;
+            else
+              value = m ? &*m : nullptr;
             if (!value) throw ValueError(fmt::format("to_metadata: internal error: {} was not resolved", name));
-            if constexpr (std::is_same_v<T, double>) return fmt::format("{:.17g}", *value);
-            else return fmt::format("{}", *value);
+            if constexpr (std::is_same_v<T, double>)
+              return fmt::format("{:.17g}", *value);
+            else
+              return fmt::format("{}", *value);
           },
           [member, name](TrainConfig& c, const std::string& s) {
             if constexpr (std::is_same_v<T, std::string>) {
               c.*member = s;
             } else if constexpr (std::is_same_v<T, bool>) {
-              if (s != "true" && s != "false") throw DataError(fmt::format("config.{}: expected true or false, got '{}'", name, s));
+              if (s != "true" && s != "false")
+                throw DataError(fmt::format("config.{}: expected true or false, got '{}'", name, s));
               c.*member = s == "true";
             } else {
               // The whole entry, in the field's type: an overflowing value is an error, not a wrapped one.

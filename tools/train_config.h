@@ -21,10 +21,10 @@
 namespace mg::tools {
 
 struct TrainConfig {
-  std::string dataset = "sinusoid";         // sinusoid | omniglot
-  std::optional<std::string> data;          // omniglot: its root (images_background/, images_evaluation/)
-  std::optional<std::string> split;         // omniglot: vinyals (1200 train characters; default) | official
-  std::string algo = "maml";                // maml | fomaml | reptile | pretrain
+  std::string dataset = "sinusoid";            // sinusoid | omniglot
+  std::optional<std::string> data;             // omniglot: its root (images_background/, images_evaluation/)
+  std::optional<std::string> split;            // omniglot: vinyals (1200 train characters; default) | official
+  std::string algo = "maml";                   // maml | fomaml | reptile | pretrain
   std::optional<std::string> inner_optimizer;  // reptile: sgd | adam (default: adam for omniglot, sgd for sinusoid)
   std::optional<int> ways, shots, queries;
   std::optional<int> train_shots;  // K of the training tasks (default: --shots; Reptile on Omniglot 10)
@@ -33,7 +33,7 @@ struct TrainConfig {
   std::optional<double> inner_lr, meta_lr;
   std::optional<std::int64_t> iterations;
   std::uint64_t seed = 0;
-  std::optional<int> threads;  // default: one per core
+  std::optional<int> threads;     // default: one per core
   bool learn_inner_lr = false;    // maml, fomaml
   bool reset_inner_adam = false;  // reptile: a fresh inner Adam per task instead of the kept second moment
   bool strided = false;           // omniglot: stride-2 convolutions instead of max-pooling

@@ -148,10 +148,11 @@ TEST_SUITE("tools") {
     const fs::path out = scratch("mismatch");
     TrainConfig c = small_run(out, "maml");
     c.resume = true;
-    CHECK_THROWS_WITH_AS(run_train(c, {null.f, false, -1}),
-                         doctest::Contains(fmt::format("train: --resume: checkpoint {}: does not exist",
-                                                       (out / "checkpoint.mgc").string()).c_str()),
-                         DataError);
+    CHECK_THROWS_WITH_AS(
+        run_train(c, {null.f, false, -1}),
+        doctest::Contains(
+            fmt::format("train: --resume: checkpoint {}: does not exist", (out / "checkpoint.mgc").string()).c_str()),
+        DataError);
     c.resume = false;
     run_train(c, {null.f, false, 4});
     c.resume = true;
@@ -195,27 +196,36 @@ TEST_SUITE("tools") {
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "rmsprop"; },
             "train: --inner-optimizer must be sgd or adam, got 'rmsprop'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; }, "--algo pretrain is for sinusoid only");
-    invalid([](TrainConfig& c) { c.dataset = "omniglot", c.ways = 0; }, "train: --ways must be an integer in [2, 1000], got '0'");
+    invalid([](TrainConfig& c) { c.dataset = "omniglot", c.ways = 0; },
+            "train: --ways must be an integer in [2, 1000], got '0'");
     invalid([](TrainConfig& c) { c.shots = 0; }, "train: --shots must be an integer in [1, 10000], got '0'");
     invalid([](TrainConfig& c) { c.queries = 0; }, "train: --queries must be an integer in [1, 10000], got '0'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.shots = 10, c.queries = 15; },
             "train: --shots 10 + --queries 15 exceed the 20 drawings of an Omniglot class");
-    invalid([](TrainConfig& c) { c.train_shots = 0; }, "train: --train-shots must be an integer in [1, 10000], got '0'");
+    invalid([](TrainConfig& c) { c.train_shots = 0; },
+            "train: --train-shots must be an integer in [1, 10000], got '0'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.train_shots = 10, c.queries = 15; },
             "train: --train-shots 10 + --queries 15 exceed the 20 drawings of an Omniglot class");
     invalid([](TrainConfig& c) { c.inner_batch = 4; }, "train: --inner-batch is for --algo reptile, not maml");
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "sgd", c.reset_inner_adam = true; },
             "train: --reset-inner-adam is for --algo reptile with --inner-optimizer adam");
-    invalid([](TrainConfig& c) { c.inner_steps = 0; }, "train: --inner-steps must be an integer in [1, 10000], got '0'");
-    invalid([](TrainConfig& c) { c.eval_inner_steps = 0; }, "train: --eval-inner-steps must be an integer in [1, 10000], got '0'");
+    invalid([](TrainConfig& c) { c.inner_steps = 0; },
+            "train: --inner-steps must be an integer in [1, 10000], got '0'");
+    invalid([](TrainConfig& c) { c.eval_inner_steps = 0; },
+            "train: --eval-inner-steps must be an integer in [1, 10000], got '0'");
     invalid([](TrainConfig& c) { c.meta_batch = 0; }, "train: --meta-batch must be an integer in [1, 10000], got '0'");
     invalid([](TrainConfig& c) { c.inner_lr = 0; }, "train: --inner-lr must be a finite number in (0, 1000], got '0'");
     invalid([](TrainConfig& c) { c.meta_lr = 0; }, "train: --meta-lr must be a finite number in (0, 1000], got '0'");
-    invalid([](TrainConfig& c) { c.iterations = 0; }, "train: --iterations must be an integer in [1, 1000000000], got '0'");
-    invalid([](TrainConfig& c) { c.threads = 0; }, "train: --threads must be an integer in [1, 1024], got '0' (this machine has");
-    invalid([](TrainConfig& c) { c.eval_tasks = 0; }, "train: --eval-tasks must be an integer in [1, 1000000], got '0'");
-    invalid([](TrainConfig& c) { c.checkpoint_every = 0; }, "train: --checkpoint-every must be an integer in [1, 1000000000], got '0'");
-    invalid([](TrainConfig& c) { c.log_every = 0; }, "train: --log-every must be an integer in [1, 1000000000], got '0'");
+    invalid([](TrainConfig& c) { c.iterations = 0; },
+            "train: --iterations must be an integer in [1, 1000000000], got '0'");
+    invalid([](TrainConfig& c) { c.threads = 0; },
+            "train: --threads must be an integer in [1, 1024], got '0' (this machine has");
+    invalid([](TrainConfig& c) { c.eval_tasks = 0; },
+            "train: --eval-tasks must be an integer in [1, 1000000], got '0'");
+    invalid([](TrainConfig& c) { c.checkpoint_every = 0; },
+            "train: --checkpoint-every must be an integer in [1, 1000000000], got '0'");
+    invalid([](TrainConfig& c) { c.log_every = 0; },
+            "train: --log-every must be an integer in [1, 1000000000], got '0'");
     invalid([](TrainConfig& c) { c.out = ""; }, "train: --out must name a folder");
     // (Edited after resolving: GCC 12 warns wrongly about assigning to an empty optional<string> here.)
     TrainConfig split;

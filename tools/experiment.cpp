@@ -11,7 +11,6 @@
 #include "meta/pretrain.h"
 #include "meta/reptile.h"
 #include "nn/models.h"
-#include "tools/paths.h"
 
 namespace mg::tools {
 
@@ -19,8 +18,7 @@ namespace {
 
 void omniglot_sources(Experiment& e) {
   const TrainConfig& c = e.config;
-  const std::string root = omniglot_root(c.data);
-  check_path("omniglot: " + omniglot_root_source(c.data), root, PathUse::kInputFolder);
+  const std::string root = checked_omniglot_root(c.data);
   const std::vector<std::string> all = data::list_omniglot_characters(root);
   const data::CharacterSplit split =
       *c.split == "official" ? data::official_omniglot_split(all) : data::vinyals_omniglot_split(all);

@@ -89,8 +89,7 @@ std::string format_eval(const meta::EvalResult& r, const std::string& who) {
 TrainResult run_train(TrainConfig config, const RunOptions& run) {
   prepare(config);
   // Inputs first (nothing is created for a run that cannot start), then the outputs.
-  if (config.dataset == "omniglot")
-    check_path("omniglot: " + omniglot_root_source(config.data), omniglot_root(config.data), PathUse::kInputFolder);
+  if (config.dataset == "omniglot") checked_omniglot_root(config.data);
   check_path("train: --out", config.out, PathUse::kOutputFolder);
   for (const char* name : kOutputFiles) check_path("train: output file", out_file(config, name), PathUse::kOutputFile);
   Experiment e = build_experiment(config);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "autograd/errors.h"
+#include "tools/paths.h"
 
 namespace mg::tools {
 
@@ -218,6 +219,12 @@ std::string omniglot_root_source(const std::optional<std::string>& data) {
   if (data) return "--data";
   if (const char* env = std::getenv("METAGRAD_OMNIGLOT"); env && *env) return "$METAGRAD_OMNIGLOT";
   return "the default Omniglot folder (pass --data PATH or set METAGRAD_OMNIGLOT)";
+}
+
+std::string checked_omniglot_root(const std::optional<std::string>& data) {
+  const std::string root = omniglot_root(data);
+  check_path("omniglot: " + omniglot_root_source(data), root, PathUse::kInputFolder);
+  return root;
 }
 
 }  // namespace mg::tools

@@ -87,5 +87,7 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
 std::string omniglot_root(const std::optional<std::string>& data);
 // Where that root came from, for messages: "--data", "$METAGRAD_OMNIGLOT" or "the default Omniglot folder".
 std::string omniglot_root_source(const std::optional<std::string>& data);
+// That root, checked to be a readable folder (tools/paths.h); DataError naming where it came from.
+std::string checked_omniglot_root(const std::optional<std::string>& data);
 
 }  // namespace mg::tools

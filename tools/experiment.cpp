@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "autograd/errors.h"
 #include "datasets/episodes.h"
 #include "datasets/omniglot.h"
@@ -20,21 +18,18 @@ namespace {
 
 void omniglot_sources(Experiment& e) {
   const TrainConfig& c = e.config;
-  const std::string root = omniglot_root(c.data);
-  if (!std::filesystem::is_directory(root))
-    throw DataError(fmt::format("omniglot: data folder {} does not exist; pass --data PATH or set METAGRAD_OMNIGLOT",
-                                root));
+  const std::string root = checked_omniglot_root(c.data);
   const std::vector<std::string> all = data::list_omniglot_characters(root);
   const data::CharacterSplit split =
-      c.split == "official" ? data::official_omniglot_split(all) : data::vinyals_omniglot_split(all);
+      *c.split == "official" ? data::official_omniglot_split(all) : data::vinyals_omniglot_split(all);
   std::vector<std::string> both = split.train;
   both.insert(both.end(), split.test.begin(), split.test.end());
   const auto images = std::make_shared<const data::Omniglot>(data::Omniglot::load(root, both));
   // Rotations by 90°, 180° and 270° are new classes, for training and testing alike (as in MAML's code).
   const auto train_pool = std::make_shared<const data::OmniglotClasses>(images, split.train, true);
   const auto test_pool = std::make_shared<const data::OmniglotClasses>(images, split.test, true);
-  const data::EpisodeConfig train{c.ways, c.train_shots, c.queries, c.seed};
-  const data::EpisodeConfig test{c.ways, c.shots, c.queries, kTestTaskSeed};
+  const data::EpisodeConfig train{*c.ways, *c.train_shots, *c.queries, c.seed};
+  const data::EpisodeConfig test{*c.ways, *c.shots, *c.queries, kTestTaskSeed};
   e.train_tasks = std::make_unique<data::EpisodeSampler>(train_pool, train);
   e.test_tasks = std::make_unique<data::EpisodeSampler>(test_pool, test);
 }
@@ -42,11 +37,11 @@ void omniglot_sources(Experiment& e) {
 void sinusoid_sources(Experiment& e) {
   const TrainConfig& c = e.config;
   data::SinusoidConfig train;
-  train.k_shot = c.train_shots;
-  train.q_query = c.queries;
+  train.k_shot = *c.train_shots;
+  train.q_query = *c.queries;
   train.seed = c.seed;
   data::SinusoidConfig test = train;
-  test.k_shot = c.shots;
+  test.k_shot = *c.shots;
   test.seed = kTestTaskSeed;
   e.train_tasks = std::make_unique<data::SinusoidTasks>(train);
   e.test_tasks = std::make_unique<data::SinusoidTasks>(test);
@@ -56,36 +51,36 @@ std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std:
   const meta::Objective objective = c.dataset == "sinusoid" ? meta::regression() : meta::classification();
   if (algo == "maml" || algo == "fomaml") {
     meta::MamlOptions o;
-    o.inner_lr = c.inner_lr;
-    o.outer_lr = c.meta_lr;
-    o.inner_steps = c.inner_steps;
+    o.inner_lr = *c.inner_lr;
+    o.outer_lr = *c.meta_lr;
+    o.inner_steps = *c.inner_steps;
     o.first_order = algo == "fomaml";
     o.learn_inner_lr = c.learn_inner_lr;
-    o.meta_batch = c.meta_batch;
-    o.threads = c.threads;
+    o.meta_batch = *c.meta_batch;
+    o.threads = *c.threads;
     return std::make_unique<meta::Maml>(model, objective, o);
   }
   if (algo == "reptile") {
     meta::ReptileOptions o;
-    o.inner_lr = c.inner_lr;
-    o.inner_steps = c.inner_steps;
+    o.inner_lr = *c.inner_lr;
+    o.inner_steps = *c.inner_steps;
     // Reptile §5: Adam in the inner loop for Omniglot, plain SGD for the sinusoid (--inner-optimizer).
-    o.inner_optimizer = c.inner_optimizer == "adam" ? meta::InnerOptimizer::Adam : meta::InnerOptimizer::Sgd;
-    o.epsilon = c.meta_lr;
-    o.anneal_iterations = c.iterations;
-    o.eval_inner_lr = c.inner_lr;
-    o.inner_batch = c.inner_batch;
+    o.inner_optimizer = *c.inner_optimizer == "adam" ? meta::InnerOptimizer::Adam : meta::InnerOptimizer::Sgd;
+    o.epsilon = *c.meta_lr;
+    o.anneal_iterations = *c.iterations;
+    o.eval_inner_lr = *c.inner_lr;
+    o.inner_batch = *c.inner_batch;
     o.keep_adam_state = !c.reset_inner_adam;
     o.seed = c.seed;
-    o.meta_batch = c.meta_batch;
-    o.threads = c.threads;
+    o.meta_batch = *c.meta_batch;
+    o.threads = *c.threads;
     return std::make_unique<meta::Reptile>(model, objective, o);
   }
   meta::PretrainOptions o;
-  o.lr = c.meta_lr;
-  o.eval_inner_lr = c.inner_lr;
-  o.meta_batch = c.meta_batch;
-  o.threads = c.threads;
+  o.lr = *c.meta_lr;
+  o.eval_inner_lr = *c.inner_lr;
+  o.meta_batch = *c.meta_batch;
+  o.threads = *c.threads;
   return std::make_unique<meta::Pretrain>(model, objective, o);
 }
 
@@ -101,7 +96,7 @@ Experiment build_experiment(const TrainConfig& config, const std::string& algo) 
     e.model = std::make_unique<nn::Sequential>(nn::sinusoid_mlp(gen));
   } else {
     omniglot_sources(e);
-    e.model = std::make_unique<nn::Sequential>(nn::omniglot_conv4(config.ways, gen, config.strided));
+    e.model = std::make_unique<nn::Sequential>(nn::omniglot_conv4(*config.ways, gen, config.strided));
   }
   e.learner = make_learner(e.config, e.config.algo, *e.model);
   return e;

@@ -8,6 +8,7 @@
 #include "autograd/tape.h"
 #include "datasets/sinusoid.h"
 #include "meta/adapt.h"
+#include "tools/atomic_file.h"
 #include "tools/svg_plot.h"
 
 namespace mg::tools {
@@ -88,8 +89,8 @@ std::pair<std::vector<Series>, PlotOptions> figure_panel(const Experiment& e, co
 
 void write_sinusoid_figure(const std::string& path, const Experiment& maml, const Experiment* baseline) {
   std::vector<std::pair<std::vector<Series>, PlotOptions>> panels;
-  panels.push_back(figure_panel(maml, fmt::format("{}, K = {}", maml.learner->name(), maml.config.shots)));
-  if (baseline) panels.push_back(figure_panel(*baseline, fmt::format("pretrained, K = {}", baseline->config.shots)));
+  panels.push_back(figure_panel(maml, fmt::format("{}, K = {}", maml.learner->name(), *maml.config.shots)));
+  if (baseline) panels.push_back(figure_panel(*baseline, fmt::format("pretrained, K = {}", *baseline->config.shots)));
   write_text_file(path, svg_panels(panels));
 }
 

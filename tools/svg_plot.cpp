@@ -12,11 +12,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <limits>
 #include <string_view>
@@ -616,32 +612,6 @@ std::string svg_panels(const std::vector<std::pair<std::vector<Series>, PlotOpti
     height = std::max(height, static_cast<double>(panels[i].second.height));
   }
   return document(x, height, body);
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (!file)
-      throw DataError(
-          fmt::format("write_text_file: cannot write {}: cannot create {}: {}", path, tmp, std::strerror(errno)));
-    file.write(text.data(), static_cast<std::streamsize>(text.size()));
-    file.close();
-    if (!file) {
-      const int err = errno;
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw DataError(
-          fmt::format("write_text_file: cannot write {}: writing {} failed: {}", path, tmp, std::strerror(err)));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw DataError(fmt::format("write_text_file: cannot write {}: renaming {} failed: {}", path, tmp, ec.message()));
-  }
 }
 
 }  // namespace mg::tools

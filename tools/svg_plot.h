@@ -45,10 +45,6 @@ std::string svg_plot(const std::vector<Series>& series, const PlotOptions& optio
 // Throws ValueError for an empty list of panels.
 std::string svg_panels(const std::vector<std::pair<std::vector<Series>, PlotOptions>>& panels);
 
-// Writes text to path atomically: to path + ".tmp", then renamed over path.
-// Throws DataError naming the path on failure (the .tmp file is removed).
-void write_text_file(const std::string& path, const std::string& text);
-
 // Tick values k·step inside [lo, hi] (both ends included), with step the
 // smallest of 1, 2, 5 × 10^e that gives at most about target_count intervals,
 // e.g. nice_ticks(0, 0.93, 5) = {0, 0.2, 0.4, 0.6, 0.8}. Each tick is the double

@@ -7,11 +7,12 @@
 #include "autograd/errors.h"
 #include "autograd/kernels/cpu.h"
 #include "nn/checkpoint.h"
+#include "tools/atomic_file.h"
 #include "tools/experiment.h"
 #include "tools/figures.h"
 #include "tools/metrics_log.h"
+#include "tools/paths.h"
 #include "tools/progress.h"
-#include "tools/svg_plot.h"
 
 namespace mg::tools {
 
@@ -19,9 +20,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string checkpoint_path(const TrainConfig& c) { return (fs::path(c.out) / "checkpoint.mgc").string(); }
+// What a run writes into --out.
+constexpr const char* kOutputFiles[] = {"checkpoint.mgc", "metrics.csv", "results.txt", "learning_curve.svg",
+                                        "sinusoid_fit.svg"};
 
-void save_run(const Experiment& e, std::int64_t iteration) {
+std::string out_file(const TrainConfig& c, const char* name) { return (fs::path(c.out) / name).string(); }
+std::string checkpoint_path(const TrainConfig& c) { return out_file(c, "checkpoint.mgc"); }
+
+// The metrics first, then the checkpoint: a crash between the two leaves metrics
+// rows past the checkpoint, which --resume drops (never rows missing).
+void save_run(const Experiment& e, const MetricsLog* log, std::int64_t iteration) {
+  if (log) log->save();
   nn::save_checkpoint(checkpoint_path(e.config), *e.model, e.learner->optimizer(), iteration,
                       to_metadata(e.config), e.learner->extra_parameters());
 }
@@ -29,7 +38,7 @@ void save_run(const Experiment& e, std::int64_t iteration) {
 // Restores a run's state; the checkpoint must describe the same experiment.
 std::int64_t load_run(const Experiment& e) {
   const std::string path = checkpoint_path(e.config);
-  if (!fs::exists(path)) throw DataError(fmt::format("train: --resume: no checkpoint at {}", path));
+  check_path("train: --resume: checkpoint", path, PathUse::kInputFile);
   const TrainConfig saved = from_metadata(nn::read_checkpoint(path).metadata);
   const auto now = to_metadata(e.config);
   const auto then = to_metadata(saved);
@@ -43,9 +52,9 @@ std::int64_t load_run(const Experiment& e) {
 meta::EvalOptions eval_options(const TrainConfig& c) {
   meta::EvalOptions o;
   o.num_tasks = c.eval_tasks;
-  o.inner_steps = c.eval_inner_steps;
-  o.report_steps = {0, 1, c.eval_inner_steps};
-  o.threads = c.threads;
+  o.inner_steps = *c.eval_inner_steps;
+  o.report_steps = {0, 1, *c.eval_inner_steps};
+  o.threads = *c.threads;
   return o;
 }
 
@@ -53,14 +62,14 @@ meta::EvalOptions eval_options(const TrainConfig& c) {
 std::int64_t train_loop(Experiment& e, std::int64_t first, const RunOptions& run, MetricsLog* log,
                         bool checkpoints) {
   const TrainConfig& c = e.config;
-  std::int64_t last = c.iterations;
+  std::int64_t last = *c.iterations;
   if (run.stop_after >= 0) last = std::min(last, first + run.stop_after);
-  Progress progress(first, c.iterations, e.learner->objective().metric_name, c.log_every, run.out, run.terminal);
+  Progress progress(first, *c.iterations, e.learner->objective().metric_name, c.log_every, run.out, run.terminal);
   e.learner->train(*e.train_tasks, last - first,
                    [&](std::int64_t it, const meta::StepStats& s) {
                      if (log) log->append({it, s.loss, s.metric});
                      progress.update(it, s.loss, s.metric);
-                     if (checkpoints && (it + 1) % c.checkpoint_every == 0) save_run(e, it + 1);
+                     if (checkpoints && (it + 1) % c.checkpoint_every == 0) save_run(e, log, it + 1);
                    },
                    first);
   progress.finish();
@@ -78,23 +87,27 @@ std::string format_eval(const meta::EvalResult& r, const std::string& who) {
 }
 
 TrainResult run_train(TrainConfig config, const RunOptions& run) {
-  resolve_defaults(config);
-  validate(config);
-  fs::create_directories(config.out);
+  prepare(config);
+  // Inputs first (nothing is created for a run that cannot start), then the outputs.
+  if (config.dataset == "omniglot") checked_omniglot_root(config.data);
+  check_path("train: --out", config.out, PathUse::kOutputFolder);
+  for (const char* name : kOutputFiles) check_path("train: output file", out_file(config, name), PathUse::kOutputFile);
   Experiment e = build_experiment(config);
   const std::int64_t first = config.resume ? load_run(e) : 0;
+  const std::string metric_name = e.learner->objective().metric_name;
+  MetricsLog log = config.resume ? MetricsLog::resume(out_file(config, "metrics.csv"), metric_name, first)
+                                 : MetricsLog(out_file(config, "metrics.csv"), metric_name);
   if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint_path(config), first);
 
   TrainResult result;
-  MetricsLog log((fs::path(config.out) / "metrics.csv").string(), e.learner->objective().metric_name, first);
-  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s), {} kernels\n",
-             e.learner->name(), config.dataset, config.iterations, config.meta_batch, config.threads,
+  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s), {} kernels\n", e.learner->name(),
+             config.dataset, *config.iterations, *config.meta_batch, *config.threads,
              mg::kernels::isa_name(mg::kernels::active_isa()));
   const auto start = std::chrono::steady_clock::now();
   result.iterations_done = train_loop(e, first, run, &log, true);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  save_run(e, result.iterations_done);
-  result.finished = result.iterations_done == config.iterations;
+  save_run(e, &log, result.iterations_done);
+  result.finished = result.iterations_done == *config.iterations;
   if (!result.finished) return result;
 
   result.eval = e.learner->test(*e.test_tasks, eval_options(config));
@@ -102,32 +115,43 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   std::optional<Experiment> baseline;
   if (config.dataset == "sinusoid" && config.baseline && config.algo != "pretrain") {
     baseline = build_experiment(config, "pretrain");
-    fmt::print(run.out, "training the pretrained baseline: {} iterations\n", config.iterations);
+    fmt::print(run.out, "training the pretrained baseline: {} iterations\n", *config.iterations);
     train_loop(*baseline, 0, RunOptions{run.out, run.terminal, -1}, nullptr, false);
     result.baseline = baseline->learner->test(*baseline->test_tasks, eval_options(config));
     table += format_eval(*result.baseline, "pretrained");
   }
   fmt::print(run.out, "{}", table);
-  write_text_file((fs::path(config.out) / "results.txt").string(), table);
-  write_learning_curve((fs::path(config.out) / "learning_curve.svg").string(), log.rows(),
-                       e.learner->objective().metric_name, e.learner->name());
+  write_text_file(out_file(config, "results.txt"), table);
+  write_learning_curve(out_file(config, "learning_curve.svg"), log.rows(), metric_name, e.learner->name());
   if (config.dataset == "sinusoid")
-    write_sinusoid_figure((fs::path(config.out) / "sinusoid_fit.svg").string(), e,
-                          baseline ? &*baseline : nullptr);
+    write_sinusoid_figure(out_file(config, "sinusoid_fit.svg"), e, baseline ? &*baseline : nullptr);
   fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg{}}}\n", config.out,
              config.dataset == "sinusoid" ? ", sinusoid_fit.svg" : "");
   return result;
 }
 
 meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
+  check_bounds("eval", "--eval-tasks", request.eval_tasks, limits::kEvalTasks);
+  check_bounds("eval", "--threads", request.threads, limits::kThreads, threads_note());
+  if (request.eval_inner_steps)
+    check_bounds("eval", "--eval-inner-steps", *request.eval_inner_steps, limits::kInnerSteps);
+  check_path("eval: --checkpoint", request.checkpoint, PathUse::kInputFile);
   TrainConfig config = from_metadata(nn::read_checkpoint(request.checkpoint).metadata);
   config.out = fs::path(request.checkpoint).parent_path().string();
+  if (config.out.empty()) config.out = std::string(1, '.');  // the current folder (GCC 12 -Wrestrict misfires on = ".")
   config.threads = request.threads;
   config.eval_tasks = request.eval_tasks;
-  if (!request.data.empty()) config.data = request.data;
-  if (request.eval_inner_steps >= 0) config.eval_inner_steps = request.eval_inner_steps;
+  if (request.data && config.dataset != "omniglot")
+    throw ValueError(fmt::format("eval: --data is for omniglot checkpoints; {} was trained on {}", request.checkpoint,
+                                 config.dataset));
+  if (request.data) config.data = request.data;
+  if (request.eval_inner_steps) config.eval_inner_steps = request.eval_inner_steps;
   resolve_defaults(config);  // settings an older checkpoint does not record
-  validate(config);
+  try {
+    validate(config);
+  } catch (const ValueError& e) {  // the request is checked above: what is left came from the file
+    throw DataError(fmt::format("eval: {} holds settings no run can have: {}", request.checkpoint, e.what()));
+  }
   Experiment e = build_experiment(config);
   nn::load_checkpoint(request.checkpoint, *e.model, nullptr, e.learner->extra_parameters());
   const meta::EvalResult r = e.learner->test(*e.test_tasks, eval_options(config));

@@ -3,12 +3,15 @@
 //
 // A run writes to its --out folder:
 //   checkpoint.mgc       every --checkpoint-every iterations and at the end (nn/checkpoint.h)
-//   metrics.csv          iteration, loss and metric of every meta-step
+//   metrics.csv          iteration, loss and metric of every meta-step, saved with each checkpoint
 //   learning_curve.svg   the query loss over training
 //   sinusoid_fit.svg     (sinusoid) the MAML paper's Figure 2 for one test task
 //   results.txt          the evaluation table
+// Every file is written atomically (tools/atomic_file.h); a failed write is a
+// DataError. Every path is checked before the run starts (tools/paths.h).
 // --resume continues from checkpoint.mgc exactly: same parameters, optimizer
-// state and task stream (meta-step s always draws tasks s·B … s·B + B − 1).
+// state and task stream (meta-step s always draws tasks s·B … s·B + B − 1),
+// after checking that metrics.csv agrees with the checkpoint (metrics_log.h).
 #pragma once
 
 #include <cstdint>
@@ -35,15 +38,15 @@ struct TrainResult {
   double train_seconds = 0.0;
 };
 
-// Trains as `config` (resolved and validated here) describes.
+// Trains as `config` (checked, resolved and validated here: prepare()) describes.
 TrainResult run_train(TrainConfig config, const RunOptions& run = {});
 
 struct EvalRequest {
   std::string checkpoint = {};
   int eval_tasks = 600;
-  int eval_inner_steps = -1;  // -1: as trained
+  std::optional<int> eval_inner_steps = {};  // empty: as trained
   int threads = 1;
-  std::string data = {};      // Omniglot root override
+  std::optional<std::string> data = {};  // Omniglot root override (omniglot checkpoints only)
 };
 
 // Evaluates a checkpoint written by run_train on the test tasks.

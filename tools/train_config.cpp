@@ -2,80 +2,132 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <thread>
 #include <type_traits>
 #include <utility>
 
 #include "autograd/errors.h"
+#include "tools/paths.h"
 
 namespace mg::tools {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
+
+void check_names(const TrainConfig& c) {
+  if (c.dataset != "sinusoid" && c.dataset != "omniglot")
+    fail(fmt::format("--dataset must be sinusoid or omniglot, got '{}'", c.dataset));
+  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain")
+    fail(fmt::format("--algo must be maml, fomaml, reptile or pretrain, got '{}'", c.algo));
+}
+
+}  // namespace
+
+std::string threads_note() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? std::string("this machine does not report its core count")
+                    : fmt::format("this machine has {} core{}", cores, cores == 1 ? "" : "s");
+}
+
+void check_flags_apply(const TrainConfig& c) {
+  check_names(c);
+  const bool omniglot = c.dataset == "omniglot";
+  for (const auto& [flag, given] : {std::pair{"--ways", c.ways.has_value()}, std::pair{"--split", c.split.has_value()},
+                                    std::pair{"--data", c.data.has_value()}, std::pair{"--strided", c.strided}})
+    if (given && !omniglot) fail(fmt::format("{} is for --dataset omniglot, not {}", flag, c.dataset));
+  if (!c.baseline && omniglot) fail("--no-baseline is for --dataset sinusoid, not omniglot");
+  if (!c.baseline && c.algo == "pretrain") fail("--no-baseline does nothing with --algo pretrain (it is the baseline)");
+  for (const auto& [flag, given] : {std::pair{"--inner-batch", c.inner_batch.has_value()},
+                                    std::pair{"--inner-optimizer", c.inner_optimizer.has_value()}})
+    if (given && c.algo != "reptile") fail(fmt::format("{} is for --algo reptile, not {}", flag, c.algo));
+  if (c.learn_inner_lr && c.algo != "maml" && c.algo != "fomaml")
+    fail(fmt::format("--learn-inner-lr is for --algo maml or fomaml, not {}", c.algo));
+  if (c.inner_steps && c.algo == "pretrain")
+    fail("--inner-steps is for --algo maml, fomaml or reptile, not pretrain (it trains without an inner loop)");
+}
 
 void resolve_defaults(TrainConfig& c) {
   const bool sine = c.dataset == "sinusoid";
   const bool reptile = c.algo == "reptile";
   auto set = [](auto& field, auto value) {
-    if (field < 0) field = value;
+    if (!field) field = value;
   };
   // Sinusoid: MAML §5.1 (K = 10, α = 0.01, one step, meta-batch 25, Adam 1e-3).
   // Omniglot 5-way 1-shot: MAML §5.2 (α = 0.4, one step, meta-batch 32); Reptile §5 (Adam 1e-3 inner).
+  set(c.split, std::string("vinyals"));
   set(c.ways, sine ? 1 : 5);
   set(c.shots, sine ? 10 : 1);
   set(c.queries, sine ? 10 : (reptile ? 5 : 15));
   // Reptile §5 on Omniglot: 10 training shots per class, inner minibatches of 10
   // (meta/reptile.h says why they matter); everything else trains on --shots, whole sets.
-  set(c.train_shots, reptile && !sine ? 10 : c.shots);
+  set(c.train_shots, reptile && !sine ? 10 : *c.shots);
   set(c.inner_batch, reptile && !sine ? 10 : 0);
-  set(c.inner_steps, reptile ? (sine ? 5 : 5) : 1);
+  set(c.inner_steps, reptile ? 5 : 1);
   set(c.eval_inner_steps, sine ? 10 : (reptile ? 50 : 3));
   set(c.meta_batch, sine ? 25 : (reptile ? 5 : 32));
   set(c.inner_lr, reptile ? (sine ? 0.02 : 1e-3) : (sine ? 0.01 : 0.4));
   set(c.meta_lr, reptile ? 1.0 : 1e-3);
   set(c.iterations, std::int64_t{sine ? 70000 : 60000});
-  if (c.inner_optimizer.empty()) c.inner_optimizer = sine ? "sgd" : "adam";
-  set(c.threads, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  set(c.inner_optimizer, std::string(sine ? "sgd" : "adam"));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  set(c.threads, std::min(cores, limits::kMaxThreads));
 }
 
 void validate(const TrainConfig& c) {
-  auto fail = [](const std::string& what) { throw ValueError("train: " + what); };
-  if (c.dataset != "sinusoid" && c.dataset != "omniglot")
-    fail(fmt::format("--dataset must be sinusoid or omniglot, got '{}'", c.dataset));
-  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain")
-    fail(fmt::format("--algo must be maml, fomaml, reptile or pretrain, got '{}'", c.algo));
-  if (c.inner_optimizer != "sgd" && c.inner_optimizer != "adam")
-    fail(fmt::format("--inner-optimizer must be sgd or adam, got '{}'", c.inner_optimizer));
-  if (c.split != "vinyals" && c.split != "official")
-    fail(fmt::format("--split must be vinyals or official, got '{}'", c.split));
+  check_names(c);
+  if (*c.inner_optimizer != "sgd" && *c.inner_optimizer != "adam")
+    fail(fmt::format("--inner-optimizer must be sgd or adam, got '{}'", *c.inner_optimizer));
+  if (*c.split != "vinyals" && *c.split != "official")
+    fail(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
   if (c.dataset == "omniglot" && c.algo == "pretrain")
     fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
-  if (c.dataset == "omniglot" && c.ways < 2) fail(fmt::format("--ways must be >= 2, got {}", c.ways));
-  if (c.shots < 1) fail(fmt::format("--shots must be >= 1, got {}", c.shots));
-  if (c.queries < 1) fail(fmt::format("--queries must be >= 1, got {}", c.queries));
-  if (c.train_shots < 1) fail(fmt::format("--train-shots must be >= 1, got {}", c.train_shots));
+  auto check = [](const char* flag, auto value, const auto& bounds, std::string_view note = "") {
+    check_bounds("train", flag, value, bounds, note);
+  };
+  if (c.dataset == "omniglot") check("--ways", *c.ways, limits::kWays);
+  check("--shots", *c.shots, limits::kShots);
+  check("--queries", *c.queries, limits::kShots);
+  check("--train-shots", *c.train_shots, limits::kShots);
   // Test and training tasks draw their shots and queries from the same class.
-  for (const auto& [flag, shots] : {std::pair{"--shots", c.shots}, std::pair{"--train-shots", c.train_shots}})
-    if (c.dataset == "omniglot" && shots + c.queries > 20)
-      fail(fmt::format("{} {} + --queries {} exceed the 20 drawings of an Omniglot class", flag, shots, c.queries));
-  if (c.reset_inner_adam && (c.algo != "reptile" || c.inner_optimizer != "adam"))
+  for (const auto& [flag, shots] : {std::pair{"--shots", *c.shots}, std::pair{"--train-shots", *c.train_shots}})
+    if (c.dataset == "omniglot" && shots + *c.queries > 20)
+      fail(fmt::format("{} {} + --queries {} exceed the 20 drawings of an Omniglot class", flag, shots, *c.queries));
+  if (c.reset_inner_adam && (c.algo != "reptile" || *c.inner_optimizer != "adam"))
     fail("--reset-inner-adam is for --algo reptile with --inner-optimizer adam");
-  if (c.inner_batch > 0 && c.algo != "reptile")
-    fail(fmt::format("--inner-batch is for --algo reptile, not {}", c.algo));
-  if (c.inner_steps < 1) fail(fmt::format("--inner-steps must be >= 1, got {}", c.inner_steps));
-  if (c.eval_inner_steps < 1) fail(fmt::format("--eval-inner-steps must be >= 1, got {}", c.eval_inner_steps));
-  if (c.meta_batch < 1) fail(fmt::format("--meta-batch must be >= 1, got {}", c.meta_batch));
-  if (!(c.inner_lr > 0)) fail(fmt::format("--inner-lr must be > 0, got {}", c.inner_lr));
-  if (!(c.meta_lr > 0)) fail(fmt::format("--meta-lr must be > 0, got {}", c.meta_lr));
-  if (c.iterations < 1) fail(fmt::format("--iterations must be >= 1, got {}", c.iterations));
-  if (c.threads < 1) fail(fmt::format("--threads must be >= 1, got {}", c.threads));
-  if (c.eval_tasks < 1) fail(fmt::format("--eval-tasks must be >= 1, got {}", c.eval_tasks));
-  if (c.checkpoint_every < 1) fail(fmt::format("--checkpoint-every must be >= 1, got {}", c.checkpoint_every));
-  if (c.log_every < 1) fail(fmt::format("--log-every must be >= 1, got {}", c.log_every));
+  check("--inner-batch", *c.inner_batch, limits::kInnerBatch);
+  check("--inner-steps", *c.inner_steps, limits::kInnerSteps);
+  check("--eval-inner-steps", *c.eval_inner_steps, limits::kInnerSteps);
+  check("--meta-batch", *c.meta_batch, limits::kMetaBatch);
+  check("--inner-lr", *c.inner_lr, limits::kLearningRate);
+  check("--meta-lr", *c.meta_lr, limits::kLearningRate);
+  check("--iterations", *c.iterations, limits::kIterations);
+  check("--threads", *c.threads, limits::kThreads, threads_note());
+  check("--eval-tasks", c.eval_tasks, limits::kEvalTasks);
+  check("--checkpoint-every", c.checkpoint_every, limits::kIterations);
+  check("--log-every", c.log_every, limits::kLogEvery);
   if (c.out.empty()) fail("--out must name a folder");
 }
 
+void prepare(TrainConfig& c) {
+  check_flags_apply(c);
+  resolve_defaults(c);
+  validate(c);
+}
+
 namespace {
+
+template <class T>
+struct Unwrap {
+  using type = T;
+};
+template <class T>
+struct Unwrap<std::optional<T>> {
+  using type = T;
+};
 
 // One entry per setting: its name, how to print it and how to parse it back.
 struct Field {
@@ -85,28 +137,35 @@ struct Field {
   std::function<void(TrainConfig&, const std::string&)> set;
 };
 
-template <class T>
-Field field(const char* name, T TrainConfig::*member, bool optional = false) {
+template <class M>
+Field field(const char* name, M TrainConfig::*member, bool optional = false) {
+  using T = typename Unwrap<M>::type;
   return {name, optional,
-          [member](const TrainConfig& c) {
-            if constexpr (std::is_same_v<T, double>) return fmt::format("{:.17g}", c.*member);
-            else return fmt::format("{}", c.*member);
+          [member, name](const TrainConfig& c) {
+            const M& m = c.*member;
+            const T* value = nullptr;
+            if constexpr (std::is_same_v<M, T>)
+              value = &m;
+            else
+              value = m ? &*m : nullptr;
+            if (!value) throw ValueError(fmt::format("to_metadata: internal error: {} was not resolved", name));
+            if constexpr (std::is_same_v<T, double>)
+              return fmt::format("{:.17g}", *value);
+            else
+              return fmt::format("{}", *value);
           },
           [member, name](TrainConfig& c, const std::string& s) {
             if constexpr (std::is_same_v<T, std::string>) {
               c.*member = s;
             } else if constexpr (std::is_same_v<T, bool>) {
-              if (s != "true" && s != "false") throw DataError(fmt::format("config.{}: expected true or false, got '{}'", name, s));
+              if (s != "true" && s != "false")
+                throw DataError(fmt::format("config.{}: expected true or false, got '{}'", name, s));
               c.*member = s == "true";
             } else {
-              char* end = nullptr;
-              T v{};
-              if constexpr (std::is_floating_point_v<T>) v = std::strtod(s.c_str(), &end);
-              else if constexpr (std::is_signed_v<T>) v = static_cast<T>(std::strtoll(s.c_str(), &end, 10));
-              else v = static_cast<T>(std::strtoull(s.c_str(), &end, 10));
-              if (s.empty() || *end != '\0')
-                throw DataError(fmt::format("config.{}: expected a number, got '{}'", name, s));
-              c.*member = v;
+              // The whole entry, in the field's type: an overflowing value is an error, not a wrapped one.
+              const std::optional<T> v = to_number<T>(s);
+              if (!v) throw DataError(fmt::format("config.{}: expected a number, got '{}'", name, s));
+              c.*member = *v;
             }
           }};
 }
@@ -150,10 +209,22 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
   return c;
 }
 
-std::string omniglot_root(const std::string& data) {
-  if (!data.empty()) return data;
+std::string omniglot_root(const std::optional<std::string>& data) {
+  if (data) return *data;
   if (const char* env = std::getenv("METAGRAD_OMNIGLOT"); env && *env) return env;
   return "../shared/data/omniglot";
+}
+
+std::string omniglot_root_source(const std::optional<std::string>& data) {
+  if (data) return "--data";
+  if (const char* env = std::getenv("METAGRAD_OMNIGLOT"); env && *env) return "$METAGRAD_OMNIGLOT";
+  return "the default Omniglot folder (pass --data PATH or set METAGRAD_OMNIGLOT)";
+}
+
+std::string checked_omniglot_root(const std::optional<std::string>& data) {
+  const std::string root = omniglot_root(data);
+  check_path("omniglot: " + omniglot_root_source(data), root, PathUse::kInputFolder);
+  return root;
 }
 
 }  // namespace mg::tools

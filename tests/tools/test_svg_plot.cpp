@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/errors.h"
+#include "tools/atomic_file.h"
 #include "tools/svg_plot.h"
 
 using namespace mg;

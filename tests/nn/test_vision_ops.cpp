@@ -425,30 +425,8 @@ TEST_SUITE("nn_vision_ops") {
 }
 
 TEST_SUITE("nn_vision_ops") {
-  TEST_CASE("conv_columns equals the GEMM of im2col's columns to 1e-12 (relative), up to second derivatives") {
-    for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage}) {
-      CAPTURE(static_cast<int>(layout));
-      const Inputs in = test::f64_leaves({{3, 2, 5, 5}, {4, 18}}, 17);
-      auto derivatives = [&](bool fused) {
-        TapeScope scope;
-        const Tensor cols = fused ? Tensor{} : im2col(in[0], 3, 2, 1, layout);
-        const Tensor y = fused ? conv_columns(in[0], in[1], 3, 2, 1, layout)
-                               : (layout == ColLayout::Folded ? matmul(in[1], cols) : matmul_shared(in[1], cols));
-        Generator gen(4);
-        const Tensor loss = sum(y * y * randn(y.shape(), gen, DType::F64));
-        const std::vector<Tensor> g = grad({loss}, in, {.create_graph = true});
-        const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[1])}, in);
-        return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), gg[0], gg[1]};
-      };
-      const std::vector<Tensor> a = derivatives(true), b = derivatives(false);
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        CAPTURE(i);
-        CHECK(max(abs(a[i] - b[i])).item() < 1e-12 * std::max(1.0, max(abs(b[i])).item()));
-      }
-    }
-  }
-
-  TEST_CASE("conv_columns and its gradients over chunks of images equal the whole-batch GEMMs to 1e-12") {
+  TEST_CASE("conv_columns and its gradients, over chunks of images or the whole batch, equal the GEMM of "
+            "im2col's columns to 1e-12 (relative), up to second derivatives") {
     // Columns budgets of one image's columns or less (a chunk per image), of two and a
     // half images (chunks of 2, 2, 1) and of the whole batch: the same function, up to
     // second derivatives, as matmul on im2col's columns (the chunked kernels sum the

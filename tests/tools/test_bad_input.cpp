@@ -19,6 +19,7 @@
 
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
+#include "tests/tools/scratch.h"
 #include "tools/atomic_file.h"
 #include "tools/metrics_log.h"
 #include "tools/numbers.h"
@@ -32,19 +33,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / fmt::format("metagrad-bad-{}-{}", name, ::getpid());
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch(const std::string& name) { return test::scratch("bad", name); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::slurp;
 
 void put(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 

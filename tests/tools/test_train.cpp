@@ -12,6 +12,7 @@
 
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
+#include "tests/tools/scratch.h"
 #include "tools/figures.h"
 #include "tools/metrics_log.h"
 #include "tools/progress.h"
@@ -24,19 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / fmt::format("metagrad-tools-{}-{}", name, ::getpid());
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch(const std::string& name) { return test::scratch("tools", name); }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::slurp;
 
 // A small sinusoid run that finishes in well under a second.
 TrainConfig small_run(const fs::path& out, const std::string& algo) {

@@ -239,9 +239,11 @@ std::int64_t grad_filters(const ConvGeometry& g, const Tensor& grad) {
   return grad.ndim() > axis ? grad.shape()[axis] : 0;
 }
 
-Size2 kernel_of(const ConvGeometry& g) { return {g.kh, g.kw}; }
-Size2 stride_of(const ConvGeometry& g) { return {g.sh, g.sw}; }
-Size2 padding_of(const ConvGeometry& g) { return {g.ph, g.pw}; }
+// The three ops under a geometry already checked: each backward below calls the
+// others over the same images (defined after the ops).
+Tensor conv_columns_at(const ConvGeometry& g, const Tensor& x, const Tensor& w);
+Tensor conv_input_grad_at(const ConvGeometry& g, const Tensor& grad, const Tensor& w);
+Tensor conv_weight_grad_at(const ConvGeometry& g, const Tensor& x, const Tensor& grad);
 
 struct ConvColumns {
   static constexpr OpId id = OpId::ConvColumns;
@@ -258,9 +260,8 @@ struct ConvColumns {
   static Grads backward(const Saved& s, const Tensor& grad) {
     const Attrs g = s.attrs<Attrs>();
     Tensor dx, dw;
-    if (s.needs_grad(0))
-      dx = conv_input_grad(grad, s.input(1), g.image_shape(), kernel_of(g), stride_of(g), padding_of(g), g.layout);
-    if (s.needs_grad(1)) dw = conv_weight_grad(s.input(0), grad, kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    if (s.needs_grad(0)) dx = conv_input_grad_at(g, grad, s.input(1));
+    if (s.needs_grad(1)) dw = conv_weight_grad_at(g, s.input(0), grad);
     return {dx, dw};
   }
 };
@@ -284,8 +285,8 @@ struct ConvInputGrad {
   static Grads backward(const Saved& s, const Tensor& gx) {
     const Attrs g = s.attrs<Attrs>();
     Tensor dg, dw;
-    if (s.needs_grad(0)) dg = conv_columns(gx, s.input(1), kernel_of(g), stride_of(g), padding_of(g), g.layout);
-    if (s.needs_grad(1)) dw = conv_weight_grad(gx, s.input(0), kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    if (s.needs_grad(0)) dg = conv_columns_at(g, gx, s.input(1));
+    if (s.needs_grad(1)) dw = conv_weight_grad_at(g, gx, s.input(0));
     return {dg, dw};
   }
 };
@@ -308,12 +309,21 @@ struct ConvWeightGrad {
   static Grads backward(const Saved& s, const Tensor& gw) {
     const Attrs g = s.attrs<Attrs>();
     Tensor dx, dg;
-    if (s.needs_grad(0))
-      dx = conv_input_grad(s.input(1), gw, g.image_shape(), kernel_of(g), stride_of(g), padding_of(g), g.layout);
-    if (s.needs_grad(1)) dg = conv_columns(s.input(0), gw, kernel_of(g), stride_of(g), padding_of(g), g.layout);
+    if (s.needs_grad(0)) dx = conv_input_grad_at(g, s.input(1), gw);
+    if (s.needs_grad(1)) dg = conv_columns_at(g, s.input(0), gw);
     return {dx, dg};
   }
 };
+
+Tensor conv_columns_at(const ConvGeometry& g, const Tensor& x, const Tensor& w) {
+  return apply_with<ConvColumns>(g, x, w);
+}
+Tensor conv_input_grad_at(const ConvGeometry& g, const Tensor& grad, const Tensor& w) {
+  return apply_with<ConvInputGrad>(g, grad, w);
+}
+Tensor conv_weight_grad_at(const ConvGeometry& g, const Tensor& x, const Tensor& grad) {
+  return apply_with<ConvWeightGrad>(g, x, grad);
+}
 
 // Note [max-pool without indices]: max_pool2d(x) = max_pool_select(x, x), values
 // at the arg-max of the keys' windows. The arg-max is a constant of the graph (no
@@ -434,18 +444,18 @@ Tensor conv_matrix_fold(const Tensor& m, const Shape& weight_shape, const Shape&
 
 Tensor conv_columns(const Tensor& x, const Tensor& weight, Size2 kernel, Size2 stride, Size2 padding,
                     ColLayout layout) {
-  return apply_with<ConvColumns>(make_geometry(x.shape(), kernel, stride, padding, layout), x, weight);
+  return conv_columns_at(make_geometry(x.shape(), kernel, stride, padding, layout), x, weight);
 }
 
 Tensor conv_input_grad(const Tensor& grad, const Tensor& weight, const Shape& image_shape, Size2 kernel, Size2 stride,
                        Size2 padding, ColLayout layout) {
   check_window("conv_input_grad", "image_shape", image_shape, make_geometry(image_shape, kernel, stride, padding, layout));
-  return apply_with<ConvInputGrad>(make_geometry(image_shape, kernel, stride, padding, layout), grad, weight);
+  return conv_input_grad_at(make_geometry(image_shape, kernel, stride, padding, layout), grad, weight);
 }
 
 Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, Size2 kernel, Size2 stride, Size2 padding,
                         ColLayout layout) {
-  return apply_with<ConvWeightGrad>(make_geometry(x.shape(), kernel, stride, padding, layout), x, grad);
+  return conv_weight_grad_at(make_geometry(x.shape(), kernel, stride, padding, layout), x, grad);
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {

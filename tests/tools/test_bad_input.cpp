@@ -19,7 +19,7 @@
 
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
-#include "tests/tools/scratch.h"
+#include "tests/tools/fixtures.h"
 #include "tools/atomic_file.h"
 #include "tools/metrics_log.h"
 #include "tools/numbers.h"
@@ -47,22 +47,8 @@ int temp_files(const fs::path& dir) {
   return n;
 }
 
-// A small sinusoid run that finishes in well under a second.
-TrainConfig small_run(const fs::path& out) {
-  TrainConfig c;
-  c.iterations = 8;
-  c.meta_batch = 2;
-  c.eval_tasks = 4;
-  c.checkpoint_every = 4;
-  c.baseline = false;
-  c.out = out.string();
-  return c;
-}
-
-struct NullOut {
-  std::FILE* f = std::fopen("/dev/null", "w");
-  ~NullOut() { std::fclose(f); }
-};
+TrainConfig small_run(const fs::path& out) { return test::small_run(out, "maml", 8, 2, 4); }
+using test::NullOut;
 
 // Writes beyond `bytes` fail with EFBIG (as on a full disk) while it lives.
 struct FileSizeLimit {

@@ -12,7 +12,7 @@
 
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
-#include "tests/tools/scratch.h"
+#include "tests/tools/fixtures.h"
 #include "tools/figures.h"
 #include "tools/metrics_log.h"
 #include "tools/progress.h"
@@ -29,23 +29,8 @@ fs::path scratch(const std::string& name) { return test::scratch("tools", name);
 
 using test::slurp;
 
-// A small sinusoid run that finishes in well under a second.
-TrainConfig small_run(const fs::path& out, const std::string& algo) {
-  TrainConfig c;
-  c.algo = algo;
-  c.iterations = 12;
-  c.meta_batch = 3;
-  c.eval_tasks = 8;
-  c.checkpoint_every = 4;
-  c.baseline = false;
-  c.out = out.string();
-  return c;
-}
-
-struct NullOut {
-  std::FILE* f = std::fopen("/dev/null", "w");
-  ~NullOut() { std::fclose(f); }
-};
+TrainConfig small_run(const fs::path& out, const std::string& algo) { return test::small_run(out, algo, 12, 3, 8); }
+using test::NullOut;
 
 }  // namespace
 

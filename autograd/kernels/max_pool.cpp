@@ -120,14 +120,25 @@ Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeome
 Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeometry& g) {
   const std::int64_t outputs = g.out_h() * g.out_w(), plane = std::int64_t{g.h} * g.w;
   Tensor out(g.image_shape(), grad.dtype());
-  std::memset(out.raw_data(), 0, out.nbytes());
+  // Windows that tile the plane exactly (conv4's 2x2, stride 2, on even sides) write
+  // every pixel once, the gradient or 0, in one pass; otherwise zeros first, then sums.
+  const bool tiled = g.sh == g.kh && g.sw == g.kw && g.h == g.out_h() * g.kh && g.w == g.out_w() * g.kw;
+  if (!tiled) std::memset(out.raw_data(), 0, out.nbytes());
   dispatch_float("max_pool_scatter", grad.dtype(), [&]<class T>() {
     const T* pg = grad.data<T>();
     T* po = out.data<T>();
+    const Windows w(g);
     each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
       const T* gp = pg + p * outputs;
       T* o = po + p * plane;
-      for (std::int64_t i = 0; i < outputs; ++i) o[arg[i]] += gp[i];
+      if (tiled) {
+        for (std::int64_t i = 0; i < outputs; ++i) {
+          const std::int32_t first = w.first[static_cast<std::size_t>(i)];
+          for (const std::int32_t t : w.taps) o[first + t] = first + t == arg[i] ? gp[i] : T(0);
+        }
+      } else {
+        for (std::int64_t i = 0; i < outputs; ++i) o[arg[i]] += gp[i];
+      }
     });
   });
   return out;

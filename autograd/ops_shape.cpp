@@ -81,7 +81,10 @@ struct Concat {
       if (!ok)
         throw ShapeError(fmt::format("concat: shapes differ off axis {}: tensor 0 is {}, tensor {} is {}", a.axis,
                                      xs[0].shape().str(), i, s.str()));
-      out[a.axis] += s[a.axis];
+      std::int64_t extent = 0;
+      if (__builtin_add_overflow(out[a.axis], s[a.axis], &extent))
+        throw ShapeError(fmt::format("concat: extent overflows on axis {}: tensor {} is {}", a.axis, i, s.str()));
+      out.set(a.axis, extent);
     }
     return out;
   }
@@ -112,7 +115,7 @@ struct Slice {
       throw ShapeError(fmt::format("slice: range [{}, {}) is out of bounds for axis {} of x, which is {}", a.start,
                                    a.end, a.axis, x.shape().str()));
     Shape out = x.shape();
-    out[a.axis] = a.end - a.start;
+    out.set(a.axis, a.end - a.start);
     return out;
   }
   static Tensor forward(const Attrs& a, const Tensor& x) { return kernels::slice(x, a.axis, a.start, a.end); }

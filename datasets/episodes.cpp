@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "autograd/errors.h"
+#include "autograd/memory.h"
 #include "datasets/resize.h"
 
 namespace mg::data {
@@ -94,7 +95,8 @@ EpisodeSampler::EpisodeSampler(std::shared_ptr<const ClassPool> pool, const Epis
                     std::to_string(config.n_way) + " classes, but the pool has " +
                     std::to_string(classes));
   }
-  const int needed = config.k_shot + config.q_query;
+  // int64: K + Q can exceed an int.
+  const std::int64_t needed = std::int64_t{config.k_shot} + config.q_query;
   for (std::int64_t c = 0; c < classes; ++c) {
     if (pool_->num_examples(c) < needed) {
       throw DataError("episodes: " + std::to_string(config.k_shot) + "-shot tasks with " +
@@ -103,6 +105,18 @@ EpisodeSampler::EpisodeSampler(std::shared_ptr<const ClassPool> pool, const Epis
                       std::to_string(pool_->num_examples(c)));
     }
   }
+  check_memory("episodes",
+               "tasks of " + std::to_string(config.n_way) + " ways, " + std::to_string(config.k_shot) + " shots and " +
+                   std::to_string(config.q_query) + " queries of " + pool_->example_shape().str() + " examples",
+               task_bytes());
+}
+
+std::uint64_t EpisodeSampler::task_bytes() const {
+  const auto examples = saturating_mul(static_cast<std::uint64_t>(config_.n_way),
+                                       static_cast<std::uint64_t>(config_.k_shot) + static_cast<std::uint64_t>(config_.q_query));
+  const auto per_example = saturating_add(
+      saturating_mul(static_cast<std::uint64_t>(pool_->example_shape().numel()), sizeof(float)), sizeof(std::int64_t));
+  return saturating_mul(examples, per_example);
 }
 
 std::vector<std::int64_t> EpisodeSampler::classes(std::uint64_t task_index) const {
@@ -111,13 +125,14 @@ std::vector<std::int64_t> EpisodeSampler::classes(std::uint64_t task_index) cons
 }
 
 Task EpisodeSampler::sample(std::uint64_t task_index) const {
-  const int n = config_.n_way, k = config_.k_shot, q = config_.q_query;
+  // int64: N·K and N·Q can exceed an int (the constructor bounded them by the memory).
+  const std::int64_t n = config_.n_way, k = config_.k_shot, q = config_.q_query;
   Generator gen = task_generator(config_.seed, task_index);
   const std::vector<std::int64_t> classes = draw_distinct<std::int64_t>(pool_->num_classes(), n, gen);
 
   const Shape example = pool_->example_shape();
   const std::size_t stride = static_cast<std::size_t>(example.numel());
-  auto stacked = [&](int rows) {
+  auto stacked = [&](std::int64_t rows) {
     Shape s{rows};
     for (std::int64_t d : example) s.push_back(d);
     return Tensor(s, DType::F32);
@@ -132,10 +147,10 @@ Task EpisodeSampler::sample(std::uint64_t task_index) const {
   std::int64_t* sy = task.support_y.data<std::int64_t>();
   std::int64_t* qy = task.query_y.data<std::int64_t>();
 
-  for (int label = 0; label < n; ++label) {
+  for (std::int64_t label = 0; label < n; ++label) {
     const std::int64_t cls = classes[static_cast<std::size_t>(label)];
-    const std::vector<int> picks = draw_distinct<int>(pool_->num_examples(cls), k + q, gen);
-    for (int j = 0; j < k + q; ++j) {
+    const std::vector<int> picks = draw_distinct<int>(pool_->num_examples(cls), static_cast<int>(k + q), gen);
+    for (std::int64_t j = 0; j < k + q; ++j) {
       const bool support = j < k;
       const std::size_t row = static_cast<std::size_t>(label) * static_cast<std::size_t>(support ? k : q) +
                               static_cast<std::size_t>(support ? j : j - k);

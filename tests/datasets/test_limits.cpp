@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "autograd/errors.h"
 #include "autograd/memory.h"
@@ -47,6 +48,33 @@ class EndlessPool : public ClassPool {
   void copy_example(std::int64_t, int, float*) const override { FAIL("must not be sampled"); }
   std::string class_name(std::int64_t cls) const override { return "endless" + std::to_string(cls); }
 };
+
+// Example e of every class is the single value e (exact in float below 2^24).
+class WidePool : public ClassPool {
+ public:
+  WidePool(std::int64_t classes, int examples) : classes_(classes), examples_(examples) {}
+  std::int64_t num_classes() const override { return classes_; }
+  int num_examples(std::int64_t) const override { return examples_; }
+  Shape example_shape() const override { return {1}; }
+  void copy_example(std::int64_t, int example, float* out) const override { *out = static_cast<float>(example); }
+  std::string class_name(std::int64_t cls) const override { return "wide" + std::to_string(cls); }
+
+ private:
+  std::int64_t classes_;
+  int examples_;
+};
+
+// The dense partial Fisher–Yates that episodes.h documents, as a reference.
+std::vector<std::int64_t> dense_draw(std::int64_t n, std::int64_t m, Generator& gen) {
+  std::vector<std::int64_t> items(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) items[static_cast<std::size_t>(i)] = i;
+  for (std::int64_t i = 0; i < m; ++i) {
+    const auto j = static_cast<std::size_t>(i) + gen.below(static_cast<std::uint64_t>(n - i));
+    std::swap(items[static_cast<std::size_t>(i)], items[j]);
+  }
+  items.resize(static_cast<std::size_t>(m));
+  return items;
+}
 
 }  // namespace
 
@@ -152,6 +180,38 @@ TEST_SUITE("datasets_episodes") {
     // Within memory: made, and the estimate is N·(K + Q) examples and labels.
     const EpisodeSampler ok(pool, {.n_way = 5, .k_shot = 2, .q_query = 3});
     CHECK(ok.task_bytes() == 25u * (28 * 28 * 4 + 8));
+  }
+}
+
+TEST_SUITE("datasets_episodes") {
+  TEST_CASE("classes with very many examples are drawn in O(K + Q) memory, with the documented draws") {
+    // Found by tests/fuzz/fuzz_episodes: a class of 2^31 − 1 examples made the sampler
+    // hold all their indices (8 GB) to draw a 1-shot task (Note [Sparse Fisher–Yates]).
+    const EpisodeSampler endless(std::make_shared<WidePool>(4, INT_MAX), {.n_way = 3, .k_shot = 1, .q_query = 2});
+    for (std::uint64_t i = 0; i < 20; ++i) {
+      const Task task = endless.sample(i);
+      CHECK(task.support_x.numel() == 3);
+      CHECK(task.query_x.numel() == 6);
+      for (const float v : task.query_x.to_vector<float>()) CHECK((v >= 0.0f && v < 2147483648.0f));
+    }
+    // The sparse draws are the dense ones: same tasks as the algorithm of episodes.h.
+    for (const int examples : {100000, 85, 200}) {
+      CAPTURE(examples);
+      const EpisodeConfig config{.n_way = 2, .k_shot = 3, .q_query = 2, .seed = 5};
+      const EpisodeSampler sampler(std::make_shared<WidePool>(3, examples), config);
+      for (std::uint64_t index = 0; index < 10; ++index) {
+        Generator gen = task_generator(config.seed, index);
+        const std::vector<std::int64_t> classes = dense_draw(3, 2, gen);
+        CHECK(sampler.classes(index) == classes);
+        const Task task = sampler.sample(index);
+        const auto sx = task.support_x.to_vector<float>(), qx = task.query_x.to_vector<float>();
+        for (std::size_t label = 0; label < 2; ++label) {
+          const std::vector<std::int64_t> picks = dense_draw(examples, 5, gen);
+          for (std::size_t j = 0; j < 3; ++j) CHECK(sx[label * 3 + j] == static_cast<float>(picks[j]));
+          for (std::size_t j = 0; j < 2; ++j) CHECK(qx[label * 2 + j] == static_cast<float>(picks[3 + j]));
+        }
+      }
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <new>
 #include <string>
 
 #include "autograd/creation.h"
@@ -11,6 +12,7 @@
 #include "autograd/memory.h"
 #include "autograd/ops.h"
 #include "autograd/shape.h"
+#include "autograd/storage.h"
 #include "autograd/tensor.h"
 
 using namespace mg;
@@ -103,6 +105,12 @@ TEST_SUITE("tensor") {
     CHECK_THROWS_WITH_AS(Tensor({k2e62 / 4}, DType::F32),
                          "tensor: cannot allocate [1152921504606846976] f32 (4611686018427387904 bytes): out of memory",
                          MemoryError);
+  }
+
+  TEST_CASE("storage requests whose rounding would wrap around are refused") {
+    // Before, SIZE_MAX bytes rounded up to a 64-byte multiple wrapped to a tiny block.
+    for (const std::size_t bytes : {SIZE_MAX, SIZE_MAX - 63, (SIZE_MAX >> 1) + 1})
+      CHECK_THROWS_AS(Storage::make(bytes), std::bad_alloc);
   }
 
   TEST_CASE("memory estimates saturate and name the quantity") {

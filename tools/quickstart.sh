@@ -150,7 +150,8 @@ case "$cmd" in
     # Only the libraries the harnesses link, compiled with clang at -O1 with ASan, UBSan
     # and libFuzzer's coverage (-Dfuzz=enabled); no tests, benchmarks or metalearn.
     if [ ! -f build-fuzz/build.ninja ]; then
-      CC=clang-14 CXX=clang++-14 meson setup build-fuzz -Dfuzz=enabled -Db_sanitize=address,undefined \
+      CC=clang-14 CXX=clang++-14 meson setup build-fuzz -Dfuzz=enabled -Dcpp_args=-fsanitize=fuzzer-no-link \
+        -Db_sanitize=address,undefined \
         -Doptimization=1 -Ddebug=false -Db_lundef=false -Dtests=disabled -Dbench=disabled >/dev/null
     fi
     ninja -C build-fuzz "${fuzz_harnesses[@]/#/tests/fuzz/fuzz_}" >/dev/null

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <system_error>
 
 #include "autograd/errors.h"
 #include "datasets/episodes.h"
@@ -24,12 +25,17 @@ namespace fs = std::filesystem;
 namespace {
 
 const fs::path& root() {
-  static const fs::path r = [] {
-    const fs::path p = fs::path("/dev/shm") / ("metagrad-fuzz-omniglot-" + std::to_string(::getpid()));
-    fs::create_directories(p / "images_background" / "A" / "character01");
+  // Never destroyed: the exit handler below still reads it.
+  static const fs::path* r = [] {
+    auto* p = new fs::path(fs::path("/dev/shm") / ("metagrad-fuzz-omniglot-" + std::to_string(::getpid())));
+    fs::create_directories(*p / "images_background" / "A" / "character01");
+    std::atexit([] {  // libFuzzer ends with exit() after -max_total_time or -runs
+      std::error_code ec;
+      fs::remove_all(root(), ec);
+    });
     return p;
   }();
-  return r;
+  return *r;
 }
 
 }  // namespace

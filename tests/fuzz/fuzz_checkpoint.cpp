@@ -1,18 +1,25 @@
 // libFuzzer harness: the checkpoint reader (nn/checkpoint.h) on arbitrary files.
 // The bytes go to an in-memory file (memfd) read through its /proc path, so the
-// reader's own open/fstat/read path is what is fuzzed. A checkpoint that reads is
-// written back and read again (it must round-trip), then loaded into a small model.
+// reader's own open/fstat/read path is what is fuzzed. Each input is read twice: as
+// it is, and with the header's payload length and CRC made to match (otherwise
+// nearly every mutation stops at the checksum and the records are never parsed).
+// A checkpoint that reads is written back and read again (it must round-trip), then
+// loaded into a small model.
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "autograd/errors.h"
 #include "autograd/random.h"
 #include "nn/checkpoint.h"
+#include "nn/crc32.h"
 #include "nn/linear.h"
 #include "nn/sequential.h"
 #include "nn/sgd.h"
@@ -39,13 +46,15 @@ std::string write_input(const std::uint8_t* data, std::size_t size) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+namespace {
+
+void check(const std::uint8_t* data, std::size_t size) {
   const std::string path = write_input(data, size);
   mg::nn::Checkpoint c;
   try {
     c = mg::nn::read_checkpoint(path);
   } catch (const mg::Error&) {
-    return 0;
+    return;
   }
   // Round trip: what was read writes and reads back the same.
   const std::string copy = "/dev/shm/metagrad-fuzz-checkpoint-" + std::to_string(::getpid());
@@ -66,6 +75,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     mg::nn::load_checkpoint(path, model, &sgd);
   } catch (const mg::Error&) {
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check(data, size);
+  if (size >= 24) {  // the same bytes with a consistent header (length at 16, CRC at 12)
+    std::vector<std::uint8_t> fixed(data, data + size);
+    const std::uint64_t length = size - 24;
+    const std::uint32_t crc = mg::nn::crc32(std::as_bytes(std::span(fixed.data() + 24, size - 24)));
+    std::memcpy(fixed.data() + 12, &crc, 4);
+    std::memcpy(fixed.data() + 16, &length, 8);
+    check(fixed.data(), fixed.size());
   }
   return 0;
 }

@@ -280,6 +280,26 @@ TEST_SUITE("nn_checkpoint") {
                   "corrupted: tensor 'w' of shape [2048, 2] runs past the end of the payload");
   }
 
+  TEST_CASE("an optimizer step count out of int64's range in a checkpoint is a DataError (found by fuzz_checkpoint)") {
+    TempDir tmp;
+    const std::string path = tmp.file("steps.ckpt");
+    Sequential net = small_net(4);
+    Sgd sgd(net.parameters(), {.lr = 0.1, .momentum = 0.9});
+    for (const double step : {2.41834e265, -3.0, 1.5}) {
+      CAPTURE(step);
+      Checkpoint c;
+      c.tensors = net.named_parameters();
+      for (NamedTensor& b : net.named_buffers()) c.tensors.push_back(std::move(b));
+      c.optimizer = sgd.state();
+      c.optimizer.scalars[1].second = step;  // "step.0"
+      write_checkpoint(path, c);
+      CHECK_THROWS_WITH_AS(load_checkpoint(path, net, &sgd),
+                           doctest::Contains("optimizer state does not fit: sgd: state entry 'step.0' must be a whole "
+                                             "number in [0, 2^63)"),
+                           DataError);
+    }
+  }
+
   TEST_CASE("loading into a model that does not match names the parameter and leaves the model untouched") {
     TempDir tmp;
     const std::string path = tmp.file("shape.ckpt");

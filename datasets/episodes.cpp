@@ -36,6 +36,7 @@ std::vector<Int> draw_distinct(Int n, Int m, Generator& gen) {
     return items;
   }
   std::unordered_map<std::uint64_t, Int> moved;
+  moved.reserve(count);
   auto item = [&](std::uint64_t at) {
     const auto it = moved.find(at);
     return it == moved.end() ? static_cast<Int>(at) : it->second;

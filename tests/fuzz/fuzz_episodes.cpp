@@ -17,7 +17,7 @@
 
 namespace {
 
-constexpr std::uint64_t kSmall = std::uint64_t{64} << 20;
+constexpr std::uint64_t kSmall = std::uint64_t{16} << 20;
 
 // Reads fixed-size values from the input; zeros once it runs out.
 struct Input {

@@ -168,8 +168,9 @@ Tensor reshape(const Tensor& x, std::initializer_list<std::int64_t> dims) {
     if (d[i] == -1) {
       if (unknown >= 0) throw ShapeError("reshape: at most one extent may be -1");
       unknown = static_cast<int>(i);
-    } else {
-      known *= d[i];
+    } else if (!checked_mul(known, d[i], &known)) {  // Note [Shape sizes]
+      throw ShapeError(fmt::format("reshape: element count overflows: x is {}, target is [{}]", x.shape().str(),
+                                   fmt::join(d, ", ")));
     }
   }
   if (unknown >= 0) {

@@ -84,8 +84,14 @@ TEST_SUITE("tensor") {
     // concat whose extent fits but whose element count does not.
     const Tensor third = zeros({0, 3, k2e62 / 2});
     CHECK_THROWS_WITH_AS(concat({third, third}, 1), doctest::Contains("shape: element count overflows"), ShapeError);
-    // reshape to an overflowing target.
-    CHECK_THROWS_WITH_AS(reshape(zeros({4}), {k2e32, k2e32}), doctest::Contains("shape: element count overflows"),
+    // reshape to an overflowing target, with or without an extent to infer (the product of
+    // the known extents overflowed silently before: undefined behaviour that UBSan reports).
+    CHECK_THROWS_WITH_AS(reshape(zeros({4}), {k2e32, k2e32}),
+                         "reshape: element count overflows: x is [4], target is [4294967296, 4294967296]", ShapeError);
+    CHECK_THROWS_WITH_AS(reshape(zeros({0}), {-1, k2e32, k2e32}),
+                         "reshape: element count overflows: x is [0], target is [-1, 4294967296, 4294967296]",
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(reshape(zeros({4}), Shape{k2e32, k2e32}), doctest::Contains("shape: element count overflows"),
                          ShapeError);
   }
 

@@ -43,4 +43,10 @@ struct ValueError : Error {
   using Error::Error;
 };
 
+// A request for more memory than the machine can give: refused up front from an
+// estimate (data loaders, samplers, evaluation), or refused by the allocator.
+struct MemoryError : Error {
+  using Error::Error;
+};
+
 }  // namespace mg

@@ -38,7 +38,7 @@ struct IndexSelect {
                                    index.shape().str()));
     check_index("index_select", index, x.shape()[a.axis], x);
     Shape out = x.shape();
-    out[a.axis] = index.numel();
+    out.set(a.axis, index.numel());
     return out;
   }
   static Tensor forward(const Attrs& a, const Tensor& x, const Tensor& index) {
@@ -61,7 +61,7 @@ struct IndexAdd {
     require_floating("index_add", base.dtype());
     require_floating("index_add", src.dtype());
     Shape expect = base.shape();
-    if (index.ndim() == 1) expect[a.axis] = index.numel();
+    if (index.ndim() == 1) expect.set(a.axis, index.numel());
     if (index.ndim() != 1 || src.shape() != expect)
       throw ShapeError(fmt::format("index_add: src must be base's shape with axis {} of index's length: base is {}, "
                                    "index is {}, src is {}",

@@ -81,7 +81,10 @@ struct Concat {
       if (!ok)
         throw ShapeError(fmt::format("concat: shapes differ off axis {}: tensor 0 is {}, tensor {} is {}", a.axis,
                                      xs[0].shape().str(), i, s.str()));
-      out[a.axis] += s[a.axis];
+      std::int64_t extent = 0;
+      if (__builtin_add_overflow(out[a.axis], s[a.axis], &extent))
+        throw ShapeError(fmt::format("concat: extent overflows on axis {}: tensor {} is {}", a.axis, i, s.str()));
+      out.set(a.axis, extent);
     }
     return out;
   }
@@ -112,7 +115,7 @@ struct Slice {
       throw ShapeError(fmt::format("slice: range [{}, {}) is out of bounds for axis {} of x, which is {}", a.start,
                                    a.end, a.axis, x.shape().str()));
     Shape out = x.shape();
-    out[a.axis] = a.end - a.start;
+    out.set(a.axis, a.end - a.start);
     return out;
   }
   static Tensor forward(const Attrs& a, const Tensor& x) { return kernels::slice(x, a.axis, a.start, a.end); }
@@ -165,8 +168,9 @@ Tensor reshape(const Tensor& x, std::initializer_list<std::int64_t> dims) {
     if (d[i] == -1) {
       if (unknown >= 0) throw ShapeError("reshape: at most one extent may be -1");
       unknown = static_cast<int>(i);
-    } else {
-      known *= d[i];
+    } else if (!checked_mul(known, d[i], &known)) {  // Note [Shape sizes]
+      throw ShapeError(fmt::format("reshape: element count overflows: x is {}, target is [{}]", x.shape().str(),
+                                   fmt::join(d, ", ")));
     }
   }
   if (unknown >= 0) {

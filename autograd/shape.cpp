@@ -14,13 +14,28 @@ void check_rank(std::size_t n) {
 void check_extent(std::int64_t d) {
   if (d < 0) throw ShapeError(fmt::format("shape: negative extent {}", d));
 }
+// Note [Shape sizes]: the product of the nonzero extents must fit in an int64.
+void check_count(const std::int64_t* dims, int n) {
+  std::int64_t count = 1;
+  for (int i = 0; i < n; ++i) {
+    if (dims[i] == 0) continue;
+    if (!checked_mul(count, dims[i], &count)) {
+      std::string text;
+      for (int j = 0; j < n; ++j) text += (j ? ", " : "") + std::to_string(dims[j]);
+      throw ShapeError(fmt::format("shape: element count overflows: [{}] has more than {} elements", text,
+                                   kMaxNumel));
+    }
+  }
+}
 }  // namespace
 
 Shape::Shape(std::initializer_list<std::int64_t> dims) : Shape(std::span(dims.begin(), dims.size())) {}
 
 Shape::Shape(std::span<const std::int64_t> dims) {
   check_rank(dims.size());
-  for (std::int64_t d : dims) push_back(d);
+  for (std::int64_t d : dims) check_extent(d);
+  check_count(dims.data(), static_cast<int>(dims.size()));  // names the whole shape
+  for (std::int64_t d : dims) dims_[static_cast<std::size_t>(ndim_++)] = d;
 }
 
 std::int64_t Shape::numel() const {
@@ -42,7 +57,21 @@ std::array<std::int64_t, kMaxDims> Shape::strides() const {
 void Shape::push_back(std::int64_t d) {
   check_rank(static_cast<std::size_t>(ndim_) + 1);
   check_extent(d);
-  dims_[static_cast<std::size_t>(ndim_++)] = d;
+  std::array<std::int64_t, kMaxDims> next = dims_;
+  next[static_cast<std::size_t>(ndim_)] = d;
+  check_count(next.data(), ndim_ + 1);
+  dims_ = next;
+  ++ndim_;
+}
+
+void Shape::set(int axis, std::int64_t d) {
+  if (axis < 0 || axis >= ndim_)
+    throw ShapeError(fmt::format("shape: axis {} is out of range for a shape of rank {}", axis, ndim_));
+  check_extent(d);
+  std::array<std::int64_t, kMaxDims> next = dims_;
+  next[static_cast<std::size_t>(axis)] = d;
+  check_count(next.data(), ndim_);
+  dims_ = next;
 }
 
 bool Shape::operator==(const Shape& o) const {

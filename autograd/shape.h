@@ -1,5 +1,15 @@
 // Shape: up to kMaxDims extents held inline (no heap), so that creating a tensor
 // or a tape node never allocates for its shape.
+//
+// Note [Shape sizes]: every Shape that exists has a representable element count.
+// Extents are >= 0 and the product of the nonzero extents is at most kMaxNumel
+// (2^63 - 1), checked with overflow-checked multiplication whenever an extent is
+// added or changed (push_back, set); a shape that would break this is a
+// ShapeError naming the shape. Because zeros are skipped, [0, 2^62, 2^62] is an
+// error too: its strides would overflow. So numel() and strides() need no
+// checks of their own, and neither does anything that multiplies the extents of
+// one valid shape. Byte counts (numel × element size) are checked where storage
+// is allocated (tensor_nbytes in tensor.h).
 #pragma once
 
 #include <array>
@@ -13,6 +23,7 @@
 namespace mg {
 
 inline constexpr int kMaxDims = 6;
+inline constexpr std::int64_t kMaxNumel = INT64_MAX;
 
 class Shape {
  public:
@@ -24,7 +35,8 @@ class Shape {
 
   int ndim() const { return ndim_; }
   std::int64_t operator[](int axis) const { return dims_[static_cast<std::size_t>(axis)]; }
-  std::int64_t& operator[](int axis) { return dims_[static_cast<std::size_t>(axis)]; }
+  // Changes one extent; ShapeError when the element count would overflow (Note [Shape sizes]).
+  void set(int axis, std::int64_t d);
   std::int64_t numel() const;
   const std::int64_t* begin() const { return dims_.data(); }
   const std::int64_t* end() const { return dims_.data() + ndim_; }
@@ -44,6 +56,12 @@ class Shape {
   std::array<std::int64_t, kMaxDims> dims_{};
   int ndim_ = 0;
 };
+
+// a × b for element and byte counts; false when the product does not fit in 64 bits.
+inline bool checked_mul(std::int64_t a, std::int64_t b, std::int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
+inline bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t* out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
 
 // numpy broadcasting of two shapes; throws ShapeError naming `op`.
 Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b);

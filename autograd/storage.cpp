@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <utility>
@@ -248,6 +249,9 @@ void pool_free(void* block, std::size_t bytes) noexcept {
 }  // namespace detail
 
 Storage* Storage::make(std::size_t nbytes) {
+  // Past this the rounding below would wrap around to a small block (Note [Shape sizes]
+  // in shape.h: tensors never ask for more than 2^63 - 1 bytes).
+  if (nbytes > static_cast<std::size_t>(PTRDIFF_MAX)) throw std::bad_alloc();
   const std::size_t total = kHeader + (nbytes + kAlign - 1) / kAlign * kAlign;
   std::size_t block_bytes = 0;
   void* block = detail::pool_alloc(total, &block_bytes);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <new>
 
 #include "autograd/errors.h"
 
@@ -47,13 +48,31 @@ double read_as_double(const void* p, DType t, std::int64_t i) {
 }
 }  // namespace
 
-Tensor::Tensor(const Shape& shape, DType dtype)
-    : Tensor(Rc<Storage>::adopt(Storage::make(static_cast<std::size_t>(shape.numel()) * dtype_size(dtype))),
-             shape, dtype) {}
+std::size_t tensor_nbytes(const Shape& shape, DType dtype) {
+  std::int64_t bytes = 0;
+  if (!checked_mul(shape.numel(), static_cast<std::int64_t>(dtype_size(dtype)), &bytes))
+    throw ShapeError(fmt::format("tensor: byte count overflows: {} {} has {} elements of {} bytes (at most {} bytes)",
+                                 shape.str(), dtype_name(dtype), shape.numel(), dtype_size(dtype), kMaxNumel));
+  return static_cast<std::size_t>(bytes);
+}
+
+namespace {
+Storage* allocate(const Shape& shape, DType dtype) {
+  const std::size_t bytes = tensor_nbytes(shape, dtype);
+  try {
+    return Storage::make(bytes);
+  } catch (const std::bad_alloc&) {
+    throw MemoryError(fmt::format("tensor: cannot allocate {} {} ({} bytes): out of memory", shape.str(),
+                                  dtype_name(dtype), bytes));
+  }
+}
+}  // namespace
+
+Tensor::Tensor(const Shape& shape, DType dtype) : Tensor(Rc<Storage>::adopt(allocate(shape, dtype)), shape, dtype) {}
 
 Tensor::Tensor(Rc<Storage> storage, const Shape& shape, DType dtype)
     : impl_(Rc<detail::TensorImpl>::adopt(new_impl(std::move(storage), shape, dtype))) {
-  const std::size_t need = static_cast<std::size_t>(shape.numel()) * dtype_size(dtype);
+  const std::size_t need = tensor_nbytes(shape, dtype);
   const std::size_t have = impl_->storage ? impl_->storage->nbytes() : 0;
   if (have < need)
     throw ShapeError(fmt::format("tensor: storage of {} bytes is too small for {} {} ({} bytes)", have, shape.str(),

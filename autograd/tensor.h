@@ -27,11 +27,16 @@ namespace detail {
 struct TensorImpl;
 }
 
+// The bytes of a tensor of `shape` and `dtype`. ShapeError when they exceed
+// 2^63 − 1 (Note [Shape sizes] in shape.h: the element count itself always fits).
+std::size_t tensor_nbytes(const Shape& shape, DType dtype);
+
 class Tensor {
  public:
   // An undefined tensor: also the symbolic zero of a backward formula.
   Tensor() = default;
-  // A new tensor of `shape` and `dtype` with uninitialised storage.
+  // A new tensor of `shape` and `dtype` with uninitialised storage. ShapeError when its
+  // byte count overflows (tensor_nbytes), MemoryError when the system refuses the memory.
   Tensor(const Shape& shape, DType dtype);
   // A tensor sharing `storage` (which must hold at least shape.numel() elements).
   Tensor(Rc<Storage> storage, const Shape& shape, DType dtype);

@@ -2,9 +2,11 @@
 #include "datasets/episodes.h"
 
 #include <numeric>
+#include <unordered_map>
 #include <utility>
 
 #include "autograd/errors.h"
+#include "autograd/memory.h"
 #include "datasets/resize.h"
 
 namespace mg::data {
@@ -14,16 +16,39 @@ constexpr int kRotations = 4;
 
 // The first m entries of a uniformly random permutation of 0..n−1 (partial
 // Fisher–Yates: step i swaps item i with a uniform pick from i..n−1).
+//
+// Note [Sparse Fisher–Yates]: the items are held densely (n entries) only when n is
+// small next to m. Otherwise only the swapped positions are kept, in a map from
+// position to item (an absent position holds its own index): the same draws, the
+// same result, O(m) memory. A pool class with 2^31 examples drew 8 GB for a 1-shot
+// task before (found by tests/fuzz/fuzz_episodes).
 template <class Int>
 std::vector<Int> draw_distinct(Int n, Int m, Generator& gen) {
-  std::vector<Int> items(static_cast<std::size_t>(n));
-  std::iota(items.begin(), items.end(), Int{0});
-  for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) {
-    const std::size_t j = i + gen.below(static_cast<std::uint64_t>(n) - i);
-    std::swap(items[i], items[j]);
+  const auto count = static_cast<std::size_t>(m);
+  if (static_cast<std::uint64_t>(n) <= 4 * static_cast<std::uint64_t>(count) + 64) {
+    std::vector<Int> items(static_cast<std::size_t>(n));
+    std::iota(items.begin(), items.end(), Int{0});
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t j = i + gen.below(static_cast<std::uint64_t>(n) - i);
+      std::swap(items[i], items[j]);
+    }
+    items.resize(count);
+    return items;
   }
-  items.resize(static_cast<std::size_t>(m));
-  return items;
+  std::unordered_map<std::uint64_t, Int> moved;
+  moved.reserve(count);
+  auto item = [&](std::uint64_t at) {
+    const auto it = moved.find(at);
+    return it == moved.end() ? static_cast<Int>(at) : it->second;
+  };
+  std::vector<Int> out(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t j = i + gen.below(static_cast<std::uint64_t>(n) - i);
+    const Int at_i = item(i), at_j = item(j);
+    out[i] = at_j;
+    moved[j] = at_i;  // position i is never read again
+  }
+  return out;
 }
 
 }  // namespace
@@ -94,7 +119,8 @@ EpisodeSampler::EpisodeSampler(std::shared_ptr<const ClassPool> pool, const Epis
                     std::to_string(config.n_way) + " classes, but the pool has " +
                     std::to_string(classes));
   }
-  const int needed = config.k_shot + config.q_query;
+  // int64: K + Q can exceed an int.
+  const std::int64_t needed = std::int64_t{config.k_shot} + config.q_query;
   for (std::int64_t c = 0; c < classes; ++c) {
     if (pool_->num_examples(c) < needed) {
       throw DataError("episodes: " + std::to_string(config.k_shot) + "-shot tasks with " +
@@ -103,6 +129,18 @@ EpisodeSampler::EpisodeSampler(std::shared_ptr<const ClassPool> pool, const Epis
                       std::to_string(pool_->num_examples(c)));
     }
   }
+  check_memory("episodes",
+               "tasks of " + std::to_string(config.n_way) + " ways, " + std::to_string(config.k_shot) + " shots and " +
+                   std::to_string(config.q_query) + " queries of " + pool_->example_shape().str() + " examples",
+               task_bytes());
+}
+
+std::uint64_t EpisodeSampler::task_bytes() const {
+  const auto examples = saturating_mul(static_cast<std::uint64_t>(config_.n_way),
+                                       static_cast<std::uint64_t>(config_.k_shot) + static_cast<std::uint64_t>(config_.q_query));
+  const auto per_example = saturating_add(
+      saturating_mul(static_cast<std::uint64_t>(pool_->example_shape().numel()), sizeof(float)), sizeof(std::int64_t));
+  return saturating_mul(examples, per_example);
 }
 
 std::vector<std::int64_t> EpisodeSampler::classes(std::uint64_t task_index) const {
@@ -111,13 +149,14 @@ std::vector<std::int64_t> EpisodeSampler::classes(std::uint64_t task_index) cons
 }
 
 Task EpisodeSampler::sample(std::uint64_t task_index) const {
-  const int n = config_.n_way, k = config_.k_shot, q = config_.q_query;
+  // int64: N·K and N·Q can exceed an int (the constructor bounded them by the memory).
+  const std::int64_t n = config_.n_way, k = config_.k_shot, q = config_.q_query;
   Generator gen = task_generator(config_.seed, task_index);
   const std::vector<std::int64_t> classes = draw_distinct<std::int64_t>(pool_->num_classes(), n, gen);
 
   const Shape example = pool_->example_shape();
   const std::size_t stride = static_cast<std::size_t>(example.numel());
-  auto stacked = [&](int rows) {
+  auto stacked = [&](std::int64_t rows) {
     Shape s{rows};
     for (std::int64_t d : example) s.push_back(d);
     return Tensor(s, DType::F32);
@@ -132,10 +171,10 @@ Task EpisodeSampler::sample(std::uint64_t task_index) const {
   std::int64_t* sy = task.support_y.data<std::int64_t>();
   std::int64_t* qy = task.query_y.data<std::int64_t>();
 
-  for (int label = 0; label < n; ++label) {
+  for (std::int64_t label = 0; label < n; ++label) {
     const std::int64_t cls = classes[static_cast<std::size_t>(label)];
-    const std::vector<int> picks = draw_distinct<int>(pool_->num_examples(cls), k + q, gen);
-    for (int j = 0; j < k + q; ++j) {
+    const std::vector<int> picks = draw_distinct<int>(pool_->num_examples(cls), static_cast<int>(k + q), gen);
+    for (std::int64_t j = 0; j < k + q; ++j) {
       const bool support = j < k;
       const std::size_t row = static_cast<std::size_t>(label) * static_cast<std::size_t>(support ? k : q) +
                               static_cast<std::size_t>(support ? j : j - k);

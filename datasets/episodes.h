@@ -96,10 +96,13 @@ struct EpisodeConfig {
 class EpisodeSampler : public TaskSource {
  public:
   // ValueError for n_way, k_shot < 1 or q_query < 0; DataError when the pool has
-  // fewer than N classes or a class has fewer than K + Q examples.
+  // fewer than N classes or a class has fewer than K + Q examples; MemoryError when
+  // one task (N·(K + Q) examples) exceeds the machine's memory.
   EpisodeSampler(std::shared_ptr<const ClassPool> pool, const EpisodeConfig& config);
 
   Task sample(std::uint64_t task_index) const override;
+  // N·(K + Q) examples of example_shape() float32 values and their int64 labels.
+  std::uint64_t task_bytes() const override;
   // The pool classes of task `task_index`, in label order (label j = classes[j]).
   std::vector<std::int64_t> classes(std::uint64_t task_index) const;
   const EpisodeConfig& config() const { return config_; }

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "autograd/errors.h"
+#include "autograd/memory.h"
 #include "datasets/parallel.h"
 #include "datasets/png_codec.h"
 
@@ -75,6 +76,10 @@ Omniglot Omniglot::load(const fs::path& root, std::vector<std::string> character
     throw ValueError("omniglot: image_size and expected_size must be >= 1, got " +
                      std::to_string(options.image_size) + " and " + std::to_string(options.expected_size));
   }
+  if (options.expected_size > kMaxPngSide) {
+    throw ValueError("omniglot: expected_size must be at most " + std::to_string(kMaxPngSide) +
+                     " (the largest PNG side decoded), got " + std::to_string(options.expected_size));
+  }
   resolve_threads(options.threads, 1);  // validates
 
   Omniglot data;
@@ -97,8 +102,18 @@ Omniglot Omniglot::load(const fs::path& root, std::vector<std::string> character
   const std::size_t n = data.files_.size();
   const std::size_t area = static_cast<std::size_t>(data.size_) * static_cast<std::size_t>(data.size_);
   const int src = options.expected_size;
-  data.pixels_.resize(n * area);
   const int threads = resolve_threads(options.threads, n);
+  // Everything is decoded into one buffer, and each worker keeps a source image and the
+  // resizer's intermediate rows: refuse up front what the machine cannot hold.
+  const auto side = static_cast<std::uint64_t>(src), out_side = static_cast<std::uint64_t>(data.size_);
+  const std::uint64_t scratch_floats = saturating_add(side * side, side * out_side);
+  check_memory("omniglot",
+               std::to_string(n) + " images of " + std::to_string(data.size_) + "x" + std::to_string(data.size_) +
+                   " float pixels",
+               saturating_mul(saturating_add(saturating_mul(n, area),
+                                             saturating_mul(static_cast<std::uint64_t>(threads), scratch_floats)),
+                              sizeof(float)));
+  data.pixels_.resize(n * area);
   struct Scratch {
     std::vector<std::uint8_t> bytes;
     std::vector<float> ink;
@@ -112,11 +127,8 @@ Omniglot Omniglot::load(const fs::path& root, std::vector<std::string> character
         std::upper_bound(data.first_.begin(), data.first_.end(), i) - data.first_.begin() - 1);
     const fs::path file = root / data.characters_[c] / data.files_[i];
     read_file_bytes(file, s.bytes, kWho);
-    const GrayImage gray = decode_png(s.bytes, file.string(), kWho);
-    if (gray.width != src || gray.height != src) {
-      fail(file.string() + " is " + std::to_string(gray.width) + "x" + std::to_string(gray.height) +
-           " pixels, expected " + std::to_string(src) + "x" + std::to_string(src));
-    }
+    // The size is checked from the header, before the pixels are decoded (Note [PNG sizes]).
+    const GrayImage gray = decode_png(s.bytes, file.string(), kWho, {src, src});
     s.ink.resize(gray.pixels.size());
     to_ink(gray, s.ink);
     const std::span<float> out(data.pixels_.data() + i * area, area);

@@ -1,7 +1,10 @@
 // libpng decode/encode to 8-bit gray; see png_codec.h and Note [libpng errors].
 #include "datasets/png_codec.h"
 
+#include <fcntl.h>
 #include <png.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csetjmp>
@@ -14,9 +17,9 @@
 namespace mg::data {
 namespace {
 
-// Larger images are rejected before any allocation: a corrupt header must not
-// make us allocate gigabytes.
-constexpr png_uint_32 kMaxSide = 16384;
+// Larger images are rejected before any allocation (Note [PNG sizes] in png_codec.h):
+// a corrupt header must not make us allocate gigabytes.
+constexpr png_uint_32 kMaxSide = kMaxPngSide;
 
 // State shared with libpng's callbacks. Plain data only: it lives across the
 // setjmp/longjmp pair (Note [libpng errors]).
@@ -25,8 +28,33 @@ struct PngIo {
   std::size_t size = 0;
   std::size_t pos = 0;
   std::vector<std::uint8_t>* sink = nullptr;  // writing: the encoded output
+  PngSize expect;                             // reading: the size the caller requires
+  bool wrong_size = false;                    // reading: the header is not `expect`
   char message[256] = {};
 };
+
+// Note [PNG sizes]: called after png_read_info, before any transform or pixel buffer.
+void check_header(png_structp png, png_infop info, PngIo& io) {
+  const png_uint_32 width = png_get_image_width(png, info);
+  const png_uint_32 height = png_get_image_height(png, info);
+  if (io.expect.width > 0 &&
+      (width != static_cast<png_uint_32>(io.expect.width) || height != static_cast<png_uint_32>(io.expect.height))) {
+    std::snprintf(io.message, sizeof io.message, "is %ux%u pixels, expected %dx%d", static_cast<unsigned>(width),
+                  static_cast<unsigned>(height), io.expect.width, io.expect.height);
+    io.wrong_size = true;
+    png_error(png, io.message);
+  }
+  // Raw rows with their filter byte; interlacing adds at most a few bytes per pass row.
+  const std::uint64_t raw = std::uint64_t{height} * (std::uint64_t{png_get_rowbytes(png, info)} + 1);
+  const std::uint64_t most = std::uint64_t{kMaxDeflateRatio} * io.size + 1024;
+  if (raw > most) {
+    std::snprintf(io.message, sizeof io.message,
+                  "header declares %ux%u pixels (%llu bytes of image data), more than a %zu-byte file can hold",
+                  static_cast<unsigned>(width), static_cast<unsigned>(height), static_cast<unsigned long long>(raw),
+                  io.size);
+    png_error(png, io.message);
+  }
+}
 
 [[noreturn]] void on_error(png_structp png, png_const_charp msg) {
   auto* io = static_cast<PngIo*>(png_get_error_ptr(png));
@@ -109,6 +137,7 @@ bool decode_raw(png_structp png, png_infop info, PngIo& io, GrayImage& image, De
   png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
   png_set_benign_errors(png, 0);
   png_read_info(png, info);
+  check_header(png, info, io);
 
   const int color = png_get_color_type(png, info);
   const int depth = png_get_bit_depth(png, info);
@@ -160,7 +189,7 @@ bool encode_raw(png_structp png, png_infop info, PngIo& io, const GrayImage& ima
 }  // namespace
 
 GrayImage decode_png(std::span<const std::uint8_t> bytes, std::string_view origin,
-                     std::string_view who) {
+                     std::string_view who, PngSize expect) {
   auto fail = [&](std::string_view reason) {
     return DataError(std::string(who) + ": cannot decode " + std::string(origin) + ": " +
                      std::string(reason));
@@ -171,6 +200,7 @@ GrayImage decode_png(std::span<const std::uint8_t> bytes, std::string_view origi
   PngIo io;
   io.data = bytes.data();
   io.size = bytes.size();
+  io.expect = expect;
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
   if (png == nullptr) throw fail("out of memory");
   png_infop info = png_create_info_struct(png);
@@ -188,28 +218,42 @@ GrayImage decode_png(std::span<const std::uint8_t> bytes, std::string_view origi
     throw;
   }
   png_destroy_read_struct(&png, &info, nullptr);
+  if (!ok && io.wrong_size)
+    throw DataError(std::string(who) + ": " + std::string(origin) + " " + io.message);
   if (!ok) throw fail(io.message);
   return image;
 }
 
 void read_file_bytes(const std::filesystem::path& file, std::vector<std::uint8_t>& out,
-                     std::string_view who) {
-  auto fail = [&](const char* reason) {
+                     std::string_view who, std::size_t max_bytes) {
+  auto fail = [&](const std::string& reason) {
     return DataError(std::string(who) + ": cannot read " + file.string() + ": " + reason);
   };
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  if (f == nullptr) throw fail(std::strerror(errno));
-  out.clear();
-  std::uint8_t chunk[4096];
-  for (;;) {
-    const std::size_t n = std::fread(chunk, 1, sizeof chunk, f);
-    out.insert(out.end(), chunk, chunk + n);
-    if (n < sizeof chunk) break;
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw fail(std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw fail(std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw fail("is a directory");
+  if (!S_ISREG(st.st_mode)) throw fail("not a regular file (a FIFO, device or socket)");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > max_bytes)
+    throw fail("the file has " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
+               " accepted");
+  out.resize(static_cast<std::size_t>(size));
+  std::size_t at = 0;
+  while (at < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + at, out.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail(std::strerror(errno));
+    if (n == 0) break;  // the file shrank: decode what is there (it will be found truncated)
+    at += static_cast<std::size_t>(n);
   }
-  const bool error = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (error) throw fail(err == EISDIR ? "is a directory" : std::strerror(err));
+  out.resize(at);
 }
 
 GrayImage read_png(const std::filesystem::path& file, std::string_view who) {

@@ -23,6 +23,7 @@
 // turns the saved message into a DataError.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -42,17 +43,39 @@ struct GrayImage {
   }
 };
 
+// Note [PNG sizes]: the header's declared size is checked before any pixel is
+// decoded (and so before the pixel buffer is allocated):
+//   * each side at most kMaxPngSide;
+//   * the raw image data it declares (height × (row bytes + 1), the filter byte)
+//     at most kMaxDeflateRatio times the file's size: deflate cannot expand more
+//     than that, so a larger image is a lie of a damaged or hostile header;
+//   * when the caller expects a size (`expect`), exactly that size.
+// Files are read only when regular and at most kMaxPngFileBytes long.
+inline constexpr int kMaxPngSide = 16384;
+inline constexpr std::size_t kMaxDeflateRatio = 1032;
+inline constexpr std::size_t kMaxPngFileBytes = std::size_t{256} << 20;
+
+// An image size a caller requires; {0, 0}: any.
+struct PngSize {
+  int width = 0;
+  int height = 0;
+};
+
 // Decodes the PNG held in `bytes`. `origin` names it in errors (usually its path).
+// A header whose size differs from a nonzero `expect` is a DataError
+// "<who>: <origin> is WxH pixels, expected wxh", raised before decoding the pixels.
 GrayImage decode_png(std::span<const std::uint8_t> bytes, std::string_view origin,
-                     std::string_view who = "png");
+                     std::string_view who = "png", PngSize expect = {});
 
 // Reads and decodes one file. A file that cannot be read is a DataError
 // "<who>: cannot read <path>: <reason>".
 GrayImage read_png(const std::filesystem::path& file, std::string_view who = "png");
 
-// Reads a whole file into `out` (reusing its capacity). DataError as read_png.
+// Reads a whole file into `out` (reusing its capacity). DataError as read_png,
+// also for a file that is not regular (a directory, FIFO or device) or is larger
+// than `max_bytes`; the size is checked before anything is read.
 void read_file_bytes(const std::filesystem::path& file, std::vector<std::uint8_t>& out,
-                     std::string_view who = "png");
+                     std::string_view who = "png", std::size_t max_bytes = kMaxPngFileBytes);
 
 // Encodes `image` as a grayscale PNG of bit depth 8, or 1 (a pixel >= 128 is
 // stored as 1 = white), the format of the Omniglot files. ValueError for any

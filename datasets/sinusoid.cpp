@@ -5,6 +5,7 @@
 #include <string>
 
 #include "autograd/errors.h"
+#include "autograd/memory.h"
 
 namespace mg::data {
 namespace {
@@ -44,6 +45,15 @@ SinusoidTasks::SinusoidTasks(const SinusoidConfig& config) : config_(config) {
   check_range("amplitude", config.amplitude_min, config.amplitude_max);
   check_range("phase", config.phase_min, config.phase_max);
   check_range("x", config.x_min, config.x_max);
+  check_memory("sinusoid", "tasks of " + std::to_string(config.k_shot) + " shots and " +
+                               std::to_string(config.q_query) + " queries",
+               task_bytes());
+}
+
+// x and y, float32, for each of the K + Q points.
+std::uint64_t SinusoidTasks::task_bytes() const {
+  const auto points = static_cast<std::uint64_t>(config_.k_shot) + static_cast<std::uint64_t>(config_.q_query);
+  return saturating_mul(points, 2 * sizeof(float));
 }
 
 SinusoidParams SinusoidTasks::params(std::uint64_t task_index) const {

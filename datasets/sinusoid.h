@@ -36,12 +36,14 @@ struct SinusoidParams {
 
 class SinusoidTasks : public TaskSource {
  public:
-  // ValueError for k_shot < 1, q_query < 0 or an empty/reversed range.
+  // ValueError for k_shot < 1, q_query < 0 or an empty/reversed range; MemoryError
+  // when one task's K + Q points exceed the machine's memory.
   explicit SinusoidTasks(const SinusoidConfig& config = {});
 
   // The wave of task `task_index` (the first two draws of its generator).
   SinusoidParams params(std::uint64_t task_index) const;
   Task sample(std::uint64_t task_index) const override;
+  std::uint64_t task_bytes() const override;
   const SinusoidConfig& config() const { return config_; }
 
  private:

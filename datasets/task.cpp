@@ -1,6 +1,9 @@
 // Task generators and batches; see task.h.
 #include "datasets/task.h"
 
+#include <string>
+
+#include "autograd/memory.h"
 #include "datasets/parallel.h"
 
 namespace mg::data {
@@ -22,6 +25,8 @@ Generator task_generator(std::uint64_t seed, std::uint64_t task_index) {
 
 std::vector<Task> sample_tasks(const TaskSource& source, std::uint64_t first_task,
                                std::size_t count, int threads) {
+  check_memory("tasks", "a batch of " + std::to_string(count) + " tasks",
+               saturating_mul(count, saturating_add(sizeof(Task), source.task_bytes())));
   std::vector<Task> tasks(count);
   parallel_for(count, threads, [&](std::size_t i, int) { tasks[i] = source.sample(first_task + i); });
   return tasks;

@@ -62,6 +62,10 @@ class TaskSource {
   virtual ~TaskSource() = default;
   // Task number `task_index` of this family; the same index gives the same task.
   virtual Task sample(std::uint64_t task_index) const = 0;
+  // An estimate of the bytes of one task's tensors, for the up-front memory checks of
+  // sample_tasks and meta::evaluate (autograd/memory.h); 0 when unknown. Saturates at
+  // mg::kUnbounded instead of overflowing.
+  virtual std::uint64_t task_bytes() const { return 0; }
 };
 
 // The generator for task `task_index` of a source seeded with `seed`: the two are
@@ -73,7 +77,8 @@ Generator task_generator(std::uint64_t seed, std::uint64_t task_index);
 // Tasks first_task, …, first_task + count − 1 of `source`, in that order, made by
 // `threads` worker threads (1: the calling thread only; 0: one per core). The
 // result does not depend on `threads`. An exception from a task is rethrown for
-// the lowest failing index. ValueError for negative `threads`.
+// the lowest failing index. ValueError for negative `threads`; MemoryError, before
+// any task is made, when `count` tasks of source.task_bytes() exceed the machine's memory.
 std::vector<Task> sample_tasks(const TaskSource& source, std::uint64_t first_task,
                                std::size_t count, int threads = 1);
 

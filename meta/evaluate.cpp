@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "autograd/errors.h"
+#include "autograd/memory.h"
 #include "autograd/tape.h"
 #include "datasets/parallel.h"
 #include "meta/adapt.h"
@@ -45,6 +46,16 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
 
   const std::size_t n = static_cast<std::size_t>(options.num_tasks);
   const std::size_t per_stack = static_cast<std::size_t>(options.tasks_per_stack);
+  // Up front: one score per task and report step, and the tasks in flight (each worker
+  // holds a stack of tasks and their stacked copy). The model's own activations come on top.
+  const std::uint64_t in_flight =
+      saturating_mul(std::min<std::uint64_t>(per_stack, n),
+                     static_cast<std::uint64_t>(data::resolve_threads(options.threads, (n + per_stack - 1) / per_stack)));
+  check_memory("evaluate",
+               fmt::format("{} tasks ({} scored after {} step counts, {} in memory at once)", n, n, steps.size(),
+                           in_flight),
+               saturating_add(saturating_mul(saturating_mul(n, steps.size()), sizeof(double)),
+                              saturating_mul(saturating_mul(in_flight, 2), tasks.task_bytes())));
   std::vector<std::vector<double>> scores(steps.size(), std::vector<double>(n));
   // Adapts tasks [begin, end) as one group and scores them after each report step.
   auto run_group = [&](std::span<const data::Task> group_tasks, bool stack, std::size_t begin) {

@@ -86,7 +86,10 @@ Adaptation Reptile::adapt_group(const TaskGroup& group, std::uint64_t first_task
   // as one optimizer per task.
   InnerLrSetting rule = test_inner_lr_for(options_.inner_lr);
   rule.adam_v = group.start(rule.adam_v);  // the kept v, repeated like θ over a stack
-  Adaptation w(group.start(model().parameters()), rule);
+  // Aliases: stacking records on this thread's tape, and recording binds its inputs; the
+  // shared parameters themselves must not be bound by several workers at once (a data
+  // race that ThreadSanitizer found, tools/quickstart.sh tsan).
+  Adaptation w(group.start(thread_aliases(model().parameters())), rule);
   const int k = options_.inner_steps;
   if (options_.inner_batch == 0) {
     w.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, k);

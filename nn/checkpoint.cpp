@@ -2,19 +2,20 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 
 #include "autograd/errors.h"
+#include "autograd/memory.h"
 #include "autograd/tape.h"
 #include "nn/crc32.h"
 
@@ -83,16 +84,25 @@ class Reader {
     const auto ndim = pod<std::uint8_t>("tensor rank");
     if (dtype > 2 || ndim > kMaxDims)
       fail(path_, fmt::format("corrupted: tensor '{}' has dtype code {} and rank {}", t.name, dtype, ndim));
+    // Extents are bounded by the bytes left, and their product is computed with checked
+    // multiplication (Note [Shape sizes] in autograd/shape.h), before anything is allocated.
     std::vector<std::int64_t> dims;
-    std::uint64_t elements = 1;  // bounded by the bytes left, so the allocation below is too
+    std::int64_t nonzero = 1;  // product of the nonzero extents
+    bool empty = false;
     for (int i = 0; i < ndim; ++i) {
       dims.push_back(pod<std::int64_t>("tensor extent"));
       const auto limit = static_cast<std::int64_t>(bytes_.size() - at_);
       if (dims.back() < 0 || dims.back() > limit)
         fail(path_, fmt::format("corrupted: tensor '{}' has extent {}", t.name, dims.back()));
-      elements = std::min<std::uint64_t>(elements * static_cast<std::uint64_t>(dims.back()), bytes_.size() + 1);
+      if (dims.back() == 0) empty = true;
+      else if (!checked_mul(nonzero, dims.back(), &nonzero))
+        fail(path_, fmt::format("corrupted: tensor '{}' has extents {} whose element count overflows", t.name,
+                                fmt::join(dims, " x ")));
     }
-    if (elements * dtype_size(static_cast<DType>(dtype)) > bytes_.size() - at_)
+    const std::uint64_t elements = empty ? 0 : static_cast<std::uint64_t>(nonzero);
+    std::uint64_t bytes = 0;
+    if (!checked_mul(elements, std::uint64_t{dtype_size(static_cast<DType>(dtype))}, &bytes) ||
+        bytes > bytes_.size() - at_)
       fail(path_, fmt::format("corrupted: tensor '{}' of shape {} runs past the end of the payload", t.name,
                               Shape(dims).str()));
     t.tensor = Tensor(Shape(dims), static_cast<DType>(dtype));
@@ -156,6 +166,33 @@ Checkpoint decode_payload(std::span<const std::byte> payload, const std::string&
 
 // --- files -----------------------------------------------------------------
 
+struct FileCloser {
+  int fd;
+  ~FileCloser() { ::close(fd); }
+};
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a file";
+}
+
+// Reads up to n bytes (fewer only at the end of the file).
+std::size_t read_up_to(int fd, std::byte* out, std::size_t n, const std::string& path) {
+  std::size_t at = 0;
+  while (at < n) {
+    const ssize_t got = ::read(fd, out + at, n - at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) fail(path, fmt::format("cannot read: {}", std::strerror(errno)));
+    if (got == 0) break;
+    at += static_cast<std::size_t>(got);
+  }
+  return at;
+}
+
 void write_all(int fd, const std::vector<std::byte>& bytes, const std::string& tmp) {
   std::size_t at = 0;
   while (at < bytes.size()) {
@@ -214,26 +251,44 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, fmt::format("cannot open: {}", std::strerror(errno)));
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chars.data()), chars.size());
-  if (bytes.size() < kHeaderBytes)
-    fail(path, fmt::format("truncated: the header needs {} bytes, the file has {}", kHeaderBytes, bytes.size()));
-  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) fail(path, "not a metagrad checkpoint (bad magic)");
+  // Note [Reading a checkpoint]: the header is read and checked (magic, version, payload
+  // length against the file's size, the length against the machine's memory) before any
+  // of the body is read, so that a device, an endless or an enormous file is refused
+  // up front instead of being read whole. O_NONBLOCK: opening a FIFO must not wait for
+  // a writer; the file kind is refused right after.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) fail(path, fmt::format("cannot open: {}", std::strerror(errno)));
+  const FileCloser closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(path, fmt::format("cannot open: {}", std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) fail(path, fmt::format("cannot open: not a regular file ({})", file_kind(st.st_mode)));
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+
+  std::array<std::byte, kHeaderBytes> header{};
+  const std::size_t got = read_up_to(fd, header.data(), kHeaderBytes, path);
+  if (got < kHeaderBytes)
+    fail(path, fmt::format("truncated: the header needs {} bytes, the file has {}", kHeaderBytes, got));
+  if (std::memcmp(header.data(), kMagic, sizeof kMagic) != 0) fail(path, "not a metagrad checkpoint (bad magic)");
   std::uint32_t version = 0, stored_crc = 0;
   std::uint64_t length = 0;
-  std::memcpy(&version, bytes.data() + 8, 4);
-  std::memcpy(&stored_crc, bytes.data() + 12, 4);
-  std::memcpy(&length, bytes.data() + 16, 8);
+  std::memcpy(&version, header.data() + 8, 4);
+  std::memcpy(&stored_crc, header.data() + 12, 4);
+  std::memcpy(&length, header.data() + 16, 8);
   if (version != kCheckpointVersion)
     fail(path, fmt::format("wrong version: format version {} is not supported (this build reads version {})", version,
                            kCheckpointVersion));
-  const std::size_t have = bytes.size() - kHeaderBytes;
+  const std::uint64_t have = size > kHeaderBytes ? size - kHeaderBytes : 0;
   if (length > have)
     fail(path, fmt::format("truncated: the header promises {} payload bytes, the file has {}", length, have));
   if (length < have) fail(path, fmt::format("corrupted: {} unexpected bytes after the payload", have - length));
-  const std::span<const std::byte> payload = bytes.subspan(kHeaderBytes);
+  // The payload is held once, and its tensors once more after decoding.
+  check_memory("checkpoint", fmt::format("{}: its payload of {} bytes (read and decoded)", path, length),
+               saturating_mul(length, 2));
+
+  std::vector<std::byte> payload(static_cast<std::size_t>(length));
+  const std::size_t read = read_up_to(fd, payload.data(), payload.size(), path);
+  if (read < payload.size())
+    fail(path, fmt::format("truncated: the header promises {} payload bytes, the file has {}", length, read));
   const std::uint32_t crc = crc32(payload);
   if (crc != stored_crc)
     fail(path, fmt::format("corrupted: checksum mismatch (stored {:#010x}, computed {:#010x})", stored_crc, crc));

@@ -80,8 +80,14 @@ void Optimizer::load_state(const OptimizerState& s) {
   for (const auto& [name, value] : s.scalars) {
     std::size_t i = 0;
     if (name == "lr") lr = value;
-    else if (std::sscanf(name.c_str(), "step.%zu", &i) == 1 && i < params_.size()) steps[i] = static_cast<std::int64_t>(value);
-    else throw ValueError(fmt::format("{}: unknown state entry '{}'", kind_, name));
+    else if (std::sscanf(name.c_str(), "step.%zu", &i) == 1 && i < params_.size()) {
+      // A count read from a file: converting a double outside int64's range is undefined
+      // behaviour (found by tests/fuzz/fuzz_checkpoint), so check before converting.
+      if (!(value >= 0.0 && value < 0x1p63 && std::floor(value) == value))
+        throw ValueError(fmt::format("{}: state entry '{}' must be a whole number in [0, 2^63), got {}", kind_, name,
+                                     value));
+      steps[i] = static_cast<std::int64_t>(value);
+    } else throw ValueError(fmt::format("{}: unknown state entry '{}'", kind_, name));
   }
   for (const NamedTensor& t : s.tensors) {
     bool known = false;

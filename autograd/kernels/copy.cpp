@@ -71,7 +71,7 @@ Tensor concat(std::span<const Tensor> xs, int axis, const Shape& out_shape) {
 
 Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t end) {
   Shape out_shape = x.shape();
-  out_shape[axis] = end - start;
+  out_shape.set(axis, end - start);
   Tensor out(out_shape, x.dtype());
   const auto esz = static_cast<std::int64_t>(dtype_size(x.dtype()));
   const AxisSplit s = split(x.shape(), axis);
@@ -98,7 +98,7 @@ Tensor slice_backward(const Tensor& grad, const Shape& out_shape, int axis, std:
 
 Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   Shape out_shape = x.shape();
-  out_shape[axis] = index.numel();
+  out_shape.set(axis, index.numel());
   Tensor out(out_shape, x.dtype());
   const auto esz = static_cast<std::int64_t>(dtype_size(x.dtype()));
   const AxisSplit s = split(x.shape(), axis);

@@ -30,7 +30,7 @@ TEST_SUITE("tensor") {
     grown.push_back(1);
     CHECK(grown == Shape{7, 1});
     Shape edited = s;
-    edited[0] = 9;
+    edited.set(0, 9);
     CHECK(edited.str() == "[9, 3, 4]");
   }
 

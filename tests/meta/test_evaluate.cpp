@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "autograd/errors.h"
 #include "meta/evaluate.h"
@@ -65,5 +67,32 @@ TEST_SUITE("evaluate") {
                          doctest::Contains("evaluate: report step 5 is outside [0, 3]"), ValueError);
     CHECK_THROWS_WITH_AS(run({.tasks_per_stack = 0}), doctest::Contains("evaluate: tasks_per_stack must be >= 1, got 0"),
                          ValueError);
+  }
+
+  TEST_CASE("requests larger than the machine's memory are refused up front, naming the quantity") {
+    nn::Sequential model = test::tiny_mlp(3);
+    const data::SinusoidTasks sines;
+    const test::F64Tasks tasks(sines);
+    // Huge task counts: one score per task and report step. Before, the score table was
+    // allocated first (std::bad_alloc, or the OOM killer while it was filled).
+    std::vector<int> every_step(1000);
+    for (int i = 0; i < 1000; ++i) every_step[static_cast<std::size_t>(i)] = i;
+    for (const int num_tasks : {INT32_MAX, 1 << 30}) {
+      CAPTURE(num_tasks);
+      const EvalOptions o{.num_tasks = num_tasks, .inner_steps = 999, .report_steps = every_step};
+      const std::string message = "evaluate: " + std::to_string(num_tasks) + " tasks (" + std::to_string(num_tasks) +
+                                  " scored after 1000 step counts, 50 in memory at once) would need ~";
+      CHECK_THROWS_WITH_AS(evaluate(model, model.parameters(), regression(), {}, tasks, o),
+                           doctest::Contains(message.c_str()), MemoryError);
+    }
+    // Huge tasks: the stacks in flight.
+    struct HugeTasks : data::TaskSource {
+      data::Task sample(std::uint64_t) const override { throw std::logic_error("must not be sampled"); }
+      std::uint64_t task_bytes() const override { return std::uint64_t{1} << 40; }
+    } huge;
+    CHECK_THROWS_WITH_AS(evaluate(model, model.parameters(), regression(), {}, huge, {.num_tasks = 600, .threads = 2}),
+                         doctest::Contains("evaluate: 600 tasks (600 scored after 2 step counts, 100 in memory at once) "
+                                           "would need ~200.0 TiB"),
+                         MemoryError);
   }
 }

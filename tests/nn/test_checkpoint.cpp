@@ -3,6 +3,7 @@
 // (and the parameter, where there is one).
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
@@ -200,6 +202,102 @@ TEST_SUITE("nn_checkpoint") {
     payload.erase(payload.begin(), payload.begin() + 24);
     payload.push_back(0);
     check_payload(payload, "corrupted: bytes left over after the last record");
+  }
+
+  TEST_CASE("devices, folders, FIFOs, endless and enormous files are refused from the header, without reading them") {
+    // Before: the reader took in the whole file first, so /dev/zero never ended (until
+    // std::bad_alloc), a FIFO blocked in open(), and a folder read as an empty file.
+    TempDir tmp;
+    const std::string fifo = tmp.file("pipe.ckpt");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const std::pair<std::string, std::string> kinds[] = {
+        {"/dev/zero", "a character device"}, {"/dev/null", "a character device"},
+        {tmp.dir.string(), "a directory"},   {fifo, "a FIFO"}};
+    for (const auto& [path, kind] : kinds) {
+      CAPTURE(path);
+      const std::string message = "checkpoint: " + path + ": cannot open: not a regular file (" + kind + ")";
+      CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains(message.c_str()), DataError);
+    }
+
+    // A 10 GB sparse file of zeros: refused by its magic, in no time.
+    const std::string sparse = tmp.file("sparse.ckpt");
+    write_bytes(sparse, {});
+    fs::resize_file(sparse, std::uintmax_t{10} << 30);
+    CHECK_THROWS_WITH_AS(read_checkpoint(sparse), doctest::Contains("sparse.ckpt: not a metagrad checkpoint (bad magic)"),
+                         DataError);
+
+    // Headers that declare more than the file holds, from 2^60 bytes down.
+    const Bytes header_start = Bytes{'M', 'G', 'C', 'K', 'P', 'T', '\0', '\0'} + u32(1) + u32(0);
+    const std::string liar = tmp.file("liar.ckpt");
+    for (const std::uint64_t length : {std::uint64_t{1} << 60, UINT64_MAX, std::uint64_t{1} << 33, std::uint64_t{11}}) {
+      CAPTURE(length);
+      write_bytes(liar, header_start + le(length) + Bytes(10, 0));
+      const std::string message = "truncated: the header promises " + std::to_string(length) + " payload bytes, the file has 10";
+      CHECK_THROWS_WITH_AS(read_checkpoint(liar), doctest::Contains(message.c_str()), DataError);
+    }
+
+    // A well-formed header over a 4 TiB sparse payload: refused for the memory it would
+    // take before a byte of the payload is read.
+    const std::string huge = tmp.file("huge.ckpt");
+    const std::uint64_t length = std::uint64_t{4} << 40;
+    write_bytes(huge, header_start + le(length));
+    std::error_code ec;
+    fs::resize_file(huge, 24 + length, ec);
+    if (!ec) {  // file systems without sparse files of this size skip this part
+      const std::string message = "checkpoint: " + huge + ": its payload of 4398046511104 bytes (read and decoded) would need ~8.0 TiB";
+      CHECK_THROWS_WITH_AS(read_checkpoint(huge), doctest::Contains(message.c_str()), MemoryError);
+    }
+  }
+
+  TEST_CASE("tensor records that declare more elements than the payload holds are refused before allocating") {
+    TempDir tmp;
+    const std::string path = tmp.file("elements.ckpt");
+    auto check_payload = [&](const Bytes& payload, const std::string& message) {
+      CAPTURE(message);
+      write_bytes(path, wrap(payload));
+      CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains(message.c_str()), DataError);
+    };
+    const Bytes one_tensor = Bytes(8, 0) + u32(0) + u32(1) + u32(1) + Bytes{'w'};
+    auto dims = [](std::initializer_list<std::int64_t> ds) {
+      Bytes out;
+      for (std::int64_t d : ds) out = out + le(d);
+      return out;
+    };
+    // 2^60 elements in a 40-byte payload.
+    check_payload(one_tensor + Bytes{0, 1} + dims({std::int64_t{1} << 60}),
+                  "corrupted: tensor 'w' has extent 1152921504606846976");
+    // Extents each within the payload whose product overflows 64 bits: 4096^6 = 2^72.
+    const Bytes padding(8192, 0);
+    check_payload(one_tensor + Bytes{0, 6} + dims({4096, 4096, 4096, 4096, 4096, 4096}) + padding,
+                  "corrupted: tensor 'w' has extents 4096 x 4096 x 4096 x 4096 x 4096 x 4096 whose element count overflows");
+    // An empty tensor whose other extents would overflow the shape (Note [Shape sizes]).
+    check_payload(one_tensor + Bytes{1, 6} + dims({0, 8192, 8192, 8192, 8192, 8192}) + padding,
+                  "corrupted: tensor 'w' has extents 0 x 8192 x 8192 x 8192 x 8192 x 8192 whose element count overflows");
+    // Products that fit but need more bytes than are left.
+    check_payload(one_tensor + Bytes{1, 3} + dims({4096, 4096, 4096}) + padding,
+                  "corrupted: tensor 'w' of shape [4096, 4096, 4096] runs past the end of the payload");
+    check_payload(one_tensor + Bytes{2, 2} + dims({2048, 2}) + padding,
+                  "corrupted: tensor 'w' of shape [2048, 2] runs past the end of the payload");
+  }
+
+  TEST_CASE("an optimizer step count out of int64's range in a checkpoint is a DataError (found by fuzz_checkpoint)") {
+    TempDir tmp;
+    const std::string path = tmp.file("steps.ckpt");
+    Sequential net = small_net(4);
+    Sgd sgd(net.parameters(), {.lr = 0.1, .momentum = 0.9});
+    for (const double step : {2.41834e265, -3.0, 1.5}) {
+      CAPTURE(step);
+      Checkpoint c;
+      c.tensors = net.named_parameters();
+      for (NamedTensor& b : net.named_buffers()) c.tensors.push_back(std::move(b));
+      c.optimizer = sgd.state();
+      c.optimizer.scalars[1].second = step;  // "step.0"
+      write_checkpoint(path, c);
+      CHECK_THROWS_WITH_AS(load_checkpoint(path, net, &sgd),
+                           doctest::Contains("optimizer state does not fit: sgd: state entry 'step.0' must be a whole "
+                                             "number in [0, 2^63)"),
+                           DataError);
+    }
   }
 
   TEST_CASE("loading into a model that does not match names the parameter and leaves the model untouched") {

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
 #include <functional>
 #include <memory>
 #include <numbers>
@@ -164,6 +166,27 @@ TEST_SUITE("nn_optim") {
     s = adam.state();
     s.scalars.emplace_back("beta9", 1.0);
     CHECK_THROWS_WITH_AS(adam.load_state(s), doctest::Contains("adam: unknown state entry 'beta9'"), ValueError);
+  }
+
+  TEST_CASE("a step count that is not a whole number in int64's range is refused, not converted") {
+    // Found by tests/fuzz/fuzz_checkpoint: converting 2.4e265 to int64 was undefined behaviour.
+    Tensor a = vec({1.0, 2.0}, DType::F64).requires_grad_();
+    Adam adam({a}, {});
+    const std::pair<double, const char*> bad[] = {
+        {2.41834e265, "2.41834e+265"}, {1e300, "1e+300"},      {-1.0, "-1"},  {0.5, "0.5"},
+        {std::nan(""), "nan"},         {INFINITY, "inf"},       {0x1p63, "9.223372036854776e+18"}};
+    for (const auto& [value, text] : bad) {
+      CAPTURE(text);
+      OptimizerState s = adam.state();
+      s.scalars[1].second = value;  // "step.0"
+      REQUIRE(s.scalars[1].first == "step.0");
+      const std::string message = std::string("adam: state entry 'step.0' must be a whole number in [0, 2^63), got ") + text;
+      CHECK_THROWS_WITH_AS(adam.load_state(s), doctest::Contains(message.c_str()), ValueError);
+    }
+    OptimizerState s = adam.state();
+    s.scalars[1].second = 0x1p62;
+    CHECK_NOTHROW(adam.load_state(s));
+    CHECK(adam.state().scalars[1].second == 0x1p62);
   }
 
   TEST_CASE("step and cosine learning-rate schedules") {

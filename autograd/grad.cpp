@@ -73,11 +73,17 @@ std::vector<Seeded> seed_outputs(Tape& tape, const std::vector<Tensor>& outputs,
 // while both terms are alive. In a conv net's batch norm every layer's input gets
 // two such gradients (through the statistics and through the normalisation): one
 // 14 MB allocation fewer at the peak of an Omniglot MAML step.
+// True when `t` is the only handle on its data: no other Tensor shares its impl or
+// its storage, so a write into it is seen by nobody else (the in-place sums and
+// Note [donated gradients] rest on this).
+bool sole_owner(const Tensor& t) {
+  return t.impl()->refs.load(std::memory_order_acquire) == 1 && t.storage()->unique();
+}
+
 void accumulate(Tensor& slot, const Tensor& g) {
   if (!slot.defined()) {
     slot = g;
-  } else if (!grad_enabled() && slot.impl()->refs.load(std::memory_order_acquire) == 1 && slot.storage()->unique() &&
-             !slot.requires_grad() && slot.dtype() == g.dtype()) {
+  } else if (!grad_enabled() && sole_owner(slot) && !slot.requires_grad() && slot.dtype() == g.dtype()) {
     kernels::add_into(slot, g);
   } else {
     slot = add(slot, g);
@@ -121,8 +127,7 @@ std::vector<Tensor> sweep(Tape& tape, const std::vector<Seeded>& seeds, std::int
     if (!mask) continue;
     const Tensor g = target[k] ? acc[k] : std::move(acc[k]);
     // Note [donated gradients] (tape.h).
-    const bool donate = !target[k] && !grad_enabled() && g.impl()->refs.load(std::memory_order_acquire) == 1 &&
-                        g.storage()->unique();
+    const bool donate = !target[k] && !grad_enabled() && sole_owner(g);
     const Grads grads = [&] {
       detail::t_donated_grad = donate ? g.impl() : nullptr;
       struct Clear {

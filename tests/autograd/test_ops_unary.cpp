@@ -15,13 +15,13 @@ using namespace mg::test;
 
 namespace {
 
-using Unary = std::function<Tensor(const Tensor&)>;
+using UnaryFn = std::function<Tensor(const Tensor&)>;
 
 // One unary op: the op, the same function on a double, and where its inputs may lie.
 struct UnaryRow {
   const char* op;
   const char* label;
-  Unary f;
+  UnaryFn f;
   double (*ref)(double);
   enum Domain { Any, Positive, AwayFromZero, Grid } domain;
 };

@@ -33,7 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) { return test::scratch("bad", name); }
+fs::path bad_scratch(const std::string& name) { return test::scratch("bad", name); }
 
 using test::slurp;
 
@@ -238,7 +238,7 @@ TEST_SUITE("bad-input") {
   }
 
   TEST_CASE("paths of the wrong kind: one clear error naming the flag, the path and the problem") {
-    const fs::path dir = scratch("paths");
+    const fs::path dir = bad_scratch("paths");
     const fs::path file = dir / "file.txt", fifo = dir / "fifo", missing = dir / "missing";
     put(file, "x");
     REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
@@ -286,7 +286,7 @@ TEST_SUITE("bad-input") {
 
   TEST_CASE("eval and train check every path before use") {
     NullOut null;
-    const fs::path dir = scratch("run-paths");
+    const fs::path dir = bad_scratch("run-paths");
     const fs::path fifo = dir / "fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
     // eval --checkpoint: a folder, a FIFO (would block a reader), a device, nothing.
@@ -341,7 +341,7 @@ TEST_SUITE("bad-input") {
 
   TEST_CASE("eval checks its request and the settings in the checkpoint") {
     NullOut null;
-    const fs::path dir = scratch("eval-data");
+    const fs::path dir = bad_scratch("eval-data");
     TrainConfig c = small_run(dir);
     run_train(c, {null.f, false, -1});
     const std::string ckpt = (dir / "checkpoint.mgc").string();
@@ -381,7 +381,7 @@ TEST_SUITE("bad-input") {
   }
 
   TEST_CASE("atomic writes: a failed write is an error and leaves the old file whole") {
-    const fs::path dir = scratch("atomic");
+    const fs::path dir = bad_scratch("atomic");
     const fs::path path = dir / "results.txt";
     write_text_file(path.string(), "old\n");
     const std::string big(64 * 1024, 'x');
@@ -410,7 +410,7 @@ TEST_SUITE("bad-input") {
 
   TEST_CASE("a run whose writes fail stops with an error; no file is left cut short") {
     NullOut null;
-    const fs::path dir = scratch("full");
+    const fs::path dir = bad_scratch("full");
     // A first run with room: its files are the "old" ones.
     TrainConfig c = small_run(dir);
     run_train(c, {null.f, false, -1});
@@ -431,7 +431,7 @@ TEST_SUITE("bad-input") {
 
   TEST_CASE("resume checks that metrics.csv agrees with the checkpoint") {
     NullOut null;
-    const fs::path dir = scratch("agree");
+    const fs::path dir = bad_scratch("agree");
     TrainConfig c = small_run(dir);
     run_train(c, {null.f, false, 4});  // checkpoint and metrics at iteration 4
     const std::string metrics = slurp(dir / "metrics.csv");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "autograd/kernels/cpu.h"
+#include "autograd/kernels/max_pool_pairs.h"
 
 namespace mg::kernels {
 
@@ -88,6 +89,12 @@ void each_plane_argmax(const Tensor& keys, const ConvGeometry& g, Body&& body) {
   }
 }
 
+// 2x2 windows at stride 2 on float32 with AVX-512: Note [max-pool in row pairs].
+template <class T>
+bool in_row_pairs(const ConvGeometry& g) {
+  return std::is_same_v<T, float> && active_isa() == Isa::Avx512 && max_pool_pairs_fit(g);
+}
+
 }  // namespace
 
 Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
@@ -108,6 +115,9 @@ Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeome
   dispatch_float("max_pool_select", values.dtype(), [&]<class T>() {
     const T* pv = values.data<T>();
     T* po = out.data<T>();
+    if constexpr (std::is_same_v<T, float>) {
+      if (in_row_pairs<T>(g)) return max_pool_pairs_select(keys.data<float>(), pv, po, g);
+    }
     each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
       const T* v = pv + p * plane;
       T* o = po + p * outputs;
@@ -123,10 +133,13 @@ Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeomet
   // Windows that tile the plane exactly (conv4's 2x2, stride 2, on even sides) write
   // every pixel once, the gradient or 0, in one pass; otherwise zeros first, then sums.
   const bool tiled = g.sh == g.kh && g.sw == g.kw && g.h == g.out_h() * g.kh && g.w == g.out_w() * g.kw;
-  if (!tiled) std::memset(out.raw_data(), 0, out.nbytes());
   dispatch_float("max_pool_scatter", grad.dtype(), [&]<class T>() {
     const T* pg = grad.data<T>();
     T* po = out.data<T>();
+    if constexpr (std::is_same_v<T, float>) {
+      if (in_row_pairs<T>(g)) return max_pool_pairs_scatter(keys.data<float>(), pg, po, g);
+    }
+    if (!tiled) std::memset(po, 0, out.nbytes());
     const Windows w(g);
     each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
       const T* gp = pg + p * outputs;

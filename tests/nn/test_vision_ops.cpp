@@ -297,14 +297,17 @@ TEST_SUITE("nn_vision_ops") {
   }
 
   TEST_CASE("max_pool2d_indices picks the first maximum, as the definition, on every kernel path") {
-    // f64 runs the scalar loops (the unrolled one for 2x2 stride 2); f32 the AVX-512
-    // gathers where the CPU has them (Note [arg-max by gather]), else the same loops.
+    // f64 runs the scalar loops; f32 where the CPU has AVX-512 the row pairs for 2x2
+    // stride 2 (Note [max-pool in row pairs]) and the gathers for other windows (Note
+    // [arg-max by gather]), else the same loops.
     struct Row {
       Shape x;
       int kh, kw, sh, sw;
     };
     // 7 columns: the last belongs to no 2x2 window. 28x28: more than 16 windows per plane.
-    for (const Row& r : {Row{{2, 3, 6, 7}, 2, 2, 2, 2}, Row{{1, 2, 28, 28}, 2, 2, 2, 2}, Row{{2, 2, 7, 9}, 3, 3, 2, 2},
+    // 5x70: 35 windows in a row (two full vectors of sixteen and three), an odd last row.
+    for (const Row& r : {Row{{2, 3, 6, 7}, 2, 2, 2, 2}, Row{{1, 2, 28, 28}, 2, 2, 2, 2}, Row{{1, 2, 5, 70}, 2, 2, 2, 2},
+                         Row{{2, 2, 7, 9}, 3, 3, 2, 2},
                          Row{{1, 3, 5, 6}, 2, 2, 1, 1}, Row{{2, 1, 6, 8}, 3, 2, 1, 2}, Row{{3, 2, 3, 3}, 2, 2, 2, 2}}) {
       CAPTURE(r.x.str());
       CAPTURE(r.kh);

@@ -1,0 +1,125 @@
+#include "autograd/kernels/max_pool_pairs.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace mg::kernels {
+
+namespace {
+
+#define MG_AVX512 __attribute__((target("avx512f")))
+
+// The first n of sixteen lanes (n may be negative or past 16).
+MG_AVX512 inline __mmask16 first_lanes(std::int64_t n) {
+  if (n <= 0) return 0;
+  return n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+}
+
+// The windows' left and right taps of 2 * count pixels (count <= 16) of one row: the
+// row's even and odd columns. Lanes past count are 0 (masked loads do not fault).
+MG_AVX512 inline void split_row(const float* row, std::int64_t count, __m512& left, __m512& right) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512 lo = _mm512_maskz_loadu_ps(first_lanes(2 * count), row);
+  const __m512 hi = _mm512_maskz_loadu_ps(first_lanes(2 * count - 16), row + 16);
+  left = _mm512_permutex2var_ps(lo, even, hi);
+  right = _mm512_permutex2var_ps(lo, odd, hi);
+}
+
+// The inverse of split_row: 2 * count pixels of a row from its left and right taps.
+MG_AVX512 inline void join_row(__m512 left, __m512 right, std::int64_t count, float* row) {
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  _mm512_mask_storeu_ps(row, first_lanes(2 * count), _mm512_permutex2var_ps(left, lo, right));
+  _mm512_mask_storeu_ps(row + 16, first_lanes(2 * count - 16), _mm512_permutex2var_ps(left, hi, right));
+}
+
+// Which tap wins in sixteen windows: taps in row-major order (top left, top right,
+// bottom left, bottom right); a later tap takes over only when strictly larger.
+struct Winners {
+  __mmask16 over1, over2, over3;  // tap 1, 2, 3 was larger than the maximum before it
+};
+
+MG_AVX512 inline Winners arg_max(const float* row0, const float* row1, std::int64_t count) {
+  __m512 t0, t1, t2, t3;
+  split_row(row0, count, t0, t1);
+  split_row(row1, count, t2, t3);
+  Winners w{};
+  __m512 top = t0;
+  w.over1 = _mm512_cmp_ps_mask(t1, top, _CMP_GT_OQ);
+  top = _mm512_mask_mov_ps(top, w.over1, t1);
+  w.over2 = _mm512_cmp_ps_mask(t2, top, _CMP_GT_OQ);
+  top = _mm512_mask_mov_ps(top, w.over2, t2);
+  w.over3 = _mm512_cmp_ps_mask(t3, top, _CMP_GT_OQ);
+  return w;
+}
+
+MG_AVX512 void select_avx512(const float* keys, const float* values, float* out, const ConvGeometry& g) {
+  const std::int64_t h = g.h, w = g.w, oh_n = g.out_h(), ow_n = g.out_w();
+  const std::int64_t planes = std::int64_t{g.n} * g.c;
+  for (std::int64_t p = 0; p < planes; ++p) {
+    const float* k = keys + p * h * w;
+    const float* v = values + p * h * w;
+    float* o = out + p * oh_n * ow_n;
+    for (std::int64_t oh = 0; oh < oh_n; ++oh) {
+      const std::int64_t r0 = 2 * oh * w, r1 = r0 + w;
+      for (std::int64_t ow = 0; ow < ow_n; ow += 16) {
+        const std::int64_t count = std::min<std::int64_t>(16, ow_n - ow);
+        const Winners win = arg_max(k + r0 + 2 * ow, k + r1 + 2 * ow, count);
+        __m512 v0, v1, v2, v3;
+        split_row(v + r0 + 2 * ow, count, v0, v1);
+        split_row(v + r1 + 2 * ow, count, v2, v3);
+        __m512 best = _mm512_mask_mov_ps(v0, win.over1, v1);
+        best = _mm512_mask_mov_ps(best, win.over2, v2);
+        best = _mm512_mask_mov_ps(best, win.over3, v3);
+        _mm512_mask_storeu_ps(o + oh * ow_n + ow, first_lanes(count), best);
+      }
+    }
+  }
+}
+
+MG_AVX512 void scatter_avx512(const float* keys, const float* grad, float* out, const ConvGeometry& g) {
+  const std::int64_t h = g.h, w = g.w, oh_n = g.out_h(), ow_n = g.out_w();
+  const std::int64_t planes = std::int64_t{g.n} * g.c;
+  for (std::int64_t p = 0; p < planes; ++p) {
+    const float* k = keys + p * h * w;
+    const float* gp = grad + p * oh_n * ow_n;
+    float* o = out + p * h * w;
+    for (std::int64_t oh = 0; oh < oh_n; ++oh) {
+      const std::int64_t r0 = 2 * oh * w, r1 = r0 + w;
+      for (std::int64_t ow = 0; ow < ow_n; ow += 16) {
+        const std::int64_t count = std::min<std::int64_t>(16, ow_n - ow);
+        const Winners win = arg_max(k + r0 + 2 * ow, k + r1 + 2 * ow, count);
+        const __m512 gv = _mm512_maskz_loadu_ps(first_lanes(count), gp + oh * ow_n + ow);
+        // The last tap that took over is the window's arg-max.
+        const __mmask16 at3 = win.over3;
+        const __mmask16 at2 = static_cast<__mmask16>(win.over2 & ~at3);
+        const __mmask16 at1 = static_cast<__mmask16>(win.over1 & ~win.over2 & ~at3);
+        const __mmask16 at0 = static_cast<__mmask16>(~(win.over1 | win.over2 | at3));
+        join_row(_mm512_maskz_mov_ps(at0, gv), _mm512_maskz_mov_ps(at1, gv), count, o + r0 + 2 * ow);
+        join_row(_mm512_maskz_mov_ps(at2, gv), _mm512_maskz_mov_ps(at3, gv), count, o + r1 + 2 * ow);
+      }
+      if (w % 2 != 0) o[r0 + w - 1] = o[r1 + w - 1] = 0.0f;  // the column outside every window
+    }
+    if (h % 2 != 0) std::memset(o + (h - 1) * w, 0, static_cast<std::size_t>(w) * sizeof(float));
+  }
+}
+
+}  // namespace
+
+bool max_pool_pairs_fit(const ConvGeometry& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.h >= 2 && g.w >= 2;
+}
+
+void max_pool_pairs_select(const float* keys, const float* values, float* out, const ConvGeometry& g) {
+  select_avx512(keys, values, out, g);
+}
+
+void max_pool_pairs_scatter(const float* keys, const float* grad, float* out, const ConvGeometry& g) {
+  scatter_avx512(keys, grad, out, g);
+}
+
+}  // namespace mg::kernels

@@ -89,12 +89,6 @@ void each_plane_argmax(const Tensor& keys, const ConvGeometry& g, Body&& body) {
   }
 }
 
-// 2x2 windows at stride 2 on float32 with AVX-512: Note [max-pool in row pairs].
-template <class T>
-bool in_row_pairs(const ConvGeometry& g) {
-  return std::is_same_v<T, float> && active_isa() == Isa::Avx512 && max_pool_pairs_fit(g);
-}
-
 }  // namespace
 
 Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
@@ -116,7 +110,8 @@ Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeome
     const T* pv = values.data<T>();
     T* po = out.data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (in_row_pairs<T>(g)) return max_pool_pairs_select(keys.data<float>(), pv, po, g);
+      // 2x2 windows at stride 2 (Note [max-pool in row pairs]), except on the generic path.
+      if (max_pool_pairs_fit(g) && max_pool_pairs_select(active_isa(), keys.data<float>(), pv, po, g)) return;
     }
     each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
       const T* v = pv + p * plane;
@@ -137,7 +132,7 @@ Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeomet
     const T* pg = grad.data<T>();
     T* po = out.data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (in_row_pairs<T>(g)) return max_pool_pairs_scatter(keys.data<float>(), pg, po, g);
+      if (max_pool_pairs_fit(g) && max_pool_pairs_scatter(active_isa(), keys.data<float>(), pg, po, g)) return;
     }
     if (!tiled) std::memset(po, 0, out.nbytes());
     const Windows w(g);

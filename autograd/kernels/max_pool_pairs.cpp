@@ -108,18 +108,120 @@ MG_AVX512 void scatter_avx512(const float* keys, const float* grad, float* out, 
   }
 }
 
+
+#define MG_AVX2 __attribute__((target("avx2")))
+
+// The AVX2 twin of the above, eight windows per step: the first n of eight lanes as a
+// mask vector (all bits set in a lane that is in).
+MG_AVX2 inline __m256i first_lanes8(std::int64_t n) {
+  const std::int32_t k = static_cast<std::int32_t>(std::clamp<std::int64_t>(n, 0, 8));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+MG_AVX2 inline void split_row8(const float* row, std::int64_t count, __m256& left, __m256& right) {
+  const __m256 lo = _mm256_maskload_ps(row, first_lanes8(2 * count));
+  const __m256 hi = _mm256_maskload_ps(row + 8, first_lanes8(2 * count - 8));
+  // shuffle_ps picks within 128-bit halves ([lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6]); the
+  // 64-bit permute puts the pairs in order.
+  left = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xD8));
+  right = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xDD)), 0xD8));
+}
+
+MG_AVX2 inline void join_row8(__m256 left, __m256 right, std::int64_t count, float* row) {
+  const __m256 a = _mm256_unpacklo_ps(left, right);  // l0 r0 l1 r1 | l4 r4 l5 r5
+  const __m256 b = _mm256_unpackhi_ps(left, right);  // l2 r2 l3 r3 | l6 r6 l7 r7
+  _mm256_maskstore_ps(row, first_lanes8(2 * count), _mm256_permute2f128_ps(a, b, 0x20));
+  _mm256_maskstore_ps(row + 8, first_lanes8(2 * count - 8), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+// Winners as lane masks (all bits set where the tap took over).
+struct Winners8 {
+  __m256 over1, over2, over3;
+};
+
+MG_AVX2 inline Winners8 arg_max8(const float* row0, const float* row1, std::int64_t count) {
+  __m256 t0, t1, t2, t3;
+  split_row8(row0, count, t0, t1);
+  split_row8(row1, count, t2, t3);
+  Winners8 w{};
+  __m256 top = t0;
+  w.over1 = _mm256_cmp_ps(t1, top, _CMP_GT_OQ);
+  top = _mm256_blendv_ps(top, t1, w.over1);
+  w.over2 = _mm256_cmp_ps(t2, top, _CMP_GT_OQ);
+  top = _mm256_blendv_ps(top, t2, w.over2);
+  w.over3 = _mm256_cmp_ps(t3, top, _CMP_GT_OQ);
+  return w;
+}
+
+MG_AVX2 void select_avx2(const float* keys, const float* values, float* out, const ConvGeometry& g) {
+  const std::int64_t h = g.h, w = g.w, oh_n = g.out_h(), ow_n = g.out_w();
+  const std::int64_t planes = std::int64_t{g.n} * g.c;
+  for (std::int64_t p = 0; p < planes; ++p) {
+    const float* k = keys + p * h * w;
+    const float* v = values + p * h * w;
+    float* o = out + p * oh_n * ow_n;
+    for (std::int64_t oh = 0; oh < oh_n; ++oh) {
+      const std::int64_t r0 = 2 * oh * w, r1 = r0 + w;
+      for (std::int64_t ow = 0; ow < ow_n; ow += 8) {
+        const std::int64_t count = std::min<std::int64_t>(8, ow_n - ow);
+        const Winners8 win = arg_max8(k + r0 + 2 * ow, k + r1 + 2 * ow, count);
+        __m256 v0, v1, v2, v3;
+        split_row8(v + r0 + 2 * ow, count, v0, v1);
+        split_row8(v + r1 + 2 * ow, count, v2, v3);
+        __m256 best = _mm256_blendv_ps(v0, v1, win.over1);
+        best = _mm256_blendv_ps(best, v2, win.over2);
+        best = _mm256_blendv_ps(best, v3, win.over3);
+        _mm256_maskstore_ps(o + oh * ow_n + ow, first_lanes8(count), best);
+      }
+    }
+  }
+}
+
+MG_AVX2 void scatter_avx2(const float* keys, const float* grad, float* out, const ConvGeometry& g) {
+  const std::int64_t h = g.h, w = g.w, oh_n = g.out_h(), ow_n = g.out_w();
+  const std::int64_t planes = std::int64_t{g.n} * g.c;
+  for (std::int64_t p = 0; p < planes; ++p) {
+    const float* k = keys + p * h * w;
+    const float* gp = grad + p * oh_n * ow_n;
+    float* o = out + p * h * w;
+    for (std::int64_t oh = 0; oh < oh_n; ++oh) {
+      const std::int64_t r0 = 2 * oh * w, r1 = r0 + w;
+      for (std::int64_t ow = 0; ow < ow_n; ow += 8) {
+        const std::int64_t count = std::min<std::int64_t>(8, ow_n - ow);
+        const Winners8 win = arg_max8(k + r0 + 2 * ow, k + r1 + 2 * ow, count);
+        const __m256 gv = _mm256_maskload_ps(gp + oh * ow_n + ow, first_lanes8(count));
+        // The last tap that took over is the window's arg-max.
+        const __m256 at3 = win.over3;
+        const __m256 at2 = _mm256_andnot_ps(at3, win.over2);
+        const __m256 at1 = _mm256_andnot_ps(_mm256_or_ps(win.over2, at3), win.over1);
+        const __m256 at0 = _mm256_andnot_ps(_mm256_or_ps(_mm256_or_ps(win.over1, win.over2), at3), gv);
+        join_row8(at0, _mm256_and_ps(at1, gv), count, o + r0 + 2 * ow);
+        join_row8(_mm256_and_ps(at2, gv), _mm256_and_ps(at3, gv), count, o + r1 + 2 * ow);
+      }
+      if (w % 2 != 0) o[r0 + w - 1] = o[r1 + w - 1] = 0.0f;  // the column outside every window
+    }
+    if (h % 2 != 0) std::memset(o + (h - 1) * w, 0, static_cast<std::size_t>(w) * sizeof(float));
+  }
+}
+
 }  // namespace
 
 bool max_pool_pairs_fit(const ConvGeometry& g) {
   return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.h >= 2 && g.w >= 2;
 }
 
-void max_pool_pairs_select(const float* keys, const float* values, float* out, const ConvGeometry& g) {
-  select_avx512(keys, values, out, g);
+bool max_pool_pairs_select(Isa isa, const float* keys, const float* values, float* out, const ConvGeometry& g) {
+  if (isa == Isa::Avx512) select_avx512(keys, values, out, g);
+  else if (isa == Isa::Avx2) select_avx2(keys, values, out, g);
+  else return false;
+  return true;
 }
 
-void max_pool_pairs_scatter(const float* keys, const float* grad, float* out, const ConvGeometry& g) {
-  scatter_avx512(keys, grad, out, g);
+bool max_pool_pairs_scatter(Isa isa, const float* keys, const float* grad, float* out, const ConvGeometry& g) {
+  if (isa == Isa::Avx512) scatter_avx512(keys, grad, out, g);
+  else if (isa == Isa::Avx2) scatter_avx2(keys, grad, out, g);
+  else return false;
+  return true;
 }
 
 }  // namespace mg::kernels

@@ -11,9 +11,11 @@
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/kernels/conv_gemm.h"
+#include "autograd/kernels/cpu.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "autograd/vision.h"
+#include "tests/autograd/isa_guard.h"
 #include "tests/op_cases.h"
 
 using namespace mg;
@@ -297,9 +299,9 @@ TEST_SUITE("nn_vision_ops") {
   }
 
   TEST_CASE("max_pool2d_indices picks the first maximum, as the definition, on every kernel path") {
-    // f64 runs the scalar loops; f32 where the CPU has AVX-512 the row pairs for 2x2
-    // stride 2 (Note [max-pool in row pairs]) and the gathers for other windows (Note
-    // [arg-max by gather]), else the same loops.
+    // On every kernel path the CPU has: f64 runs the scalar loops; f32 the row pairs for
+    // 2x2 stride 2 on AVX2 and AVX-512 (Note [max-pool in row pairs]), the gathers for
+    // other windows on AVX-512 (Note [arg-max by gather]), else the same loops.
     struct Row {
       Shape x;
       int kh, kw, sh, sw;
@@ -332,7 +334,11 @@ TEST_SUITE("nn_vision_ops") {
             want.push_back(best);
           }
       CHECK(max_pool2d_indices(x, {r.kh, r.kw}, {r.sh, r.sw}).to_vector<std::int64_t>() == want);
-      CHECK(max_pool2d_indices(x.to(DType::F32), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<std::int64_t>() == want);
+      for (const kernels::Isa isa : kernels::supported_isas()) {
+        const test::IsaGuard path(isa);
+        CAPTURE(kernels::isa_name(isa));
+        CHECK(max_pool2d_indices(x.to(DType::F32), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<std::int64_t>() == want);
+      }
       // max_pool_select takes other values at those positions; max_pool_scatter adds a
       // gradient there (overlapping windows sum), both from the same arg-max.
       const Tensor values = randn(r.x, gen, DType::F64);
@@ -345,7 +351,10 @@ TEST_SUITE("nn_vision_ops") {
         picked.push_back(vv[at]);
         scattered[at] += gv[o];
       }
+      for (const kernels::Isa isa : kernels::supported_isas())
       for (const DType dt : {DType::F64, DType::F32}) {
+        const test::IsaGuard path(isa);
+        CAPTURE(kernels::isa_name(isa));
         CAPTURE(dtype_name(dt));
         const std::vector<double> sel = max_pool_select(x.to(dt), values.to(dt), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<double>();
         const std::vector<double> sca = max_pool_scatter(x.to(dt), g.to(dt), {r.kh, r.kw}, {r.sh, r.sw}).to_vector<double>();

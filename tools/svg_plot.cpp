@@ -365,6 +365,31 @@ std::vector<std::vector<Pt>> PanelRenderer::line_runs(const Series& s) const {
   return runs;
 }
 
+// Note [Envelope per pixel column]: a learning curve of a long run has one point per
+// iteration, hundreds of thousands, but the plot is a few hundred pixels wide. Within
+// one pixel column a run keeps only its first, lowest, highest and last points, in the
+// order they came: the drawn line still reaches every extreme (a spike shows), enters
+// and leaves the column where it did, and no run has more than four points per column.
+// Runs already that sparse are returned as they are.
+std::vector<Pt> envelope(const std::vector<Pt>& run) {
+  if (run.size() <= 4) return run;
+  std::vector<Pt> out;
+  std::size_t begin = 0;
+  while (begin < run.size()) {
+    const double column = std::floor(run[begin].x);
+    std::size_t end = begin + 1, low = begin, high = begin;
+    for (; end < run.size() && std::floor(run[end].x) == column; ++end) {
+      if (run[end].y < run[low].y) low = end;
+      if (run[end].y > run[high].y) high = end;
+    }
+    std::size_t keep[4] = {begin, std::min(low, high), std::max(low, high), end - 1};
+    for (int k = 0; k < 4; ++k)
+      if (k == 0 || keep[k] != keep[k - 1]) out.push_back(run[keep[k]]);
+    begin = end;
+  }
+  return out;
+}
+
 std::vector<Pt> PanelRenderer::marker_points(const Series& s) const {
   std::vector<Pt> points;
   for (std::size_t i = 0; i < s.x.size(); ++i)
@@ -470,7 +495,8 @@ void PanelRenderer::render(std::string& out, double ox, int clip_id) const {
                  clip_id);
   for (std::size_t i = 0; i < series_.size(); ++i) {
     if (series_[i].markers) continue;
-    for (const auto& run : line_runs(series_[i])) {
+    for (const auto& all : line_runs(series_[i])) {
+      const std::vector<Pt> run = envelope(all);
       fmt::format_to(o, "<polyline stroke=\"{}\"{} points=\"", colors[i],
                      series_[i].dashed ? " stroke-dasharray=\"6,3\"" : "");
       for (std::size_t k = 0; k < run.size(); ++k)

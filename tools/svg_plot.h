@@ -28,7 +28,7 @@ struct Series {
 };
 
 struct PlotOptions {
-  std::string title, x_label, y_label;
+  std::string title = "", x_label = "", y_label = "";
   int width = 640, height = 420;                                     // pixels; ValueError if < 100
   bool log_y = false;                                                // log10 y axis; non-positive y values are skipped
   std::optional<double> y_min = std::nullopt, y_max = std::nullopt;  // fixed y range (else from data, with 5% padding)

@@ -178,6 +178,38 @@ TEST_SUITE("svg") {
     CHECK(polylines(svg)[0].size() == 100);
   }
 
+  TEST_CASE("svg_plot: a long curve is drawn from at most four points per pixel column, extremes kept") {
+    // 200,000 iterations of a noisy curve with one spike (Note [Envelope per pixel column]).
+    const int n = 200000;
+    std::vector<double> x(n), y(n);
+    for (int i = 0; i < n; ++i) {
+      x[i] = i;
+      y[i] = std::sin(i / 1000.0) + 0.1 * std::sin(i * 12.9898);
+    }
+    y[123457] = 10.0;
+    double lowest = y[0];
+    for (double v : y) lowest = std::min(lowest, v);
+    const PlotOptions opt{.title = "loss", .width = 640, .height = 420};
+    const std::string svg = svg_plot({line("loss", x, y)}, opt);
+    CHECK(xml_problem(svg) == "");
+    CHECK(svg.size() < 150000);  // about 7 MB with one point per iteration
+    const auto lines = polylines(svg);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].size() <= 4 * 640);
+    CHECK(lines[0].size() > 640);  // every column still has its points
+    // The same axes from two points at the data's corners: the envelope reaches the
+    // spike and the lowest value exactly, and spans the whole x range.
+    const auto corners = polylines(svg_plot({line("loss", {0.0, n - 1.0}, {lowest, 10.0})}, opt))[0];
+    auto extent = [](const std::vector<std::pair<double, double>>& pts) {
+      double x0 = pts[0].first, x1 = x0, top = pts[0].second, bottom = top;
+      for (const auto& [px, py] : pts) x0 = std::min(x0, px), x1 = std::max(x1, px), top = std::min(top, py), bottom = std::max(bottom, py);
+      return std::vector<double>{x0, x1, top, bottom};
+    };
+    CHECK(extent(lines[0]) == extent(corners));
+    // x stays in drawing order: the envelope never goes back.
+    for (std::size_t i = 1; i < lines[0].size(); ++i) CHECK(lines[0][i].first >= lines[0][i - 1].first);
+  }
+
   TEST_CASE("svg_plot: a title too long for the panel is shrunk, then cut with an ellipsis") {
     PlotOptions options;
     options.width = 160;

@@ -140,8 +140,7 @@ StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteratio
     return total * (1.0 / static_cast<double>(n));
   };
   auto overwrite = [](Tensor& target, const Tensor& value) {
-    std::copy_n(static_cast<const char*>(value.raw_data()), value.nbytes(), static_cast<char*>(target.raw_data()));
-    target.bump_version();
+    std::copy_n(static_cast<const char*>(value.raw_data()), value.nbytes(), static_cast<char*>(target.mutable_raw_data()));
   };
   // θ ← θ + ε · mean_i (W_i − θ).
   const double eps = epsilon_at(iteration);

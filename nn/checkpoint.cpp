@@ -106,7 +106,7 @@ class Reader {
       fail(path_, fmt::format("corrupted: tensor '{}' of shape {} runs past the end of the payload", t.name,
                               Shape(dims).str()));
     t.tensor = Tensor(Shape(dims), static_cast<DType>(dtype));
-    std::memcpy(t.tensor.raw_data(), take(t.tensor.nbytes(), "tensor data"), t.tensor.nbytes());
+    std::memcpy(t.tensor.mutable_raw_data(), take(t.tensor.nbytes(), "tensor data"), t.tensor.nbytes());
     return t;
   }
   bool done() const { return at_ == bytes_.size(); }
@@ -338,8 +338,7 @@ Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer* op
   NoGradGuard no_grad;
   for (const NamedTensor& t : c.tensors) in_file[t.name] = &t.tensor;
   for (NamedTensor& t : targets) {
-    std::memcpy(t.tensor.raw_data(), in_file.at(t.name)->raw_data(), t.tensor.nbytes());
-    t.tensor.bump_version();
+    std::memcpy(t.tensor.mutable_raw_data(), in_file.at(t.name)->raw_data(), t.tensor.nbytes());
   }
   return c;
 }

@@ -101,7 +101,7 @@ Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
   const std::int64_t outputs = g.out_h() * g.out_w();
   Tensor out({std::int64_t{g.n} * g.c, outputs}, DType::I64);
   dispatch_float("max_pool2d", x.dtype(), [&]<class T>() {
-    std::int64_t* po = out.data<std::int64_t>();
+    std::int64_t* po = out.mutable_data<std::int64_t>();
     each_plane_argmax<T>(x, g, [&](std::int64_t p, const std::int32_t* arg) {
       for (std::int64_t o = 0; o < outputs; ++o) po[p * outputs + o] = arg[o];
     });
@@ -114,7 +114,7 @@ Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeome
   Tensor out({g.n, g.c, g.out_h(), g.out_w()}, values.dtype());
   dispatch_float("max_pool_select", values.dtype(), [&]<class T>() {
     const T* pv = values.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
       if (in_row_pairs<T>(g)) return max_pool_pairs_select(keys.data<float>(), pv, po, g);
     }
@@ -135,7 +135,7 @@ Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeomet
   const bool tiled = g.sh == g.kh && g.sw == g.kw && g.h == g.out_h() * g.kh && g.w == g.out_w() * g.kw;
   dispatch_float("max_pool_scatter", grad.dtype(), [&]<class T>() {
     const T* pg = grad.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
       if (in_row_pairs<T>(g)) return max_pool_pairs_scatter(keys.data<float>(), pg, po, g);
     }

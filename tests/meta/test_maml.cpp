@@ -56,7 +56,7 @@ TEST_SUITE("maml") {
       for (std::size_t j = 0; j < theta.size(); ++j)
         for (std::int64_t e = 0; e < theta[j].numel(); ++e) {
           Tensor param = theta[j];
-          double* p = param.data<double>() + e;
+          double* p = param.mutable_data<double>() + e;
           const double p0 = *p;
           *p = p0 + h;
           const double up = maml_objective(model, theta, tasks, 0.1, k);

@@ -82,7 +82,8 @@ Tensor max(const Tensor& x, AxisMask mask, const Shape& out_shape) {
     Tensor out(out_shape, x.dtype());
     T* po = out.mutable_data<T>();
     for (std::int64_t i = 0; i < out_shape.numel(); ++i) po[i] = -std::numeric_limits<T>::infinity();
-    auto larger = [](T a, T v) { return v > a ? v : a; };
+    // The first NaN wins and stays (Note [NaN propagation] in elementwise_isa.cpp).
+    auto larger = [](T a, T v) { return v > a || v != v ? (a != a ? a : v) : a; };
     reduce_into<T>(x, mask, po, -std::numeric_limits<T>::infinity(), larger, larger);
     return out;
   });
@@ -118,9 +119,10 @@ Tensor argmax(const Tensor& x, int axis) {
     for (std::int64_t o = 0; o < outer; ++o)
       for (std::int64_t j = 0; j < inner; ++j) {
         const T* base = px + o * n * inner + j;
+        // NaN is the largest value (the first one), as in max and PyTorch's argmax.
         std::int64_t best = 0;
-        for (std::int64_t k = 1; k < n; ++k)
-          if (base[k * inner] > base[best * inner]) best = k;
+        for (std::int64_t k = 1; k < n && base[best * inner] == base[best * inner]; ++k)
+          if (base[k * inner] > base[best * inner] || base[k * inner] != base[k * inner]) best = k;
         po[o * inner + j] = best;
       }
     return out;

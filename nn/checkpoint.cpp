@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 
+#include "autograd/anomaly.h"
 #include "autograd/errors.h"
 #include "autograd/memory.h"
 #include "autograd/tape.h"
@@ -295,6 +296,27 @@ Checkpoint read_checkpoint(const std::string& path) {
   return decode_payload(payload, path);
 }
 
+namespace {
+
+// A diverged model is not worth keeping, and it would replace the last good one.
+void refuse_non_finite(const std::string& path, const std::vector<NamedTensor>& tensors, const char* whose) {
+  for (const NamedTensor& t : tensors)
+    if (t.tensor.defined() && !all_finite(t.tensor))
+      throw NonFiniteError(fmt::format("checkpoint: {}: {}{} holds {}; not written (the file keeps its previous "
+                                       "contents)",
+                                       path, whose, t.name, non_finite_kind(t.tensor)));
+}
+
+}  // namespace
+
+void check_finite_state(const std::string& path, const Module& model, const Optimizer* optimizer,
+                        const std::vector<NamedTensor>& extra) {
+  refuse_non_finite(path, model.named_parameters(), "");
+  refuse_non_finite(path, model.named_buffers(), "");
+  refuse_non_finite(path, extra, "");
+  if (optimizer) refuse_non_finite(path, optimizer->state().tensors, "optimizer state ");
+}
+
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, std::int64_t step,
                      std::vector<std::pair<std::string, std::string>> metadata, const std::vector<NamedTensor>& extra) {
   Checkpoint c;
@@ -304,6 +326,8 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   for (NamedTensor& b : model.named_buffers()) c.tensors.push_back(std::move(b));
   c.tensors.insert(c.tensors.end(), extra.begin(), extra.end());
   if (optimizer) c.optimizer = optimizer->state();
+  refuse_non_finite(path, c.tensors, "");
+  refuse_non_finite(path, c.optimizer.tensors, "optimizer state ");
   write_checkpoint(path, c);
 }
 

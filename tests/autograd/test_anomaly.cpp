@@ -19,13 +19,16 @@
 
 using namespace mg;
 
-namespace {
+// Named, not anonymous: the unity build puts several test files in one unit.
+namespace anomaly_test {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 Tensor vec(const std::vector<double>& v) { return from_vector(v, {static_cast<std::int64_t>(v.size())}); }
-}  // namespace
+}  // namespace anomaly_test
 
 TEST_SUITE("anomaly") {
+  using namespace anomaly_test;
+
   TEST_CASE("all_finite and non_finite_kind") {
     CHECK(all_finite(vec({1.0, -2.0, 0.0})));
     CHECK(all_finite(zeros({0})));

@@ -16,7 +16,8 @@
 
 using namespace mg;
 
-namespace {
+// Named, not anonymous: the unity build puts several test files in one unit.
+namespace nan_test {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -67,9 +68,11 @@ const NamedUnary kUnaryOps[] = {
     {"log_softmax", [](const Tensor& x) { return log_softmax(reshape(x, {1, x.numel()}), 1); }},
 };
 
-}  // namespace
+}  // namespace nan_test
 
 TEST_SUITE("ops") {
+  using namespace nan_test;
+
   TEST_CASE("elementwise ops give NaN where the input is NaN, the same values elsewhere") {
     on_every_path([](DType dtype) {
       for (const std::int64_t n : kLengths)

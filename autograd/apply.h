@@ -35,6 +35,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/anomaly.h"
 #include "autograd/profile.h"
 #include "autograd/tape.h"
 
@@ -121,10 +122,12 @@ Tensor apply_with(const A& attrs, const In&... in) {
     Tensor out = detail::run<Op>(attrs, in...);
     detail::profile_add(Op::id, start, static_cast<std::int64_t>(out.nbytes()));
     detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);
+    if (detail::t_anomaly) detail::anomaly_check_op(Op::id, inputs, out);
     return out;
   }
   Tensor out = detail::run<Op>(attrs, in...);
   detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);
+  if (detail::t_anomaly) [[unlikely]] detail::anomaly_check_op(Op::id, inputs, out);  // anomaly.h
   return out;
 }
 
@@ -147,6 +150,7 @@ Tensor apply_list(const typename Op::Attrs& attrs, std::span<const Tensor> in) {
   Tensor out = Op::forward(attrs, in);
   if (detail::t_profile) detail::profile_add(Op::id, start, static_cast<std::int64_t>(out.nbytes()));
   detail::record(Op::id, &Op::backward, Op::save, detail::pack(attrs), inputs, out);
+  if (detail::t_anomaly) [[unlikely]] detail::anomaly_check_op(Op::id, inputs, out);
   return out;
 }
 

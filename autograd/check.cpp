@@ -72,7 +72,7 @@ CheckResult check(std::string_view what, const CheckedFunction& f, const std::ve
     ++k;
     std::vector<Tensor> probe = fresh_leaves(inputs);
     for (Tensor& p : probe) p = p.detach();
-    double* px = probe[i].data<double>();
+    double* px = probe[i].mutable_data<double>();
     for (std::int64_t j = 0; j < probe[i].numel(); ++j) {
       const double x0 = px[j];
       px[j] = x0 + opt.eps;

@@ -16,17 +16,17 @@ Tensor fill_with(const Shape& shape, DType dtype, Gen&& gen) {
   const std::int64_t n = t.numel();
   switch (dtype) {
     case DType::F32: {
-      float* p = t.data<float>();
+      float* p = t.mutable_data<float>();
       for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(gen(i));
       break;
     }
     case DType::F64: {
-      double* p = t.data<double>();
+      double* p = t.mutable_data<double>();
       for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<double>(gen(i));
       break;
     }
     case DType::I64: {
-      std::int64_t* p = t.data<std::int64_t>();
+      std::int64_t* p = t.mutable_data<std::int64_t>();
       for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<std::int64_t>(gen(i));
       break;
     }
@@ -40,7 +40,7 @@ Tensor copy_vector(const std::vector<T>& values, const Shape& shape) {
     throw ShapeError(fmt::format("from_vector: {} values do not fill shape {} ({} elements)", values.size(),
                                  shape.str(), shape.numel()));
   Tensor t(shape, dtype_of<T>());
-  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
+  if (!values.empty()) std::memcpy(t.mutable_raw_data(), values.data(), values.size() * sizeof(T));
   return t;
 }
 }  // namespace

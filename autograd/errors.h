@@ -3,6 +3,7 @@
 // so that a user can find the failing call from the message alone.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -47,6 +48,25 @@ struct ValueError : Error {
 // estimate (data loaders, samplers, evaluation), or refused by the allocator.
 struct MemoryError : Error {
   using Error::Error;
+};
+
+// A NaN or an infinity where the computation needed a finite value.
+struct NonFiniteError : Error {
+  using Error::Error;
+};
+
+// Anomaly mode (autograd/anomaly.h) found the first op, in a forward pass or a backward
+// sweep, whose result holds a NaN or an infinity while its operands were finite.
+struct AnomalyError : NonFiniteError {
+  using NonFiniteError::NonFiniteError;
+};
+
+// A training run diverged: the loss or the meta-gradient of meta-step `iteration` was
+// not finite (meta/meta_learner.h); the update was not applied.
+struct DivergenceError : NonFiniteError {
+  DivergenceError(const std::string& message, std::int64_t iteration)
+      : NonFiniteError(message), iteration(iteration) {}
+  std::int64_t iteration;
 };
 
 }  // namespace mg

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "autograd/anomaly.h"
 #include "autograd/apply.h"
 #include "autograd/creation.h"
 #include "autograd/errors.h"
@@ -90,6 +91,57 @@ void accumulate(Tensor& slot, const Tensor& g) {
   }
 }
 
+// Anomaly mode for one node's backward in a sweep: while alive, the ops its formula
+// runs name this node (anomaly_check_op); check_gradient and check_sum look at what
+// the ops did not make (Note [Anomaly: the first producer] in anomaly.h).
+class AnomalyScope {
+ public:
+  AnomalyScope(const Tape& tape, const Node& node, std::int32_t id, const Tensor& g)
+      : tape_(tape), node_(node), g_finite_(all_finite(g)), previous_(detail::t_anomaly_backward) {
+    for (std::uint32_t i = 0; i < node.num_inputs; ++i) shapes_.push_back(tape.input(node, i).shape);
+    info_ = {node.op, id, shapes_, &node.shape, &g};
+    detail::t_anomaly_backward = &info_;
+  }
+  ~AnomalyScope() { detail::t_anomaly_backward = previous_; }
+  AnomalyScope(const AnomalyScope&) = delete;
+  AnomalyScope& operator=(const AnomalyScope&) = delete;
+
+  // A gradient the formula returned, before it is added to `slot`.
+  void check_gradient(std::uint32_t i, const Tensor& gi, const Tensor& slot) {
+    const char* kind = non_finite_kind(gi);
+    if (*kind != '\0' && operands_finite())
+      detail::anomaly_throw_backward(info_, fmt::format("the gradient for input {}", static_cast<char>('a' + i)), kind);
+    slot_finite_ = !slot.defined() || all_finite(slot);
+    gi_finite_ = *kind == '\0';
+    info_.summing = true;
+  }
+  // The slot after the sum.
+  void check_sum(const Tensor& slot) {
+    info_.summing = false;
+    if (!slot_finite_ || !gi_finite_) return;
+    const char* kind = non_finite_kind(slot);
+    if (*kind != '\0') detail::anomaly_throw_backward(info_, "summing its gradients into its inputs' ones", kind);
+  }
+
+ private:
+  bool operands_finite() const {
+    if (!g_finite_) return false;
+    for (std::uint32_t j = 0; j < node_.num_saved; ++j) {
+      const Tensor& t = tape_.saved(node_, j).tensor;
+      if (t.defined() && !all_finite(t)) return false;
+    }
+    return true;
+  }
+
+  const Tape& tape_;
+  const Node& node_;
+  bool g_finite_;
+  bool slot_finite_ = true, gi_finite_ = true;
+  std::vector<Shape> shapes_;
+  detail::AnomalyBackward info_{};
+  const detail::AnomalyBackward* previous_;
+};
+
 // The reverse sweep over ids [lo, hi]: `target` marks the nodes whose gradients are wanted;
 // returns the accumulated gradient of every node in the range (undefined where none).
 std::vector<Tensor> sweep(Tape& tape, const std::vector<Seeded>& seeds, std::int32_t lo,
@@ -126,6 +178,9 @@ std::vector<Tensor> sweep(Tape& tape, const std::vector<Seeded>& seeds, std::int
     }
     if (!mask) continue;
     const Tensor g = target[k] ? acc[k] : std::move(acc[k]);
+    // Anomaly mode (anomaly.h): the ops of this node's formula and sums name the node.
+    std::optional<AnomalyScope> anomaly;
+    if (detail::t_anomaly) [[unlikely]] anomaly.emplace(tape, node, id, g);
     // Note [donated gradients] (tape.h).
     const bool donate = !target[k] && !grad_enabled() && sole_owner(g);
     const Grads grads = [&] {
@@ -141,7 +196,10 @@ std::vector<Tensor> sweep(Tape& tape, const std::vector<Seeded>& seeds, std::int
       if (grads[i].shape() != in.shape)
         throw GradError(fmt::format("{}: internal error: gradient for input {} is {}, input is {}",
                                     op_name(node.op), i, grads[i].shape().str(), in.shape.str()));
-      accumulate(acc[static_cast<std::size_t>(in.node - lo)], grads[i]);
+      Tensor& slot = acc[static_cast<std::size_t>(in.node - lo)];
+      if (anomaly) anomaly->check_gradient(i, grads[i], slot);
+      accumulate(slot, grads[i]);
+      if (anomaly) anomaly->check_sum(slot);
     }
   }
   return acc;

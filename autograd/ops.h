@@ -49,7 +49,9 @@ Tensor abs(const Tensor& x);
 Tensor tanh(const Tensor& x);
 // 1 / (1 + e^-x)
 Tensor sigmoid(const Tensor& x);
-// max(x, 0)
+// max(x, 0). Like every op that compares, relu, leaky_relu, clamp, max, argmax,
+// sign and max_pool2d give NaN (argmax: the NaN's index) where a NaN goes in, as in
+// PyTorch (Note [NaN propagation] in kernels/elementwise_isa.cpp).
 Tensor relu(const Tensor& x);
 // g * [y > 0] (y a relu's output): relu's backward in one pass; differentiable in g.
 Tensor relu_grad(const Tensor& g, const Tensor& y);
@@ -65,7 +67,8 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim = false);
 // Mean over all elements (rank 0), or over `axes`.
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim = false);
-// Maximum; where several entries tie, the gradient is shared equally between them.
+// Maximum (NaN when a reduced entry is NaN); where several entries tie, the gradient
+// is shared equally between them.
 Tensor max(const Tensor& x);
 Tensor max(const Tensor& x, const std::vector<int>& axes, bool keepdim = false);
 // Repeats x along broadcast dimensions to `shape` (the adjoint of sum_to).
@@ -121,10 +124,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
 // 0/1 masks in x's dtype (never require grad).
 Tensor greater(const Tensor& a, const Tensor& b);
 Tensor equal(const Tensor& a, const Tensor& b);
-Tensor sign(const Tensor& x);
+Tensor sign(const Tensor& x);  // -1, 0 or 1, NaN for NaN
 // 1 where lo <= x <= hi, else 0.
 Tensor between(const Tensor& x, double lo, double hi);
-// Index of the largest entry along `axis`, as int64 (first one on ties).
+// Index of the largest entry along `axis`, as int64 (first one on ties; a NaN counts
+// as the largest).
 Tensor argmax(const Tensor& x, int axis);
 
 // --- operators -----------------------------------------------------------

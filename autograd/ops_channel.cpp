@@ -166,8 +166,8 @@ struct ChannelNormalize {
       const T* pm = moments.data<T>();
       const T* pw = w.data<T>();
       const T* pb = b.data<T>();
-      T* ps = scale.data<T>();
-      T* pt = shift.data<T>();
+      T* ps = scale.mutable_data<T>();
+      T* pt = shift.mutable_data<T>();
       for (std::int64_t i = 0; i < c; ++i) {
         ps[i] = pw[i] / std::sqrt(pm[c + i] + static_cast<T>(a.eps));
         pt[i] = pb[i] - pm[i] * ps[i];

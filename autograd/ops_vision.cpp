@@ -388,8 +388,7 @@ void check_channels(std::string_view op, const char* what, const Tensor& t, std:
 
 // Writes src's values into dst's storage (a running statistic), as an in-place update.
 void assign(Tensor& dst, const Tensor& src) {
-  std::memcpy(dst.raw_data(), src.raw_data(), dst.nbytes());
-  dst.bump_version();
+  std::memcpy(dst.mutable_raw_data(), src.raw_data(), dst.nbytes());
 }
 
 void check_batch(std::string_view op, const Tensor& x) {

@@ -34,7 +34,10 @@ class Storage {
   const void* data() const { return data_; }
   std::size_t nbytes() const { return nbytes_; }
   std::uint32_t version() const { return version_.load(std::memory_order_relaxed); }
-  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+  // A plain increment, not a locked read-modify-write: every writable pointer handed
+  // out bumps (Note [Mutable access] in tensor.h), and threads writing disjoint parts of
+  // one tensor at once may lose an increment but never leave the version unchanged.
+  void bump_version() { version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
   // True when one handle holds this storage (nothing else can see a write to it).
   bool unique() const { return refs_.load(std::memory_order_acquire) == 1; }

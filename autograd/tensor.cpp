@@ -89,28 +89,35 @@ static const detail::TensorImpl& checked(const Rc<detail::TensorImpl>& impl) {
 std::int64_t Tensor::size(int axis) const { return shape()[normalize_axis("size", axis, ndim())]; }
 
 template <class T>
-T* Tensor::data() {
-  if (dtype() != dtype_of<T>())
-    throw DTypeError(fmt::format("data: tensor is {}, requested {}", dtype_name(dtype()), dtype_name(dtype_of<T>())));
-  return static_cast<T*>(impl_->storage->data());
-}
-
-template <class T>
 const T* Tensor::data() const {
   if (dtype() != dtype_of<T>())
     throw DTypeError(fmt::format("data: tensor is {}, requested {}", dtype_name(dtype()), dtype_name(dtype_of<T>())));
   return static_cast<const T*>(impl_->storage->data());
 }
 
-template float* Tensor::data<float>();
-template double* Tensor::data<double>();
-template std::int64_t* Tensor::data<std::int64_t>();
+// Note [Mutable access] in tensor.h.
+template <class T>
+T* Tensor::mutable_data() {
+  if (dtype() != dtype_of<T>())
+    throw DTypeError(
+        fmt::format("mutable_data: tensor is {}, requested {}", dtype_name(dtype()), dtype_name(dtype_of<T>())));
+  impl_->storage->bump_version();
+  return static_cast<T*>(impl_->storage->data());
+}
+
 template const float* Tensor::data<float>() const;
 template const double* Tensor::data<double>() const;
 template const std::int64_t* Tensor::data<std::int64_t>() const;
+template float* Tensor::mutable_data<float>();
+template double* Tensor::mutable_data<double>();
+template std::int64_t* Tensor::mutable_data<std::int64_t>();
 
-void* Tensor::raw_data() { return checked(impl_).storage->data(); }
 const void* Tensor::raw_data() const { return checked(impl_).storage->data(); }
+void* Tensor::mutable_raw_data() {
+  const auto& impl = checked(impl_);
+  impl.storage->bump_version();
+  return impl.storage->data();
+}
 
 double Tensor::item() const {
   if (numel() != 1)
@@ -124,12 +131,12 @@ double Tensor::at(std::initializer_list<std::int64_t> index) const {
 
 void Tensor::set(std::initializer_list<std::int64_t> index, double value) {
   const std::int64_t i = flat_index(shape(), index);
+  void* p = mutable_raw_data();
   switch (dtype()) {
-    case DType::F32: static_cast<float*>(raw_data())[i] = static_cast<float>(value); break;
-    case DType::F64: static_cast<double*>(raw_data())[i] = value; break;
-    case DType::I64: static_cast<std::int64_t*>(raw_data())[i] = static_cast<std::int64_t>(value); break;
+    case DType::F32: static_cast<float*>(p)[i] = static_cast<float>(value); break;
+    case DType::F64: static_cast<double*>(p)[i] = value; break;
+    case DType::I64: static_cast<std::int64_t*>(p)[i] = static_cast<std::int64_t>(value); break;
   }
-  bump_version();
 }
 
 template <class T>
@@ -166,7 +173,7 @@ Tensor Tensor::detach() const {
 
 Tensor Tensor::clone() const {
   Tensor out(shape(), dtype());
-  if (nbytes()) std::memcpy(out.raw_data(), raw_data(), nbytes());
+  if (nbytes()) std::memcpy(out.mutable_raw_data(), raw_data(), nbytes());
   return out;
 }
 
@@ -175,12 +182,13 @@ Tensor Tensor::to(DType target) const {
   const std::int64_t n = numel();
   const void* src = raw_data();
   const DType from = dtype();
+  void* dst = out.mutable_raw_data();
   for (std::int64_t i = 0; i < n; ++i) {
     const double v = read_as_double(src, from, i);
     switch (target) {
-      case DType::F32: out.data<float>()[i] = static_cast<float>(v); break;
-      case DType::F64: out.data<double>()[i] = v; break;
-      case DType::I64: out.data<std::int64_t>()[i] = static_cast<std::int64_t>(v); break;
+      case DType::F32: static_cast<float*>(dst)[i] = static_cast<float>(v); break;
+      case DType::F64: static_cast<double*>(dst)[i] = v; break;
+      case DType::I64: static_cast<std::int64_t*>(dst)[i] = static_cast<std::int64_t>(v); break;
     }
   }
   return out;

@@ -51,10 +51,18 @@ class Tensor {
   std::size_t nbytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype()); }
 
   // Typed access to the elements; throws DTypeError if T does not match dtype().
-  template <class T> T* data();
+  // Note [Mutable access]: reading and writing have different names. mutable_data()
+  // and mutable_raw_data() bump the storage version, so that a backward reading a
+  // tensor saved before the write throws (Note [Saved tensor versions] in apply.h)
+  // instead of silently using the new values; data() and raw_data() never do. With
+  // one name overloaded on const, a read through a non-const handle would pick the
+  // writing overload and bump for nothing, and an innocent read between forward and
+  // backward would break the backward. Take the writable pointer once, before the
+  // writes: each call bumps.
   template <class T> const T* data() const;
-  void* raw_data();
+  template <class T> T* mutable_data();
   const void* raw_data() const;
+  void* mutable_raw_data();
 
   // The single value of a one-element tensor, as double.
   double item() const;
@@ -82,7 +90,7 @@ class Tensor {
   // A copy converted to another element type, with no history.
   Tensor to(DType dtype) const;
 
-  // Version of the storage, bumped by in-place writes.
+  // Version of the storage, bumped by in-place writes (mutable_data, set, optimizers).
   std::uint32_t version() const;
   void bump_version();
   // Tape node id of this tensor on its tape, or -1 when not recorded.

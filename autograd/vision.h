@@ -79,7 +79,8 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool transpose_a = false)
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Size2 stride = 1, Size2 padding = 0);
 
 // max_pool2d(x, kernel, stride) -> [N, C, OH, OW]: the largest pixel of each window
-// (no padding), max_pool_select(x, x); on ties the first pixel gets the gradient.
+// (no padding), max_pool_select(x, x); on ties the first pixel gets the gradient. A
+// window holding a NaN gives NaN (its first NaN is the arg-max).
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride);
 // Stride = kernel (non-overlapping windows).
 Tensor max_pool2d(const Tensor& x, Size2 kernel);

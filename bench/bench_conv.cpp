@@ -105,13 +105,13 @@ class RawGemms {
   }
   void run(SgemmFn gemm, bool backward) {
     gemm(false, false, g_.m, g_.n, g_.k, 1.0f, w_.data<float>(), g_.k, cols_.data<float>(), g_.n, 0.0f,
-         y_.data<float>(), g_.n);
+         y_.mutable_data<float>(), g_.n);
     if (backward) {
       gemm(false, true, g_.m, g_.k, g_.n, 1.0f, grad_.data<float>(), g_.n, cols_.data<float>(), g_.n, 0.0f,
-           dw_.data<float>(), g_.k);
+           dw_.mutable_data<float>(), g_.k);
       if (l_.input_grad)
         gemm(true, false, g_.k, g_.n, g_.m, 1.0f, w_.data<float>(), g_.k, grad_.data<float>(), g_.n, 0.0f,
-             dcols_.data<float>(), g_.n);
+             dcols_.mutable_data<float>(), g_.n);
     }
     benchmark::DoNotOptimize(y_.raw_data());
     benchmark::DoNotOptimize(dw_.raw_data());

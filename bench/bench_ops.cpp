@@ -70,7 +70,7 @@ void BM_RawSgemm(benchmark::State& state) {
   const int ni = static_cast<int>(n);
   for (auto _ : state) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
-                ni, 0.0f, c.data<float>(), ni);
+                ni, 0.0f, c.mutable_data<float>(), ni);
     benchmark::DoNotOptimize(c.raw_data());
     benchmark::ClobberMemory();
   }
@@ -99,9 +99,9 @@ void BM_RawSgemmBackward(benchmark::State& state) {
   const int ni = static_cast<int>(n);
   for (auto _ : state) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(), ni,
-                0.0f, da.data<float>(), ni);
+                0.0f, da.mutable_data<float>(), ni);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(), ni,
-                0.0f, db.data<float>(), ni);
+                0.0f, db.mutable_data<float>(), ni);
     benchmark::DoNotOptimize(da.raw_data());
     benchmark::DoNotOptimize(db.raw_data());
     benchmark::ClobberMemory();
@@ -148,12 +148,12 @@ void matmul_paired(benchmark::State& state) {
     const auto t0 = Clock::now();
     if (kBackward) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(),
-                  ni, 0.0f, da.data<float>(), ni);
+                  ni, 0.0f, da.mutable_data<float>(), ni);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(),
-                  ni, 0.0f, db.data<float>(), ni);
+                  ni, 0.0f, db.mutable_data<float>(), ni);
     } else {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
-                  ni, 0.0f, da.data<float>(), ni);
+                  ni, 0.0f, da.mutable_data<float>(), ni);
     }
     benchmark::ClobberMemory();
     const auto t1 = Clock::now();
@@ -242,7 +242,7 @@ void BM_RawAddLoop(benchmark::State& state) {
   Tensor c = mg::zeros({n});
   const float* pa = a.data<float>();
   const float* pb = b.data<float>();
-  float* pc = c.data<float>();
+  float* pc = c.mutable_data<float>();
   for (auto _ : state) {
     for (std::int64_t i = 0; i < n; ++i) pc[i] = pa[i] + pb[i];
     benchmark::DoNotOptimize(pc);

@@ -166,10 +166,10 @@ Task EpisodeSampler::sample(std::uint64_t task_index) const {
   task.query_x = stacked(n * q);
   task.support_y = Tensor({n * k}, DType::I64);
   task.query_y = Tensor({n * q}, DType::I64);
-  float* sx = task.support_x.data<float>();
-  float* qx = task.query_x.data<float>();
-  std::int64_t* sy = task.support_y.data<std::int64_t>();
-  std::int64_t* qy = task.query_y.data<std::int64_t>();
+  float* sx = task.support_x.mutable_data<float>();
+  float* qx = task.query_x.mutable_data<float>();
+  std::int64_t* sy = task.support_y.mutable_data<std::int64_t>();
+  std::int64_t* qy = task.query_y.mutable_data<std::int64_t>();
 
   for (std::int64_t label = 0; label < n; ++label) {
     const std::int64_t cls = classes[static_cast<std::size_t>(label)];

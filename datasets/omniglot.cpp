@@ -182,7 +182,7 @@ Tensor Omniglot::images(std::size_t c) const {
   const int n = num_drawings(c);
   Tensor out({n, 1, size_, size_}, DType::F32);
   const std::span<const float> first = image(c, 0);
-  std::memcpy(out.data<float>(), first.data(), static_cast<std::size_t>(n) * first.size_bytes());
+  std::memcpy(out.mutable_data<float>(), first.data(), static_cast<std::size_t>(n) * first.size_bytes());
   return out;
 }
 

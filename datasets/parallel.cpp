@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "autograd/anomaly.h"
 #include "autograd/errors.h"
 
 namespace mg::data {
@@ -141,7 +142,9 @@ void parallel_for(std::size_t n, int threads, const std::function<void(std::size
     std::exception_ptr error;
   };
   std::vector<Failure> failures(static_cast<std::size_t>(t));
+  const bool anomaly = anomaly_enabled();  // the caller's mode holds in the workers (autograd/anomaly.h)
   const std::function<void(int)> run_block = [&](int w) {
+    const DetectAnomaly mode(anomaly);
     const std::size_t begin = n * static_cast<std::size_t>(w) / static_cast<std::size_t>(t);
     const std::size_t end = n * static_cast<std::size_t>(w + 1) / static_cast<std::size_t>(t);
     for (std::size_t i = begin; i < end; ++i) {

@@ -4,7 +4,8 @@
 // takes the contiguous block [w·n/T, (w+1)·n/T). Each body writes only its own
 // output slot, so results do not depend on the thread count. A worker stops at
 // its first exception; after all workers finish, the exception of the lowest
-// failing index is rethrown — also independent of the thread count.
+// failing index is rethrown — also independent of the thread count. Anomaly mode
+// (autograd/anomaly.h) is on in the workers when it is on in the caller.
 #pragma once
 
 #include <cstddef>

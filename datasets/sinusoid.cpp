@@ -22,8 +22,8 @@ void draw_points(const SinusoidConfig& c, const SinusoidParams& wave, int n, Gen
                  Tensor& x, Tensor& y) {
   x = Tensor({n, 1}, DType::F32);
   y = Tensor({n, 1}, DType::F32);
-  float* xs = x.data<float>();
-  float* ys = y.data<float>();
+  float* xs = x.mutable_data<float>();
+  float* ys = y.mutable_data<float>();
   for (int i = 0; i < n; ++i) {
     const double v = gen.uniform(c.x_min, c.x_max);
     xs[i] = static_cast<float>(v);

@@ -35,6 +35,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
@@ -68,8 +69,8 @@ Maml::Maml(nn::Module& model, Objective objective, const MamlOptions& options, s
     throw ValueError(fmt::format("maml: inner_steps must be >= 0, got {}", options.inner_steps));
   if (options.task_stacks < 0)
     throw ValueError(fmt::format("maml: task_stacks must be >= 0, got {}", options.task_stacks));
-  if (!(options.inner_lr >= 0.0))
-    throw ValueError(fmt::format("maml: inner_lr must be >= 0, got {}", options.inner_lr));
+  if (!(options.inner_lr >= 0.0) || !std::isfinite(options.inner_lr))
+    throw ValueError(fmt::format("maml: inner_lr must be finite and >= 0, got {}", options.inner_lr));
   if (options.learn_inner_lr) {
     const DType dtype = model.parameters().empty() ? DType::F32 : model.parameters()[0].dtype();
     for (std::size_t j = 0; j < model.parameters().size(); ++j)
@@ -135,9 +136,10 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
   return mean;
 }
 
-StepStats Maml::step(std::span<const data::Task> tasks, std::int64_t) {
+StepStats Maml::step(std::span<const data::Task> tasks, std::int64_t iteration) {
   StepStats stats;
   const std::vector<Tensor> g = meta_gradient(tasks, &stats);
+  check_finite_step(iteration, stats.loss, g);  // Note [Divergence] (meta_learner.h)
   outer_->step(g);  // line 10: θ ← θ − β·Adam(∇θ)
   return stats;
 }

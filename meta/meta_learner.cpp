@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "autograd/anomaly.h"
 #include "autograd/errors.h"
 
 namespace mg::meta {
@@ -20,6 +25,24 @@ void MetaLearner::train(const data::TaskSource& tasks, std::int64_t iterations, 
         data::sample_tasks(tasks, static_cast<std::uint64_t>(it) * batch, batch, threads_);
     const StepStats stats = step(batch_tasks, it);
     if (on_step) on_step(it, stats);
+  }
+}
+
+void MetaLearner::check_finite_step(std::int64_t iteration, double loss, std::span<const Tensor> meta_gradient) const {
+  const char* kNotApplied = "the update was not applied";
+  if (!std::isfinite(loss))
+    throw DivergenceError(fmt::format("{}: iteration {}: the loss is {}; {}", name(), iteration, loss, kNotApplied),
+                          iteration);
+  for (std::size_t j = 0; j < meta_gradient.size(); ++j) {
+    if (!meta_gradient[j].defined() || all_finite(meta_gradient[j])) continue;
+    // The names are gathered on the failure only, not every step.
+    std::vector<std::string> names;
+    for (const nn::NamedTensor& p : model_.named_parameters()) names.push_back(p.name);
+    for (const nn::NamedTensor& p : extra_parameters()) names.push_back(p.name);
+    throw DivergenceError(fmt::format("{}: iteration {}: the meta-gradient of {} holds {} (the loss is {}); {}", name(),
+                                      iteration, j < names.size() ? names[j] : fmt::format("tensor {}", j),
+                                      non_finite_kind(meta_gradient[j]), loss, kNotApplied),
+                          iteration);
   }
 }
 

@@ -69,6 +69,19 @@ class MetaLearner {
  protected:
   MetaLearner(nn::Module& model, Objective objective, int meta_batch, int threads);
 
+  // Note [Divergence]: a run whose loss or meta-gradient stops being finite only gets
+  // worse (Adam's moments and θ turn NaN, and every later step is NaN). So step()
+  // checks both before it updates anything, and throws DivergenceError naming the
+  // learner, the iteration and what is not finite: "the loss", else the first tensor of
+  // `meta_gradient` (in outer-parameter order: the model's parameters by name, then
+  // extra_parameters()) that holds a NaN or an infinity:
+  //   maml: iteration 12: the meta-gradient of 0.weight holds nan (the loss is inf);
+  //   the update was not applied
+  // The parameters and the optimizer state stay those after iteration − 1, all
+  // finite, which is what a caller saves (tools/train.cpp). The check reads each
+  // gradient element once: a small fraction of a step.
+  void check_finite_step(std::int64_t iteration, double loss, std::span<const Tensor> meta_gradient) const;
+
  private:
   nn::Module& model_;
   Objective objective_;

@@ -17,7 +17,7 @@ Pretrain::Pretrain(nn::Module& model, Objective objective, const PretrainOptions
     throw ValueError("pretrain: the joint-training baseline is for regression task families only");
 }
 
-StepStats Pretrain::step(std::span<const data::Task> tasks, std::int64_t) {
+StepStats Pretrain::step(std::span<const data::Task> tasks, std::int64_t iteration) {
   if (tasks.empty()) throw ValueError("pretrain: a batch needs at least one task");
   std::vector<Tensor> xs, ys;
   for (const data::Task& t : tasks) {
@@ -29,9 +29,10 @@ StepStats Pretrain::step(std::span<const data::Task> tasks, std::int64_t) {
   const Tensor loss = objective().loss(model().forward(concat(xs, 0), theta), concat(ys, 0));
   std::vector<Tensor> g = grad({loss}, theta);
   for (Tensor& gj : g) gj = gj.detach();
-  adam_->step(g);
   StepStats stats;
   stats.loss = stats.metric = loss.item();
+  check_finite_step(iteration, stats.loss, g);  // Note [Divergence] (meta_learner.h)
+  adam_->step(g);
   return stats;
 }
 

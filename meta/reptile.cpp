@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
@@ -54,8 +55,10 @@ Reptile::Reptile(nn::Module& model, Objective objective, const ReptileOptions& o
     throw ValueError(fmt::format("reptile: inner_steps must be >= 1, got {}", options.inner_steps));
   if (options.task_stacks < 0)
     throw ValueError(fmt::format("reptile: task_stacks must be >= 0, got {}", options.task_stacks));
-  if (!(options.inner_lr > 0.0))
-    throw ValueError(fmt::format("reptile: inner_lr must be > 0, got {}", options.inner_lr));
+  if (!(options.inner_lr > 0.0) || !std::isfinite(options.inner_lr))
+    throw ValueError(fmt::format("reptile: inner_lr must be finite and > 0, got {}", options.inner_lr));
+  if (!(options.epsilon > 0.0) || !std::isfinite(options.epsilon))
+    throw ValueError(fmt::format("reptile: epsilon must be finite and > 0, got {}", options.epsilon));
   if (options.anneal_iterations < 0)
     throw ValueError(fmt::format("reptile: anneal_iterations must be >= 0, got {}", options.anneal_iterations));
   if (options.inner_batch < 0)
@@ -140,21 +143,26 @@ StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteratio
     return total * (1.0 / static_cast<double>(n));
   };
   auto overwrite = [](Tensor& target, const Tensor& value) {
-    std::copy_n(static_cast<const char*>(value.raw_data()), value.nbytes(), static_cast<char*>(target.raw_data()));
-    target.bump_version();
+    std::copy_n(static_cast<const char*>(value.raw_data()), value.nbytes(), static_cast<char*>(target.mutable_raw_data()));
   };
-  // θ ← θ + ε · mean_i (W_i − θ).
-  const double eps = epsilon_at(iteration);
-  NoGradGuard no_grad;
-  std::vector<Tensor> theta = model().parameters();
-  for (std::size_t j = 0; j < theta.size(); ++j) overwrite(theta[j], theta[j] + (batch_mean(w_sums, j) - theta[j]) * eps);
-  if (keeps_adam_state()) {
-    for (std::size_t j = 0; j < adam_v_.size(); ++j) overwrite(adam_v_[j], batch_mean(v_sums, j));
-    overwrite(adam_step_, adam_step_ + static_cast<double>(options_.inner_steps));
-  }
+  // θ ← θ + ε · mean_i (W_i − θ): every new value first, checked (Note [Divergence] in
+  // meta_learner.h), then written, so a diverged step leaves θ and the Adam state as they were.
   StepStats stats;
   for (double l : loss_sums) stats.loss += l / static_cast<double>(n);
   for (double m : metrics) stats.metric += m / static_cast<double>(n);
+  const double eps = epsilon_at(iteration);
+  NoGradGuard no_grad;
+  std::vector<Tensor> theta = model().parameters();
+  std::vector<Tensor> direction(theta.size()), v(adam_v_.size());
+  for (std::size_t j = 0; j < theta.size(); ++j) direction[j] = batch_mean(w_sums, j) - theta[j];
+  if (keeps_adam_state())
+    for (std::size_t j = 0; j < adam_v_.size(); ++j) v[j] = batch_mean(v_sums, j);
+  check_finite_step(iteration, stats.loss, direction);
+  for (std::size_t j = 0; j < theta.size(); ++j) overwrite(theta[j], theta[j] + direction[j] * eps);
+  if (keeps_adam_state()) {
+    for (std::size_t j = 0; j < adam_v_.size(); ++j) overwrite(adam_v_[j], v[j]);
+    overwrite(adam_step_, adam_step_ + static_cast<double>(options_.inner_steps));
+  }
   return stats;
 }
 

@@ -29,10 +29,10 @@ void Adam::update(std::size_t i, Tensor& param, const Tensor& grad) {
   const double l2 = o.decoupled_weight_decay ? 0.0 : o.weight_decay;
   const double shrink = o.decoupled_weight_decay ? 1.0 - lr() * o.weight_decay : 1.0;
   dispatch_float("adam", param.dtype(), [&]<class T>() {
-    T* theta = param.data<T>();
+    T* theta = param.mutable_data<T>();
     const T* g = grad.data<T>();
-    T* m = m_[i].data<T>();
-    T* v = v_[i].data<T>();
+    T* m = m_[i].mutable_data<T>();
+    T* v = v_[i].mutable_data<T>();
     const std::int64_t n = param.numel();
     const double lr_now = lr();
     for (std::int64_t j = 0; j < n; ++j) {

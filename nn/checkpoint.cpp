@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 
+#include "autograd/anomaly.h"
 #include "autograd/errors.h"
 #include "autograd/memory.h"
 #include "autograd/tape.h"
@@ -106,7 +107,7 @@ class Reader {
       fail(path_, fmt::format("corrupted: tensor '{}' of shape {} runs past the end of the payload", t.name,
                               Shape(dims).str()));
     t.tensor = Tensor(Shape(dims), static_cast<DType>(dtype));
-    std::memcpy(t.tensor.raw_data(), take(t.tensor.nbytes(), "tensor data"), t.tensor.nbytes());
+    std::memcpy(t.tensor.mutable_raw_data(), take(t.tensor.nbytes(), "tensor data"), t.tensor.nbytes());
     return t;
   }
   bool done() const { return at_ == bytes_.size(); }
@@ -295,6 +296,27 @@ Checkpoint read_checkpoint(const std::string& path) {
   return decode_payload(payload, path);
 }
 
+namespace {
+
+// A diverged model is not worth keeping, and it would replace the last good one.
+void refuse_non_finite(const std::string& path, const std::vector<NamedTensor>& tensors, const char* whose) {
+  for (const NamedTensor& t : tensors)
+    if (t.tensor.defined() && !all_finite(t.tensor))
+      throw NonFiniteError(fmt::format("checkpoint: {}: {}{} holds {}; not written (the file keeps its previous "
+                                       "contents)",
+                                       path, whose, t.name, non_finite_kind(t.tensor)));
+}
+
+}  // namespace
+
+void check_finite_state(const std::string& path, const Module& model, const Optimizer* optimizer,
+                        const std::vector<NamedTensor>& extra) {
+  refuse_non_finite(path, model.named_parameters(), "");
+  refuse_non_finite(path, model.named_buffers(), "");
+  refuse_non_finite(path, extra, "");
+  if (optimizer) refuse_non_finite(path, optimizer->state().tensors, "optimizer state ");
+}
+
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, std::int64_t step,
                      std::vector<std::pair<std::string, std::string>> metadata, const std::vector<NamedTensor>& extra) {
   Checkpoint c;
@@ -304,6 +326,8 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   for (NamedTensor& b : model.named_buffers()) c.tensors.push_back(std::move(b));
   c.tensors.insert(c.tensors.end(), extra.begin(), extra.end());
   if (optimizer) c.optimizer = optimizer->state();
+  refuse_non_finite(path, c.tensors, "");
+  refuse_non_finite(path, c.optimizer.tensors, "optimizer state ");
   write_checkpoint(path, c);
 }
 
@@ -338,8 +362,7 @@ Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer* op
   NoGradGuard no_grad;
   for (const NamedTensor& t : c.tensors) in_file[t.name] = &t.tensor;
   for (NamedTensor& t : targets) {
-    std::memcpy(t.tensor.raw_data(), in_file.at(t.name)->raw_data(), t.tensor.nbytes());
-    t.tensor.bump_version();
+    std::memcpy(t.tensor.mutable_raw_data(), in_file.at(t.name)->raw_data(), t.tensor.nbytes());
   }
   return c;
 }

@@ -55,9 +55,14 @@ Checkpoint read_checkpoint(const std::string& path);
 
 // Saves model's named parameters and buffers, the optimizer's state (when given), step and metadata.
 // `extra` are further named tensors saved beside the model's (a meta-learner's learned inner learning rates).
+// Throws NonFiniteError, writing nothing, when one of them holds a NaN or an infinity.
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, std::int64_t step,
                      std::vector<std::pair<std::string, std::string>> metadata = {},
                      const std::vector<NamedTensor>& extra = {});
+// The NonFiniteError save_checkpoint(path, model, optimizer, ..., extra) would throw,
+// without writing: callers that write other files with a checkpoint check first.
+void check_finite_state(const std::string& path, const Module& model, const Optimizer* optimizer,
+                        const std::vector<NamedTensor>& extra = {});
 // Loads a checkpoint into model (values copied in place) and optimizer (when given);
 // returns it for the step and metadata. Nothing is modified unless everything fits.
 // `extra` must match what save_checkpoint was given and is loaded like the model's tensors.

@@ -13,8 +13,7 @@ namespace mg::nn {
 namespace {
 // Copies `values` into t's storage: an in-place write, visible to every handle of t.
 void overwrite(Tensor& t, const Tensor& values) {
-  std::memcpy(t.raw_data(), values.raw_data(), t.nbytes());
-  t.bump_version();
+  std::memcpy(t.mutable_raw_data(), values.raw_data(), t.nbytes());
 }
 }  // namespace
 

@@ -22,9 +22,9 @@ void Sgd::update(std::size_t i, Tensor& param, const Tensor& grad) {
   const bool first = o.momentum != 0.0 && !momentum_[i].defined();
   if (first) momentum_[i] = zeros_like(param);
   dispatch_float("sgd", param.dtype(), [&]<class T>() {
-    T* theta = param.data<T>();
+    T* theta = param.mutable_data<T>();
     const T* g = grad.data<T>();
-    T* b = o.momentum != 0.0 ? momentum_[i].data<T>() : nullptr;
+    T* b = o.momentum != 0.0 ? momentum_[i].mutable_data<T>() : nullptr;
     const std::int64_t n = param.numel();
     const double lr_now = lr();
     for (std::int64_t j = 0; j < n; ++j) {

@@ -6,6 +6,8 @@
 //
 // Invalid arguments, paths of the wrong kind, unreadable inputs and failed
 // writes print one line, "metalearn: <what is wrong>", and exit with status 2.
+// A training run that diverges prints one such line naming the iteration and the
+// first tensor that is not finite, and exits with status 3 (kDiverged).
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -78,15 +80,32 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
 
 int fail(const std::string& message) { return mg::tools::usage_error("metalearn", message); }
 
+// The exit status of a run that diverged (a NaN or an infinity in the loss, a
+// meta-gradient, or, with --detect-anomaly, any op's result): not 0, not 1 (a run
+// stopped early or a demo that did not learn), not 2 (bad input).
+constexpr int kDiverged = 3;
+
+constexpr const char* kExitStatus =
+    "Exit status: 0 success; 1 a run stopped early, or the demo's loss did not fall; 2 bad arguments, paths or "
+    "files, or a failed write; 3 the run diverged: a loss or meta-gradient was NaN or infinite (with "
+    "--detect-anomaly: an op made a NaN or an infinity), and the checkpoint and metrics.csv are kept at the last "
+    "finite iteration.";
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"metalearn: meta-learning with metagrad (MAML, first-order MAML, Reptile)"};
   app.require_subcommand(1);
+  app.footer(kExitStatus);
 
   mg::tools::TrainConfig train;
   CLI::App* train_cmd = app.add_subcommand("train", "Meta-train on sinusoid regression or Omniglot");
   add_train_flags(*train_cmd, train);
+  mg::tools::RunOptions run;
+  train_cmd->add_flag("--detect-anomaly", run.detect_anomaly,
+                      "check every op's result, forward and backward, for NaN and infinity, and stop at the first op "
+                      "that makes one (exit status 3; slow: for finding where a run diverges)");
+  train_cmd->footer(kExitStatus);
 
   mg::tools::EvalRequest eval;
   CLI::App* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on the test tasks (mean ± 95% CI)");
@@ -122,7 +141,6 @@ int main(int argc, char** argv) {
   int status = 0;
   try {
     if (*train_cmd) {
-      mg::tools::RunOptions run;
       run.terminal = isatty(fileno(stdout)) != 0;
       status = mg::tools::run_train(train, run).finished ? 0 : 1;
     } else if (*eval_cmd) {
@@ -132,6 +150,9 @@ int main(int argc, char** argv) {
       fmt::print("loss fell from {:.4f} to {:.4f}\n", r.first_loss, r.final_loss);
       status = r.final_loss < r.first_loss ? 0 : 1;
     }
+  } catch (const mg::NonFiniteError& e) {
+    fail(e.what());
+    return kDiverged;
   } catch (const mg::Error& e) {
     return fail(e.what());
   } catch (const std::filesystem::filesystem_error& e) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "autograd/anomaly.h"
 #include "autograd/errors.h"
 #include "autograd/kernels/cpu.h"
 #include "nn/checkpoint.h"
@@ -29,7 +30,15 @@ std::string checkpoint_path(const TrainConfig& c) { return out_file(c, "checkpoi
 
 // The metrics first, then the checkpoint: a crash between the two leaves metrics
 // rows past the checkpoint, which --resume drops (never rows missing).
+// A state that is not finite writes neither file: the last checkpoint and its metrics
+// stay (DivergenceError; an optimizer state can overflow while the loss and the
+// meta-gradient are finite, e.g. Adam's g² in float32).
 void save_run(const Experiment& e, const MetricsLog* log, std::int64_t iteration) {
+  try {
+    nn::check_finite_state(checkpoint_path(e.config), *e.model, e.learner->optimizer(), e.learner->extra_parameters());
+  } catch (const NonFiniteError& err) {
+    throw DivergenceError(fmt::format("train: after iteration {}: {}", iteration - 1, err.what()), iteration);
+  }
   if (log) log->save();
   nn::save_checkpoint(checkpoint_path(e.config), *e.model, e.learner->optimizer(), iteration,
                       to_metadata(e.config), e.learner->extra_parameters());
@@ -65,13 +74,27 @@ std::int64_t train_loop(Experiment& e, std::int64_t first, const RunOptions& run
   std::int64_t last = *c.iterations;
   if (run.stop_after >= 0) last = std::min(last, first + run.stop_after);
   Progress progress(first, *c.iterations, e.learner->objective().metric_name, c.log_every, run.out, run.terminal);
-  e.learner->train(*e.train_tasks, last - first,
-                   [&](std::int64_t it, const meta::StepStats& s) {
-                     if (log) log->append({it, s.loss, s.metric});
-                     progress.update(it, s.loss, s.metric);
-                     if (checkpoints && (it + 1) % c.checkpoint_every == 0) save_run(e, log, it + 1);
-                   },
-                   first);
+  std::int64_t done = first;
+  try {
+    e.learner->train(*e.train_tasks, last - first,
+                     [&](std::int64_t it, const meta::StepStats& s) {
+                       if (log) log->append({it, s.loss, s.metric});
+                       progress.update(it, s.loss, s.metric);
+                       done = it + 1;
+                       if (checkpoints && done % c.checkpoint_every == 0) save_run(e, log, done);
+                     },
+                     first);
+  } catch (const NonFiniteError&) {
+    // The step that found a NaN or an infinity (Note [Divergence] in meta/meta_learner.h,
+    // or anomaly mode) threw before its update: the state after `done` iterations is the
+    // last finite one. Kept with its metrics rows, so that --resume starts from it.
+    progress.finish();
+    try {
+      if (checkpoints) save_run(e, log, done);
+    } catch (const NonFiniteError&) {  // the state itself overflowed: keep the last checkpoint
+    }
+    throw;
+  }
   progress.finish();
   return last;
 }
@@ -87,6 +110,7 @@ std::string format_eval(const meta::EvalResult& r, const std::string& who) {
 }
 
 TrainResult run_train(TrainConfig config, const RunOptions& run) {
+  const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
   // Inputs first (nothing is created for a run that cannot start), then the outputs.
   if (config.dataset == "omniglot") checked_omniglot_root(config.data);

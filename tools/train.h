@@ -12,6 +12,11 @@
 // --resume continues from checkpoint.mgc exactly: same parameters, optimizer
 // state and task stream (meta-step s always draws tasks s·B … s·B + B − 1),
 // after checking that metrics.csv agrees with the checkpoint (metrics_log.h).
+// A run that diverges (a loss or meta-gradient that is not finite: Note [Divergence]
+// in meta/meta_learner.h; or, under anomaly mode, an op making a NaN or an infinity)
+// stops with a NonFiniteError naming the iteration and the tensor; the checkpoint and
+// metrics.csv are those after the last finite iteration (no checkpoint ever holds a
+// NaN: nn::save_checkpoint refuses it).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +33,7 @@ struct RunOptions {
   std::FILE* out = stdout;
   bool terminal = false;           // draw a progress bar instead of log lines
   std::int64_t stop_after = -1;    // stop (as if interrupted) after this many iterations; tests use it
+  bool detect_anomaly = false;     // anomaly mode (autograd/anomaly.h) for the whole run
 };
 
 struct TrainResult {
@@ -39,6 +45,7 @@ struct TrainResult {
 };
 
 // Trains as `config` (checked, resolved and validated here: prepare()) describes.
+// Throws NonFiniteError when the run diverges (see above).
 TrainResult run_train(TrainConfig config, const RunOptions& run = {});
 
 struct EvalRequest {

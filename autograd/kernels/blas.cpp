@@ -46,7 +46,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb, const Shape& o
     const int m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    T* pc = out.data<T>();
+    T* pc = out.mutable_data<T>();
     if (m == 0 || n == 0) return;
     if (k == 0) {
       for (std::int64_t i = 0; i < out_shape.numel(); ++i) pc[i] = T(0);
@@ -67,7 +67,7 @@ Tensor matmul_shared(const Tensor& a, const Tensor& b, bool ta, const Shape& out
     const int m = ta ? ac : ar, k = ta ? ar : ac;
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    T* pc = out.data<T>();
+    T* pc = out.mutable_data<T>();
     if (out_shape.numel() == 0) return;
     if (k == 0) {
       for (std::int64_t i = 0; i < out_shape.numel(); ++i) pc[i] = T(0);

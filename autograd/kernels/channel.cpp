@@ -32,7 +32,7 @@ void channel_reduce(const ChannelView& v, double* acc, F f) {
 template <class T>
 Tensor to_tensor(const std::vector<double>& acc, const Shape& shape) {
   Tensor out(shape, dtype_of<T>());
-  T* po = out.data<T>();
+  T* po = out.mutable_data<T>();
   for (std::size_t i = 0; i < acc.size(); ++i) po[i] = static_cast<T>(acc[i]);
   return out;
 }
@@ -81,7 +81,7 @@ Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift)
     const T* px = x.data<T>();
     const T* ps = scale.data<T>();
     const T* pt = shift.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     for (std::int64_t n = 0; n < v.n; ++n)
       for (std::int64_t c = 0; c < v.c; ++c) {
         const std::int64_t base = (n * v.c + c) * v.l;
@@ -98,13 +98,12 @@ Tensor channel_affine2(const Tensor& u, const Tensor& s, const Tensor& v, const 
     const ChannelView view(u.shape());
     // In place, each element of u is read before it is written, at the same index.
     Tensor out = in_place ? u : Tensor(u.shape(), u.dtype());
-    if (in_place) out.bump_version();
     const T* pu = u.data<T>();
     const T* pv = v.data<T>();
     const T* ps = s.data<T>();
     const T* pt = t.data<T>();
     const T* pb = b.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     for (std::int64_t n = 0; n < view.n; ++n)
       for (std::int64_t c = 0; c < view.c; ++c) {
         const std::int64_t base = (n * view.c + c) * view.l;

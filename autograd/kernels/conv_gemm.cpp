@@ -70,10 +70,10 @@ Tensor conv_forward(const Tensor& x, const Tensor& w, const ConvGeometry& g) {
   if (out.numel() == 0) return out;
   dispatch_float("conv_columns", x.dtype(), [&]<class T>() {
     Chunks<T> c(g, x.dtype());
-    T* cols = c.cols.template data<T>();
+    T* cols = c.cols.template mutable_data<T>();
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     if (c.k == 0) {
       std::fill(po, po + out.numel(), T(0));
       return;
@@ -100,10 +100,10 @@ Tensor conv_input_grad(const Tensor& grad, const Tensor& w, const ConvGeometry& 
   if (dx.numel() == 0) return dx;
   dispatch_float("conv_input_grad", grad.dtype(), [&]<class T>() {
     Chunks<T> c(g, grad.dtype());
-    T* cols = c.cols.template data<T>();
+    T* cols = c.cols.template mutable_data<T>();
     const T* pg = grad.data<T>();
     const T* pw = w.data<T>();
-    T* pd = dx.data<T>();
+    T* pd = dx.mutable_data<T>();
     c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
       const std::int64_t chunk_cols = count * c.k * l;
       if (f == 0 || l == 0) {
@@ -128,11 +128,11 @@ Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, const ConvGeometry&
   Tensor dw({f, g.col_rows()}, x.dtype());
   if (dw.numel() == 0) return dw;
   dispatch_float("conv_weight_grad", x.dtype(), [&]<class T>() {
-    T* pd = dw.data<T>();
+    T* pd = dw.mutable_data<T>();
     std::fill(pd, pd + dw.numel(), T(0));
     if (g.n == 0 || l == 0) return;
     Chunks<T> c(g, x.dtype());
-    T* cols = c.cols.template data<T>();
+    T* cols = c.cols.template mutable_data<T>();
     const T* px = x.data<T>();
     const T* pg = grad.data<T>();
     c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {

@@ -43,7 +43,7 @@ Tensor conv_matrix(const Tensor& weight, const ConvGeometry& g, std::int64_t fil
   Tensor m({filters * g.out_h() * g.out_w(), std::int64_t{g.c} * g.h * g.w}, weight.dtype());
   dispatch_float("conv_matrix", weight.dtype(), [&]<class T>() {
     const T* w = weight.data<T>();
-    T* pm = m.data<T>();
+    T* pm = m.mutable_data<T>();
     for_each_row(g, filters, [&](std::int64_t row, std::int64_t w0, const std::int32_t* t, std::int64_t n) {
       gather_by_table(pm + row, w + w0, t, n);
     });
@@ -53,10 +53,10 @@ Tensor conv_matrix(const Tensor& weight, const ConvGeometry& g, std::int64_t fil
 
 Tensor conv_matrix_fold(const Tensor& m, const ConvGeometry& g, std::int64_t filters) {
   Tensor w({filters, g.c, g.kh, g.kw}, m.dtype());
-  std::memset(w.raw_data(), 0, w.nbytes());
+  std::memset(w.mutable_raw_data(), 0, w.nbytes());
   dispatch_float("conv_matrix_fold", m.dtype(), [&]<class T>() {
     const T* pm = m.data<T>();
-    T* pw = w.data<T>();
+    T* pw = w.mutable_data<T>();
     // Within a row each weight appears at most once (one pixel per tap and channel).
     for_each_row(g, filters, [&](std::int64_t row, std::int64_t w0, const std::int32_t* t, std::int64_t n) {
       scatter_add_by_table(pw + w0, pm + row, t, n);

@@ -38,7 +38,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
   const std::array<Strides, 1> sts{st};
   const auto esz = static_cast<std::int64_t>(dtype_size(x.dtype()));
   const char* px = static_cast<const char*>(x.raw_data());
-  char* po = static_cast<char*>(out.raw_data());
+  char* po = static_cast<char*>(out.mutable_raw_data());
   for_each_run(out_shape, sts, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
     if (esz == 4) {
       auto* d = reinterpret_cast<float*>(po) + o;
@@ -57,7 +57,7 @@ Tensor concat(std::span<const Tensor> xs, int axis, const Shape& out_shape) {
   Tensor out(out_shape, xs[0].dtype());
   const auto esz = static_cast<std::int64_t>(dtype_size(out.dtype()));
   const AxisSplit os = split(out_shape, axis);
-  char* po = static_cast<char*>(out.raw_data());
+  char* po = static_cast<char*>(out.mutable_raw_data());
   std::int64_t at = 0;
   for (const Tensor& x : xs) {
     const AxisSplit xs_ = split(x.shape(), axis);
@@ -76,7 +76,7 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t end) {
   const auto esz = static_cast<std::int64_t>(dtype_size(x.dtype()));
   const AxisSplit s = split(x.shape(), axis);
   const char* px = static_cast<const char*>(x.raw_data());
-  char* po = static_cast<char*>(out.raw_data());
+  char* po = static_cast<char*>(out.mutable_raw_data());
   const std::int64_t m = end - start;
   for (std::int64_t o = 0; o < s.outer; ++o)
     copy_block(po + o * m * s.inner * esz, px + (o * s.n + start) * s.inner * esz, 1, m * s.inner * esz);
@@ -85,12 +85,12 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t end) {
 
 Tensor slice_backward(const Tensor& grad, const Shape& out_shape, int axis, std::int64_t start) {
   Tensor out(out_shape, grad.dtype());
-  std::memset(out.raw_data(), 0, out.nbytes());
+  std::memset(out.mutable_raw_data(), 0, out.nbytes());
   const auto esz = static_cast<std::int64_t>(dtype_size(grad.dtype()));
   const AxisSplit s = split(out_shape, axis);
   const std::int64_t m = grad.shape()[axis];
   const char* pg = static_cast<const char*>(grad.raw_data());
-  char* po = static_cast<char*>(out.raw_data());
+  char* po = static_cast<char*>(out.mutable_raw_data());
   for (std::int64_t o = 0; o < s.outer; ++o)
     copy_block(po + (o * s.n + start) * s.inner * esz, pg + o * m * s.inner * esz, 1, m * s.inner * esz);
   return out;
@@ -105,7 +105,7 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   const std::int64_t* idx = index.data<std::int64_t>();
   const std::int64_t m = index.numel();
   const char* px = static_cast<const char*>(x.raw_data());
-  char* po = static_cast<char*>(out.raw_data());
+  char* po = static_cast<char*>(out.mutable_raw_data());
   for (std::int64_t o = 0; o < s.outer; ++o)
     for (std::int64_t k = 0; k < m; ++k)
       copy_block(po + (o * m + k) * s.inner * esz, px + (o * s.n + idx[k]) * s.inner * esz, 1, s.inner * esz);
@@ -119,7 +119,7 @@ Tensor index_add(const Tensor& base, int axis, const Tensor& index, const Tensor
     const std::int64_t* idx = index.data<std::int64_t>();
     const std::int64_t m = index.numel();
     const T* ps = src.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     for (std::int64_t o = 0; o < s.outer; ++o)
       for (std::int64_t k = 0; k < m; ++k) {
         T* d = po + (o * s.n + idx[k]) * s.inner;
@@ -137,7 +137,7 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index) {
     const AxisSplit is = split(index.shape(), axis);
     const std::int64_t* idx = index.data<std::int64_t>();
     const T* px = x.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     for (std::int64_t o = 0; o < is.outer; ++o)
       for (std::int64_t k = 0; k < is.n; ++k)
         for (std::int64_t i = 0; i < is.inner; ++i) {
@@ -155,7 +155,7 @@ Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tens
     const AxisSplit is = split(index.shape(), axis);
     const std::int64_t* idx = index.data<std::int64_t>();
     const T* ps = src.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     for (std::int64_t o = 0; o < is.outer; ++o)
       for (std::int64_t k = 0; k < is.n; ++k)
         for (std::int64_t i = 0; i < is.inner; ++i) {

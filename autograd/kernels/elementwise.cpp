@@ -26,7 +26,7 @@ Tensor binary_typed(Binary op, const Tensor& a, const Tensor& b, const Shape& ou
   Tensor out(out_shape, a.dtype());
   const T* pa = a.data<T>();
   const T* pb = b.data<T>();
-  T* po = out.data<T>();
+  T* po = out.mutable_data<T>();
   const auto run = loops<T>().binary;
   const std::int64_t n = out_shape.numel();
   if (a.shape() == out_shape && b.shape() == out_shape) {
@@ -47,7 +47,7 @@ Tensor binary_typed(Binary op, const Tensor& a, const Tensor& b, const Shape& ou
 template <class T, class F>
 Tensor unary_loop(const Tensor& x, Tensor& out, F f) {
   const T* px = x.data<T>();
-  T* po = out.data<T>();
+  T* po = out.mutable_data<T>();
   const std::int64_t n = x.numel();
   for (std::int64_t i = 0; i < n; ++i) po[i] = f(px[i]);
   return out;
@@ -57,7 +57,7 @@ Tensor unary_loop(const Tensor& x, Tensor& out, F f) {
 template <class T>
 Tensor unary_typed(Unary op, const Tensor& x, T p, T q) {
   Tensor out(x.shape(), x.dtype());
-  if (loops<T>().unary(op, x.data<T>(), out.data<T>(), x.numel(), p, q)) return out;
+  if (loops<T>().unary(op, x.data<T>(), out.mutable_data<T>(), x.numel(), p, q)) return out;
   switch (op) {
     case Unary::Exp: return unary_loop<T>(x, out, [](T v) { return std::exp(v); });
     case Unary::Log: return unary_loop<T>(x, out, [](T v) { return std::log(v); });
@@ -77,12 +77,11 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b, const Shape& out) {
 
 void add_into(Tensor& dst, const Tensor& src) {
   dispatch_float("add", dst.dtype(), [&]<class T>() {
-    T* pd = dst.data<T>();
+    T* pd = dst.mutable_data<T>();
     const T* ps = src.data<T>();
     const std::int64_t n = dst.numel();
     for (std::int64_t i = 0; i < n; ++i) pd[i] += ps[i];
   });
-  dst.bump_version();
 }
 
 Tensor unary(Unary op, const Tensor& x, double p, double q) {
@@ -97,7 +96,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, const Shape& 
     const T* pc = c.data<T>();
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     const std::array<Strides, 3> st{broadcast_strides(c.shape(), out_shape), broadcast_strides(a.shape(), out_shape),
                                     broadcast_strides(b.shape(), out_shape)};
     const auto run = loops<T>().where;

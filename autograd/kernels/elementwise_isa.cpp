@@ -68,14 +68,22 @@ T abs_of(T v) {
     return __builtin_fabs(v);
 }
 
+// Note [NaN propagation]: as in IEEE arithmetic and PyTorch, an op whose value depends
+// on a comparison gives NaN for a NaN input, so that a divergence shows where it
+// started instead of turning into 0 (relu) or being skipped (max). A comparison with
+// NaN is false, so each select is written to fall through to the input on NaN:
+// relu is "v <= 0 ? 0 : v" (not "v > 0 ? v : 0", which maps NaN to 0), clamp
+// compares with each bound and otherwise returns v, leaky_relu's other branch is
+// p * v. The 0/1 masks (greater, equal, inside_mask) are comparisons themselves and
+// stay 0 for NaN.
 template <class T>
 bool unary(Unary op, const T* x, T* o, I64 n, T p, T q) {
   switch (op) {
     case Unary::Neg: unary_run(x, o, n, [](T v) { return -v; }); return true;
     case Unary::Sqrt: unary_run(x, o, n, [](T v) { return sqrt_of(v); }); return true;
     case Unary::Abs: unary_run(x, o, n, [](T v) { return abs_of(v); }); return true;
-    case Unary::Relu: unary_run(x, o, n, [](T v) { return v > T(0) ? v : T(0); }); return true;
-    case Unary::Sign: unary_run(x, o, n, [](T v) { return T((v > T(0)) - (v < T(0))); }); return true;
+    case Unary::Relu: unary_run(x, o, n, [](T v) { return v <= T(0) ? T(0) : v; }); return true;
+    case Unary::Sign: unary_run(x, o, n, [](T v) { return v != v ? v : T((v > T(0)) - (v < T(0))); }); return true;
     case Unary::AddScalar: unary_run(x, o, n, [p](T v) { return v + p; }); return true;
     case Unary::MulScalar: unary_run(x, o, n, [p](T v) { return v * p; }); return true;
     case Unary::Pow:

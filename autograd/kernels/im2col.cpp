@@ -159,13 +159,13 @@ template void col2im_raw<double>(const double*, const ConvGeometry&, double*);
 
 Tensor im2col(const Tensor& x, const ConvGeometry& g) {
   Tensor cols(g.cols_shape(), x.dtype());
-  dispatch_float("im2col", x.dtype(), [&]<class T>() { im2col_raw(x.data<T>(), g, cols.data<T>()); });
+  dispatch_float("im2col", x.dtype(), [&]<class T>() { im2col_raw(x.data<T>(), g, cols.mutable_data<T>()); });
   return cols;
 }
 
 Tensor col2im(const Tensor& cols, const ConvGeometry& g) {
   Tensor img(g.image_shape(), cols.dtype());
-  dispatch_float("col2im", cols.dtype(), [&]<class T>() { col2im_raw(cols.data<T>(), g, img.data<T>()); });
+  dispatch_float("col2im", cols.dtype(), [&]<class T>() { col2im_raw(cols.data<T>(), g, img.mutable_data<T>()); });
   return img;
 }
 

@@ -29,8 +29,10 @@ struct Windows {
 };
 
 // Note [arg-max by gather]: tap t of sixteen windows is one gather at first + taps[t].
-// The running maximum takes a tap only when it is strictly larger, as the scalar
-// loop, so the index is exactly the scalar loop's.
+// The running maximum takes a tap only when it is strictly larger, or NaN while the
+// maximum is not yet NaN, as the scalar loop, so the index is exactly the scalar
+// loop's: a window holding a NaN selects its first NaN, and max-pooling gives NaN
+// (Note [NaN propagation] in elementwise_isa.cpp).
 MG_AVX512 void plane_argmax_avx512(const float* img, const Windows& w, std::int32_t* out) {
   const std::int64_t outputs = static_cast<std::int64_t>(w.first.size());
   const int n_taps = static_cast<int>(w.taps.size());
@@ -43,7 +45,8 @@ MG_AVX512 void plane_argmax_avx512(const float* img, const Windows& w, std::int3
     for (int t = 1; t < n_taps; ++t) {
       const __m512i at = _mm512_add_epi32(base, _mm512_set1_epi32(w.taps[static_cast<std::size_t>(t)]));
       const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, at, img, 4);
-      const __mmask16 more = _mm512_mask_cmp_ps_mask(m, v, top, _CMP_GT_OQ);
+      const __mmask16 nan_first = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(top, top, _CMP_ORD_Q), v, v, _CMP_UNORD_Q);
+      const __mmask16 more = _mm512_mask_cmp_ps_mask(m, v, top, _CMP_GT_OQ) | (nan_first & m);
       top = _mm512_mask_mov_ps(top, more, v);
       best = _mm512_mask_mov_epi32(best, more, at);
     }
@@ -60,7 +63,7 @@ void plane_argmax_scalar(const T* img, const Windows& w, std::int32_t* out) {
     // Selects, not branches: which pixel wins is data, and unpredictable.
     for (std::size_t t = 1; t < w.taps.size(); ++t) {
       const std::int32_t at = w.first[o] + w.taps[t];
-      const bool more = img[at] > top;
+      const bool more = img[at] > top || (img[at] != img[at] && top == top);
       top = more ? img[at] : top;
       best = more ? at : best;
     }
@@ -95,7 +98,7 @@ Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
   const std::int64_t outputs = g.out_h() * g.out_w();
   Tensor out({std::int64_t{g.n} * g.c, outputs}, DType::I64);
   dispatch_float("max_pool2d", x.dtype(), [&]<class T>() {
-    std::int64_t* po = out.data<std::int64_t>();
+    std::int64_t* po = out.mutable_data<std::int64_t>();
     each_plane_argmax<T>(x, g, [&](std::int64_t p, const std::int32_t* arg) {
       for (std::int64_t o = 0; o < outputs; ++o) po[p * outputs + o] = arg[o];
     });
@@ -108,7 +111,7 @@ Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeome
   Tensor out({g.n, g.c, g.out_h(), g.out_w()}, values.dtype());
   dispatch_float("max_pool_select", values.dtype(), [&]<class T>() {
     const T* pv = values.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
       // 2x2 windows at stride 2 (Note [max-pool in row pairs]), except on the generic path.
       if (max_pool_pairs_fit(g) && max_pool_pairs_select(active_isa(), keys.data<float>(), pv, po, g)) return;
@@ -130,7 +133,7 @@ Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeomet
   const bool tiled = g.sh == g.kh && g.sw == g.kw && g.h == g.out_h() * g.kh && g.w == g.out_w() * g.kw;
   dispatch_float("max_pool_scatter", grad.dtype(), [&]<class T>() {
     const T* pg = grad.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
       if (max_pool_pairs_fit(g) && max_pool_pairs_scatter(active_isa(), keys.data<float>(), pg, po, g)) return;
     }

@@ -38,10 +38,17 @@ MG_AVX512 inline void join_row(__m512 left, __m512 right, std::int64_t count, fl
 }
 
 // Which tap wins in sixteen windows: taps in row-major order (top left, top right,
-// bottom left, bottom right); a later tap takes over only when strictly larger.
+// bottom left, bottom right); a later tap takes over only when strictly larger, or
+// when it is NaN and the maximum so far is not, as the scalar loop (Note [arg-max by
+// gather] in max_pool.cpp): a window holding a NaN pools to its first NaN.
 struct Winners {
   __mmask16 over1, over2, over3;  // tap 1, 2, 3 was larger than the maximum before it
 };
+
+MG_AVX512 inline __mmask16 takes_over(__m512 tap, __m512 top) {
+  const __mmask16 nan_first = _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(top, top, _CMP_ORD_Q), tap, tap, _CMP_UNORD_Q);
+  return _mm512_cmp_ps_mask(tap, top, _CMP_GT_OQ) | nan_first;
+}
 
 MG_AVX512 inline Winners arg_max(const float* row0, const float* row1, std::int64_t count) {
   __m512 t0, t1, t2, t3;
@@ -49,11 +56,11 @@ MG_AVX512 inline Winners arg_max(const float* row0, const float* row1, std::int6
   split_row(row1, count, t2, t3);
   Winners w{};
   __m512 top = t0;
-  w.over1 = _mm512_cmp_ps_mask(t1, top, _CMP_GT_OQ);
+  w.over1 = takes_over(t1, top);
   top = _mm512_mask_mov_ps(top, w.over1, t1);
-  w.over2 = _mm512_cmp_ps_mask(t2, top, _CMP_GT_OQ);
+  w.over2 = takes_over(t2, top);
   top = _mm512_mask_mov_ps(top, w.over2, t2);
-  w.over3 = _mm512_cmp_ps_mask(t3, top, _CMP_GT_OQ);
+  w.over3 = takes_over(t3, top);
   return w;
 }
 

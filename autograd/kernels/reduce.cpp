@@ -72,7 +72,7 @@ Tensor sum(const Tensor& x, AxisMask mask, const Shape& out_shape) {
       k.sum_run(px + o, len, inner[0], acc.data() + off[0]);
     });
     Tensor out(out_shape, x.dtype());
-    k.narrow(acc.data(), out.data<T>(), out_shape.numel());
+    k.narrow(acc.data(), out.mutable_data<T>(), out_shape.numel());
     return out;
   });
 }
@@ -80,9 +80,10 @@ Tensor sum(const Tensor& x, AxisMask mask, const Shape& out_shape) {
 Tensor max(const Tensor& x, AxisMask mask, const Shape& out_shape) {
   return dispatch_float("max", x.dtype(), [&]<class T>() {
     Tensor out(out_shape, x.dtype());
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     for (std::int64_t i = 0; i < out_shape.numel(); ++i) po[i] = -std::numeric_limits<T>::infinity();
-    auto larger = [](T a, T v) { return v > a ? v : a; };
+    // The first NaN wins and stays (Note [NaN propagation] in elementwise_isa.cpp).
+    auto larger = [](T a, T v) { return v > a || v != v ? (a != a ? a : v) : a; };
     reduce_into<T>(x, mask, po, -std::numeric_limits<T>::infinity(), larger, larger);
     return out;
   });
@@ -92,7 +93,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& out_shape) {
   return dispatch_float("broadcast_to", x.dtype(), [&]<class T>() {
     Tensor out(out_shape, x.dtype());
     const T* px = x.data<T>();
-    T* po = out.data<T>();
+    T* po = out.mutable_data<T>();
     const std::array<Strides, 1> st{broadcast_strides(x.shape(), out_shape)};
     for_each_run(out_shape, st, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
       const T* r = px + off[0];
@@ -114,13 +115,14 @@ Tensor argmax(const Tensor& x, int axis) {
       if (i != axis) out_shape.push_back(s[i]);
     Tensor out(out_shape, DType::I64);
     const T* px = x.data<T>();
-    std::int64_t* po = out.data<std::int64_t>();
+    std::int64_t* po = out.mutable_data<std::int64_t>();
     for (std::int64_t o = 0; o < outer; ++o)
       for (std::int64_t j = 0; j < inner; ++j) {
         const T* base = px + o * n * inner + j;
+        // NaN is the largest value (the first one), as in max and PyTorch's argmax.
         std::int64_t best = 0;
-        for (std::int64_t k = 1; k < n; ++k)
-          if (base[k * inner] > base[best * inner]) best = k;
+        for (std::int64_t k = 1; k < n && base[best * inner] == base[best * inner]; ++k)
+          if (base[k * inner] > base[best * inner] || base[k * inner] != base[k * inner]) best = k;
         po[o * inner + j] = best;
       }
     return out;

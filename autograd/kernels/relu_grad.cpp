@@ -38,11 +38,10 @@ Tensor relu_grad(const Tensor& grad, const Tensor& y, bool in_place) {
   return dispatch_float("relu_grad", grad.dtype(), [&]<class T>() {
     // In place, each element is read before it is written, at the same index.
     Tensor out = in_place ? grad : Tensor(grad.shape(), grad.dtype());
-    if (in_place) out.bump_version();
     if constexpr (std::is_same_v<T, float>)
-      relu_grad_f32(out.data<float>(), grad.data<float>(), y.data<float>(), grad.numel());
+      relu_grad_f32(out.mutable_data<float>(), grad.data<float>(), y.data<float>(), grad.numel());
     else
-      relu_grad_f64(out.data<double>(), grad.data<double>(), y.data<double>(), grad.numel());
+      relu_grad_f64(out.mutable_data<double>(), grad.data<double>(), y.data<double>(), grad.numel());
     return out;
   });
 }

@@ -38,7 +38,7 @@ inline Inputs signed_leaves(const std::vector<Shape>& shapes, double lo = 0.2, d
   Inputs out;
   for (const Shape& s : shapes) {
     Tensor t = uniform(s, lo, hi, gen, DType::F64);
-    double* p = t.data<double>();
+    double* p = t.mutable_data<double>();
     for (std::int64_t i = 0; i < t.numel(); ++i)
       if (gen.below(2) == 1) p[i] = -p[i];
     out.push_back(t.requires_grad_());

@@ -1,5 +1,6 @@
 // The reverse sweep: grad(), backward(), options, guards and their errors.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <thread>
 
@@ -215,6 +216,30 @@ TEST_SUITE("engine") {
     const Tensor y = sum(w * data);
     data.set({0}, 5.0);
     CHECK_THROWS_WITH_AS(grad(y, w), doctest::Contains("mul: a tensor saved for backward was modified in place"),
+                         GradError);
+  }
+
+  TEST_CASE("a write through mutable_data between forward and backward is refused; reads are not") {
+    TapeScope scope;
+    Tensor w = vec({1.0, 2.0}).requires_grad_();
+    Tensor data = vec({3.0, 4.0});
+    const Tensor y = sum(w * data);
+    const std::uint32_t saved = data.version();
+    CHECK(data.data<double>()[0] == 3.0);  // a read through the non-const handle
+    CHECK(data.version() == saved);
+    const Tensor dw = grad(y, w);  // unharmed by the read
+    CHECK(dw.at({0}) == 3.0);
+    const Tensor y2 = sum(w * data);
+    data.mutable_data<double>()[0] = 5.0;  // behind the tape's back
+    CHECK_THROWS_WITH_AS(grad(y2, w),
+                         fmt::format("mul: a tensor saved for backward was modified in place (version {} at save, now "
+                                     "{}); do in-place updates under NoGradGuard after grad(), or clone() first",
+                                     saved, saved + 1)
+                             .c_str(),
+                         GradError);
+    const Tensor y3 = sum(w * data);
+    static_cast<double*>(data.mutable_raw_data())[1] = 6.0;
+    CHECK_THROWS_WITH_AS(grad(y3, w), doctest::Contains("mul: a tensor saved for backward was modified in place"),
                          GradError);
   }
 

@@ -58,7 +58,7 @@ const int kBinaryCases = [] {
 Inputs where_inputs(const Shape& cond, const Shape& a, const Shape& b) {
   Inputs x = f64_leaves({a, b});
   Tensor mask = f64(std::vector<double>(static_cast<std::size_t>(cond.numel())), cond);
-  for (std::int64_t i = 0; i < mask.numel(); ++i) mask.data<double>()[i] = static_cast<double>(i % 3 == 0);
+  for (std::int64_t i = 0; i < mask.numel(); ++i) mask.mutable_data<double>()[i] = static_cast<double>(i % 3 == 0);
   x.insert(x.begin(), mask);
   return x;
 }

@@ -53,6 +53,29 @@ TEST_SUITE("tensor") {
     CHECK(t.detach().version() == t.version());  // the version belongs to the shared storage
   }
 
+  TEST_CASE("mutable_data and mutable_raw_data bump the version; data and raw_data do not") {
+    Tensor t = zeros({3}, DType::F64);  // a non-const handle: reads must still not bump
+    const std::uint32_t v0 = t.version();
+    CHECK(t.data<double>()[0] == 0.0);
+    CHECK(t.raw_data() != nullptr);
+    CHECK(t.at({2}) == 0.0);
+    (void)t.to_vector<double>();
+    (void)t.clone();
+    CHECK(t.version() == v0);
+    double* p = t.mutable_data<double>();
+    p[1] = 7.0;
+    CHECK(t.version() == v0 + 1);
+    static_cast<double*>(t.mutable_raw_data())[2] = 8.0;
+    CHECK(t.version() == v0 + 2);
+    CHECK(t.detach().version() == v0 + 2);  // a view sees the write's bump (shared storage)
+    check_values(t, {0, 7, 8});
+    // A fresh result was written by its kernel before anyone could save it.
+    const Tensor u = t * 2.0;
+    const std::uint32_t u0 = u.version();
+    (void)u.data<double>();
+    CHECK(u.version() == u0);
+  }
+
   TEST_CASE("copies share the handle; detach shares storage; clone copies") {
     Tensor a = f64({1, 2}, {2});
     Tensor same = a;
@@ -111,6 +134,7 @@ TEST_SUITE("tensor") {
   TEST_CASE("tensor errors") {
     Tensor t = zeros({2, 3});
     CHECK_THROWS_WITH_AS(t.data<double>(), "data: tensor is f32, requested f64", DTypeError);
+    CHECK_THROWS_WITH_AS(t.mutable_data<double>(), "mutable_data: tensor is f32, requested f64", DTypeError);
     CHECK_THROWS_WITH_AS(std::as_const(t).data<std::int64_t>(), "data: tensor is f32, requested i64", DTypeError);
     CHECK_THROWS_WITH_AS(t.item(), "item: tensor must have one element, got [2, 3]", ShapeError);
     CHECK_THROWS_WITH_AS(zeros({0}).item(), "item: tensor must have one element, got [0]", ShapeError);

@@ -25,7 +25,7 @@ class LineTasks : public mg::data::TaskSource {
     auto points = [&](int n, mg::Tensor& x, mg::Tensor& y) {
       x = mg::uniform({n, 1}, -5, 5, gen);
       y = mg::Tensor(x.shape(), mg::DType::F32);
-      for (int i = 0; i < n; ++i) y.data<float>()[i] = float(a * x.data<float>()[i] + b);
+      for (int i = 0; i < n; ++i) y.mutable_data<float>()[i] = float(a * x.data<float>()[i] + b);
     };
     mg::data::Task task;
     points(5, task.support_x, task.support_y);

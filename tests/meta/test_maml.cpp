@@ -1,4 +1,7 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <limits>
 
 #include "autograd/errors.h"
 #include "autograd/grad.h"
@@ -56,7 +59,7 @@ TEST_SUITE("maml") {
       for (std::size_t j = 0; j < theta.size(); ++j)
         for (std::int64_t e = 0; e < theta[j].numel(); ++e) {
           Tensor param = theta[j];
-          double* p = param.data<double>() + e;
+          double* p = param.mutable_data<double>() + e;
           const double p0 = *p;
           *p = p0 + h;
           const double up = maml_objective(model, theta, tasks, 0.1, k);
@@ -155,8 +158,16 @@ TEST_SUITE("maml") {
     CHECK_THROWS_WITH_AS(Maml(model, regression(), o), doctest::Contains("maml: inner_steps must be >= 0, got -1"),
                          ValueError);
     o = options_for(1, false);
-    o.inner_lr = -0.1;
-    CHECK_THROWS_WITH_AS(Maml(model, regression(), o), doctest::Contains("maml: inner_lr must be >= 0"), ValueError);
+    for (const double bad : {-0.1, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+      o.inner_lr = bad;
+      CHECK_THROWS_WITH_AS(Maml(model, regression(), o),
+                           doctest::Contains(fmt::format("maml: inner_lr must be finite and >= 0, got {}", bad).c_str()),
+                           ValueError);
+    }
+    o = options_for(1, false);
+    o.outer_lr = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_WITH_AS(Maml(model, regression(), o),
+                         doctest::Contains("adam: learning rate must be finite and non-negative, got inf"), ValueError);
     o = options_for(1, false);
     o.task_stacks = -1;
     CHECK_THROWS_WITH_AS(Maml(model, regression(), o), doctest::Contains("maml: task_stacks must be >= 0, got -1"),

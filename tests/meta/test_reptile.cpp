@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "autograd/errors.h"
@@ -228,9 +230,19 @@ TEST_SUITE("reptile") {
     CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: inner_steps must be >= 1, got 0"),
                          ValueError);
     o = {};
-    o.inner_lr = 0;
-    CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: inner_lr must be > 0"),
-                         ValueError);
+    for (const double bad : {0.0, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+      o.inner_lr = bad;
+      CHECK_THROWS_WITH_AS(Reptile(model, regression(), o),
+                           doctest::Contains(fmt::format("reptile: inner_lr must be finite and > 0, got {}", bad).c_str()),
+                           ValueError);
+    }
+    o = {};
+    for (const double bad : {0.0, -1.0, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+      o.epsilon = bad;
+      CHECK_THROWS_WITH_AS(Reptile(model, regression(), o),
+                           doctest::Contains(fmt::format("reptile: epsilon must be finite and > 0, got {}", bad).c_str()),
+                           ValueError);
+    }
     o = {};
     o.task_stacks = -1;
     CHECK_THROWS_WITH_AS(Reptile(model, regression(), o), doctest::Contains("reptile: task_stacks must be >= 0, got -1"),

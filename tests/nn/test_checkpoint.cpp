@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 
+#include "autograd/anomaly.h"
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/ops.h"
@@ -131,6 +133,43 @@ TEST_SUITE("nn_checkpoint") {
     load_checkpoint(path, b, nullptr);
     CHECK_THROWS_WITH_AS(load_checkpoint(path, b, &opt_b), doctest::Contains("run.ckpt: no optimizer state was saved"),
                          DataError);
+  }
+
+  TEST_CASE("a checkpoint holding a NaN or an infinity is not written; the file keeps its contents") {
+    TempDir tmp;
+    const std::string path = tmp.file("run.ckpt");
+    Sequential a = small_net(1);
+    Adam opt(a.parameters(), {.lr = 0.01});
+    save_checkpoint(path, a, &opt, 5);
+    const std::string before = [&] {
+      std::ifstream in(path, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    }();
+    auto unchanged = [&] {
+      std::ifstream in(path, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {}) == before && !fs::exists(path + ".tmp");
+    };
+    // A parameter.
+    Tensor w = a.parameters()[0];
+    const double saved = w.at({1, 2});
+    w.set({1, 2}, std::numeric_limits<double>::quiet_NaN());
+    CHECK_THROWS_WITH_AS(save_checkpoint(path, a, &opt, 6),
+                         ("checkpoint: " + path + ": 0.weight holds nan; not written (the file keeps its previous contents)").c_str(),
+                         NonFiniteError);
+    CHECK(unchanged());
+    w.set({1, 2}, saved);
+    // An extra tensor, and the optimizer's state.
+    const Tensor lr = full({}, std::numeric_limits<double>::infinity());
+    CHECK_THROWS_WITH_AS(save_checkpoint(path, a, &opt, 6, {}, {{"inner_lr.0", lr}}),
+                         doctest::Contains(": inner_lr.0 holds inf; not written"), NonFiniteError);
+    // A gradient of 1e30 keeps the float32 parameters finite but overflows Adam's
+    // second moment g² in float32.
+    std::vector<Tensor> g;
+    for (const Tensor& p : a.parameters()) g.push_back(full_like(p, 1e30));
+    opt.step(g);
+    for (const Tensor& p : a.parameters()) REQUIRE(all_finite(p));
+    CHECK_THROWS_WITH_AS(save_checkpoint(path, a, &opt, 6), doctest::Contains(": optimizer state "), NonFiniteError);
+    CHECK(unchanged());
   }
 
   TEST_CASE("truncated, corrupted, wrong-version and foreign files are refused") {

@@ -315,7 +315,8 @@ TEST_SUITE("nn_vision_ops") {
       CAPTURE(r.kh);
       Generator gen(5);
       const std::int64_t h = r.x[2], w = r.x[3], oh_n = (h - r.kh) / r.sh + 1, ow_n = (w - r.kw) / r.sw + 1;
-      // Values 0, 1, 2 only: many ties; and a few NaNs (never larger, and nothing is larger than one held).
+      // Values 0, 1, 2 only: many ties; and a few NaNs (a NaN is taken over any number, and
+      // then kept: Note [NaN propagation] in autograd/kernels/elementwise_isa.cpp).
       std::vector<double> v(static_cast<std::size_t>(r.x.numel()));
       for (double& e : v) e = static_cast<double>(gen.below(3));
       for (std::size_t i = 3; i < v.size(); i += 37) v[i] = std::numeric_limits<double>::quiet_NaN();
@@ -328,8 +329,9 @@ TEST_SUITE("nn_vision_ops") {
             for (std::int64_t i = 0; i < r.kh; ++i)
               for (std::int64_t j = 0; j < r.kw; ++j) {
                 const std::int64_t at = (r.sh * oh + i) * w + r.sw * ow + j;
-                if (best < 0 || v[static_cast<std::size_t>(p * h * w + at)] > v[static_cast<std::size_t>(p * h * w + best)])
-                  best = at;
+                const double here = v[static_cast<std::size_t>(p * h * w + at)];
+                const double top = best < 0 ? 0.0 : v[static_cast<std::size_t>(p * h * w + best)];
+                if (best < 0 || here > top || (std::isnan(here) && !std::isnan(top))) best = at;
               }
             want.push_back(best);
           }

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "autograd/anomaly.h"
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
 #include "tests/tools/fixtures.h"
@@ -31,6 +32,11 @@ using test::slurp;
 
 TrainConfig small_run(const fs::path& out, const std::string& algo) { return test::small_run(out, algo, 12, 3, 8); }
 using test::NullOut;
+
+// Learning rates inside the flags' ranges that make a small sinusoid run overflow
+// after a few finite steps.
+constexpr double kDivergingInnerLr = 0.05;
+constexpr double kDivergingMetaLr = 30.0;
 
 }  // namespace
 
@@ -265,6 +271,82 @@ TEST_SUITE("tools") {
     ::unsetenv("METAGRAD_OMNIGLOT");
     CHECK(omniglot_root(std::nullopt) == "../shared/data/omniglot");
     CHECK(omniglot_root_source("/data/omni") == "--data");
+  }
+
+  TEST_CASE("a diverging run stops naming the iteration and tensor, keeps the last finite checkpoint, and resumes") {
+    NullOut null;
+    for (const std::string algo : {"maml", "reptile"}) {
+      CAPTURE(algo);
+      const fs::path out = scratch("diverge-" + algo);
+      TrainConfig c = small_run(out, algo);  // 12 iterations, a checkpoint every 4
+      // Learning rates that are huge but finite: the run overflows within a few steps.
+      c.inner_lr = kDivergingInnerLr;
+      c.meta_lr = kDivergingMetaLr;
+      std::int64_t failed = -1;
+      std::string message;
+      try {
+        (void)run_train(c, {null.f, false, -1});
+      } catch (const DivergenceError& e) {
+        failed = e.iteration;
+        message = e.what();
+      }
+      REQUIRE(failed >= 1);  // a few finite steps first, so the kept state is not the initial one
+      CHECK(failed < 12);
+      CHECK(message.find(fmt::format("{}: iteration {}: the ", algo, failed)) == 0);
+      CHECK(message.find("; the update was not applied") != std::string::npos);
+      // The checkpoint is the state after the last finite iteration, and metrics.csv
+      // holds exactly its rows.
+      const nn::Checkpoint kept = nn::read_checkpoint((out / "checkpoint.mgc").string());
+      CHECK(kept.step == failed);
+      for (const nn::NamedTensor& t : kept.tensors) CHECK(all_finite(t.tensor));
+      for (const nn::NamedTensor& t : kept.optimizer.tensors) CHECK(all_finite(t.tensor));
+      const std::string csv = slurp(out / "metrics.csv");
+      CHECK(std::count(csv.begin(), csv.end(), '\n') == failed + 1);  // the header, then one row per iteration
+      CHECK(csv.find("nan") == std::string::npos);
+      // --resume accepts the two, and the same settings diverge at the same iteration.
+      c.resume = true;
+      CHECK_THROWS_WITH_AS(run_train(c, {null.f, false, -1}),
+                           doctest::Contains(fmt::format("{}: iteration {}: ", algo, failed).c_str()), DivergenceError);
+      CHECK(nn::read_checkpoint((out / "checkpoint.mgc").string()).step == failed);
+      fs::remove_all(out);
+    }
+  }
+
+  TEST_CASE("--detect-anomaly names the op that made the first non-finite value; the checkpoint stays finite") {
+    NullOut null;
+    const fs::path out = scratch("anomaly");
+    TrainConfig c = small_run(out, "maml");
+    c.inner_lr = kDivergingInnerLr;
+    c.meta_lr = kDivergingMetaLr;
+    RunOptions run{null.f, false, -1};
+    run.detect_anomaly = true;
+    std::string message;
+    try {
+      (void)run_train(c, run);
+    } catch (const AnomalyError& e) {
+      message = e.what();
+    }
+    CHECK(message.find("anomaly: ") == 0);
+    CHECK(message.find(" at tape position %") != std::string::npos);
+    CHECK_FALSE(anomaly_enabled());  // the run's mode ended with it
+    // An optimizer state that overflowed (Adam's g² in float32, while the loss and the
+    // meta-gradient are finite) is caught at the next checkpoint, which is not written.
+    const fs::path adam = scratch("adam-overflow");
+    TrainConfig d = small_run(adam, "maml");
+    d.inner_lr = kDivergingInnerLr;
+    d.meta_lr = 3.0;
+    d.checkpoint_every = 1;
+    CHECK_THROWS_WITH_AS(run_train(d, {null.f, false, -1}),
+                         doctest::Contains("optimizer state v.0 holds inf; not written"), DivergenceError);
+    const nn::Checkpoint last = nn::read_checkpoint((adam / "checkpoint.mgc").string());
+    const std::string rows = slurp(adam / "metrics.csv");
+    CHECK(std::count(rows.begin(), rows.end(), '\n') == last.step + 1);
+    fs::remove_all(adam);
+    const nn::Checkpoint kept = nn::read_checkpoint((out / "checkpoint.mgc").string());
+    for (const nn::NamedTensor& t : kept.tensors) CHECK(all_finite(t.tensor));
+    const std::string csv = slurp(out / "metrics.csv");
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == kept.step + 1);
+    fs::remove_all(out);
   }
 
   TEST_CASE("metrics.csv keeps the rows before the resume point") {

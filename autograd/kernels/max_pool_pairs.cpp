@@ -146,17 +146,23 @@ struct Winners8 {
   __m256 over1, over2, over3;
 };
 
+// As takes_over: larger, or the first NaN.
+MG_AVX2 inline __m256 takes_over8(__m256 tap, __m256 top) {
+  const __m256 nan_first = _mm256_and_ps(_mm256_cmp_ps(tap, tap, _CMP_UNORD_Q), _mm256_cmp_ps(top, top, _CMP_ORD_Q));
+  return _mm256_or_ps(_mm256_cmp_ps(tap, top, _CMP_GT_OQ), nan_first);
+}
+
 MG_AVX2 inline Winners8 arg_max8(const float* row0, const float* row1, std::int64_t count) {
   __m256 t0, t1, t2, t3;
   split_row8(row0, count, t0, t1);
   split_row8(row1, count, t2, t3);
   Winners8 w{};
   __m256 top = t0;
-  w.over1 = _mm256_cmp_ps(t1, top, _CMP_GT_OQ);
+  w.over1 = takes_over8(t1, top);
   top = _mm256_blendv_ps(top, t1, w.over1);
-  w.over2 = _mm256_cmp_ps(t2, top, _CMP_GT_OQ);
+  w.over2 = takes_over8(t2, top);
   top = _mm256_blendv_ps(top, t2, w.over2);
-  w.over3 = _mm256_cmp_ps(t3, top, _CMP_GT_OQ);
+  w.over3 = takes_over8(t3, top);
   return w;
 }
 

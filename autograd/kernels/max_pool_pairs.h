@@ -5,15 +5,16 @@
 //
 // Note [max-pool in row pairs]
 // The general kernels find each window's arg-max with one gather per tap and write the
-// scatter one pixel at a time: on Omniglot MAML2 with five inner steps that was 19 % of
-// the meta-iteration (max_pool_scatter 15 %, max_pool_select 4.5 %, `bench_meta
-// --profile`). Here two input rows give sixteen windows per step (eight with AVX2): each row's 32 pixels
-// are split into the windows' left and right taps by two permutes (even and odd
-// columns), the arg-max is three compares in tap order (a later tap wins only when it
-// is larger, as the general loop), and the scatter builds the two gradient rows in
-// registers — each output value or 0 — and interleaves them back with two more
-// permutes: every input pixel is read once and every gradient pixel written once. A
-// last odd row or column (outside every window) gets zeros.
+// scatter one pixel at a time: on Omniglot MAML2 with five inner steps that was 19 %
+// of the meta-iteration (max_pool_scatter 15 %, max_pool_select 4.5 %, `bench_meta
+// --profile`). Here two input rows give sixteen windows per step (eight with AVX2):
+// each row's pixels are split into the windows' left and right taps by two permutes
+// (even and odd columns), the arg-max is three compares in tap order (a later tap wins
+// only when it is larger, or when it is the window's first NaN, as the general loop),
+// and the scatter builds the two gradient rows in registers — each output value or 0 —
+// and interleaves them back with two more permutes: every input pixel is read once and
+// every gradient pixel written once. A last odd row or column (outside every window)
+// gets zeros.
 #pragma once
 
 #include "autograd/kernels/cpu.h"

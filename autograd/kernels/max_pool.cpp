@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "autograd/kernels/cpu.h"
-#include "autograd/kernels/max_pool_pairs.h"
+#include "autograd/kernels/max_pool_pairs_isa.h"
 
 namespace mg::kernels {
 
@@ -92,6 +92,16 @@ void each_plane_argmax(const Tensor& keys, const ConvGeometry& g, Body&& body) {
   }
 }
 
+// 2x2 windows at stride 2, unpadded: Note [max-pool in row pairs] (max_pool_pairs_isa.cpp),
+// float32 on every path.
+bool in_row_pairs(const ConvGeometry& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.h >= 2 && g.w >= 2;
+}
+
+const MaxPoolPairsKernels& row_pairs() {
+  return pick_isa(generic::max_pool_pairs, avx2::max_pool_pairs, avx512::max_pool_pairs);
+}
+
 }  // namespace
 
 Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
@@ -113,8 +123,7 @@ Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeome
     const T* pv = values.data<T>();
     T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      // 2x2 windows at stride 2 (Note [max-pool in row pairs]), except on the generic path.
-      if (max_pool_pairs_fit(g) && max_pool_pairs_select(active_isa(), keys.data<float>(), pv, po, g)) return;
+      if (in_row_pairs(g)) return row_pairs().select(keys.data<float>(), pv, po, std::int64_t{g.n} * g.c, g.h, g.w);
     }
     each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
       const T* v = pv + p * plane;
@@ -135,7 +144,7 @@ Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeomet
     const T* pg = grad.data<T>();
     T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (max_pool_pairs_fit(g) && max_pool_pairs_scatter(active_isa(), keys.data<float>(), pg, po, g)) return;
+      if (in_row_pairs(g)) return row_pairs().scatter(keys.data<float>(), pg, po, std::int64_t{g.n} * g.c, g.h, g.w);
     }
     if (!tiled) std::memset(po, 0, out.nbytes());
     const Windows w(g);

@@ -1,10 +1,11 @@
 // Max pooling over the windows of unpadded [N, C, H, W] images, by the arg-max of
-// each window (the first pixel in row-major tap order wins ties; a NaN is never
-// larger, nor is anything larger than a NaN held). The arg-max is found again by
-// every kernel from the `keys` images rather than stored (Note [max-pool without
-// indices] in autograd/ops_vision.cpp). float32 on the AVX-512 path (active_isa(),
-// kernels/cpu.h) finds it sixteen windows at a time with masked gathers; the result
-// is the scalar loop's, ties included.
+// each window (the first pixel in row-major tap order wins ties; the first NaN wins
+// over any number). The arg-max is found again by every kernel from the `keys` images
+// rather than stored (Note [max-pool without indices] in autograd/ops_vision.cpp).
+// float32 2x2 windows at stride 2 go through the row-pair kernels of every path (Note
+// [max-pool in row pairs], max_pool_pairs_isa.cpp); other float32 windows on the
+// AVX-512 path are found sixteen at a time with masked gathers. Every path gives the
+// scalar loop's result, ties and NaNs included.
 #pragma once
 
 #include <cstdint>

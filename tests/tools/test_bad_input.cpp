@@ -232,9 +232,15 @@ TEST_SUITE("bad-input") {
         "sinusoid", "maml", [](TrainConfig& c) { c.reset_inner_adam = true; },
         "train: --reset-inner-adam is for --algo reptile with --inner-optimizer adam");
     // A checkpoint's settings (every one resolved) evaluate without tripping these checks.
+    // As run_eval: what a checkpoint does not record (--threads) is resolved again. (Not
+    // resolving it dereferenced an empty optional: a test that passed by the luck of the
+    // heap until MALLOC_PERTURB_ under ASan gave it -85904896 threads.)
     TrainConfig c;
     resolve_defaults(c);
-    validate(from_metadata(to_metadata(c)));
+    TrainConfig back = from_metadata(to_metadata(c));
+    CHECK_FALSE(back.threads.has_value());
+    resolve_defaults(back);
+    CHECK_NOTHROW(validate(back));
   }
 
   TEST_CASE("paths of the wrong kind: one clear error naming the flag, the path and the problem") {

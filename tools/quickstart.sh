@@ -142,7 +142,10 @@ case "$cmd" in
     run_tests build
     ;;
   sanitize)
-    configure build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_ndebug=false -Dbench=disabled
+    # -O1 with line tables (-g1) for the stack traces: at -O2 -g the instrumented build
+    # took 8 of CI's 20 minutes (a unity test unit: 94 s against 36 s at -O1 -g1).
+    configure build-sanitize -Db_sanitize=address,undefined -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 \
+      -Db_ndebug=false -Dbench=disabled
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_tests build-sanitize --timeout-multiplier 4
     ;;

@@ -319,6 +319,7 @@ void check_finite_state(const std::string& path, const Module& model, const Opti
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, std::int64_t step,
                      std::vector<std::pair<std::string, std::string>> metadata, const std::vector<NamedTensor>& extra) {
+  check_finite_state(path, model, optimizer, extra);
   Checkpoint c;
   c.step = step;
   c.metadata = std::move(metadata);
@@ -326,8 +327,6 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   for (NamedTensor& b : model.named_buffers()) c.tensors.push_back(std::move(b));
   c.tensors.insert(c.tensors.end(), extra.begin(), extra.end());
   if (optimizer) c.optimizer = optimizer->state();
-  refuse_non_finite(path, c.tensors, "");
-  refuse_non_finite(path, c.optimizer.tensors, "optimizer state ");
   write_checkpoint(path, c);
 }
 

@@ -145,7 +145,8 @@ template <class Body>
 inline void each_vector(I64 planes, I64 h, I64 w, Body&& body) {
   for (I64 p = 0; p < planes; ++p)
     for (I64 oh = 0; oh < h / 2; ++oh)
-      for (I64 ow = 0; ow < w / 2; ow += Lanes::width) body(p, oh, ow, w / 2 - ow < Lanes::width ? w / 2 - ow : Lanes::width);
+      for (I64 ow = 0; ow < w / 2; ow += Lanes::width)
+        body(p, oh, ow, w / 2 - ow < Lanes::width ? w / 2 - ow : Lanes::width);
 }
 
 void select(const float* keys, const float* values, float* out, I64 planes, I64 h, I64 w) {

@@ -186,7 +186,8 @@ TEST_SUITE("sgemm") {
       CHECK(small > 1000);  // the list above reaches the small kernels, on both sides of their limits
     });
     CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 40, mg::kernels::kSmallSgemmMaxK + 1));
-    CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 8193, 1));
+    CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 129, 1));
+    CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 128, 65));
     CHECK(mg::kernels::small_sgemm_fits(10, 40, 40));
   }
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "autograd/memory.h"
-#include "datasets/parallel.h"
+#include "autograd/parallel.h"
 
 namespace mg::data {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "autograd/errors.h"
 #include "autograd/memory.h"
+#include "autograd/parallel.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 #include "meta/adapt.h"
 #include "meta/task_group.h"
 
@@ -50,7 +50,7 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
   // holds a stack of tasks and their stacked copy). The model's own activations come on top.
   const std::uint64_t in_flight =
       saturating_mul(std::min<std::uint64_t>(per_stack, n),
-                     static_cast<std::uint64_t>(data::resolve_threads(options.threads, (n + per_stack - 1) / per_stack)));
+                     static_cast<std::uint64_t>(resolve_threads(options.threads, (n + per_stack - 1) / per_stack)));
   check_memory("evaluate",
                fmt::format("{} tasks ({} scored after {} step counts, {} in memory at once)", n, n, steps.size(),
                            in_flight),
@@ -74,7 +74,7 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
     }
   };
   const std::size_t n_stacks = (n + per_stack - 1) / per_stack;
-  data::parallel_for(n_stacks, options.threads, [&](std::size_t s, int) {
+  parallel_for(n_stacks, options.threads, [&](std::size_t s, int) {
     const std::size_t begin = s * per_stack, end = std::min(n, begin + per_stack);
     std::vector<data::Task> sampled;
     for (std::size_t i = begin; i < end; ++i) sampled.push_back(tasks.sample(options.first_task + i));

@@ -41,8 +41,8 @@
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 #include "meta/adapt.h"
 #include "meta/ordered_sum.h"
 #include "meta/task_group.h"
@@ -101,7 +101,7 @@ std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepS
 
   // Lines 4–9 for a group of tasks (one task, or a stack), groups on worker
   // threads (Note [Task parallelism]).
-  data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
+  parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
     const TaskGroup group = plan.group(model(), objective(), tasks, i);
     TapeScope scope;
     const std::vector<Tensor> theta_local = thread_aliases(theta);

@@ -9,9 +9,9 @@
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "autograd/random.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 
 namespace mg::meta {
 
@@ -119,7 +119,7 @@ StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteratio
   // Per group, Σ over its tasks of W_i and (kept Adam state) of their final v.
   std::vector<std::vector<Tensor>> w_sums(groups.size()), v_sums(groups.size());
   std::vector<double> loss_sums(groups.size()), metrics(n);
-  data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
+  parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
     const TaskGroup group = plan.group(model(), objective(), tasks, i);
     const std::uint64_t first_task = static_cast<std::uint64_t>(iteration) * n + groups[i].first;
     const Adaptation adapted = adapt_group(group, first_task);

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
-#include <cblas.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,7 +36,7 @@ inline double median(std::vector<double> v) {
 template <class Reporter>
 int run_benchmarks(int argc, char** argv) {
   mg::kernels::set_blas_threads(1);
-  benchmark::AddCustomContext("blas", openblas_get_config());
+  benchmark::AddCustomContext("blas", mg::kernels::blas_config());
   benchmark::AddCustomContext("sgemm", mg::kernels::sgemm_backend());
   benchmark::AddCustomContext("cpu path", std::string(mg::kernels::isa_name(mg::kernels::active_isa())));
   benchmark::Initialize(&argc, argv);

@@ -14,7 +14,6 @@
 // GFLOP/s per size, and the per-op overhead in ns. With --benchmark_repetitions
 // the summary uses the median of the repetitions. Results: bench/RESULTS.md.
 #include <benchmark/benchmark.h>
-#include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
@@ -69,8 +68,8 @@ void BM_RawSgemm(benchmark::State& state) {
   Tensor c = mg::zeros({n, n});
   const int ni = static_cast<int>(n);
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
-                ni, 0.0f, c.mutable_data<float>(), ni);
+    mg::kernels::sgemm_cblas(false, false, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
+                             ni, 0.0f, c.mutable_data<float>(), ni);
     benchmark::DoNotOptimize(c.raw_data());
     benchmark::ClobberMemory();
   }
@@ -98,10 +97,10 @@ void BM_RawSgemmBackward(benchmark::State& state) {
   Tensor da = mg::zeros({n, n}), db = mg::zeros({n, n});
   const int ni = static_cast<int>(n);
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(), ni,
-                0.0f, da.mutable_data<float>(), ni);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(), ni,
-                0.0f, db.mutable_data<float>(), ni);
+    mg::kernels::sgemm_cblas(false, true, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(),
+                             ni, 0.0f, da.mutable_data<float>(), ni);
+    mg::kernels::sgemm_cblas(true, false, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(),
+                             ni, 0.0f, db.mutable_data<float>(), ni);
     benchmark::DoNotOptimize(da.raw_data());
     benchmark::DoNotOptimize(db.raw_data());
     benchmark::ClobberMemory();
@@ -147,13 +146,13 @@ void matmul_paired(benchmark::State& state) {
   for (auto _ : state) {
     const auto t0 = Clock::now();
     if (kBackward) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(),
-                  ni, 0.0f, da.mutable_data<float>(), ni);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(),
-                  ni, 0.0f, db.mutable_data<float>(), ni);
+      mg::kernels::sgemm_cblas(false, true, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(),
+                               ni, 0.0f, da.mutable_data<float>(), ni);
+      mg::kernels::sgemm_cblas(true, false, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(),
+                               ni, 0.0f, db.mutable_data<float>(), ni);
     } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
-                  ni, 0.0f, da.mutable_data<float>(), ni);
+      mg::kernels::sgemm_cblas(false, false, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
+                               ni, 0.0f, da.mutable_data<float>(), ni);
     }
     benchmark::ClobberMemory();
     const auto t1 = Clock::now();

@@ -38,19 +38,8 @@ using mg::Tensor;
 
 constexpr std::int64_t kMatmulSizes[] = {64, 256, 1024};
 
-// Runs with `n` BLAS threads and puts the default (1) back afterwards.
-class BlasThreads {
- public:
-  explicit BlasThreads(std::int64_t n) { mg::kernels::set_blas_threads(static_cast<int>(n)); }
-  ~BlasThreads() { mg::kernels::set_blas_threads(1); }
-  BlasThreads(const BlasThreads&) = delete;
-  BlasThreads& operator=(const BlasThreads&) = delete;
-};
-
-void set_flops(benchmark::State& state, double flops_per_iteration) {
-  state.counters["FLOPS"] = benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
-                                               benchmark::Counter::kIs1000);
-}
+using mg::bench::BlasThreads;
+using mg::bench::set_flops;
 
 Tensor square(std::int64_t n, std::uint64_t seed) {
   mg::Generator gen(seed);
@@ -356,26 +345,16 @@ BENCHMARK(BM_BackwardSmallMLP)->Unit(benchmark::kMicrosecond);
 // The console reporter, plus a note of each benchmark's time per iteration and
 // FLOPS (the median when repeated), for the ratio table printed at the end.
 
-class SummaryReporter : public benchmark::ConsoleReporter {
+struct OpsEntry {
+  double real = 0.0, cpu = 0.0, flops = 0.0;  // seconds per iteration, FLOP/s
+  double paired = 0.0;                         // BM_MatmulPaired*: median t_raw / t_mg
+};
+
+class SummaryReporter : public mg::bench::TableReporter<OpsEntry> {
  public:
-  using ConsoleReporter::ConsoleReporter;
-  void ReportRuns(const std::vector<Run>& reports) override {
-    ConsoleReporter::ReportRuns(reports);
-    for (const Run& run : reports) {
-      if (run.error_occurred) continue;
-      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (run.run_type == Run::RT_Aggregate && !median) continue;
-      const std::string key = run.run_name.function_name + "/" + run.run_name.args;
-      Entry& e = entries_[key];
-      if (e.median && !median) continue;
-      e.median = median;
-      e.real = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
-      e.cpu = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
-      const auto flops = run.counters.find("FLOPS");
-      e.flops = flops == run.counters.end() ? 0.0 : flops->second.value;
-      const auto paired = run.counters.find("mg/raw");
-      e.paired = paired == run.counters.end() ? 0.0 : paired->second.value;
-    }
+  using TableReporter::TableReporter;
+  OpsEntry entry(const Run& run) const override {
+    return {real_seconds(run), cpu_seconds(run), counter(run, "FLOPS"), counter(run, "mg/raw")};
   }
 
   void print_summary() const {
@@ -414,14 +393,6 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                    mlp->second.real * 1e6);
     std::fflush(out);
   }
-
- private:
-  struct Entry {
-    double real = 0.0, cpu = 0.0, flops = 0.0;  // seconds per iteration, FLOP/s
-    double paired = 0.0;                         // BM_MatmulPaired*: median t_raw / t_mg
-    bool median = false;
-  };
-  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace

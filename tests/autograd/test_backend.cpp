@@ -1,7 +1,10 @@
 // The public view of the compute backend (autograd/backend.h) agrees with the kernels'.
 #include <doctest/doctest.h>
 
+#include <string>
+
 #include "autograd/backend.h"
+#include "autograd/kernels/blas.h"
 #include "autograd/kernels/cpu.h"
 
 using namespace mg;
@@ -15,5 +18,10 @@ TEST_SUITE("cpu") {
     CHECK(blas_threads() == 1);
     set_blas_threads(before);
     CHECK(blas_threads() == before);
+  }
+
+  TEST_CASE("kernels::blas_config names the BLAS build (the benchmarks' context line)") {
+    const std::string config = kernels::blas_config();
+    CHECK(!config.empty());
   }
 }

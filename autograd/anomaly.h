@@ -24,7 +24,7 @@
 // the node being differentiated, and the op inside its formula is named in brackets.
 //
 // Off by default; when off the cost is one thread-local load per op. The mode is per
-// thread, like the tape; data::parallel_for turns it on in the workers of a job whose
+// thread, like the tape; parallel_for turns it on in the workers of a job whose
 // caller has it on, so meta-batches split across threads are checked too.
 #pragma once
 

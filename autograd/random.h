@@ -34,4 +34,10 @@ class Generator {
   double spare_ = 0.0;
 };
 
+// SplitMix64's output function (Steele, Lea & Flood 2014): a bijective mixer of 64-bit
+// words, so that neighbouring seeds or indices seed unrelated streams. The one place
+// seeds are mixed: data::task_generator (task i of a source) and Reptile's minibatch
+// order (meta/reptile.cpp) both go through it.
+std::uint64_t splitmix64(std::uint64_t z);
+
 }  // namespace mg

@@ -66,19 +66,6 @@ struct Gemm {
 };
 Gemm gemm_of(const Layer& l) { return {static_cast<int>(kFilters), static_cast<int>(l.c * 9), static_cast<int>(kBatch * l.side * l.side)}; }
 
-class BlasThreads {
- public:
-  explicit BlasThreads(std::int64_t n) { mg::kernels::set_blas_threads(static_cast<int>(n)); }
-  ~BlasThreads() { mg::kernels::set_blas_threads(1); }
-  BlasThreads(const BlasThreads&) = delete;
-  BlasThreads& operator=(const BlasThreads&) = delete;
-};
-
-void set_flops(benchmark::State& state, double flops) {
-  state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
-                                               benchmark::Counter::kIs1000);
-}
-
 double layer_flops(const Layer& l, bool backward) {
   const double one = gemm_of(l).flops();
   return backward ? one * (l.input_grad ? 3.0 : 2.0) : one;
@@ -127,11 +114,11 @@ class RawGemms {
 
 void raw_gemms(benchmark::State& state, bool backward) {
   const Layer& l = kLayers[state.range(0) - 1];
-  const BlasThreads threads(state.range(1));
+  const mg::bench::BlasThreads threads(state.range(1));
   RawGemms gemms(l);
   const SgemmFn gemm = fastest_sgemm();
   for (auto _ : state) gemms.run(gemm, backward);
-  set_flops(state, layer_flops(l, backward));
+  mg::bench::set_flops(state, layer_flops(l, backward));
 }
 void BM_RawSgemmForward(benchmark::State& state) { raw_gemms(state, false); }
 void BM_RawSgemmFwdBwd(benchmark::State& state) { raw_gemms(state, true); }
@@ -169,10 +156,10 @@ class ConvStep {
 
 void conv(benchmark::State& state, bool backward) {
   const Layer& l = kLayers[state.range(0) - 1];
-  const BlasThreads threads(state.range(1));
+  const mg::bench::BlasThreads threads(state.range(1));
   ConvStep conv_step(l);
   for (auto _ : state) conv_step.step(backward);
-  set_flops(state, layer_flops(l, backward));
+  mg::bench::set_flops(state, layer_flops(l, backward));
 }
 void BM_Conv2dForward(benchmark::State& state) { conv(state, false); }
 void BM_Conv2dFwdBwd(benchmark::State& state) { conv(state, true); }
@@ -194,7 +181,7 @@ BENCHMARK(BM_Conv2dFwdBwd)->Apply(layer_args);
 
 void BM_Conv2dPaired(benchmark::State& state) {
   const Layer& l = kLayers[state.range(0) - 1];
-  const BlasThreads threads(state.range(1));
+  const mg::bench::BlasThreads threads(state.range(1));
   ConvStep conv_step(l);
   RawGemms gemms(l);
   const SgemmFn raw = fastest_sgemm();
@@ -232,7 +219,7 @@ BENCHMARK(BM_Conv2dPaired)->Apply(layer_args)->MinTime(1.0);
 // the Omniglot conv4 on an 80-image episode batch.
 
 void BM_Conv4Step(benchmark::State& state) {
-  const BlasThreads threads(state.range(0));
+  const mg::bench::BlasThreads threads(state.range(0));
   mg::Generator gen(3);
   mg::nn::Sequential net = mg::nn::omniglot_conv4(5, gen);
   const Tensor x = mg::uniform({kBatch, 1, 28, 28}, 0.0, 1.0, gen);
@@ -248,7 +235,7 @@ void BM_Conv4Step(benchmark::State& state) {
   }
   double flops = 0;
   for (const Layer& l : kLayers) flops += layer_flops(l, true);
-  set_flops(state, flops);
+  mg::bench::set_flops(state, flops);
   state.counters["images/s"] = benchmark::Counter(static_cast<double>(kBatch), benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_Conv4Step)->ArgName("blas")->Arg(1)->Unit(benchmark::kMillisecond);
@@ -258,7 +245,7 @@ BENCHMARK(BM_Conv4Step)->ArgName("blas")->Arg(1)->Unit(benchmark::kMillisecond);
 // in MAML's Omniglot runs), then the query loss at θ' on the 75 queries
 // differentiated back to θ, through the inner gradient.
 void BM_Conv4MamlTask(benchmark::State& state) {
-  const BlasThreads threads(state.range(0));
+  const mg::bench::BlasThreads threads(state.range(0));
   mg::Generator gen(4);
   mg::nn::Sequential net = mg::nn::omniglot_conv4(5, gen);
   const Tensor support = mg::uniform({5, 1, 28, 28}, 0.0, 1.0, gen);
@@ -284,25 +271,18 @@ BENCHMARK(BM_Conv4MamlTask)->ArgName("blas")->Arg(1)->Unit(benchmark::kMilliseco
 // Console output plus, at the end, conv2d GFLOP/s over raw sgemm GFLOP/s per layer
 // (medians when --benchmark_repetitions is given).
 
-class SummaryReporter : public benchmark::ConsoleReporter {
+struct ConvEntry {
+  double flops = 0.0, seconds = 0.0;
+  double paired[5] = {};  // BM_Conv2dPaired: conv, raw, cblas GFLOP/s; conv/raw, conv/cblas
+};
+
+class SummaryReporter : public mg::bench::TableReporter<ConvEntry> {
  public:
-  using ConsoleReporter::ConsoleReporter;
-  void ReportRuns(const std::vector<Run>& reports) override {
-    ConsoleReporter::ReportRuns(reports);
-    for (const Run& run : reports) {
-      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (run.error_occurred || (run.run_type == Run::RT_Aggregate && !median)) continue;
-      const auto flops = run.counters.find("FLOPS");
-      Entry& e = entries_[run.run_name.function_name + "/" + run.run_name.args];
-      if (e.median && !median) continue;
-      const auto get = [&run](const char* name) {
-        const auto it = run.counters.find(name);
-        return it == run.counters.end() ? 0.0 : it->second.value;
-      };
-      e = {flops == run.counters.end() ? 0.0 : flops->second.value,
-           run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit), median,
-           {get("conv_GFLOPS"), get("raw_GFLOPS"), get("cblas_GFLOPS"), get("conv/raw"), get("conv/cblas")}};
-    }
+  using TableReporter::TableReporter;
+  ConvEntry entry(const Run& run) const override {
+    return {counter(run, "FLOPS"), cpu_seconds(run),
+            {counter(run, "conv_GFLOPS"), counter(run, "raw_GFLOPS"), counter(run, "cblas_GFLOPS"),
+             counter(run, "conv/raw"), counter(run, "conv/cblas")}};
   }
   void print_summary() const {
     std::printf("\nconv2d vs raw sgemm, Omniglot conv4 layers, batch %lld (median when repeated)\n",
@@ -335,14 +315,6 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                     static_cast<double>(kBatch) / e.seconds, e.flops / 1e9);
     std::fflush(stdout);
   }
-
- private:
-  struct Entry {
-    double flops = 0.0, seconds = 0.0;
-    bool median = false;
-    double paired[5] = {};  // BM_Conv2dPaired: conv, raw, cblas GFLOP/s; conv/raw, conv/cblas
-  };
-  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace

@@ -119,29 +119,22 @@ void BM_SgemmPaired(benchmark::State& state, const GemmShape& s) {
 }();
 
 // Console output, then one line per shape (the median repetition when repeated).
-class SummaryReporter : public benchmark::ConsoleReporter {
+struct GemmEntry {
+  double mg = 0.0, blas = 0.0, ratio = 0.0;
+};
+
+class SummaryReporter : public mg::bench::TableReporter<GemmEntry> {
  public:
-  using ConsoleReporter::ConsoleReporter;
-  void ReportRuns(const std::vector<Run>& reports) override {
-    ConsoleReporter::ReportRuns(reports);
-    for (const Run& run : reports) {
-      const bool is_median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (run.error_occurred || (run.run_type == Run::RT_Aggregate && !is_median)) continue;
-      Entry& e = entries_[run.run_name.function_name];
-      if (e.median && !is_median) continue;
-      const auto get = [&run](const char* name) {
-        const auto it = run.counters.find(name);
-        return it == run.counters.end() ? 0.0 : it->second.value;
-      };
-      e = {get("mg_GFLOPS"), get("cblas_GFLOPS"), get("mg/cblas"), is_median};
-    }
+  using TableReporter::TableReporter;
+  GemmEntry entry(const Run& run) const override {
+    return {counter(run, "mg_GFLOPS"), counter(run, "cblas_GFLOPS"), counter(run, "mg/cblas")};
   }
   void print_summary() const {
     std::printf("\nsgemm (%s) vs cblas_sgemm, paired medians, GFLOP/s per thread CPU-second\n",
                 mg::kernels::sgemm_backend());
     std::printf("%-16s %4s %20s %10s %10s %9s\n", "shape", "op", "m x n x k", "mg", "cblas", "mg/cblas");
     for (const GemmShape& s : kShapes) {
-      const auto it = entries_.find(std::string("BM_SgemmPaired/") + s.name);
+      const auto it = entries_.find(std::string("BM_SgemmPaired/") + s.name + "/");
       if (it == entries_.end()) continue;
       const std::string dims = std::to_string(s.m) + " x " + std::to_string(s.n) + " x " + std::to_string(s.k);
       std::printf("%-16s %4s %20s %10.1f %10.1f %9.2f\n", s.name, s.ta ? (s.tb ? "TT" : "TN") : (s.tb ? "NT" : "NN"),
@@ -149,13 +142,6 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     }
     std::fflush(stdout);
   }
-
- private:
-  struct Entry {
-    double mg = 0.0, blas = 0.0, ratio = 0.0;
-    bool median = false;
-  };
-  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace

@@ -1,16 +1,20 @@
-// The main() shared by the benchmark programs: one BLAS thread, the BLAS build, the
-// sgemm and the kernel path (METAGRAD_CPU) in use printed in the context lines, then the program's own reporter (a
-// ConsoleReporter with a print_summary() for the table it prints after the runs).
+// What the Google Benchmark programs share: main() (one BLAS thread, the BLAS build,
+// the sgemm and the kernel path (METAGRAD_CPU) in use printed in the context lines,
+// then the program's own reporter), the summary-table reporter they derive theirs
+// from, and the helpers of their timing loops (BLAS threads, FLOP counters, CPU time,
+// medians).
 //
 //   int main(int argc, char** argv) { return mg::bench::run_benchmarks<SummaryReporter>(argc, argv); }
 #pragma once
 
 #include <benchmark/benchmark.h>
-#include <cblas.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,10 +38,67 @@ inline double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Runs with `n` BLAS threads and puts the default (1) back afterwards.
+class BlasThreads {
+ public:
+  explicit BlasThreads(std::int64_t n) { mg::kernels::set_blas_threads(static_cast<int>(n)); }
+  ~BlasThreads() { mg::kernels::set_blas_threads(1); }
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+};
+
+// The "FLOPS" counter: `flops_per_iteration` as a rate (FLOP/s) in the output.
+inline void set_flops(benchmark::State& state, double flops_per_iteration) {
+  state.counters["FLOPS"] = benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::kIs1000);
+}
+
+// The console output, then a summary table. For each benchmark (key "function/args")
+// the table keeps one run: the median aggregate when --benchmark_repetitions is given,
+// else the plain run; never a run that failed, another aggregate, or a plain run over a
+// kept median. A program derives, turns a run into its Entry (entry()) and prints
+// entries_ in print_summary().
+template <class Entry>
+class TableReporter : public benchmark::ConsoleReporter {
+ public:
+  using ConsoleReporter::ConsoleReporter;
+  void ReportRuns(const std::vector<Run>& reports) override {
+    ConsoleReporter::ReportRuns(reports);
+    for (const Run& run : reports) {
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.error_occurred || (run.run_type == Run::RT_Aggregate && !median)) continue;
+      const std::string key = run.run_name.function_name + "/" + run.run_name.args;
+      if (medians_.contains(key) && !median) continue;
+      if (median) medians_.insert(key);
+      entries_[key] = entry(run);
+    }
+  }
+
+ protected:
+  virtual Entry entry(const Run& run) const = 0;
+  // The user counter `name` of `run`, 0 when it has none.
+  static double counter(const Run& run, const char* name) {
+    const auto it = run.counters.find(name);
+    return it == run.counters.end() ? 0.0 : it->second.value;
+  }
+  // CPU and wall-clock seconds per iteration.
+  static double cpu_seconds(const Run& run) {
+    return run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+  }
+  static double real_seconds(const Run& run) {
+    return run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+  }
+
+  std::map<std::string, Entry> entries_;
+
+ private:
+  std::set<std::string> medians_;
+};
+
 template <class Reporter>
 int run_benchmarks(int argc, char** argv) {
   mg::kernels::set_blas_threads(1);
-  benchmark::AddCustomContext("blas", openblas_get_config());
+  benchmark::AddCustomContext("blas", mg::kernels::blas_config());
   benchmark::AddCustomContext("sgemm", mg::kernels::sgemm_backend());
   benchmark::AddCustomContext("cpu path", std::string(mg::kernels::isa_name(mg::kernels::active_isa())));
   benchmark::Initialize(&argc, argv);

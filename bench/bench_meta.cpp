@@ -242,14 +242,7 @@ Result run(const Config& c) {
 
 std::string format_result(const Config& c, const Result& r) {
   const double its_per_s = 1.0 / r.median_s;
-  if (c.json) {
-    return fmt::format(
-        R"({{"workload":"{}","algo":"{}","steps":{},"threads":{},"its_per_s":{},"median_s":{},)"
-        R"("timed_iters":{},"peak_rss_mb":{},"gflops":{}}})",
-        c.workload, c.algo, c.steps, c.threads, mg::bench::json_number(its_per_s),
-        mg::bench::json_number(r.median_s), r.timed_iters,
-        mg::bench::json_number(r.peak_rss_mb), mg::bench::json_number(r.gflops));
-  }
+  if (c.json) return mg::bench::json_row(c, r.median_s, r.timed_iters, r.peak_rss_mb, r.gflops);
   const std::string median = r.median_s >= 1.0 ? fmt::format("{:.2f} s", r.median_s)
                                                : fmt::format("{:.3f} ms", r.median_s * 1e3);
   // Omniglot runs at a few hundredths of an iteration per second: keep 3 digits of those.

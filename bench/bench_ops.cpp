@@ -14,7 +14,6 @@
 // GFLOP/s per size, and the per-op overhead in ns. With --benchmark_repetitions
 // the summary uses the median of the repetitions. Results: bench/RESULTS.md.
 #include <benchmark/benchmark.h>
-#include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
@@ -39,19 +38,8 @@ using mg::Tensor;
 
 constexpr std::int64_t kMatmulSizes[] = {64, 256, 1024};
 
-// Runs with `n` BLAS threads and puts the default (1) back afterwards.
-class BlasThreads {
- public:
-  explicit BlasThreads(std::int64_t n) { mg::kernels::set_blas_threads(static_cast<int>(n)); }
-  ~BlasThreads() { mg::kernels::set_blas_threads(1); }
-  BlasThreads(const BlasThreads&) = delete;
-  BlasThreads& operator=(const BlasThreads&) = delete;
-};
-
-void set_flops(benchmark::State& state, double flops_per_iteration) {
-  state.counters["FLOPS"] = benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
-                                               benchmark::Counter::kIs1000);
-}
+using mg::bench::BlasThreads;
+using mg::bench::set_flops;
 
 Tensor square(std::int64_t n, std::uint64_t seed) {
   mg::Generator gen(seed);
@@ -69,8 +57,8 @@ void BM_RawSgemm(benchmark::State& state) {
   Tensor c = mg::zeros({n, n});
   const int ni = static_cast<int>(n);
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
-                ni, 0.0f, c.mutable_data<float>(), ni);
+    mg::kernels::sgemm_cblas(false, false, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
+                             ni, 0.0f, c.mutable_data<float>(), ni);
     benchmark::DoNotOptimize(c.raw_data());
     benchmark::ClobberMemory();
   }
@@ -98,10 +86,10 @@ void BM_RawSgemmBackward(benchmark::State& state) {
   Tensor da = mg::zeros({n, n}), db = mg::zeros({n, n});
   const int ni = static_cast<int>(n);
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(), ni,
-                0.0f, da.mutable_data<float>(), ni);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(), ni,
-                0.0f, db.mutable_data<float>(), ni);
+    mg::kernels::sgemm_cblas(false, true, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(),
+                             ni, 0.0f, da.mutable_data<float>(), ni);
+    mg::kernels::sgemm_cblas(true, false, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(),
+                             ni, 0.0f, db.mutable_data<float>(), ni);
     benchmark::DoNotOptimize(da.raw_data());
     benchmark::DoNotOptimize(db.raw_data());
     benchmark::ClobberMemory();
@@ -147,13 +135,13 @@ void matmul_paired(benchmark::State& state) {
   for (auto _ : state) {
     const auto t0 = Clock::now();
     if (kBackward) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(),
-                  ni, 0.0f, da.mutable_data<float>(), ni);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(),
-                  ni, 0.0f, db.mutable_data<float>(), ni);
+      mg::kernels::sgemm_cblas(false, true, ni, ni, ni, 1.0f, g.data<float>(), ni, b.data<float>(),
+                               ni, 0.0f, da.mutable_data<float>(), ni);
+      mg::kernels::sgemm_cblas(true, false, ni, ni, ni, 1.0f, a.data<float>(), ni, g.data<float>(),
+                               ni, 0.0f, db.mutable_data<float>(), ni);
     } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
-                  ni, 0.0f, da.mutable_data<float>(), ni);
+      mg::kernels::sgemm_cblas(false, false, ni, ni, ni, 1.0f, a.data<float>(), ni, b.data<float>(),
+                               ni, 0.0f, da.mutable_data<float>(), ni);
     }
     benchmark::ClobberMemory();
     const auto t1 = Clock::now();
@@ -357,26 +345,16 @@ BENCHMARK(BM_BackwardSmallMLP)->Unit(benchmark::kMicrosecond);
 // The console reporter, plus a note of each benchmark's time per iteration and
 // FLOPS (the median when repeated), for the ratio table printed at the end.
 
-class SummaryReporter : public benchmark::ConsoleReporter {
+struct OpsEntry {
+  double real = 0.0, cpu = 0.0, flops = 0.0;  // seconds per iteration, FLOP/s
+  double paired = 0.0;                         // BM_MatmulPaired*: median t_raw / t_mg
+};
+
+class SummaryReporter : public mg::bench::TableReporter<OpsEntry> {
  public:
-  using ConsoleReporter::ConsoleReporter;
-  void ReportRuns(const std::vector<Run>& reports) override {
-    ConsoleReporter::ReportRuns(reports);
-    for (const Run& run : reports) {
-      if (run.error_occurred) continue;
-      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-      if (run.run_type == Run::RT_Aggregate && !median) continue;
-      const std::string key = run.run_name.function_name + "/" + run.run_name.args;
-      Entry& e = entries_[key];
-      if (e.median && !median) continue;
-      e.median = median;
-      e.real = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
-      e.cpu = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
-      const auto flops = run.counters.find("FLOPS");
-      e.flops = flops == run.counters.end() ? 0.0 : flops->second.value;
-      const auto paired = run.counters.find("mg/raw");
-      e.paired = paired == run.counters.end() ? 0.0 : paired->second.value;
-    }
+  using TableReporter::TableReporter;
+  OpsEntry entry(const Run& run) const override {
+    return {real_seconds(run), cpu_seconds(run), counter(run, "FLOPS"), counter(run, "mg/raw")};
   }
 
   void print_summary() const {
@@ -415,14 +393,6 @@ class SummaryReporter : public benchmark::ConsoleReporter {
                    mlp->second.real * 1e6);
     std::fflush(out);
   }
-
- private:
-  struct Entry {
-    double real = 0.0, cpu = 0.0, flops = 0.0;  // seconds per iteration, FLOP/s
-    double paired = 0.0;                         // BM_MatmulPaired*: median t_raw / t_mg
-    bool median = false;
-  };
-  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace

@@ -77,6 +77,17 @@ inline double peak_rss_mb() { return static_cast<double>(self_usage().ru_maxrss)
 // A JSON number; JSON has no inf or nan.
 inline std::string json_number(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
 
+// The JSON line of one side-by-side row (bench/side_by_side.py reads it); a number that
+// is not finite, such as the GFLOP/s of a side that does not count FLOPs, is null.
+inline std::string json_row(const RunConfig& c, double median_s, int timed_iters, double peak_rss_mb,
+                            double gflops) {
+  return fmt::format(
+      R"({{"workload":"{}","algo":"{}","steps":{},"threads":{},"its_per_s":{},"median_s":{},)"
+      R"("timed_iters":{},"peak_rss_mb":{},"gflops":{}}})",
+      c.workload, c.algo, c.steps, c.threads, json_number(1.0 / median_s), json_number(median_s), timed_iters,
+      json_number(peak_rss_mb), json_number(gflops));
+}
+
 // Runs step(it) for it = 0 .. warmup + iters - 1 and returns the seconds of the timed
 // ones (those from `warmup` on); on_timed() runs once just before the first timed
 // step. Steps of a second or more get a progress line on stderr. Timing stops once the

@@ -42,6 +42,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -281,14 +282,8 @@ Result run(const Config& c) {
 
 std::string format_result(const Config& c, const Result& r) {
   const double its_per_s = 1.0 / r.median_s;
-  if (c.json) {
-    return fmt::format(
-        R"({{"workload":"{}","algo":"{}","steps":{},"threads":{},"its_per_s":{},"median_s":{},)"
-        R"("timed_iters":{},"peak_rss_mb":{},"gflops":null}})",
-        c.workload, c.algo, c.steps, c.threads, mg::bench::json_number(its_per_s),
-        mg::bench::json_number(r.median_s), r.timed_iters,
-        mg::bench::json_number(r.peak_rss_mb));
-  }
+  if (c.json)  // no FLOP count on this side: null
+    return mg::bench::json_row(c, r.median_s, r.timed_iters, r.peak_rss_mb, std::numeric_limits<double>::quiet_NaN());
   return fmt::format("{} {} steps={} threads={}: {:.4g} it/s (median {:.4g} s over {}), peak RSS {:.1f} MB", c.workload,
                      c.algo, c.steps, c.threads, its_per_s, r.median_s, r.timed_iters, r.peak_rss_mb);
 }

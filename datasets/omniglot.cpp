@@ -8,7 +8,7 @@
 
 #include "autograd/errors.h"
 #include "autograd/memory.h"
-#include "datasets/parallel.h"
+#include "autograd/parallel.h"
 #include "datasets/png_codec.h"
 
 namespace mg::data {

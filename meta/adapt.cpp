@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
@@ -23,21 +21,15 @@ std::vector<Tensor> descend(std::span<const Tensor> theta, const std::vector<Ten
   return next;
 }
 
-// Adam's starting state from `rule`: v_j, one of each weight tensor's shape, and the
-// step count, as nn::Optimizer::load_state takes it (load_state copies the tensors).
-nn::OptimizerState carried_adam_state(const std::vector<Tensor>& weights, const InnerLrSetting& rule) {
+// Checks a kept Adam state against the weights it starts: one v_j of each θ_j's shape.
+void check_carried_state(const std::vector<Tensor>& weights, const InnerLrSetting& rule) {
   if (rule.adam_v.size() != weights.size())
     throw ValueError(fmt::format("adaptation: {} second-moment tensors for {} parameter tensors", rule.adam_v.size(),
                                  weights.size()));
-  nn::OptimizerState state{"adam", {}, {{"lr", rule.value}}};
-  for (std::size_t j = 0; j < weights.size(); ++j) {
+  for (std::size_t j = 0; j < weights.size(); ++j)
     if (rule.adam_v[j].shape() != weights[j].shape())
       throw ShapeError(fmt::format("adaptation: second moment {} is {}, its weights are {}", j,
                                    rule.adam_v[j].shape().str(), weights[j].shape().str()));
-    state.tensors.push_back({fmt::format("v.{}", j), rule.adam_v[j]});
-    state.scalars.emplace_back(fmt::format("step.{}", j), static_cast<double>(rule.adam_step));
-  }
-  return state;
 }
 
 }  // namespace
@@ -96,20 +88,14 @@ Adaptation::Adaptation(std::span<const Tensor> theta, const InnerLrSetting& rule
     for (const Tensor& t : theta) weights_.push_back(t.clone().requires_grad_());
   }
   optimizer_ = std::make_unique<nn::Adam>(weights_, nn::AdamOptions{.lr = rule.value, .beta1 = rule.adam_beta1});
-  if (!rule.adam_v.empty()) optimizer_->load_state(carried_adam_state(weights_, rule));
+  if (rule.adam_v.empty()) return;
+  check_carried_state(weights_, rule);
+  optimizer_->restart_from(rule.adam_v, rule.adam_step);
 }
 
 std::vector<Tensor> Adaptation::second_moments() const {
   if (!optimizer_) throw ValueError("adaptation: second moments exist for Adam only, this is SGD");
-  std::vector<Tensor> v(weights_.size());
-  for (nn::NamedTensor& t : optimizer_->state().tensors) {
-    std::size_t j = 0;
-    if (std::sscanf(t.name.c_str(), "v.%zu", &j) == 1 && j < v.size()) v[j] = std::move(t.tensor);
-  }
-  NoGradGuard no_grad;
-  for (std::size_t j = 0; j < v.size(); ++j)
-    if (!v[j].defined()) v[j] = zeros_like(weights_[j].detach());
-  return v;
+  return optimizer_->second_moments();
 }
 
 void Adaptation::run(const SupportLoss& loss, int steps) {

@@ -30,8 +30,8 @@
 
 #include "autograd/tensor.h"
 #include "meta/objective.h"
+#include "nn/adam.h"
 #include "nn/module.h"
-#include "nn/optimizer.h"
 
 namespace mg::meta {
 
@@ -98,7 +98,7 @@ class Adaptation {
  private:
   InnerLrSetting rule_;
   std::vector<Tensor> weights_;
-  std::unique_ptr<nn::Optimizer> optimizer_;  // Adam only
+  std::unique_ptr<nn::Adam> optimizer_;  // Adam only
 };
 
 }  // namespace mg::meta

@@ -7,9 +7,10 @@
 
 #include "autograd/errors.h"
 #include "autograd/memory.h"
+#include "autograd/parallel.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 #include "meta/adapt.h"
+#include "meta/driver.h"
 #include "meta/task_group.h"
 
 namespace mg::meta {
@@ -50,42 +51,50 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
   // holds a stack of tasks and their stacked copy). The model's own activations come on top.
   const std::uint64_t in_flight =
       saturating_mul(std::min<std::uint64_t>(per_stack, n),
-                     static_cast<std::uint64_t>(data::resolve_threads(options.threads, (n + per_stack - 1) / per_stack)));
+                     static_cast<std::uint64_t>(resolve_threads(options.threads, (n + per_stack - 1) / per_stack)));
   check_memory("evaluate",
                fmt::format("{} tasks ({} scored after {} step counts, {} in memory at once)", n, n, steps.size(),
                            in_flight),
                saturating_add(saturating_mul(saturating_mul(n, steps.size()), sizeof(double)),
                               saturating_mul(saturating_mul(in_flight, 2), tasks.task_bytes())));
-  std::vector<std::vector<double>> scores(steps.size(), std::vector<double>(n));
-  // Adapts tasks [begin, end) as one group and scores them after each report step.
-  auto run_group = [&](std::span<const data::Task> group_tasks, bool stack, std::size_t begin) {
+  // Adapts a group of tasks and scores it after each report step: row r of the metrics.
+  auto run_group = [&](std::span<const data::Task> group_tasks, bool stack) {
     const TaskGroup group(model, objective, group_tasks, stack);
     InnerLrSetting rule = inner_lr;
     rule.adam_v = group.start(rule.adam_v);  // a kept Adam state, repeated like θ over a stack
     Adaptation theta_i(group.start(thread_aliases(theta)), rule);
+    std::vector<std::vector<double>> rows;
     int done = 0;
-    for (std::size_t r = 0; r < steps.size(); ++r) {
-      theta_i.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, steps[r] - done);
-      done = steps[r];
+    for (int s : steps) {
+      theta_i.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, s - done);
+      done = s;
       TapeScope scope;
       NoGradGuard no_grad;
-      const std::vector<double> m = group.query_metrics(group.predict_query(theta_i.weights()));
-      std::copy(m.begin(), m.end(), scores[r].begin() + static_cast<std::ptrdiff_t>(begin));
+      rows.push_back(group.query_metrics(group.predict_query(theta_i.weights())));
     }
+    return rows;
   };
-  const std::size_t n_stacks = (n + per_stack - 1) / per_stack;
-  data::parallel_for(n_stacks, options.threads, [&](std::size_t s, int) {
-    const std::size_t begin = s * per_stack, end = std::min(n, begin + per_stack);
+  // The meta-batch driver (Note [Meta-batch driver], meta/driver.h) over stacks of
+  // tasks, each sampled by its worker, so that only the stacks in flight are in memory.
+  std::vector<std::pair<std::size_t, std::size_t>> stacks;
+  for (std::size_t begin = 0; begin < n; begin += per_stack) stacks.emplace_back(begin, std::min(n, begin + per_stack));
+  const BatchResult scored = run_batch(n, stacks, options.threads, steps.size(), [&](std::size_t s) {
     std::vector<data::Task> sampled;
-    for (std::size_t i = begin; i < end; ++i) sampled.push_back(tasks.sample(options.first_task + i));
-    if (per_stack > 1 && TaskGroup::can_stack(model, sampled)) return run_group(sampled, true, begin);
-    for (std::size_t i = 0; i < sampled.size(); ++i) run_group(std::span(sampled).subspan(i, 1), false, begin + i);
+    for (std::size_t i = stacks[s].first; i < stacks[s].second; ++i)
+      sampled.push_back(tasks.sample(options.first_task + i));
+    if (per_stack > 1 && TaskGroup::can_stack(model, sampled)) return GroupResult{{}, 0.0, run_group(sampled, true)};
+    GroupResult r{{}, 0.0, std::vector<std::vector<double>>(steps.size())};
+    for (std::size_t i = 0; i < sampled.size(); ++i) {
+      const std::vector<std::vector<double>> one = run_group(std::span(sampled).subspan(i, 1), false);
+      for (std::size_t row = 0; row < steps.size(); ++row) r.metrics[row].push_back(one[row][0]);
+    }
+    return r;
   });
 
   EvalResult result;
   result.metric_name = objective.metric_name;
   result.steps = steps;
-  for (const auto& s : scores) result.metric.push_back(summarize(s));
+  for (const auto& s : scored.metrics) result.metric.push_back(summarize(s));
   return result;
 }
 

@@ -12,6 +12,11 @@
 //   9    end for
 //  10    θ ← θ − β ∇_θ Σ_i L_Ti(f_θ'_i)    on the D'_i            (here: Adam on the mean)
 //
+// Lines 2–4 and the sum of line 10 are the meta-batch driver's (Note [Meta-batch
+// driver], meta/driver.h). This file is the rest: lines 5–8 for a group of tasks
+// (query_gradient, Maml::task_step) and line 10's update (Maml::outer_direction,
+// Maml::outer_update).
+//
 // Symbols → code: θ = theta (the model's parameters), θ'_i = theta_i,
 // α = options_.inner_lr (or the learned inner_lrs_), β = options_.outer_lr,
 // D_i = task.support_x / support_y, D'_i = task.query_x / query_y.
@@ -34,17 +39,15 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 #include "meta/adapt.h"
-#include "meta/ordered_sum.h"
 #include "meta/task_group.h"
 #include "nn/adam.h"
 
@@ -64,7 +67,8 @@ Maml::Maml(nn::Module& model, Objective objective, double inner_lr, double outer
     : Maml(model, std::move(objective), short_form(inner_lr, outer_lr, num_inner_steps)) {}
 
 Maml::Maml(nn::Module& model, Objective objective, const MamlOptions& options, std::unique_ptr<nn::Optimizer> outer)
-    : MetaLearner(model, std::move(objective), options.meta_batch, options.threads), options_(options) {
+    : MetaLearner(model, std::move(objective), options.meta_batch, options.threads, options.task_stacks),
+      options_(options) {
   if (options.inner_steps < 0)
     throw ValueError(fmt::format("maml: inner_steps must be >= 0, got {}", options.inner_steps));
   if (options.task_stacks < 0)
@@ -88,60 +92,63 @@ std::vector<Tensor> Maml::outer_parameters() const {
   return p;
 }
 
-std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
-  if (tasks.empty()) throw ValueError("maml: a meta-batch needs at least one task");
-  const std::vector<Tensor> theta = model().parameters();
-  const AdaptMode mode = options_.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder;
-  const std::size_t n_tasks = tasks.size();
-  const GroupPlan plan = plan_groups(model(), tasks, options_.task_stacks);
-  const auto& groups = plan.ranges;
-  OrderedSum total(groups.size());
-  std::vector<double> loss_sums(groups.size());
-  std::vector<double> metrics(n_tasks);
+namespace {
 
-  // Lines 4–9 for a group of tasks (one task, or a stack), groups on worker
-  // threads (Note [Task parallelism]).
-  data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
-    const TaskGroup group = plan.group(model(), objective(), tasks, i);
-    TapeScope scope;
-    const std::vector<Tensor> theta_local = thread_aliases(theta);
-    const std::vector<Tensor> alpha_local = thread_aliases(inner_lrs_);
-    const InnerLr alpha{options_.inner_lr, alpha_local};
-    // Lines 5–7: θ'_i from the support sets D_i, differentiable in θ.
-    const std::vector<Tensor> theta_i =
-        adapt([&](std::span<const Tensor> t) { return group.support_loss(t); }, group.start(theta_local), alpha,
-              options_.inner_steps, mode);
-    // Line 8 and the summands of line 10: Σ_i L_Ti(f_θ'_i) on the query sets D'_i.
-    const Tensor prediction = group.predict_query(theta_i);
-    const Tensor query_loss = group.query_loss(prediction);
-    std::vector<Tensor> wrt = theta_local;
-    wrt.insert(wrt.end(), alpha_local.begin(), alpha_local.end());
-    std::vector<Tensor> g = grad({query_loss}, wrt, {.allow_unused = true});
-    for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
-    total.add(i, std::move(g));
-    loss_sums[i] = query_loss.item();
-    const std::vector<double> m = group.query_metrics(prediction);
-    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(groups[i].first));
-  });
-
-  // Line 10's gradient: the mean over tasks, summed in group order.
-  std::vector<Tensor> mean = total.take();
-  NoGradGuard no_grad;
-  for (Tensor& m : mean) m = m * (1.0 / static_cast<double>(n_tasks));
-  if (stats) {
-    *stats = {};
-    for (double l : loss_sums) stats->loss += l / static_cast<double>(n_tasks);
-    for (double m : metrics) stats->metric += m / static_cast<double>(n_tasks);
-  }
-  return mean;
+// Lines 5–8 and the summands of line 10 for a group of tasks (one task, or a
+// stack): the gradient of Σ_i L_Ti(f_θ'_i) on the query sets, with respect to
+// θ and then α_j (when learned), detached; the query-loss sum and the metrics.
+// `theta` and `alpha` must be this thread's leaves (thread_aliases).
+GroupResult query_gradient(const TaskGroup& group, std::span<const Tensor> theta, std::span<const Tensor> alpha,
+                           double inner_lr, int inner_steps, AdaptMode mode) {
+  // Lines 5–7: θ'_i from the support sets D_i, differentiable in θ.
+  const std::vector<Tensor> theta_i =
+      adapt([&](std::span<const Tensor> t) { return group.support_loss(t); }, group.start(theta),
+            InnerLr{inner_lr, alpha}, inner_steps, mode);
+  // Line 8: the query sets D'_i, scored with the adapted θ'_i.
+  const Tensor prediction = group.predict_query(theta_i);
+  const Tensor query_loss = group.query_loss(prediction);
+  // Line 10's summand: ∇_θ L_Ti(f_θ'_i), through line 7.
+  std::vector<Tensor> wrt(theta.begin(), theta.end());
+  wrt.insert(wrt.end(), alpha.begin(), alpha.end());
+  std::vector<Tensor> g = grad({query_loss}, wrt, {.allow_unused = true});
+  for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
+  return {std::move(g), query_loss.item(), {group.query_metrics(prediction)}};
 }
 
-StepStats Maml::step(std::span<const data::Task> tasks, std::int64_t iteration) {
-  StepStats stats;
-  const std::vector<Tensor> g = meta_gradient(tasks, &stats);
-  check_finite_step(iteration, stats.loss, g);  // Note [Divergence] (meta_learner.h)
-  outer_->step(g);  // line 10: θ ← θ − β·Adam(∇θ)
-  return stats;
+}  // namespace
+
+std::vector<Tensor> maml_meta_gradient(nn::Module& model, const Objective& objective, std::span<const Tensor> theta,
+                                       const data::Task& task, const MetaGradientOptions& options) {
+  if (theta.size() != model.parameters().size())
+    throw ValueError(fmt::format("maml meta-gradient: theta has {} tensors, the model has {} parameters", theta.size(),
+                                 model.parameters().size()));
+  if (options.inner_steps < 0)
+    throw ValueError(fmt::format("maml meta-gradient: inner_steps must be >= 0, got {}", options.inner_steps));
+  const TaskGroup group(model, objective, std::span(&task, 1), false);
+  TapeScope scope;
+  return query_gradient(group, thread_aliases(theta), {}, options.inner_lr, options.inner_steps,
+                        options.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder)
+      .terms;
+}
+
+// Lines 4–9 for one group, on a worker thread (Note [Task parallelism]).
+GroupResult Maml::task_step(const GroupAt& at) const {
+  const TaskGroup tasks = group(at);
+  TapeScope scope;
+  return query_gradient(tasks, thread_aliases(model().parameters()), thread_aliases(inner_lrs_), options_.inner_lr,
+                        options_.inner_steps, options_.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder);
+}
+
+// Line 10's gradient: the mean over tasks, summed in group order.
+std::vector<Tensor> Maml::outer_direction(const BatchResult& batch, std::int64_t) const { return batch.mean(); }
+
+// Line 10: θ ← θ − β·Adam(∇θ).
+void Maml::outer_update(const std::vector<Tensor>& meta_gradient, std::int64_t) { outer_->step(meta_gradient); }
+
+std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
+  const BatchResult batch = run_tasks(tasks, 0);
+  if (stats) *stats = batch.stats();
+  return batch.mean();
 }
 
 std::vector<nn::NamedTensor> Maml::extra_parameters() const {

@@ -5,9 +5,11 @@
 //   Maml maml(model, meta::regression(), /*inner_lr=*/0.01, /*outer_lr=*/1e-3, /*num_inner_steps=*/1);
 //   maml.train(train_tasks, 1000);
 //   EvalResult r = maml.test(test_tasks, {.num_tasks = 600, .inner_steps = 10});
+//   std::vector<Tensor> g = maml_meta_gradient(model, meta::regression(), theta, task, {.inner_lr = 0.01});
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "meta/meta_learner.h"
@@ -28,6 +30,22 @@ struct MamlOptions {
   int task_stacks = 2;
 };
 
+// The inner loop of one task's meta-gradient (maml_meta_gradient).
+struct MetaGradientOptions {
+  double inner_lr = 0.01;    // α
+  int inner_steps = 1;       // k
+  bool first_order = false;  // drop the second-order term
+};
+
+// ∇_θ L(f_θ'(query x), query y) for one task, θ' = k SGD steps of size α from θ on the
+// task's support set: the MAML meta-gradient at an explicit θ, without a Maml object
+// or an optimizer. `theta` (any tensors of the shapes of model.parameters(), in that
+// order; the model's own parameters are not read) goes through the model's functional
+// forward. The result is detached, one tensor per θ_j. ValueError for a θ of the wrong
+// length or inner_steps < 0.
+std::vector<Tensor> maml_meta_gradient(nn::Module& model, const Objective& objective, std::span<const Tensor> theta,
+                                       const data::Task& task, const MetaGradientOptions& options = {});
+
 class Maml : public MetaLearner {
  public:
   // The short form: maml(model, loss, inner_lr, outer_lr, num_inner_steps); outer Adam.
@@ -40,7 +58,6 @@ class Maml : public MetaLearner {
   // The mean meta-gradient of the query losses over `tasks`, one tensor per entry of
   // outer_parameters(), and the batch's statistics; nothing is updated.
   std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
-  StepStats step(std::span<const data::Task> tasks, std::int64_t iteration) override;
   std::string name() const override { return options_.first_order ? "fomaml" : "maml"; }
 
   // θ (the model's parameters) followed by the learned α_j when learn_inner_lr.
@@ -51,6 +68,10 @@ class Maml : public MetaLearner {
   const MamlOptions& options() const { return options_; }
 
  private:
+  GroupResult task_step(const GroupAt& at) const override;
+  std::vector<Tensor> outer_direction(const BatchResult& batch, std::int64_t iteration) const override;
+  void outer_update(const std::vector<Tensor>& meta_gradient, std::int64_t iteration) override;
+
   MamlOptions options_;
   std::vector<Tensor> inner_lrs_;  // α_j, rank 0, when learned
   std::unique_ptr<nn::Optimizer> outer_;

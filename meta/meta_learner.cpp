@@ -11,8 +11,12 @@
 
 namespace mg::meta {
 
-MetaLearner::MetaLearner(nn::Module& model, Objective objective, int meta_batch, int threads)
-    : model_(model), objective_(std::move(objective)), meta_batch_(meta_batch), threads_(threads) {
+MetaLearner::MetaLearner(nn::Module& model, Objective objective, int meta_batch, int threads, int task_stacks)
+    : model_(model),
+      objective_(std::move(objective)),
+      meta_batch_(meta_batch),
+      threads_(threads),
+      task_stacks_(task_stacks) {
   if (meta_batch < 1) throw ValueError(fmt::format("meta-learner: meta_batch must be >= 1, got {}", meta_batch));
   if (threads < 1) throw ValueError(fmt::format("meta-learner: threads must be >= 1, got {}", threads));
 }
@@ -26,6 +30,33 @@ void MetaLearner::train(const data::TaskSource& tasks, std::int64_t iterations, 
     const StepStats stats = step(batch_tasks, it);
     if (on_step) on_step(it, stats);
   }
+}
+
+GroupPlan MetaLearner::plan(std::span<const data::Task> tasks) const {
+  return plan_groups(model_, tasks, task_stacks_);
+}
+
+TaskGroup MetaLearner::group(const GroupAt& at) const { return TaskGroup(model_, objective_, at.tasks, at.stacked); }
+
+BatchResult MetaLearner::run_tasks(std::span<const data::Task> tasks, std::int64_t iteration) const {
+  if (tasks.empty()) throw ValueError(fmt::format("{}: a meta-batch needs at least one task", name()));
+  const GroupPlan groups = plan(tasks);
+  return run_batch(tasks.size(), groups.ranges, threads_, 1, [&](std::size_t g) {
+    const auto [begin, end] = groups.ranges[g];
+    return task_step({.tasks = tasks.subspan(begin, end - begin),
+                      .stacked = groups.stacked,
+                      .iteration = iteration,
+                      .first_task = static_cast<std::uint64_t>(iteration) * tasks.size() + begin});
+  });
+}
+
+StepStats MetaLearner::step(std::span<const data::Task> tasks, std::int64_t iteration) {
+  const BatchResult batch = run_tasks(tasks, iteration);
+  const StepStats stats = batch.stats();
+  const std::vector<Tensor> direction = outer_direction(batch, iteration);
+  check_finite_step(iteration, stats.loss, direction);  // Note [Divergence]
+  outer_update(direction, iteration);
+  return stats;
 }
 
 void MetaLearner::check_finite_step(std::int64_t iteration, double loss, std::span<const Tensor> meta_gradient) const {

@@ -5,6 +5,9 @@
 // from a TaskSource (meta-step s uses tasks s·B … s·B + B − 1, so a run is
 // reproducible and resumable from its step count alone); test() runs the
 // papers' evaluation protocol (meta/evaluate.h) from the current parameters.
+// step() is the meta-batch driver (Note [Meta-batch driver], meta/driver.h): an
+// algorithm supplies only its per-task step (task_step) and its outer rule
+// (outer_direction, outer_update).
 //
 // Note [Task parallelism]: the tasks of a meta-batch are independent. step()
 // runs them on worker threads, each recording on its own thread's tape and
@@ -22,16 +25,22 @@
 #include <vector>
 
 #include "datasets/task.h"
+#include "meta/driver.h"
 #include "meta/evaluate.h"
 #include "meta/objective.h"
+#include "meta/task_group.h"
 #include "nn/module.h"
 #include "nn/optimizer.h"
 
 namespace mg::meta {
 
-struct StepStats {
-  double loss = 0.0;    // mean query loss over the batch (before the update)
-  double metric = 0.0;  // mean query metric over the batch (after adaptation, before the update)
+// What a per-task step is given: a group of the batch's tasks (one task, or a stack
+// of them, meta/task_group.h) and where it stands in the training stream.
+struct GroupAt {
+  std::span<const data::Task> tasks;  // the group's tasks
+  bool stacked = false;               // run as one task stack
+  std::int64_t iteration = 0;         // the meta-step
+  std::uint64_t first_task = 0;       // the first task's number in the stream: iteration · B + offset
 };
 
 class MetaLearner {
@@ -43,7 +52,9 @@ class MetaLearner {
   MetaLearner& operator=(const MetaLearner&) = delete;
 
   // One meta-update from `tasks`; `iteration` is the meta-step's number (schedules use it).
-  virtual StepStats step(std::span<const data::Task> tasks, std::int64_t iteration) = 0;
+  // The driver (Note [Meta-batch driver]): run_tasks, then the outer rule, checked first
+  // (Note [Divergence]). ValueError for an empty batch.
+  StepStats step(std::span<const data::Task> tasks, std::int64_t iteration);
   // The algorithm's name: "maml", "fomaml", "reptile", "pretrain".
   virtual std::string name() const = 0;
 
@@ -67,8 +78,27 @@ class MetaLearner {
   int threads() const { return threads_; }
 
  protected:
-  MetaLearner(nn::Module& model, Objective objective, int meta_batch, int threads);
+  // `task_stacks`: the batch runs as this many task stacks when the model supports them
+  // (meta/task_group.h, plan_groups); 0 runs tasks one by one.
+  MetaLearner(nn::Module& model, Objective objective, int meta_batch, int threads, int task_stacks = 0);
 
+  // The first half of the driver: every group's task_step on the worker pool, the
+  // results gathered in group order (meta/driver.h, run_batch).
+  BatchResult run_tasks(std::span<const data::Task> tasks, std::int64_t iteration) const;
+  // How a batch splits into groups: plan_groups(model, tasks, task_stacks) unless overridden.
+  virtual GroupPlan plan(std::span<const data::Task> tasks) const;
+  // The per-task step, run on a worker thread for each group of the plan: its terms are
+  // summed over the batch (one row of metrics, one value per task of the group).
+  virtual GroupResult task_step(const GroupAt& at) const = 0;
+  // The outer rule, in two halves: the direction of the update from the batch's sums
+  // (the meta-gradient, or Reptile's mean W − θ), one tensor per outer-parameter name
+  // (Note [Divergence]), and its application. The driver checks the direction between them.
+  virtual std::vector<Tensor> outer_direction(const BatchResult& batch, std::int64_t iteration) const = 0;
+  virtual void outer_update(const std::vector<Tensor>& direction, std::int64_t iteration) = 0;
+  // The TaskGroup of `at` on this learner's model and objective.
+  TaskGroup group(const GroupAt& at) const;
+
+ private:
   // Note [Divergence]: a run whose loss or meta-gradient stops being finite only gets
   // worse (Adam's moments and θ turn NaN, and every later step is NaN). So step()
   // checks both before it updates anything, and throws DivergenceError naming the
@@ -82,11 +112,11 @@ class MetaLearner {
   // gradient element once: a small fraction of a step.
   void check_finite_step(std::int64_t iteration, double loss, std::span<const Tensor> meta_gradient) const;
 
- private:
   nn::Module& model_;
   Objective objective_;
   int meta_batch_;
   int threads_;
+  int task_stacks_;
 };
 
 }  // namespace mg::meta

@@ -3,7 +3,8 @@
 // in the loop,
 //   θ ← θ − β·Adam(∇_θ L(f_θ) on ∪_i (D_i ∪ D'_i)),
 // the loss taken over all the batch's examples at once (for tasks of equal size,
-// the mean of the task losses), in one forward pass.
+// the mean of the task losses), in one forward pass: for the meta-batch driver
+// (Note [Meta-batch driver], meta/driver.h) the whole batch is one group. It is
 // then fine-tuned on each test task's support set exactly as MAML's
 // evaluation does (meta/evaluate.h). For regression families only: in
 // N-way episodes the labels are a random permutation per task, so there is
@@ -26,12 +27,16 @@ struct PretrainOptions {
 class Pretrain : public MetaLearner {
  public:
   Pretrain(nn::Module& model, Objective objective, const PretrainOptions& options);
-  StepStats step(std::span<const data::Task> tasks, std::int64_t iteration) override;
   std::string name() const override { return "pretrain"; }
   nn::Optimizer* optimizer() override { return adam_.get(); }
   InnerLrSetting test_inner_lr() const override { return {options_.eval_inner_lr, {}}; }
 
  private:
+  GroupPlan plan(std::span<const data::Task> tasks) const override;
+  GroupResult task_step(const GroupAt& at) const override;
+  std::vector<Tensor> outer_direction(const BatchResult& batch, std::int64_t iteration) const override;
+  void outer_update(const std::vector<Tensor>& gradient, std::int64_t iteration) override;
+
   PretrainOptions options_;
   std::unique_ptr<nn::Optimizer> adam_;
 };

@@ -11,19 +11,17 @@
 #include "autograd/ops.h"
 #include "autograd/random.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 
 namespace mg::meta {
 
 namespace {
 
 // A seed for task `task_number`'s minibatches, mixed so that neighbouring tasks
-// and seeds give unrelated streams (splitmix64's finaliser).
+// and seeds give unrelated streams: splitmix64 of seed·φ + task_number + c, where
+// φ·2⁶⁴ = 0x9E37…7C15 and c keeps the streams of the first runs (the finaliser of
+// seed·φ + task_number + 0x632B…E019, as this was first written).
 std::uint64_t mix(std::uint64_t seed, std::uint64_t task_number) {
-  std::uint64_t z = seed * 0x9E3779B97F4A7C15ULL + task_number + 0x632BE59BD9B4E019ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+  return splitmix64(seed * 0x9E3779B97F4A7C15ULL + task_number + 0xC4F46BE25A6A6404ULL);
 }
 
 }  // namespace
@@ -50,7 +48,8 @@ std::vector<std::vector<std::int64_t>> minibatch_rows(std::int64_t n, std::int64
 }
 
 Reptile::Reptile(nn::Module& model, Objective objective, const ReptileOptions& options)
-    : MetaLearner(model, std::move(objective), options.meta_batch, options.threads), options_(options) {
+    : MetaLearner(model, std::move(objective), options.meta_batch, options.threads, options.task_stacks),
+      options_(options) {
   if (options.inner_steps < 1)
     throw ValueError(fmt::format("reptile: inner_steps must be >= 1, got {}", options.inner_steps));
   if (options.task_stacks < 0)
@@ -111,59 +110,46 @@ Adaptation Reptile::adapt_group(const TaskGroup& group, std::uint64_t first_task
   return w;
 }
 
-StepStats Reptile::step(std::span<const data::Task> tasks, std::int64_t iteration) {
-  if (tasks.empty()) throw ValueError("reptile: a meta-batch needs at least one task");
-  const std::size_t n = tasks.size();
-  const GroupPlan plan = plan_groups(model(), tasks, options_.task_stacks);
-  const auto& groups = plan.ranges;
-  // Per group, Σ over its tasks of W_i and (kept Adam state) of their final v.
-  std::vector<std::vector<Tensor>> w_sums(groups.size()), v_sums(groups.size());
-  std::vector<double> loss_sums(groups.size()), metrics(n);
-  data::parallel_for(groups.size(), threads(), [&](std::size_t i, int) {
-    const TaskGroup group = plan.group(model(), objective(), tasks, i);
-    const std::uint64_t first_task = static_cast<std::uint64_t>(iteration) * n + groups[i].first;
-    const Adaptation adapted = adapt_group(group, first_task);
-    const std::vector<Tensor>& w = adapted.weights();
-    // Statistics: the adapted weights on the tasks' query sets.
-    TapeScope scope;
-    NoGradGuard no_grad;
-    const Tensor pred = group.predict_query(w);
-    loss_sums[i] = group.query_loss(pred).item();
-    const std::vector<double> m = group.query_metrics(pred);
-    std::copy(m.begin(), m.end(), metrics.begin() + static_cast<std::ptrdiff_t>(groups[i].first));
-    for (const Tensor& wj : w) w_sums[i].push_back(plan.stacked ? sum(wj, {0}) : wj);
-    if (keeps_adam_state())
-      for (const Tensor& vj : adapted.second_moments()) v_sums[i].push_back(plan.stacked ? sum(vj, {0}) : vj);
-  });
+// The inner loop and its statistics for one group of the batch, on a worker thread:
+// W_i for each task, and Σ_i W_i (and Σ_i of the final Adam v) as the terms the
+// driver sums (Note [Meta-batch driver]).
+GroupResult Reptile::task_step(const GroupAt& at) const {
+  const TaskGroup tasks = group(at);
+  const Adaptation adapted = adapt_group(tasks, at.first_task);
+  const std::vector<Tensor>& w = adapted.weights();
+  // Statistics: the adapted weights on the tasks' query sets.
+  TapeScope scope;
+  NoGradGuard no_grad;
+  const Tensor prediction = tasks.predict_query(w);
+  GroupResult r{{}, tasks.query_loss(prediction).item(), {tasks.query_metrics(prediction)}};
+  for (const Tensor& wj : w) r.terms.push_back(at.stacked ? sum(wj, {0}) : wj);
+  if (keeps_adam_state())
+    for (const Tensor& vj : adapted.second_moments()) r.terms.push_back(at.stacked ? sum(vj, {0}) : vj);
+  return r;
+}
 
-  // The mean over the batch of per-group sums, in group order (Note [Task parallelism]).
-  auto batch_mean = [&](const std::vector<std::vector<Tensor>>& sums, std::size_t j) {
-    Tensor total = sums[0][j];
-    for (std::size_t i = 1; i < groups.size(); ++i) total = total + sums[i][j];
-    return total * (1.0 / static_cast<double>(n));
-  };
+// mean_i (W_i − θ), then (kept Adam state) the mean of the tasks' final v.
+std::vector<Tensor> Reptile::outer_direction(const BatchResult& batch, std::int64_t) const {
+  std::vector<Tensor> d = batch.mean();
+  const std::vector<Tensor> theta = model().parameters();
+  NoGradGuard no_grad;
+  for (std::size_t j = 0; j < theta.size(); ++j) d[j] = d[j] - theta[j];
+  return d;
+}
+
+// θ ← θ + ε · mean_i (W_i − θ); the kept v becomes the batch's mean, its step count
+// advances by k. Written in place (the optimizers do the same, under no-grad).
+void Reptile::outer_update(const std::vector<Tensor>& direction, std::int64_t iteration) {
   auto overwrite = [](Tensor& target, const Tensor& value) {
     std::copy_n(static_cast<const char*>(value.raw_data()), value.nbytes(), static_cast<char*>(target.mutable_raw_data()));
   };
-  // θ ← θ + ε · mean_i (W_i − θ): every new value first, checked (Note [Divergence] in
-  // meta_learner.h), then written, so a diverged step leaves θ and the Adam state as they were.
-  StepStats stats;
-  for (double l : loss_sums) stats.loss += l / static_cast<double>(n);
-  for (double m : metrics) stats.metric += m / static_cast<double>(n);
   const double eps = epsilon_at(iteration);
   NoGradGuard no_grad;
   std::vector<Tensor> theta = model().parameters();
-  std::vector<Tensor> direction(theta.size()), v(adam_v_.size());
-  for (std::size_t j = 0; j < theta.size(); ++j) direction[j] = batch_mean(w_sums, j) - theta[j];
-  if (keeps_adam_state())
-    for (std::size_t j = 0; j < adam_v_.size(); ++j) v[j] = batch_mean(v_sums, j);
-  check_finite_step(iteration, stats.loss, direction);
   for (std::size_t j = 0; j < theta.size(); ++j) overwrite(theta[j], theta[j] + direction[j] * eps);
-  if (keeps_adam_state()) {
-    for (std::size_t j = 0; j < adam_v_.size(); ++j) overwrite(adam_v_[j], v[j]);
-    overwrite(adam_step_, adam_step_ + static_cast<double>(options_.inner_steps));
-  }
-  return stats;
+  if (!keeps_adam_state()) return;
+  for (std::size_t j = 0; j < adam_v_.size(); ++j) overwrite(adam_v_[j], direction[theta.size() + j]);
+  overwrite(adam_step_, adam_step_ + static_cast<double>(options_.inner_steps));
 }
 
 InnerLrSetting Reptile::test_inner_lr() const {

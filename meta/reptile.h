@@ -9,8 +9,10 @@
 // with ε annealed linearly from epsilon to 0 over the run (§5). No second
 // derivatives: the inner loop is plain training (meta/adapt.h's Detached
 // mode, the tape rewound after every inner step), so memory does not grow
-// with k. Symbols → code: θ = the model's parameters, W_i = W (in step()),
-// ε = epsilon, k = inner_steps.
+// with k. Symbols → code: θ = the model's parameters, W_i = w (in task_step()),
+// ε = epsilon, k = inner_steps. The loop over the sampled tasks and the mean are
+// the meta-batch driver's (Note [Meta-batch driver], meta/driver.h): Reptile
+// supplies W_i (task_step) and the interpolation (outer_direction, outer_update).
 //
 // Two details of the paper's experiments (§5 and its reference code) that
 // decide how well Reptile learns on Omniglot (the README's ablation: after 1,000
@@ -76,7 +78,6 @@ class Reptile : public MetaLearner {
   // whose first task is number `first_task`; the adaptation is returned whole
   // (weights and, for Adam, the second moments).
   Adaptation adapt_group(const TaskGroup& group, std::uint64_t first_task) const;
-  StepStats step(std::span<const data::Task> tasks, std::int64_t iteration) override;
   std::string name() const override { return "reptile"; }
   InnerLrSetting test_inner_lr() const override;
   // The kept Adam state, "reptile.adam_v.<j>" and "reptile.adam_step" (for checkpoints;
@@ -85,6 +86,9 @@ class Reptile : public MetaLearner {
   const ReptileOptions& options() const { return options_; }
 
  private:
+  GroupResult task_step(const GroupAt& at) const override;
+  std::vector<Tensor> outer_direction(const BatchResult& batch, std::int64_t iteration) const override;
+  void outer_update(const std::vector<Tensor>& direction, std::int64_t iteration) override;
   // The inner loop's rule (optimizer, β1, kept Adam state) at learning rate `lr`.
   InnerLrSetting test_inner_lr_for(double lr) const;
   bool keeps_adam_state() const;

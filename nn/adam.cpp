@@ -20,6 +20,29 @@ Adam::Adam(std::vector<Tensor> params, const AdamOptions& o)
   slots_.emplace_back("v", &v_);
 }
 
+std::vector<Tensor> Adam::second_moments() const {
+  std::vector<Tensor> out;
+  for (std::size_t i = 0; i < v_.size(); ++i)
+    out.push_back(v_[i].defined() ? v_[i].clone() : zeros_like(params()[i].detach()));
+  return out;
+}
+
+void Adam::restart_from(std::span<const Tensor> v, std::int64_t step) {
+  if (v.size() != params().size() || step < 0)
+    throw ValueError(fmt::format("adam: a restart needs one second moment per parameter and a step >= 0; got {} for {} "
+                                 "parameters, step {}",
+                                 v.size(), params().size(), step));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v[i].shape() != params()[i].shape() || v[i].dtype() != params()[i].dtype())
+      throw ShapeError(fmt::format("adam: second moment {} must be {} {}, got {} {}", i, params()[i].shape().str(),
+                                   dtype_name(params()[i].dtype()), v[i].shape().str(), dtype_name(v[i].dtype())));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    m_[i] = Tensor{};
+    v_[i] = v[i].clone();
+    steps_[i] = step;
+  }
+}
+
 void Adam::update(std::size_t i, Tensor& param, const Tensor& grad) {
   const AdamOptions& o = options_;
   if (!m_[i].defined()) m_[i] = zeros_like(param);

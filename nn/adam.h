@@ -9,9 +9,14 @@
 //   m̂ = m / (1 - β1ᵗ),  v̂ = v / (1 - β2ᵗ)
 //   θ ← θ - lr · m̂ / (sqrt(v̂) + eps)
 //
-// Symbols → code: m = "m.i", v = "v.i", t = "step.i" in the optimizer state.
+// Symbols → code: m = "m.i", v = "v.i", t = "step.i" in the optimizer state (m_, v_
+// and steps_ here).
 // MAML's outer loop uses Adam with lr = β = 1e-3 (Finn et al. 2017, §5).
 #pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
 
 #include "nn/optimizer.h"
 
@@ -30,6 +35,16 @@ class Adam : public Optimizer {
  public:
   // ValueError unless 0 <= beta1, beta2 < 1, eps > 0 and weight_decay >= 0.
   Adam(std::vector<Tensor> params, const AdamOptions& options);
+
+  // Typed access to the state, for an Adam run inside an algorithm (the inner loops of
+  // meta/adapt.h) rather than saved by name (state(), for checkpoints):
+  // the second moments v, copies, one per parameter (zeros before its first update);
+  std::vector<Tensor> second_moments() const;
+  // and a restart from second moments `v` (copied; one per parameter, of its shape and
+  // dtype) with `step` updates already applied to every parameter and fresh first
+  // moments. ValueError for a wrong count or a negative step; ShapeError for a v that
+  // does not fit its parameter.
+  void restart_from(std::span<const Tensor> v, std::int64_t step);
 
  private:
   void update(std::size_t i, Tensor& param, const Tensor& grad) override;

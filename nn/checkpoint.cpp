@@ -11,10 +11,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <map>
 
 #include "autograd/anomaly.h"
+#include "autograd/atomic_file.h"
 #include "autograd/errors.h"
 #include "autograd/memory.h"
 #include "autograd/tape.h"
@@ -194,26 +194,6 @@ std::size_t read_up_to(int fd, std::byte* out, std::size_t n, const std::string&
   return at;
 }
 
-void write_all(int fd, const std::vector<std::byte>& bytes, const std::string& tmp) {
-  std::size_t at = 0;
-  while (at < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(tmp, fmt::format("cannot write: {}", std::strerror(errno)));
-    at += static_cast<std::size_t>(n);
-  }
-}
-
-// fsync of the directory makes the rename itself durable.
-void sync_directory(const std::string& path) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;  // best effort: some file systems refuse to open directories
-  ::fsync(fd);
-  ::close(fd);
-}
-
 }  // namespace
 
 const std::string& Checkpoint::meta(const std::string& key) const {
@@ -231,24 +211,20 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   file.pod(static_cast<std::uint64_t>(payload.size()));
   file.raw(payload.data(), payload.size());
 
+  // Note [One atomic writer] (autograd/atomic_file.h). <path>.tmp replaces a stale one
+  // left by a crash; a failed close or folder sync is accepted (the file is whole).
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp, fmt::format("cannot create: {}", std::strerror(errno)));
-  try {
-    write_all(fd, file.bytes(), tmp);
-    if (::fsync(fd) != 0) fail(tmp, fmt::format("cannot fsync: {}", std::strerror(errno)));
-  } catch (...) {
-    ::close(fd);
-    std::remove(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    fail(path, fmt::format("cannot rename {} over it: {}", tmp, std::strerror(err)));
-  }
-  sync_directory(path);
+  write_file_atomically(path, tmp, file.bytes(), [&](const WriteFailure& f) {
+    const char* reason = std::strerror(f.error);
+    switch (f.step) {
+      case WriteStep::Create: fail(tmp, fmt::format("cannot create: {}", reason));
+      case WriteStep::Write: fail(tmp, fmt::format("cannot write: {}", reason));
+      case WriteStep::Sync: fail(tmp, fmt::format("cannot fsync: {}", reason));
+      case WriteStep::Rename: fail(path, fmt::format("cannot rename {} over it: {}", tmp, reason));
+      case WriteStep::Close:
+      case WriteStep::SyncFolder: return;
+    }
+  });
 }
 
 Checkpoint read_checkpoint(const std::string& path) {

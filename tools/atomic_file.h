@@ -6,8 +6,8 @@
 // (disk full, a file size limit, a read-only folder) is a DataError naming the
 // target, and the temporary file is removed.
 //
-// Checkpoints are written the same way by nn/checkpoint.cpp (its writer is
-// private to nn/; Note [One atomic writer] in atomic_file.cpp).
+// The sequence itself is autograd/atomic_file.h's, which checkpoints
+// (nn/checkpoint.cpp) use too (Note [One atomic writer]).
 #pragma once
 
 #include <string>

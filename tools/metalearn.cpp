@@ -22,8 +22,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "autograd/backend.h"
 #include "autograd/errors.h"
-#include "autograd/kernels/blas.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
 #include "tools/train.h"
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
 
   // Tasks run on worker threads; BLAS stays single-threaded inside each.
-  mg::kernels::set_blas_threads(1);
+  mg::set_blas_threads(1);
   int status = 0;
   try {
     if (*train_cmd) {

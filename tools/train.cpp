@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "autograd/anomaly.h"
+#include "autograd/backend.h"
 #include "autograd/errors.h"
-#include "autograd/kernels/cpu.h"
 #include "nn/checkpoint.h"
 #include "tools/atomic_file.h"
 #include "tools/experiment.h"
@@ -126,7 +126,7 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   TrainResult result;
   fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s), {} kernels\n", e.learner->name(),
              config.dataset, *config.iterations, *config.meta_batch, *config.threads,
-             mg::kernels::isa_name(mg::kernels::active_isa()));
+             mg::cpu_path());
   const auto start = std::chrono::steady_clock::now();
   result.iterations_done = train_loop(e, first, run, &log, true);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

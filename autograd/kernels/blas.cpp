@@ -98,5 +98,6 @@ std::uint64_t gemm_flop_count() { return static_cast<std::uint64_t>(flops().tota
 
 void set_blas_threads(int n) { openblas_set_num_threads(n); }
 int blas_threads() { return openblas_get_num_threads(); }
+const char* blas_config() { return openblas_get_config(); }
 
 }  // namespace mg::kernels

@@ -40,5 +40,7 @@ void sgemm_cblas(bool trans_a, bool trans_b, int m, int n, int k, float alpha, c
 // Sets the number of threads OpenBLAS may use (worker threads use 1).
 void set_blas_threads(int n);
 int blas_threads();
+// The BLAS build (openblas_get_config()), for benchmark reports.
+const char* blas_config();
 
 }  // namespace mg::kernels

@@ -16,8 +16,8 @@
 
 #include <cstdint>
 
+#include "autograd/geometry.h"  // ColLayout, Size2
 #include "autograd/tensor.h"
-#include "autograd/vision.h"  // ColLayout
 
 namespace mg::kernels {
 

@@ -14,8 +14,8 @@
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "autograd/tape.h"
-#include "datasets/parallel.h"
 
 using namespace mg;
 
@@ -136,13 +136,13 @@ TEST_SUITE("anomaly") {
     t.join();
     CHECK_FALSE(other_thread);
     std::vector<char> seen(8, 0);
-    data::parallel_for(seen.size(), 4, [&](std::size_t i, int) { seen[i] = anomaly_enabled() ? 1 : 0; });
+    parallel_for(seen.size(), 4, [&](std::size_t i, int) { seen[i] = anomaly_enabled() ? 1 : 0; });
     CHECK(seen == std::vector<char>(8, 1));
-    CHECK_THROWS_WITH_AS(data::parallel_for(4, 2, [](std::size_t i, int) { (void)log(vec({i == 3 ? -1.0 : 1.0})); }),
+    CHECK_THROWS_WITH_AS(parallel_for(4, 2, [](std::size_t i, int) { (void)log(vec({i == 3 ? -1.0 : 1.0})); }),
                          doctest::Contains("anomaly: log produced nan in forward"), AnomalyError);
     {
       const DetectAnomaly off(false);
-      data::parallel_for(seen.size(), 4, [&](std::size_t i, int) { seen[i] = anomaly_enabled() ? 1 : 0; });
+      parallel_for(seen.size(), 4, [&](std::size_t i, int) { seen[i] = anomaly_enabled() ? 1 : 0; });
       CHECK(seen == std::vector<char>(8, 0));
     }
   }

@@ -55,6 +55,13 @@ TEST_SUITE("tensor") {
     for (int i = 0; i < 5; ++i) CHECK(g.next_u64() == reference());
   }
 
+  TEST_CASE("splitmix64 is SplitMix64's output function") {
+    // The first two outputs of SplitMix64 seeded with 0 (its state advances by φ·2⁶⁴).
+    CHECK(splitmix64(0) == 0xe220a8397b1dcdafULL);
+    CHECK(splitmix64(0x9e3779b97f4a7c15ULL) == 0x6e789e6aa1b965f4ULL);
+    CHECK(splitmix64(1) != splitmix64(2));
+  }
+
   TEST_CASE("state and set_state resume the stream exactly") {
     // An odd number of normal() calls leaves a spare value in the state.
     for (int warmup : {0, 1, 2, 7}) {

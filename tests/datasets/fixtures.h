@@ -13,32 +13,13 @@
 #include <vector>
 
 #include "datasets/png_codec.h"
+#include "tests/temp_dir.h"
 
 namespace mg::data::testing {
 
 namespace fs = std::filesystem;
 
-// A fresh folder under the system temp dir, removed with its contents at scope end.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("metagrad-data-" + std::to_string(rd()) + "-" + std::to_string(++counter));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using mg::test::TempDir;  // tests/temp_dir.h
 
 // A white `size`² image with a black (ink) horizontal bar, one pixel high, on `row`.
 inline GrayImage drawing(int size, int row) {

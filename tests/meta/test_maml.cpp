@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "autograd/errors.h"
@@ -221,5 +222,65 @@ TEST_SUITE("maml") {
         adapt(model, regression().loss, theta, t.support_x, t.support_y, {0.1, {}}, 1, AdaptMode::SecondOrder);
     CHECK_FALSE(so[0].is_leaf());
     CHECK(grad({sum(so[0])}, {theta[0]})[0].defined());
+  }
+}
+
+TEST_SUITE("maml") {
+  TEST_CASE("maml_meta_gradient at an explicit θ equals Maml's meta-gradient at that θ, bit for bit") {
+    const std::vector<data::Task> tasks = test::sine_tasks(1);
+    for (const bool first_order : {false, true}) {
+      for (const int k : {0, 1, 2}) {
+        CAPTURE(first_order);
+        CAPTURE(k);
+        nn::Sequential model = test::tiny_mlp(4);
+        MamlOptions o;
+        o.inner_lr = 0.1;
+        o.inner_steps = k;
+        o.first_order = first_order;
+        o.meta_batch = 1;
+        const Maml maml(model, regression(), o);
+        const std::vector<Tensor> expected = maml.meta_gradient(tasks);
+        // θ: copies of the parameters, not the parameters themselves.
+        std::vector<Tensor> theta;
+        for (const Tensor& p : model.parameters()) theta.push_back(p.detach().clone());
+        const std::vector<Tensor> g = maml_meta_gradient(
+            model, regression(), theta, tasks[0], {.inner_lr = 0.1, .inner_steps = k, .first_order = first_order});
+        CHECK(test::bit_identical(g, expected));
+        for (const Tensor& gj : g) CHECK(!gj.requires_grad());
+      }
+    }
+  }
+
+  TEST_CASE("maml_meta_gradient reads θ, not the model's parameters") {
+    const std::vector<data::Task> tasks = test::sine_tasks(1);
+    nn::Sequential model = test::tiny_mlp(5);
+    std::vector<Tensor> theta;
+    {
+      NoGradGuard no_grad;
+      for (const Tensor& p : model.parameters()) theta.push_back(p.detach() * 0.5);
+    }
+    const std::vector<Tensor> at_half = maml_meta_gradient(model, regression(), theta, tasks[0]);
+    const std::vector<Tensor> at_model = maml_meta_gradient(model, regression(), model.parameters(), tasks[0]);
+    CHECK(!test::bit_identical(at_half, at_model));
+    // The same θ written into the model gives the same meta-gradient.
+    {
+      NoGradGuard no_grad;
+      std::vector<Tensor> params = model.parameters();
+      for (std::size_t j = 0; j < params.size(); ++j)
+        std::copy_n(theta[j].data<double>(), theta[j].numel(), params[j].mutable_data<double>());
+    }
+    CHECK(test::bit_identical(maml_meta_gradient(model, regression(), model.parameters(), tasks[0]), at_half));
+  }
+
+  TEST_CASE("maml_meta_gradient: every error message") {
+    const std::vector<data::Task> tasks = test::sine_tasks(1);
+    nn::Sequential model = test::tiny_mlp(6);
+    std::vector<Tensor> theta = model.parameters();
+    theta.pop_back();
+    CHECK_THROWS_WITH_AS(maml_meta_gradient(model, regression(), theta, tasks[0]),
+                         doctest::Contains("maml meta-gradient: theta has 3 tensors, the model has 4 parameters"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(maml_meta_gradient(model, regression(), model.parameters(), tasks[0], {.inner_steps = -1}),
+                         doctest::Contains("maml meta-gradient: inner_steps must be >= 0, got -1"), ValueError);
   }
 }

@@ -291,6 +291,6 @@ TEST_SUITE("pretrain") {
                          doctest::Contains("pretrain: the joint-training baseline is for regression task families only"),
                          ValueError);
     Pretrain p(model, regression(), PretrainOptions{});
-    CHECK_THROWS_WITH_AS(p.step({}, 0), doctest::Contains("pretrain: a batch needs at least one task"), ValueError);
+    CHECK_THROWS_WITH_AS(p.step({}, 0), doctest::Contains("pretrain: a meta-batch needs at least one task"), ValueError);
   }
 }

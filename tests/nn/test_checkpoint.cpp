@@ -24,6 +24,7 @@
 #include "nn/crc32.h"
 #include "nn/linear.h"
 #include "nn/sgd.h"
+#include "tests/temp_dir.h"
 #include "nn/sequential.h"
 
 using namespace mg;
@@ -33,13 +34,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path dir = fs::temp_directory_path() / ("mg_nn_checkpoint_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(dir); }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string file(const char* name) const { return (dir / name).string(); }
-};
-
 Sequential small_net(std::uint64_t seed, std::int64_t hidden = 4) {
   Generator gen(seed);
   Sequential net;
@@ -94,7 +88,7 @@ TEST_SUITE("nn_checkpoint") {
   }
 
   TEST_CASE("a round trip restores parameters, buffers, optimizer state, step and metadata") {
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string path = tmp.file("run.ckpt");
     Sequential a = small_net(1);
     Adam opt_a(a.parameters(), {.lr = 0.01});
@@ -136,7 +130,7 @@ TEST_SUITE("nn_checkpoint") {
   }
 
   TEST_CASE("a checkpoint holding a NaN or an infinity is not written; the file keeps its contents") {
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string path = tmp.file("run.ckpt");
     Sequential a = small_net(1);
     Adam opt(a.parameters(), {.lr = 0.01});
@@ -173,7 +167,7 @@ TEST_SUITE("nn_checkpoint") {
   }
 
   TEST_CASE("truncated, corrupted, wrong-version and foreign files are refused") {
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string path = tmp.file("bad.ckpt");
     Sequential net = small_net(3);
     save_checkpoint(path, net, nullptr, 1);
@@ -221,7 +215,7 @@ TEST_SUITE("nn_checkpoint") {
   }
 
   TEST_CASE("a payload whose records do not parse is reported as corrupted (even with a valid checksum)") {
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string path = tmp.file("records.ckpt");
     auto check_payload = [&](const Bytes& payload, const char* message) {
       write_bytes(path, wrap(payload));
@@ -246,12 +240,12 @@ TEST_SUITE("nn_checkpoint") {
   TEST_CASE("devices, folders, FIFOs, endless and enormous files are refused from the header, without reading them") {
     // Before: the reader took in the whole file first, so /dev/zero never ended (until
     // std::bad_alloc), a FIFO blocked in open(), and a folder read as an empty file.
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string fifo = tmp.file("pipe.ckpt");
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     const std::pair<std::string, std::string> kinds[] = {
         {"/dev/zero", "a character device"}, {"/dev/null", "a character device"},
-        {tmp.dir.string(), "a directory"},   {fifo, "a FIFO"}};
+        {tmp.path().string(), "a directory"},   {fifo, "a FIFO"}};
     for (const auto& [path, kind] : kinds) {
       CAPTURE(path);
       const std::string message = "checkpoint: " + path + ": cannot open: not a regular file (" + kind + ")";
@@ -289,7 +283,7 @@ TEST_SUITE("nn_checkpoint") {
   }
 
   TEST_CASE("tensor records that declare more elements than the payload holds are refused before allocating") {
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string path = tmp.file("elements.ckpt");
     auto check_payload = [&](const Bytes& payload, const std::string& message) {
       CAPTURE(message);
@@ -320,7 +314,7 @@ TEST_SUITE("nn_checkpoint") {
   }
 
   TEST_CASE("an optimizer step count out of int64's range in a checkpoint is a DataError (found by fuzz_checkpoint)") {
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string path = tmp.file("steps.ckpt");
     Sequential net = small_net(4);
     Sgd sgd(net.parameters(), {.lr = 0.1, .momentum = 0.9});
@@ -340,7 +334,7 @@ TEST_SUITE("nn_checkpoint") {
   }
 
   TEST_CASE("loading into a model that does not match names the parameter and leaves the model untouched") {
-    TempDir tmp;
+    mg::test::TempDir tmp;
     const std::string path = tmp.file("shape.ckpt");
     Sequential saved = small_net(4, 4);
     Sgd opt(saved.parameters(), {.lr = 0.1, .momentum = 0.9});

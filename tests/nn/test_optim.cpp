@@ -209,4 +209,45 @@ TEST_SUITE("nn_optim") {
                          ValueError);
     CHECK_THROWS_WITH_AS(CosineLr(0.1, 0), doctest::Contains("CosineLr: need total_steps > 0, got 0"), ValueError);
   }
+
+  TEST_CASE("Adam's typed state: second_moments, and restart_from as load_state of v and the step") {
+    Tensor a = vec({1.0, -2.0}, DType::F64).requires_grad_();
+    Adam first({a}, {.lr = 0.1, .beta1 = 0.0});
+    CHECK(first.second_moments()[0].to_vector<double>() == std::vector<double>{0.0, 0.0});
+    first.step({vec(kGrads[0], DType::F64)});
+    first.step({vec(kGrads[1], DType::F64)});
+    const std::vector<Tensor> v = first.second_moments();
+    const OptimizerState saved = first.state();
+    for (const NamedTensor& t : saved.tensors)
+      if (t.name == "v.0") CHECK(t.tensor.to_vector<double>() == v[0].to_vector<double>());
+    // A copy: later steps do not change it.
+    first.step({vec(kGrads[2], DType::F64)});
+    CHECK(first.second_moments()[0].to_vector<double>() != v[0].to_vector<double>());
+
+    // Restarting from (v, 2) is loading v and step 2 with fresh first moments, bit for bit.
+    Tensor b = vec({0.5, 0.25}, DType::F64).requires_grad_(), c = b.clone().requires_grad_();
+    Adam loaded({b}, {.lr = 0.1, .beta1 = 0.0}), restarted({c}, {.lr = 0.1, .beta1 = 0.0});
+    loaded.load_state({"adam", {{"v.0", v[0]}}, {{"step.0", 2.0}}});
+    restarted.restart_from(v, 2);
+    loaded.step({vec(kGrads[2], DType::F64)});
+    restarted.step({vec(kGrads[2], DType::F64)});
+    CHECK(b.to_vector<double>() == c.to_vector<double>());
+    CHECK(loaded.second_moments()[0].to_vector<double>() == restarted.second_moments()[0].to_vector<double>());
+  }
+
+  TEST_CASE("Adam::restart_from: every error message") {
+    Tensor a = vec({1.0, -2.0}, DType::F64).requires_grad_();
+    Adam opt({a}, {});
+    const Tensor v = vec({1.0, 1.0}, DType::F64);
+    CHECK_THROWS_WITH_AS(opt.restart_from(std::vector<Tensor>{v, v}, 0),
+                         doctest::Contains("adam: a restart needs one second moment per parameter and a step >= 0; "
+                                           "got 2 for 1 parameters, step 0"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(opt.restart_from(std::vector<Tensor>{v}, -1),
+                         doctest::Contains("got 1 for 1 parameters, step -1"), ValueError);
+    CHECK_THROWS_WITH_AS(opt.restart_from(std::vector<Tensor>{from_vector(std::vector<double>{1, 1, 1}, {3})}, 0),
+                         doctest::Contains("adam: second moment 0 must be [2] f64, got [3] f64"), ShapeError);
+    CHECK_THROWS_WITH_AS(opt.restart_from(std::vector<Tensor>{vec({1.0, 1.0}, DType::F32)}, 0),
+                         doctest::Contains("adam: second moment 0 must be [2] f64, got [2] f32"), ShapeError);
+  }
 }

@@ -1,4 +1,7 @@
-// A deterministic parallel loop for the data floor (image loading, task batches).
+// A deterministic parallel loop over a persistent worker pool, for every floor above
+// the kernels: image loading (datasets), task batches (meta), tests of the tape's
+// per-thread state (autograd). It lives here, the lowest floor that uses it, because
+// it carries autograd's per-thread anomaly mode into its workers.
 //
 // parallel_for(n, threads, body) calls body(i) for every i in [0, n): worker w
 // takes the contiguous block [w·n/T, (w+1)·n/T). Each body writes only its own
@@ -12,7 +15,7 @@
 #include <exception>
 #include <functional>
 
-namespace mg::data {
+namespace mg {
 
 // The number of workers for a request: `requested` if positive, otherwise one
 // per core (std::thread::hardware_concurrency(), at least 1); never more than n.
@@ -22,4 +25,4 @@ int resolve_threads(int requested, std::size_t n);
 // can keep per-worker scratch buffers.
 void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t, int)>& body);
 
-}  // namespace mg::data
+}  // namespace mg

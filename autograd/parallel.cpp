@@ -14,7 +14,7 @@
 // One job runs at a time; a call made while the pool is busy (from a worker, or
 // from a second thread) runs its blocks in order on the calling thread, which
 // gives the same results, since every index writes its own slot.
-#include "datasets/parallel.h"
+#include "autograd/parallel.h"
 
 #include <algorithm>
 #include <atomic>
@@ -27,7 +27,7 @@
 #include "autograd/anomaly.h"
 #include "autograd/errors.h"
 
-namespace mg::data {
+namespace mg {
 
 namespace {
 
@@ -165,4 +165,4 @@ void parallel_for(std::size_t n, int threads, const std::function<void(std::size
   }
 }
 
-}  // namespace mg::data
+}  // namespace mg

@@ -4,21 +4,10 @@
 #include <string>
 
 #include "autograd/memory.h"
+#include "datasets/hash.h"
 #include "datasets/parallel.h"
 
 namespace mg::data {
-namespace {
-
-// SplitMix64's output function: a bijective 64-bit mixer.
-std::uint64_t splitmix64(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
-
 Generator task_generator(std::uint64_t seed, std::uint64_t task_index) {
   return Generator(splitmix64(splitmix64(seed) ^ task_index));
 }

@@ -8,13 +8,6 @@
 
 namespace mg {
 
-std::uint64_t splitmix64(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 std::uint64_t Generator::below(std::uint64_t n) {
   if (n == 0) throw ValueError("generator: below(0) has no values to draw from");
   const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;

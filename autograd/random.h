@@ -38,6 +38,12 @@ class Generator {
 // words, so that neighbouring seeds or indices seed unrelated streams. The one place
 // seeds are mixed: data::task_generator (task i of a source) and Reptile's minibatch
 // order (meta/reptile.cpp) both go through it.
-std::uint64_t splitmix64(std::uint64_t z);
+// (Also the mixing step of datasets/hash.h's stable_hash.) constexpr: defined here.
+constexpr std::uint64_t splitmix64(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 }  // namespace mg

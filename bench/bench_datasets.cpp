@@ -1,9 +1,11 @@
 // Benchmarks of the data floor: loading all of Omniglot (target: the 32,460
-// images in under 3 s on 2 cores), its pieces (PNG decode, resize), and task
-// sampling (episodes, sinusoids).
+// images in under 3 s on 2 cores), its pieces (PNG decode, resize), loading and
+// tokenizing CLINC150 (target: the 23,700 utterances well under a second), and
+// task sampling (image and text episodes, sinusoids).
 //
-// The data set is found at $METAGRAD_OMNIGLOT, else $METAGRAD_DEFAULT_OMNIGLOT,
-// else <repo>/../shared/data/omniglot located from this executable's path
+// The data sets are found at $METAGRAD_OMNIGLOT / $METAGRAD_CLINC150, else
+// $METAGRAD_DEFAULT_OMNIGLOT / $METAGRAD_DEFAULT_CLINC150, else
+// <repo>/../shared/data/{omniglot,clinc150} located from this executable's path
 // (<repo>/<build>/bench/bench_datasets). Loading benchmarks report wall time
 // (UseRealTime), since they run on several threads, and the process CPU time
 // per load (counter process_cpu_s), which other load on the machine does not inflate.
@@ -23,30 +25,44 @@
 #include "datasets/resize.h"
 #include "datasets/sinusoid.h"
 #include "datasets/splits.h"
+#include "datasets/text_episodes.h"
+#include "datasets/text_splits.h"
 
 namespace fs = std::filesystem;
 using namespace mg::data;
 
 namespace {
 
-std::optional<fs::path> omniglot_root() {
-  for (const char* var : {"METAGRAD_OMNIGLOT", "METAGRAD_DEFAULT_OMNIGLOT"}) {
-    const char* v = std::getenv(var);
+// A data set at $<var>, else $<default_var>, else <repo>/../shared/data/<folder>
+// located from this executable's path, recognised by `marker` inside it.
+std::optional<fs::path> data_root(const char* var, const char* default_var, const char* folder, const char* marker) {
+  for (const char* name : {var, default_var}) {
+    const char* v = std::getenv(name);
     if (v != nullptr && *v != '\0') return fs::path(v);
   }
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const fs::path guess = exe.parent_path().parent_path().parent_path().parent_path() / "shared" / "data" / "omniglot";
-    if (fs::is_directory(guess / "images_background", ec)) return guess;
+    const fs::path guess = exe.parent_path().parent_path().parent_path().parent_path() / "shared" / "data" / folder;
+    if (fs::exists(guess / marker, ec)) return guess;
   }
   return std::nullopt;
+}
+
+std::optional<fs::path> omniglot_root() {
+  return data_root("METAGRAD_OMNIGLOT", "METAGRAD_DEFAULT_OMNIGLOT", "omniglot", "images_background");
 }
 
 // Skips the benchmark when the data set is missing; otherwise returns its root.
 std::optional<fs::path> require_root(benchmark::State& state) {
   auto root = omniglot_root();
   if (!root) state.SkipWithError("Omniglot not found; set METAGRAD_OMNIGLOT");
+  return root;
+}
+
+std::optional<fs::path> require_clinc150(benchmark::State& state) {
+  auto root = data_root("METAGRAD_CLINC150", "METAGRAD_DEFAULT_CLINC150", "clinc150", "data_full.json");
+  if (!root) state.SkipWithError("CLINC150 not found; set METAGRAD_CLINC150");
   return root;
 }
 
@@ -143,5 +159,50 @@ static void BM_SinusoidSample(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(tasks.sample(i++).support_x.raw_data());
 }
 BENCHMARK(BM_SinusoidSample)->Unit(benchmark::kMicrosecond);
+
+// CLINC150 from disk to token ids: parse both JSON files, group the 150 intents,
+// split them, fit the tokenizer on the meta-training intents, and encode all
+// 23,700 utterances (22,500 in scope, as TextPools of the three splits, plus the
+// 1,200 out of scope). One thread.
+static void BM_Clinc150LoadTokenize(benchmark::State& state) {
+  const auto root = require_clinc150(state);
+  if (!root) return;
+  std::size_t utterances = 0, tokens = 0;
+  for (auto _ : state) {
+    const Clinc150 clinc = load_clinc150(*root);
+    const TextClasses classes = group_by_label(clinc.examples);
+    const ClassSplit split = clinc150_intent_split(clinc);
+    const Tokenizer tok = Tokenizer::fit(training_texts(classes, split.train));
+    utterances = clinc.out_of_scope.size();
+    tokens = 0;
+    for (const auto* part : {&split.train, &split.validation, &split.test}) {
+      const TextPool pool(classes, *part, tok);
+      for (std::int64_t c = 0; c < pool.num_classes(); ++c) utterances += static_cast<std::size_t>(pool.num_examples(c));
+      tokens += pool.num_tokens();
+    }
+    std::vector<std::int64_t> oos;
+    for (const std::string& text : clinc.out_of_scope) tok.encode_into(text, oos);
+    tokens += oos.size();
+    benchmark::DoNotOptimize(oos.data());
+  }
+  state.counters["utterances"] = static_cast<double>(utterances);
+  state.counters["tokens"] = static_cast<double>(tokens);
+}
+BENCHMARK(BM_Clinc150LoadTokenize)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+// One 5-way task from the 90 meta-training intents. Args: K, Q.
+static void BM_TextEpisodeSample(benchmark::State& state) {
+  const auto root = require_clinc150(state);
+  if (!root) return;
+  const Clinc150 clinc = load_clinc150(*root);
+  const TextClasses classes = group_by_label(clinc.examples);
+  const ClassSplit split = clinc150_intent_split(clinc);
+  const Tokenizer tok = Tokenizer::fit(training_texts(classes, split.train));
+  const TextEpisodeSampler sampler(std::make_shared<const TextPool>(classes, split.train, tok),
+                                   {5, static_cast<int>(state.range(0)), static_cast<int>(state.range(1)), 1});
+  std::uint64_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(sampler.sample(i++).support_x.raw_data());
+}
+BENCHMARK(BM_TextEpisodeSample)->ArgNames({"k_shot", "q_query"})->Args({1, 15})->Args({5, 15})->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

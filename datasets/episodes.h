@@ -2,13 +2,8 @@
 // and §5.2): a classification task is N classes drawn from a pool, K labelled
 // support examples and Q query examples of each.
 //
-// Sampling task i (all draws from task_generator(seed, i), see task.h):
-//   1. N distinct classes by a partial Fisher–Yates shuffle of 0..C−1. The draw
-//      order is a uniformly random permutation, and the j-th drawn class gets
-//      label j, so labels 0..N−1 are assigned in a shuffled order.
-//   2. For each class in label order, K + Q distinct examples by a partial
-//      Fisher–Yates shuffle of its examples: the first K are support, the next Q
-//      query (so support and query never share an example).
+// Sampling task i: the draws of episode_draw.h (N classes, then K + Q examples
+// of each, all from task_generator(seed, i)), shared with the text sampler.
 // Layout (class-major): support_x [N·K, …example shape] float32 with rows
 // class 0's K shots, then class 1's, …; support_y [N·K] int64 holds the labels;
 // query_x [N·Q, …], query_y [N·Q] likewise. For Omniglot the example shape is
@@ -40,6 +35,7 @@
 #include <vector>
 
 #include "autograd/shape.h"
+#include "datasets/episode_draw.h"
 #include "datasets/omniglot.h"
 #include "datasets/task.h"
 
@@ -47,17 +43,13 @@ namespace mg::data {
 
 // Labelled examples grouped by class: what an episode sampler draws from.
 // Implementations are read-only after construction (see TaskSource::sample).
-class ClassPool {
+// num_classes, num_examples and class_name come from ClassCounts (episode_draw.h).
+class ClassPool : public ClassCounts {
  public:
-  virtual ~ClassPool() = default;
-  virtual std::int64_t num_classes() const = 0;
-  virtual int num_examples(std::int64_t cls) const = 0;
   // Shape of one example, e.g. [1, 28, 28].
   virtual Shape example_shape() const = 0;
   // Writes example_shape().numel() floats of example `example` of class `cls`.
   virtual void copy_example(std::int64_t cls, int example, float* out) const = 0;
-  // Names a class in error messages ("images_background/Greek/character03 rotated 90°").
-  virtual std::string class_name(std::int64_t cls) const = 0;
 };
 
 // Characters of a loaded Omniglot as classes, optionally with rotated copies.
@@ -86,18 +78,10 @@ class OmniglotClasses : public ClassPool {
   bool rotations_;
 };
 
-struct EpisodeConfig {
-  int n_way = 5;    // N classes per task
-  int k_shot = 1;   // K support examples per class
-  int q_query = 1;  // Q query examples per class (MAML trains with Q = K)
-  std::uint64_t seed = 0;
-};
-
 class EpisodeSampler : public TaskSource {
  public:
-  // ValueError for n_way, k_shot < 1 or q_query < 0; DataError when the pool has
-  // fewer than N classes or a class has fewer than K + Q examples; MemoryError when
-  // one task (N·(K + Q) examples) exceeds the machine's memory.
+  // The errors of check_episode_config (episode_draw.h); MemoryError when one
+  // task (N·(K + Q) examples) exceeds the machine's memory.
   EpisodeSampler(std::shared_ptr<const ClassPool> pool, const EpisodeConfig& config);
 
   Task sample(std::uint64_t task_index) const override;
@@ -109,6 +93,8 @@ class EpisodeSampler : public TaskSource {
   const ClassPool& pool() const { return *pool_; }
 
  private:
+  std::uint64_t example_bytes() const;  // one x row: example_shape().numel() floats
+
   std::shared_ptr<const ClassPool> pool_;
   EpisodeConfig config_;
 };

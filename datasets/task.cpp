@@ -5,6 +5,7 @@
 
 #include "autograd/memory.h"
 #include "autograd/parallel.h"
+#include "autograd/random.h"
 
 namespace mg::data {
 

@@ -64,7 +64,7 @@ PY
 # single-threaded allocations).
 tsan_filters=("-ts=engine,datasets_tasks,datasets_omniglot,datasets_episodes,maml,reptile,evaluate"
               "-ts=storage,sgemm -tc=*thread*")
-fuzz_harnesses=(png checkpoint omniglot episodes splits train_config)
+fuzz_harnesses=(png checkpoint omniglot episodes splits text_csv train_config)
 
 # run_tsan DIR: the threaded tests under ThreadSanitizer, as meson test would run them
 # (from DIR, OpenBLAS on one thread, the shared Omniglot). Prints "N passed, N failed"

@@ -1,5 +1,5 @@
 // Test fixtures for datasets/: temporary folders, synthetic Omniglot trees
-// written with our own libpng encoder, and the location of the real data set.
+// written with our own libpng encoder, and the location of the real data sets.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "datasets/png_codec.h"
@@ -77,21 +78,39 @@ inline std::size_t chunk_offset(const std::vector<std::uint8_t>& png, const char
   return 0;
 }
 
-// The real Omniglot: $METAGRAD_OMNIGLOT, else $METAGRAD_DEFAULT_OMNIGLOT (set by
-// tests/meson.build to ../shared/data/omniglot). When it is missing the calling
-// test fails if $CI is set and is skipped with a message otherwise.
-inline std::optional<fs::path> real_omniglot_root() {
-  const char* env = std::getenv("METAGRAD_OMNIGLOT");
-  if (env == nullptr || *env == '\0') env = std::getenv("METAGRAD_DEFAULT_OMNIGLOT");
+// A real data set at $<var>, else $<var with DEFAULT_ after METAGRAD_> (set by
+// tests/meson.build under ../shared/data), recognised by the file or folder
+// `marker` in it. When it is missing the calling test fails if $CI is set and is
+// skipped with a message otherwise.
+inline std::optional<fs::path> real_data_root(const std::string& var, const std::string& name,
+                                              const fs::path& marker) {
+  const std::string default_var = "METAGRAD_DEFAULT_" + var.substr(std::string("METAGRAD_").size());
+  const char* env = std::getenv(var.c_str());
+  if (env == nullptr || *env == '\0') env = std::getenv(default_var.c_str());
   const fs::path root = env != nullptr ? fs::path(env) : fs::path();
   std::error_code ec;
-  if (!root.empty() && fs::is_directory(root / "images_background", ec)) return root;
-  const std::string why = root.empty()
-                              ? std::string("neither METAGRAD_OMNIGLOT nor METAGRAD_DEFAULT_OMNIGLOT is set")
-                              : "no images_background/ under " + root.string();
-  if (std::getenv("CI") != nullptr) FAIL("real Omniglot is required when CI is set: " << why);
-  MESSAGE("skipping real-Omniglot test: " << why);
+  if (!root.empty() && fs::exists(root / marker, ec)) return root;
+  const std::string why = root.empty() ? "neither " + var + " nor " + default_var + " is set"
+                                       : "no " + marker.string() + " under " + root.string();
+  if (std::getenv("CI") != nullptr) FAIL("real " << name << " is required when CI is set: " << why);
+  MESSAGE("skipping real-" << name << " test: " << why);
   return std::nullopt;
+}
+
+// The real Omniglot: $METAGRAD_OMNIGLOT, else $METAGRAD_DEFAULT_OMNIGLOT.
+inline std::optional<fs::path> real_omniglot_root() {
+  return real_data_root("METAGRAD_OMNIGLOT", "Omniglot", "images_background");
+}
+
+// The real CLINC150: $METAGRAD_CLINC150, else $METAGRAD_DEFAULT_CLINC150.
+inline std::optional<fs::path> real_clinc150_root() {
+  return real_data_root("METAGRAD_CLINC150", "CLINC150", "data_full.json");
+}
+
+// Writes `text` to `file` as it is (bytes, no newline translation).
+inline void write_text(const fs::path& file, std::string_view text) {
+  std::ofstream out(file, std::ios::binary);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
 }
 
 }  // namespace mg::data::testing

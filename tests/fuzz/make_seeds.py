@@ -144,6 +144,15 @@ write("splits", "official", b"images_background/Greek/character01\nimages_evalua
 write("splits", "neither", b"images_background/Greek/character01\nsomewhere/else\n")
 write("splits", "duplicate", b"images_background/A/character01\nimages_background/A/character01")
 
+# --- labelled-text CSV ------------------------------------------------------------
+
+write("text_csv", "quoted", b'id,label,text\r\n1,greet,hello there\r\n2,"buy, sell","a ""b"" c"\r\n'
+                            b'3,greet,"two\nlines"\r\n4,"buy, sell",last')
+write("text_csv", "utf8_bom", b"\xef\xbb\xbftext,label\ncaf\xc3\xa9,a\n\nna\xc3\xafve,b\nx,a\ny,b\n")
+write("text_csv", "unterminated", b'text,label\nok,a\n"never closed,b\n')
+write("text_csv", "bad_utf8", b"text,label\ncaf\xe9,a\n")
+write("text_csv", "wrong_count", b"text,label\na,b,c\n")
+
 CONFIG = [("dataset", "sinusoid"), ("split", "vinyals"), ("algo", "maml"), ("ways", "1"), ("shots", "10"),
           ("queries", "10"), ("inner_steps", "1"), ("eval_inner_steps", "10"), ("meta_batch", "25"),
           ("inner_lr", "0.01"), ("meta_lr", "0.001"), ("iterations", "70000"), ("seed", "0"),

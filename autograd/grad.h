@@ -1,8 +1,11 @@
 // Reverse-mode differentiation over this thread's tape.
 //
-//   auto [dw] = grad({loss}, {w});                         // first order
+//   Tensor dw = grad(loss, w);                              // first order
 //   auto g = grad({loss}, params, {.create_graph = true});  // g is differentiable:
-//   auto h = grad({dot(g, v)}, params);                     //   Hessian-vector product
+//   auto hv = grad({dot(g, v)}, params);                    //   Hessian-vector product
+//
+// (dot is in ops.h; tests/autograd/test_grad_example.cpp runs these lines, and a Meson
+// test checks that it quotes them verbatim.)
 //
 // grad() walks node ids from the largest output down to the smallest input,
 // calling each node's backward with the gradient accumulated for it. Nodes that

@@ -53,8 +53,8 @@
 namespace mg::data {
 
 struct Task {
-  Tensor support_x, support_y;  // D_i: what the inner loop adapts on
-  Tensor query_x, query_y;      // D'_i: what the adapted parameters are scored on
+  Tensor support_x = {}, support_y = {};  // D_i: what the inner loop adapts on
+  Tensor query_x = {}, query_y = {};      // D'_i: what the adapted parameters are scored on
 };
 
 class TaskSource {

@@ -40,8 +40,8 @@
 namespace mg::nn {
 
 struct NamedTensor {
-  std::string name;
-  Tensor tensor;
+  std::string name = {};
+  Tensor tensor = {};
 };
 
 class Module;

@@ -8,6 +8,8 @@
 //  * miniimagenet_conv4: the same blocks with 32 filters on 84×84×3:
 //    84 -> 42 -> 21 -> 10 -> 5, so 800 features.
 // Batch norm runs in MAML's batch-statistics mode unless ConvNetOptions says otherwise.
+// Every builder takes the dtype of the parameters, float32 by default (Note [Models of
+// either dtype] in nn/module.h): sinusoid_mlp(gen, DType::F64) for gradient checks.
 #pragma once
 
 #include <cstdint>
@@ -26,14 +28,15 @@ struct ConvNetOptions {
   int blocks = 4;
   bool strided = false;          // stride-2 convolutions instead of max-pooling
   BatchNormOptions batch_norm = {};
+  DType dtype = DType::F32;      // of every parameter and buffer
 };
 
 // Side of the last feature map of conv_net(options).
 std::int64_t conv_net_feature_size(const ConvNetOptions& options);
 Sequential conv_net(const ConvNetOptions& options, Generator& gen);
 
-Sequential sinusoid_mlp(Generator& gen);
-Sequential omniglot_conv4(std::int64_t n_way, Generator& gen, bool strided = false);
-Sequential miniimagenet_conv4(std::int64_t n_way, Generator& gen);
+Sequential sinusoid_mlp(Generator& gen, DType dtype = DType::F32);
+Sequential omniglot_conv4(std::int64_t n_way, Generator& gen, bool strided = false, DType dtype = DType::F32);
+Sequential miniimagenet_conv4(std::int64_t n_way, Generator& gen, DType dtype = DType::F32);
 
 }  // namespace mg::nn

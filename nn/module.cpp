@@ -7,11 +7,13 @@
 namespace mg::nn {
 
 Tensor Module::forward(const Tensor& x) {
+  check_input_dtype(x, {}, false);
   ParamCursor own;
   return run(x, own);
 }
 
 Tensor Module::forward(const Tensor& x, std::span<const Tensor> params) {
+  check_input_dtype(x, params, true);
   ParamCursor cursor(params);
   Tensor y = run(x, cursor);
   if (cursor.used() != cursor.size())
@@ -30,6 +32,7 @@ Tensor Module::forward_tasks(const Tensor& x, std::span<const Tensor> stacked) {
   if (x.ndim() < 1 || x.shape()[0] != tasks)
     throw ShapeError(fmt::format("{}: input must be [{}, ...] for {} stacked tasks, got {}", kind_, tasks, tasks,
                                  x.shape().str()));
+  check_input_dtype(x, stacked, true);
   ParamCursor cursor(stacked, tasks);
   Tensor y = run(x, cursor);
   if (cursor.used() != cursor.size())
@@ -67,6 +70,50 @@ Tensor Module::take(ParamCursor& params, std::size_t i) const {
     throw ShapeError(fmt::format("{}: parameter {} ('{}') must be {}, got {}", kind_, at, own.name, expected.str(),
                                  t.defined() ? t.shape().str() : "undefined"));
   return t;
+}
+
+bool Module::own_dtype_differs(DType dtype, std::size_t& index) const {
+  for (const NamedTensor& p : params_) {
+    if (p.tensor.dtype() != dtype) return true;
+    ++index;
+  }
+  for (const Child& c : children_)
+    if (c.module->own_dtype_differs(dtype, index)) return true;
+  return false;
+}
+
+const std::string& Module::owner_kind(std::size_t index) const {
+  if (index < params_.size()) return kind_;
+  index -= params_.size();
+  for (const Child& c : children_) {
+    const std::size_t n = c.module->parameters().size();
+    if (index < n) return c.module->owner_kind(index);
+    index -= n;
+  }
+  return kind_;  // not reached: index < parameters().size()
+}
+
+void Module::check_input_dtype(const Tensor& x, std::span<const Tensor> params, bool functional) const {
+  if (!x.defined() || !is_floating(x.dtype())) return;
+  const DType want = x.dtype();
+  std::size_t i = 0;
+  if (functional) {
+    while (i < params.size() && (!params[i].defined() || params[i].dtype() == want)) ++i;
+    if (i == params.size()) return;
+  } else if (!own_dtype_differs(want, i)) {
+    return;
+  }
+  // The error path: names are built only here.
+  const std::vector<NamedTensor> named = named_parameters();
+  if (i >= named.size()) return;  // a list longer than the model: run() reports it
+  const std::string where = fmt::format("{} (in {})", named[i].name, owner_kind(i));
+  const DType got = functional ? params[i].dtype() : named[i].tensor.dtype();
+  if (functional)
+    throw DTypeError(fmt::format("{}: dtypes differ: params[{}], for parameter {}, is {}, the input is {}", kind_, i,
+                                 where, dtype_name(got), dtype_name(want)));
+  throw DTypeError(fmt::format("{}: dtypes differ: parameter {} is {}, the input is {}; build the model as {} (the "
+                               "dtype argument of its layers and builders) or convert it with to()",
+                               kind_, where, dtype_name(got), dtype_name(want), dtype_name(want)));
 }
 
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {

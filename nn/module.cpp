@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "autograd/errors.h"
 
 namespace mg::nn {
@@ -114,6 +116,36 @@ void Module::check_input_dtype(const Tensor& x, std::span<const Tensor> params, 
   throw DTypeError(fmt::format("{}: dtypes differ: parameter {} is {}, the input is {}; build the model as {} (the "
                                "dtype argument of its layers and builders) or convert it with to()",
                                kind_, where, dtype_name(got), dtype_name(want), dtype_name(want)));
+}
+
+void Module::set_parameters(std::span<const Tensor> values) {
+  const std::vector<NamedTensor> named = named_parameters();
+  if (values.size() != named.size())
+    throw ValueError(fmt::format("{}: set_parameters got {} tensors, the module has {} parameters", kind_,
+                                 values.size(), named.size()));
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const Tensor& p = named[i].tensor;
+    const Tensor& v = values[i];
+    if (!v.defined())
+      throw ValueError(fmt::format("{}: set_parameters: values[{}], for {}, is undefined", kind_, i, named[i].name));
+    if (v.shape() != p.shape())
+      throw ShapeError(fmt::format("{}: set_parameters: shapes differ: {} is {}, values[{}] is {}", kind_,
+                                   named[i].name, p.shape().str(), i, v.shape().str()));
+    if (v.dtype() != p.dtype())
+      throw DTypeError(fmt::format("{}: set_parameters: dtypes differ: {} is {}, values[{}] is {}; convert the "
+                                   "values with to()",
+                                   kind_, named[i].name, dtype_name(p.dtype()), i, dtype_name(v.dtype())));
+  }
+  // A value that shares storage with another parameter (the list rotated, say) is read
+  // before anything is written.
+  std::vector<Tensor> sources(values.begin(), values.end());
+  for (std::size_t i = 0; i < named.size(); ++i)
+    for (std::size_t j = 0; j < named.size(); ++j)
+      if (j != i && sources[i].storage().get() == named[j].tensor.storage().get()) sources[i] = values[i].clone();
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    Tensor p = named[i].tensor;
+    if (p.nbytes() > 0) std::memmove(p.mutable_raw_data(), sources[i].raw_data(), p.nbytes());
+  }
 }
 
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {

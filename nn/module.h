@@ -130,6 +130,12 @@ class Module {
   // Converts every parameter and buffer to `dtype` (parameters stay leaves that require grad).
   // The tensors are replaced: build optimizers after calling this, not before.
   void to(DType dtype);
+  // Copies `values`, in parameters() order, into the parameters in place: the tensors keep
+  // their identity, so optimizers built on them and every handle to them see the new
+  // values (θ ← θ'ᵢ after an adaptation, weights computed elsewhere). Nothing is written
+  // unless every value fits: ValueError when the list's length differs or a value is
+  // undefined, ShapeError or DTypeError naming the parameter.
+  void set_parameters(std::span<const Tensor> values);
   // Drops the accumulated .grad() of every parameter.
   void zero_grad();
 

@@ -390,4 +390,56 @@ TEST_SUITE("nn_modules") {
     lin.to(DType::F64);
     CHECK(lin.forward(zeros({1, 2}, DType::F64)).dtype() == DType::F64);
   }
+
+  TEST_CASE("set_parameters copies a list into the parameters in place") {
+    Generator gen(6);
+    Sequential net = sinusoid_mlp(gen);
+    const std::vector<Tensor> before = net.parameters();
+    std::vector<Tensor> values;
+    for (const Tensor& t : before) values.push_back(full_like(t, 0.5));
+    const Tensor x = randn({4, 1}, gen);
+    const Tensor want = net.forward(x, values);
+    net.set_parameters(values);
+    check_same(net.forward(x), want);
+    // The same tensors (what optimizers hold), still leaves that require grad.
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      CHECK(net.parameters()[i].is_same(before[i]));
+      CHECK(before[i].requires_grad());
+      CHECK(before[i].to_vector<double>() == values[i].to_vector<double>());
+    }
+    // A list that shares storage with other parameters (rotated) is read before writing.
+    Sequential two;
+    two.emplace<Linear>(2, 2, gen, false).emplace<Linear>(2, 2, gen, false);
+    const std::vector<Tensor> p = two.parameters();
+    const std::vector<double> w0 = p[0].to_vector<double>(), w1 = p[1].to_vector<double>();
+    two.set_parameters(std::vector<Tensor>{p[1].detach(), p[0].detach()});
+    CHECK(p[0].to_vector<double>() == w1);
+    CHECK(p[1].to_vector<double>() == w0);
+  }
+
+  TEST_CASE("set_parameters refuses a list that does not fit and writes nothing") {
+    Generator gen(7);
+    Sequential net = sinusoid_mlp(gen);
+    const std::vector<Tensor> p = net.parameters();
+    const std::vector<double> first = p[0].to_vector<double>();
+    std::vector<Tensor> v;
+    for (const Tensor& t : p) v.push_back(zeros_like(t));
+    const std::vector<Tensor> short_list(v.begin(), v.begin() + 5);
+    CHECK_THROWS_WITH_AS(net.set_parameters(short_list),
+                         "Sequential: set_parameters got 5 tensors, the module has 6 parameters", ValueError);
+    v[4] = zeros({40, 1});
+    CHECK_THROWS_WITH_AS(net.set_parameters(v),
+                         "Sequential: set_parameters: shapes differ: 4.weight is [1, 40], values[4] is [40, 1]",
+                         ShapeError);
+    v[4] = zeros({1, 40});
+    v[5] = zeros({1}, DType::F64);
+    CHECK_THROWS_WITH_AS(net.set_parameters(v),
+                         "Sequential: set_parameters: dtypes differ: 4.bias is f32, values[5] is f64; convert the values "
+                         "with to()",
+                         DTypeError);
+    v[5] = Tensor{};
+    CHECK_THROWS_WITH_AS(net.set_parameters(v), "Sequential: set_parameters: values[5], for 4.bias, is undefined",
+                         ValueError);
+    CHECK(p[0].to_vector<double>() == first);  // nothing was written
+  }
 }

@@ -22,7 +22,9 @@
 namespace mg {
 
 struct GradOptions {
-  // Record the backward sweep so the gradients are themselves differentiable.
+  // Record the backward sweep so the gradients are themselves differentiable. Without it
+  // they are plain values, and grad() of anything computed from them says to pass this
+  // (Note [Gradients without a graph] in grad.cpp).
   bool create_graph = false;
   // Return an undefined Tensor for inputs the outputs do not depend on, instead of throwing.
   bool allow_unused = false;

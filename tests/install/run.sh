@@ -61,7 +61,8 @@ check "meson install, headers compile alone" install_and_check_headers
 
 # 2. Plain compiler command line; aggregates filled by field must not warn (issue 16).
 plain() {
-  c++ -std=c++20 -Wall -Wextra -Wpedantic -Werror=missing-field-initializers -o "$work/plain" "$here/consumer/main.cpp" \
+  c++ -std=c++20 -Wall -Wextra -Wpedantic -Werror=missing-field-initializers -o "$work/plain" \
+    "$here/consumer/main.cpp" \
     $(pkg-config --cflags --libs metagrad)
   "$work/plain"
 }

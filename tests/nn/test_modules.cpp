@@ -385,7 +385,8 @@ TEST_SUITE("nn_modules") {
     // A layer on its own names itself; a model converted with to() runs.
     Linear lin(2, 1, gen);
     CHECK_THROWS_WITH_AS(lin.forward(zeros({1, 2}, DType::F64)),
-                         doctest::Contains("Linear: dtypes differ: parameter weight (in Linear) is f32, the input is f64"),
+                         doctest::Contains("Linear: dtypes differ: parameter weight (in Linear) is f32, the input is "
+                                           "f64"),
                          DTypeError);
     lin.to(DType::F64);
     CHECK(lin.forward(zeros({1, 2}, DType::F64)).dtype() == DType::F64);
@@ -434,8 +435,8 @@ TEST_SUITE("nn_modules") {
     v[4] = zeros({1, 40});
     v[5] = zeros({1}, DType::F64);
     CHECK_THROWS_WITH_AS(net.set_parameters(v),
-                         "Sequential: set_parameters: dtypes differ: 4.bias is f32, values[5] is f64; convert the values "
-                         "with to()",
+                         "Sequential: set_parameters: dtypes differ: 4.bias is f32, values[5] is f64; convert the "
+                         "values with to()",
                          DTypeError);
     v[5] = Tensor{};
     CHECK_THROWS_WITH_AS(net.set_parameters(v), "Sequential: set_parameters: values[5], for 4.bias, is undefined",

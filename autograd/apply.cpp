@@ -24,7 +24,7 @@ Tensor Saved::checked(std::uint32_t slot) const {
 }
 
 Tensor Saved::input(std::uint32_t i) const {
-  if (save_ != Save::Inputs && save_ != Save::Both)
+  if (save_ != Save::Inputs && save_ != Save::Both && !(save_ == Save::FirstInput && i == 0))
     throw GradError(fmt::format("{}: internal error: backward reads an input it did not save",
                                 op_name(tape_.node(id_).op)));
   return checked(i);
@@ -102,6 +102,7 @@ void record(OpId id, BackwardFn backward, Save save, const AttrBlob& attrs, std:
   }
   if (keep_inputs)
     for (const Tensor* t : inputs) saved[num_saved++] = t;
+  if (save == Save::FirstInput && !inputs.empty()) saved[num_saved++] = inputs[0];
   if (keep_output) saved[num_saved++] = &out;
 
   const std::int32_t node = tape.append(id, save, backward, attrs, node_inputs, static_cast<std::uint32_t>(inputs.size()),

@@ -330,13 +330,14 @@ Tensor conv_weight_grad_at(const ConvGeometry& g, const Tensor& x, const Tensor&
 // gradient flows to the keys), so max_pool_select is linear in its values, and its
 // gradient is max_pool_scatter(keys, g), whose gradient is max_pool_select(keys, gg):
 // the pair is closed under differentiation. Each kernel finds the arg-max again from
-// the keys, which the graph holds anyway (the ReLU output that relu's backward
-// saves), instead of an int64 index per output (10 MB over an Omniglot conv4's
-// query images), and the scatter writes into fresh zeros (scatter_add copied the
-// zeros it was given: 14 MB more at the peak of a MAML step).
+// the keys, which the graph holds anyway (conv4's are batch norm's saved input, Note
+// [pooling by the normaliser's input] in nn/batchnorm.cpp), instead of an int64 index
+// per output (10 MB over an Omniglot conv4's query images); both ops save only the
+// keys (Save::FirstInput), and the scatter writes into fresh zeros (scatter_add copied
+// the zeros it was given: 14 MB more at the peak of a MAML step).
 struct MaxPoolSelect {
   static constexpr OpId id = OpId::MaxPoolSelect;
-  static constexpr Save save = Save::Inputs;
+  static constexpr Save save = Save::FirstInput;  // the keys: the backward needs only the arg-max
   using Attrs = ConvGeometry;
   static Shape infer_shape(const Attrs& g, const Tensor& keys, const Tensor& values) {
     require_floating("max_pool_select", keys.dtype());
@@ -358,7 +359,7 @@ struct MaxPoolSelect {
 
 struct MaxPoolScatter {
   static constexpr OpId id = OpId::MaxPoolScatter;
-  static constexpr Save save = Save::Inputs;
+  static constexpr Save save = Save::FirstInput;  // the keys: the backward needs only the arg-max
   using Attrs = ConvGeometry;
   static Shape infer_shape(const Attrs& g, const Tensor& keys, const Tensor& grad) {
     require_floating("max_pool_scatter", keys.dtype());

@@ -40,6 +40,10 @@ enum class Save : std::uint8_t {
   Inputs,   // every input, in order
   Output,   // the result (cheaper for exp, tanh, sigmoid, sqrt)
   Both,     // inputs, then the result
+  // The first input only: max-pooling's keys, without the values it selects from (Note
+  // [pooling by the normaliser's input], nn/batchnorm.cpp): the arg-max is all the
+  // backward needs, and the values may be a full-size tensor nothing else keeps.
+  FirstInput,
 };
 
 using BackwardFn = std::vector<Tensor> (*)(const Saved& s, const Tensor& grad);

@@ -10,7 +10,8 @@
 // > 1 when ours is faster). "mg" is the active CPU path's sgemm (avx512 or avx2;
 // METAGRAD_CPU=avx2 forces the latter), or cblas_sgemm too on the generic path (the
 // "sgemm" context line says which). Shapes are [m, n, k] with op flags:
-//   square 64 / 256 / 1024 (NN), the sinusoid MLP's products (batch 10, 40 hidden),
+//   square 64 / 256 / 1024 (NN), the sinusoid MLP's products (batch 10, 1-40-40-1; per
+//   layer y = x·Wᵀ (NT), dx = dy·W (NN), dW = dyᵀ·x (TN), all eight that MAML runs),
 //   the Omniglot conv4 GEMMs (batch 80, 64 filters, 3×3): per layer the forward
 //   W·cols (NN), dW = G·colsᵀ (NT) and dcols = Wᵀ·G (TN); layer 1 runs per image with
 //   the bias as a 10th row of cols (Note [conv2d layout] in autograd/ops_vision.cpp).
@@ -40,11 +41,14 @@ constexpr GemmShape kShapes[] = {
     {"square64", false, false, 64, 64, 64},
     {"square256", false, false, 256, 256, 256},
     {"square1024", false, false, 1024, 1024, 1024},
-    {"mlp_hidden_fwd", false, false, 10, 40, 40},
+    {"mlp_hidden_fwd", false, true, 10, 40, 40},
+    {"mlp_hidden_dx", false, false, 10, 40, 40},
     {"mlp_hidden_dw", true, false, 40, 40, 10},
-    {"mlp_hidden_dx", false, true, 10, 40, 40},
-    {"mlp_in_fwd", false, false, 10, 40, 1},
-    {"mlp_out_fwd", false, false, 10, 1, 40},
+    {"mlp_in_fwd", false, true, 10, 40, 1},
+    {"mlp_in_dw", true, false, 40, 1, 10},
+    {"mlp_out_fwd", false, true, 10, 1, 40},
+    {"mlp_out_dx", false, false, 10, 40, 1},
+    {"mlp_out_dw", true, false, 1, 40, 10},
     {"conv1_fwd", false, false, 64, 784, 10},
     {"conv1_dw", false, true, 64, 10, 784},
     {"conv2_fwd", false, false, 64, 15680, 576},

@@ -6,7 +6,7 @@
 #include "nn/activations.h"
 #include "nn/conv2d.h"
 #include "nn/linear.h"
-#include "nn/pool.h"
+#include "nn/pool.h"  // Flatten
 
 namespace mg::nn {
 
@@ -27,9 +27,11 @@ Sequential conv_net(const ConvNetOptions& o, Generator& gen) {
   for (int b = 0; b < o.blocks; ++b) {
     const std::int64_t in = b == 0 ? o.in_channels : o.channels;
     net.emplace<Conv2d>(in, o.channels, 3, gen, Conv2dOptions{.stride = o.strided ? 2 : 1, .padding = 1}, o.dtype);
-    net.emplace<BatchNorm2d>(o.channels, o.batch_norm, o.dtype);
+    // Pooled inside batch norm, ReLU after the pool: Note [pooling by the normaliser's input].
+    BatchNormOptions bn = o.batch_norm;
+    if (!o.strided) bn.max_pool = 2;
+    net.emplace<BatchNorm2d>(o.channels, bn, o.dtype);
     net.emplace<ReLU>();
-    if (!o.strided) net.emplace<MaxPool2d>(2);
   }
   net.emplace<Flatten>();
   net.emplace<Linear>(o.channels * side * side, o.n_way, gen, true, o.dtype);

@@ -8,6 +8,9 @@
 //  * miniimagenet_conv4: the same blocks with 32 filters on 84×84×3:
 //    84 -> 42 -> 21 -> 10 -> 5, so 800 features.
 // Batch norm runs in MAML's batch-statistics mode unless ConvNetOptions says otherwise.
+// A pooled block is the modules Conv2d, BatchNorm2d (max_pool = 2), ReLU: the same function
+// with less kept for the backward (Note [pooling by the normaliser's input], nn/batchnorm.cpp),
+// so parameter b of block i is named "{3i}.…" (conv) and "{3i+1}.…" (batch norm).
 // Every builder takes the dtype of the parameters, float32 by default (Note [Models of
 // either dtype] in nn/module.h): sinusoid_mlp(gen, DType::F64) for gradient checks.
 #pragma once

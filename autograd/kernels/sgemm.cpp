@@ -38,9 +38,11 @@
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
+#include <string>
 
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/sgemm_avx2.h"
+#include "autograd/kernels/sgemm_small_isa.h"
 
 #define MG_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 
@@ -303,20 +305,49 @@ void sgemm_avx512(bool ta, bool tb, int m, int n, int k, float alpha, const floa
 
 bool sgemm_supported() { return active_isa() != Isa::Generic; }
 
-void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
-           int ldb, float beta, float* c, int ldc) {
+namespace {
+
+// sgemm() and sgemm_packed(): the checks and the trivial cases, then `multiply` on the path.
+template <class F>
+void guarded(const char* name, int m, int n, int k, float alpha, float beta, float* c, int ldc, F multiply) {
   const Isa isa = active_isa();
   if (isa == Isa::Generic)
-    throw std::logic_error("sgemm: internal error: the active CPU path is generic; call cblas_sgemm");
+    throw std::logic_error(std::string(name) + ": internal error: the active CPU path is generic; call cblas_sgemm");
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     scale_c(m, n, beta, c, ldc);
     return;
   }
+  multiply(isa);
+}
+
+void packed(Isa isa, bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+            int ldb, float beta, float* c, int ldc) {
   if (isa == Isa::Avx512)
-    sgemm_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm_avx512(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   else
-    sgemm_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    sgemm_avx2(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace
+
+void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+           int ldb, float beta, float* c, int ldc) {
+  guarded("sgemm", m, n, k, alpha, beta, c, ldc, [&](Isa isa) {
+    if (small_sgemm_fits(m, n, k)) {  // Note [Small products without packing]
+      const SmallSgemmKernels& small = isa == Isa::Avx512 ? avx512::small_sgemm : avx2::small_sgemm;
+      float* transposed_b = trans_b ? scratch.b.get(static_cast<std::size_t>(k) * n) : nullptr;
+      small.run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, transposed_b);
+    } else {
+      packed(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+  });
+}
+
+void sgemm_packed(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                  const float* b, int ldb, float beta, float* c, int ldc) {
+  guarded("sgemm_packed", m, n, k, alpha, beta, c, ldc,
+          [&](Isa isa) { packed(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); });
 }
 
 }  // namespace mg::kernels

@@ -17,7 +17,14 @@ bool sgemm_supported();
 // k == 0 gives C = beta · C. Single-threaded; safe to call from many threads at
 // once (the packing buffers are per thread). Throws std::logic_error (an internal
 // error) unless sgemm_supported().
+// Products that small_sgemm_fits() (sgemm_small_isa.h) skip the packing (Note [Small
+// products without packing]); the bits are the same either way.
 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
            const float* b, int ldb, float beta, float* c, int ldc);
+
+// sgemm() always through the packed kernels, whatever the size: for the tests that hold
+// the small-product kernels to the packed ones' bits, and for benchmarks.
+void sgemm_packed(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                  const float* b, int ldb, float beta, float* c, int ldc);
 
 }  // namespace mg::kernels

@@ -9,6 +9,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -19,6 +20,7 @@
 #include "autograd/kernels/blas.h"
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/sgemm.h"
+#include "autograd/kernels/sgemm_small_isa.h"
 #include "autograd/ops.h"
 #include "autograd/random.h"
 #include "tests/autograd/isa_guard.h"
@@ -27,6 +29,7 @@ namespace {
 
 using mg::kernels::sgemm;
 using mg::kernels::sgemm_cblas;
+using mg::kernels::sgemm_packed;
 using mg::kernels::sgemm_supported;
 
 using SgemmFn = void (*)(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int);
@@ -148,6 +151,54 @@ TEST_SUITE("sgemm") {
     on_each_sgemm_path([&] {
       check_many_shapes(sgemm);
     });
+  }
+
+  TEST_CASE("sgemm_packed matches the triple loop on odd shapes, all four transposes") {
+    on_each_sgemm_path([&] { check_many_shapes(sgemm_packed); });
+  }
+
+  TEST_CASE("small products (no packing) equal the packed kernels bit for bit") {
+    // Note [Small products without packing]: the same chain of FMAs per element of C.
+    on_each_sgemm_path([&] {
+      int small = 0;
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (int m : {1, 3, 5, 8, 9, 10, 17, 40, 64})
+            for (int n : {1, 7, 8, 15, 16, 17, 40, 48, 49, 64})
+              for (int k : {1, 5, 8, 9, 40, 128, 256})
+                for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, std::pair{0.5f, 0.0f}, std::pair{1.0f, -2.0f}}) {
+                  if (!mg::kernels::small_sgemm_fits(m, n, k)) continue;
+                  ++small;
+                  const int pad = (m + n + k) % 3, lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+                  std::mt19937 gen(static_cast<std::uint32_t>(m * 10007 + n * 101 + k));
+                  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+                  std::vector<float> a(static_cast<std::size_t>((ta ? k : m) * lda)),
+                      b(static_cast<std::size_t>((tb ? n : k) * ldb)), c1(static_cast<std::size_t>(m * ldc));
+                  for (float& x : a) x = dist(gen);
+                  for (float& x : b) x = dist(gen);
+                  for (float& x : c1) x = dist(gen);
+                  std::vector<float> c2 = c1;
+                  sgemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c1.data(), ldc);
+                  sgemm_packed(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c2.data(), ldc);
+                  INFO("ta=", ta, " tb=", tb, " m=", m, " n=", n, " k=", k, " alpha=", alpha, " beta=", beta);
+                  REQUIRE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+                }
+      CHECK(small > 1000);  // the list above reaches the small kernels, on both sides of their limits
+    });
+    CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 40, mg::kernels::kSmallSgemmMaxK + 1));
+    CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 129, 1));
+    CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 128, 65));
+    CHECK(mg::kernels::small_sgemm_fits(10, 40, 40));
+  }
+
+  TEST_CASE("sgemm and sgemm_packed refuse the generic path") {
+    const mg::test::IsaGuard guard(mg::kernels::Isa::Generic);
+    float c = 0.0f;
+    CHECK_THROWS_WITH_AS(sgemm(false, false, 1, 1, 1, 1.0f, &c, 1, &c, 1, 0.0f, &c, 1),
+                         "sgemm: internal error: the active CPU path is generic; call cblas_sgemm", std::logic_error);
+    CHECK_THROWS_WITH_AS(sgemm_packed(false, false, 1, 1, 1, 1.0f, &c, 1, &c, 1, 0.0f, &c, 1),
+                         "sgemm_packed: internal error: the active CPU path is generic; call cblas_sgemm",
+                         std::logic_error);
   }
 
   TEST_CASE("sgemm on large products spanning several blocks in m, n and k") {

@@ -4,10 +4,12 @@
 
 #include <cmath>
 
+#include "autograd/check.h"
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
+#include "autograd/storage.h"
 #include "autograd/tape.h"
 #include "autograd/vision.h"
 #include "nn/activations.h"
@@ -149,6 +151,84 @@ TEST_SUITE("nn_modules") {
     CHECK(rm.at({0}) == doctest::Approx(0.5 * mu0).epsilon(1e-5));  // evaluation leaves them alone
   }
 
+  TEST_CASE("BatchNorm2d with max_pool is max_pool2d(batch_norm(x)), values and gradients bit for bit") {
+    // Note [pooling by the normaliser's input]: keys = x while every γ > 0, else keys = y.
+    for (DType dt : {DType::F64, DType::F32})
+      for (double gamma_sign : {1.0, -1.0})
+        for (BatchNormMode mode : {BatchNormMode::Batch, BatchNormMode::Running}) {
+          INFO("dtype ", dtype_name(dt), " gamma sign ", gamma_sign, " running ", mode == BatchNormMode::Running);
+          Generator gen(11);
+          BatchNorm2d pooled(3, {.mode = mode, .max_pool = 2});
+          BatchNorm2d plain(3, {.mode = mode});
+          pooled.to(dt);
+          plain.to(dt);
+          // γ of mixed magnitudes; with gamma_sign -1 one channel is negative (the keys are y).
+          const Tensor w = uniform({3}, 0.5, 1.5, gen).to(dt);
+          const Tensor wv = gamma_sign > 0 ? w : w * from_vector(std::vector<double>{1.0, -1.0, 1.0}, Shape{3}).to(dt);
+          const Tensor b = (randn({3}, gen)).to(dt);
+          const Tensor x0 = (randn({4, 3, 6, 5}, gen) * 2.0 + 0.5).to(dt);
+          for (Tensor* t : {&pooled.weight(), &plain.weight()}) *t = wv.detach().requires_grad_();
+          for (Tensor* t : {&pooled.bias(), &plain.bias()}) *t = b.detach().requires_grad_();
+          const Tensor x = x0.detach().requires_grad_();
+          const Tensor a = relu(pooled.forward(x));
+          const Tensor ref = max_pool2d(relu(plain.forward(x)), 2);
+          REQUIRE(a.shape() == Shape{4, 3, 3, 2});
+          CHECK(a.to_vector<double>() == ref.to_vector<double>());
+          const Tensor v = randn(a.shape(), gen).to(dt);
+          const auto ga = grad({sum(a * v)}, {x, pooled.weight(), pooled.bias()});
+          const auto gr = grad({sum(ref * v)}, {x, plain.weight(), plain.bias()});
+          for (int i = 0; i < 3; ++i) CHECK(ga[i].to_vector<double>() == gr[i].to_vector<double>());
+          if (mode == BatchNormMode::Running) {  // the running estimates moved the same way (twice each)
+            CHECK(pooled.named_buffers()[0].tensor.to_vector<double>() ==
+                  plain.named_buffers()[0].tensor.to_vector<double>());
+            pooled.eval();
+            plain.eval();
+            CHECK(pooled.forward(x).to_vector<double>() == max_pool2d(plain.forward(x), 2).to_vector<double>());
+          }
+        }
+  }
+
+  TEST_CASE("BatchNorm2d with max_pool: gradcheck and gradgradcheck in float64") {
+    Generator gen(12);
+    for (double sign : {1.0, -1.0}) {
+      BatchNorm2d bn(2, {.max_pool = 2});
+      bn.to(DType::F64);
+      const Tensor x = (randn({3, 2, 4, 4}, gen, DType::F64)).requires_grad_();
+      const Tensor w = from_vector(std::vector<double>{1.3, 0.7 * sign}, Shape{2}).requires_grad_();
+      const Tensor b = from_vector(std::vector<double>{0.2, -0.1}, Shape{2}).requires_grad_();
+      const auto f = [&](const std::vector<Tensor>& in) {
+        const std::vector<Tensor> params{in[1], in[2]};
+        return tanh(relu(bn.forward(in[0], params)) + 0.3);
+      };
+      const CheckResult r1 = gradcheck(f, {x, w, b});
+      CHECK_MESSAGE(r1.ok, r1.message);
+      const CheckResult r2 = gradgradcheck(f, {x, w, b});
+      CHECK_MESSAGE(r2.ok, r2.message);
+    }
+  }
+
+  TEST_CASE("BatchNorm2d with max_pool keeps no full-size normalised tensor for the backward") {
+    Generator gen(13);
+    const Tensor x = randn({8, 4, 16, 16}, gen).requires_grad_();  // 32 KB per full-size tensor
+    const std::int64_t full = x.nbytes();
+    const auto kept = [&](auto&& forward) {
+      TapeScope scope;
+      const std::int64_t before = Storage::live_bytes();
+      const Tensor y = forward();
+      return Storage::live_bytes() - before - y.nbytes();
+    };
+    BatchNorm2d pooled(4, {.max_pool = 2});
+    BatchNorm2d plain(4);
+    const std::int64_t fused = kept([&] { return relu(pooled.forward(x)); });
+    const std::int64_t composite = kept([&] { return max_pool2d(relu(plain.forward(x)), 2); });
+    // The composite keeps the ReLU's full-size output (the pool's keys); the fused form
+    // keeps only what batch norm keeps of its own (x is the caller's) and a quarter-size one.
+    CHECK(composite - fused >= full);
+    CHECK(fused < full / 2);
+    CHECK_THROWS_WITH_AS(BatchNorm2d(4, {.max_pool = -1}),
+                         "BatchNorm2d: max_pool must be >= 0 (0: no pooling), got -1", ValueError);
+  }
+
   TEST_CASE("activations, pooling and flatten") {
     const Tensor x = from_vector(std::vector<float>{-2.0f, 0.5f, 3.0f, -0.1f}, {1, 1, 2, 2});
     CHECK(ReLU().forward(x).to_vector<float>() == std::vector<float>{0.0f, 0.5f, 3.0f, 0.0f});
@@ -231,6 +311,10 @@ TEST_SUITE("nn_modules") {
     CHECK(omni.forward(randn({2, 1, 28, 28}, gen)).shape() == Shape{2, 5});
     CHECK(omni.named_parameters().end()[-2].tensor.shape() == Shape{5, 64});
     CHECK(omni.named_parameters()[0].name == "0.weight");
+    // Conv2d, BatchNorm2d (pooling), ReLU per block (Note [pooling by the normaliser's input]).
+    CHECK(omni.named_parameters()[2].name == "1.weight");
+    CHECK(omni.named_parameters()[4].name == "3.weight");
+    CHECK(omni.named_parameters().back().name == "13.bias");
     CHECK(omni.num_parameters() == (64 * 9 + 64 + 128) + 3 * (64 * 64 * 9 + 64 + 128) + 64 * 5 + 5);
 
     Sequential strided = omniglot_conv4(20, gen, true);

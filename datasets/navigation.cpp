@@ -1,0 +1,137 @@
+// 2-D point navigation; see navigation.h.
+#include "datasets/navigation.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/errors.h"
+#include "datasets/task.h"
+
+namespace mg::data {
+namespace {
+
+void check_config(const NavConfig& c) {
+  const auto positive = [](const char* name, double v) {
+    if (!(v > 0.0) || !std::isfinite(v))
+      throw ValueError(fmt::format("navigation: {} must be positive and finite, got {}", name, v));
+  };
+  positive("goal_range", c.goal_range);
+  positive("max_step", c.max_step);
+  if (c.horizon < 1) throw ValueError(fmt::format("navigation: horizon must be >= 1, got {}", c.horizon));
+  if (!(c.goal_radius >= 0.0) || !std::isfinite(c.goal_radius))
+    throw ValueError(fmt::format("navigation: goal_radius must be >= 0 and finite, got {}", c.goal_radius));
+}
+
+// Element i of a float32 or float64 tensor, as double.
+double element(const Tensor& t, std::int64_t i) {
+  return t.dtype() == DType::F64 ? t.data<double>()[i] : static_cast<double>(t.data<float>()[i]);
+}
+
+void set_element(Tensor& t, std::int64_t i, double v) {
+  if (t.dtype() == DType::F64)
+    t.mutable_data<double>()[i] = v;
+  else
+    t.mutable_data<float>()[i] = static_cast<float>(v);
+}
+
+void check_float(const char* what, DType dtype) {
+  if (dtype != DType::F32 && dtype != DType::F64)
+    throw DTypeError(fmt::format("navigation: {} must be float32 or float64, got {}", what, dtype_name(dtype)));
+}
+
+}  // namespace
+
+NavTasks::NavTasks(const NavConfig& config) : config_(config) { check_config(config); }
+
+NavGoal NavTasks::goal(std::uint64_t task_index) const {
+  Generator gen = task_generator(config_.seed, task_index);
+  const double r = config_.goal_range;
+  NavGoal g;
+  g.x = gen.uniform(-r, r);
+  g.y = gen.uniform(-r, r);
+  return g;
+}
+
+NavBatch::NavBatch(const NavConfig& config, NavGoal goal, std::int64_t trajectories) : config_(config), goal_(goal) {
+  check_config(config);
+  if (trajectories < 1)
+    throw ValueError(fmt::format("navigation: a batch needs at least one trajectory, got {}", trajectories));
+  pos_.assign(static_cast<std::size_t>(2 * trajectories), 0.0);
+  running_.assign(static_cast<std::size_t>(trajectories), 1);
+}
+
+bool NavBatch::done() const {
+  return moves_ >= config_.horizon || std::none_of(running_.begin(), running_.end(), [](std::uint8_t r) { return r; });
+}
+
+Tensor NavBatch::positions(DType dtype) const {
+  check_float("positions", dtype);
+  Tensor out({size(), 2}, dtype);
+  for (std::int64_t i = 0; i < 2 * size(); ++i) set_element(out, i, pos_[static_cast<std::size_t>(i)]);
+  return out;
+}
+
+std::vector<double> NavBatch::step(const Tensor& actions) {
+  if (done()) throw ValueError(fmt::format("navigation: step after the episode ended ({} moves)", moves_));
+  check_float("actions", actions.dtype());
+  if (actions.shape() != Shape{size(), 2})
+    throw ShapeError(fmt::format("navigation: actions must be [{}, 2], got {}", size(), actions.shape().str()));
+  std::vector<double> rewards(static_cast<std::size_t>(size()), 0.0);
+  const double lim = config_.max_step;
+  for (std::int64_t b = 0; b < size(); ++b) {
+    const auto bu = static_cast<std::size_t>(b);
+    if (!running_[bu]) continue;
+    const double ax = element(actions, 2 * b), ay = element(actions, 2 * b + 1);
+    if (std::isnan(ax) || std::isnan(ay))
+      throw ValueError(fmt::format("navigation: the action of trajectory {} at move {} is NaN", b, moves_));
+    double& x = pos_[2 * bu];
+    double& y = pos_[2 * bu + 1];
+    x += std::clamp(ax, -lim, lim);
+    y += std::clamp(ay, -lim, lim);
+    const double dx = x - goal_.x, dy = y - goal_.y, d2 = dx * dx + dy * dy;
+    rewards[bu] = config_.reward == NavReward::Distance ? -std::sqrt(d2) : -d2;
+    if (std::sqrt(d2) < config_.goal_radius) running_[bu] = 0;
+  }
+  ++moves_;
+  return rewards;
+}
+
+NavRollout rollout(NavBatch& env, const NavPolicy& policy, DType dtype) {
+  check_float("the rollout", dtype);
+  const std::int64_t b = env.size();
+  // Per move: positions, actions, rewards, mask; stacked into [B, T, ...] at the end.
+  std::vector<double> obs, act, rew, mask;
+  while (!env.done()) {
+    const Tensor p = env.positions(dtype);
+    const Tensor a = policy(p);
+    if (a.shape() != Shape{b, 2})
+      throw ShapeError(fmt::format("navigation: the policy must answer [{}, 2] actions, got {}", b, a.shape().str()));
+    for (std::int64_t i = 0; i < b; ++i) {
+      const bool on = env.running(i);
+      for (int k = 0; k < 2; ++k) {
+        obs.push_back(on ? element(p, 2 * i + k) : 0.0);
+        act.push_back(on ? element(a, 2 * i + k) : 0.0);
+      }
+      mask.push_back(on ? 1.0 : 0.0);
+    }
+    for (double r : env.step(a)) rew.push_back(r);
+  }
+  const std::int64_t t = env.moves();
+  NavRollout r{Tensor({b, t, 2}, dtype), Tensor({b, t, 2}, dtype), Tensor({b, t}, dtype), Tensor({b, t}, dtype)};
+  // Collected move-major ([T, B, ...]); stored trajectory-major ([B, T, ...]).
+  for (std::int64_t m = 0; m < t; ++m)
+    for (std::int64_t i = 0; i < b; ++i) {
+      const auto src = static_cast<std::size_t>(m * b + i);
+      for (int k = 0; k < 2; ++k) {
+        set_element(r.observations, (i * t + m) * 2 + k, obs[2 * src + static_cast<std::size_t>(k)]);
+        set_element(r.actions, (i * t + m) * 2 + k, act[2 * src + static_cast<std::size_t>(k)]);
+      }
+      set_element(r.rewards, i * t + m, rew[src]);
+      set_element(r.mask, i * t + m, mask[src]);
+    }
+  return r;
+}
+
+}  // namespace mg::data

@@ -15,6 +15,7 @@
 #include "nn/activations.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
+#include "nn/gaussian_policy.h"
 #include "nn/init.h"
 #include "nn/linear.h"
 #include "nn/loss.h"
@@ -415,9 +416,7 @@ TEST_SUITE("nn_modules") {
       if (which == 3) return miniimagenet_conv4(5, gen, dtype);
       return conv_net({.blocks = 2, .batch_norm = {.mode = BatchNormMode::Running}, .dtype = dtype}, gen);
     };
-    for (int which = 0; which < 5; ++which) {
-      CAPTURE(which);
-      Sequential f32 = build(which, DType::F32), f64 = build(which, DType::F64);
+    auto compare = [](const Module& f32, const Module& f64) {
       const std::vector<NamedTensor> p32 = f32.named_parameters(), p64 = f64.named_parameters();
       REQUIRE(p32.size() == p64.size());
       for (std::size_t i = 0; i < p32.size(); ++i) {
@@ -433,7 +432,13 @@ TEST_SUITE("nn_modules") {
         for (std::size_t k = 0; k < a.size(); ++k) CHECK(std::abs(a[k] - b[k]) <= 0x1p-24 * std::abs(b[k]));
       }
       for (const NamedTensor& b : f64.named_buffers()) CHECK(b.tensor.dtype() == DType::F64);
+    };
+    for (int which = 0; which < 5; ++which) {
+      CAPTURE(which);
+      compare(build(which, DType::F32), build(which, DType::F64));
     }
+    Generator g32(9), g64(9);
+    compare(nav_policy(g32), nav_policy(g64, DType::F64));
     Generator gen(1);
     CHECK(Linear(2, 3, gen, false, DType::F64).weight().dtype() == DType::F64);
     CHECK(Conv2d(1, 2, 3, gen, {}, DType::F64).bias().dtype() == DType::F64);

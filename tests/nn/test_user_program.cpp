@@ -20,6 +20,7 @@
 #include "autograd/tape.h"
 #include "autograd/vision.h"
 #include "datasets/episodes.h"
+#include "datasets/navigation.h"
 #include "datasets/omniglot.h"
 #include "datasets/png_codec.h"
 #include "datasets/resize.h"
@@ -141,6 +142,9 @@ TEST_SUITE("user_program") {
     CHECK(mg::data::OmniglotOptions{.threads = 1}.image_size > 0);
     CHECK(mg::data::Resizer::Tap{.source = 1}.weight == 0);
     CHECK(mg::data::Resizer::Axis{.first = {0}}.taps.empty());
+    CHECK_FALSE(mg::data::NavRollout{.observations = t}.mask.defined());
+    CHECK(mg::data::NavConfig{.horizon = 5}.max_step > 0);
+    CHECK(mg::data::NavGoal{.x = 1}.y == 0);
     // meta
     CHECK(mg::meta::Objective{.metric_name = "mse"}.higher_is_better == false);
     CHECK(mg::meta::EvalResult{.metric_name = "mse"}.steps.empty());

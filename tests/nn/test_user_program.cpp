@@ -42,6 +42,7 @@
 #include "nn/models.h"
 #include "nn/sequential.h"
 #include "nn/sgd.h"
+#include "nn/trpo.h"
 
 namespace {
 
@@ -132,6 +133,8 @@ TEST_SUITE("user_program") {
     CHECK(mg::nn::ConvNetOptions{.n_way = 3}.dtype == mg::DType::F32);
     CHECK(mg::nn::SgdOptions{.lr = 0.5}.momentum == 0);
     CHECK(mg::nn::AdamOptions{.lr = 0.5}.beta1 > 0);
+    CHECK(mg::nn::TrpoOptions{.max_kl = 0.5}.cg_iterations > 0);
+    CHECK(mg::nn::TrpoStep{.accepted = true}.theta.empty());
     // datasets
     CHECK_FALSE(mg::data::Task{.support_x = t}.query_x.defined());
     CHECK(mg::data::SinusoidParams{.amplitude = 2}.phase == 0);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "autograd/errors.h"
+#include "autograd/profile.h"
 
 namespace mg {
 
@@ -67,6 +68,8 @@ std::int32_t Tape::append_node(OpId op, Save save, BackwardFn backward, const At
   Node& n = nodes_.emplace_back();  // built in place: a Node is ~200 bytes
   n.op = op;
   n.save = save;
+  n.in_backward = detail::t_profile_phase == ProfilePhase::RecordedBackward;
+  n.label = detail::t_tape_label;
   n.backward = backward;
   n.generation = generation_;
   n.inputs_begin = inputs_begin;
@@ -111,6 +114,14 @@ void Tape::rewind(std::int32_t mark) {
   saved_.resize(first.saved_begin);
   nodes_.resize(static_cast<std::size_t>(mark));
   ++generation_;
+}
+
+std::uint16_t Tape::label_id(std::string_view name) {
+  for (std::size_t i = 0; i < labels_.size(); ++i)
+    if (labels_[i] == name) return static_cast<std::uint16_t>(i + 1);
+  if (labels_.size() >= 65535) throw TapeError("tape: more than 65,535 distinct TapeLabel names");
+  labels_.emplace_back(name);
+  return static_cast<std::uint16_t>(labels_.size());
 }
 
 TapeStats Tape::stats() const {

@@ -25,6 +25,8 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "autograd/op_list.h"
@@ -57,6 +59,10 @@ struct AttrBlob {
 struct Node {
   OpId op = OpId::Leaf;
   Save save = Save::Nothing;
+  // Recorded inside a grad(create_graph = true) sweep: the part of the graph that makes
+  // a meta-gradient second order (autograd/graph_export.h draws it apart).
+  bool in_backward = false;
+  std::uint16_t label = 0;  // 1 + index into Tape::labels() of the TapeLabel open then; 0: none
   BackwardFn backward = nullptr;
   std::uint32_t generation = 0;
   std::uint32_t inputs_begin = 0, num_inputs = 0;  // into Tape::inputs_
@@ -122,6 +128,11 @@ class Tape {
   // One line per node: "%7 = mul(%3, %5)  [25, 40] f32".
   std::string dump() const;
 
+  // The names TapeLabel scopes gave, each once (Node::label points here); kept across rewinds.
+  const std::vector<std::string>& labels() const { return labels_; }
+  // The Node::label value for `name`, adding it when new. TapeError past 65,535 names.
+  std::uint16_t label_id(std::string_view name);
+
  private:
   template <class SavedAt>
   std::int32_t append_node(OpId op, Save save, BackwardFn backward, const AttrBlob& attrs, const NodeInput* inputs,
@@ -131,7 +142,26 @@ class Tape {
   std::vector<Node> nodes_;
   std::vector<NodeInput> inputs_;
   std::vector<SavedTensor> saved_;
+  std::vector<std::string> labels_;
   std::uint32_t generation_ = 1;
+};
+
+namespace detail {
+inline thread_local std::uint16_t t_tape_label = 0;  // the innermost open TapeLabel's id
+}  // namespace detail
+
+// Names the nodes recorded on this thread while it is alive ("inner step 1", "query"),
+// for pictures of the graph (autograd/graph_export.h); scopes nest, the innermost wins.
+class TapeLabel {
+ public:
+  explicit TapeLabel(std::string_view name)
+      : saved_(std::exchange(detail::t_tape_label, Tape::current().label_id(name))) {}
+  ~TapeLabel() { detail::t_tape_label = saved_; }
+  TapeLabel(const TapeLabel&) = delete;
+  TapeLabel& operator=(const TapeLabel&) = delete;
+
+ private:
+  std::uint16_t saved_;
 };
 
 // Rewinds this thread's tape to its length at construction when it goes out of

@@ -15,6 +15,7 @@
 
 #include "autograd/check.h"
 #include "autograd/creation.h"
+#include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
@@ -47,9 +48,9 @@
 namespace {
 
 // --- the user's model: y = a · tanh(x W + b), in the dtype asked for -----------
-class Wave : public mg::nn::Module {
+class Ripple : public mg::nn::Module {
  public:
-  Wave(mg::Generator& gen, mg::DType dtype) : Module("Wave") {
+  Ripple(mg::Generator& gen, mg::DType dtype) : Module("Ripple") {
     add_parameter("w", mg::uniform({1, 8}, -1, 1, gen, dtype));
     add_parameter("b", mg::uniform({8}, -1, 1, gen, dtype));
     add_parameter("a", mg::uniform({8, 1}, -0.5, 0.5, gen, dtype));
@@ -65,7 +66,7 @@ TEST_SUITE("user_program") {
   TEST_CASE("a model of one's own in float64: second order, parameters from a list, float64 tasks") {
     mg::TapeScope scope;
     mg::Generator gen(5);
-    Wave model(gen, mg::DType::F64);
+    Ripple model(gen, mg::DType::F64);
     const mg::data::Task task =
         mg::data::SinusoidTasks({.k_shot = 5, .q_query = 5, .seed = 3}).sample(0).to(mg::DType::F64);
     REQUIRE(task.support_x.dtype() == mg::DType::F64);
@@ -113,7 +114,7 @@ TEST_SUITE("user_program") {
 
     // A float32 input is refused by name.
     CHECK_THROWS_WITH_AS(model(task.support_x.to(mg::DType::F32)),
-                         doctest::Contains("Wave: dtypes differ: parameter w (in Wave) is f64, the input is f32"),
+                         doctest::Contains("Ripple: dtypes differ: parameter w (in Ripple) is f64, the input is f32"),
                          mg::DTypeError);
   }
 

@@ -70,7 +70,12 @@ void record(OpId id, BackwardFn backward, Save save, const AttrBlob& attrs, std:
   if (!grad_enabled()) return;
   bool any = false;
   for (const Tensor* t : inputs) any = any || t->requires_grad();
-  if (!any) return;
+  if (!any) {
+    // Note [Gradients without a graph] (grad.cpp): the mark travels with the values.
+    for (const Tensor* t : inputs)
+      if (t->defined() && t->impl()->graphless_grad) out.impl()->graphless_grad = true;
+    return;
+  }
 
   Tape& tape = Tape::current();
   constexpr std::size_t kInline = 4;

@@ -33,7 +33,7 @@ struct CheckOptions {
 struct CheckResult {
   bool ok = true;
   // On failure: "gradcheck: mul: input 1, element 3: numeric 0.41 vs analytic 0.4 (|diff| 0.01)".
-  std::string message;
+  std::string message = {};
   double max_abs_error = 0.0;
 };
 

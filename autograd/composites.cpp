@@ -47,4 +47,36 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   return neg(mean(picked));
 }
 
+// vdot(a, b) = sum(a * b)
+Tensor vdot(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape())
+    throw ShapeError(fmt::format("vdot: shapes differ: a is {}, b is {}", a.shape().str(), b.shape().str()));
+  require_floating("vdot", a.dtype());
+  require_same_dtype("vdot", a, b);
+  return sum(a * b);
+}
+
+// dot(a, b) = sum_i vdot(a[i], b[i]), skipping the pairs with a symbolic zero.
+Tensor dot(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+  if (a.size() != b.size())
+    throw ValueError(fmt::format("dot: lists differ in length: a has {} tensors, b has {}", a.size(), b.size()));
+  Tensor total;
+  const Tensor* any = nullptr;  // a defined entry, for the dtype of a zero result
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!any && (a[i].defined() || b[i].defined())) any = a[i].defined() ? &a[i] : &b[i];
+    if (!a[i].defined() || !b[i].defined()) continue;
+    if (a[i].shape() != b[i].shape())
+      throw ShapeError(fmt::format("dot: shapes differ at position {}: a[{}] is {}, b[{}] is {}", i, i,
+                                   a[i].shape().str(), i, b[i].shape().str()));
+    if (a[i].dtype() != b[i].dtype())
+      throw DTypeError(fmt::format("dot: mixed dtypes at position {}: a[{}] is {}, b[{}] is {}", i, i,
+                                   dtype_name(a[i].dtype()), i, dtype_name(b[i].dtype())));
+    const Tensor term = vdot(a[i], b[i]);
+    total = total.defined() ? total + term : term;
+  }
+  if (total.defined()) return total;
+  if (!any) throw ValueError(fmt::format("dot: no defined tensor in lists of {}", a.size()));
+  return zeros({}, any->dtype());
+}
+
 }  // namespace mg

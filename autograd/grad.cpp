@@ -38,6 +38,12 @@ std::vector<Seeded> seed_outputs(Tape& tape, const std::vector<Tensor>& outputs,
       if (out.is_leaf() && out.requires_grad()) {
         // d leaf / d leaf: bind it so the identity gradient has a node to land on.
         seeds.push_back({tape.node_for(out, "grad"), Tensor{}});
+      } else if (out.impl()->graphless_grad) {
+        throw GradError(fmt::format("grad: output {} does not require grad: it was computed from gradients that "
+                                    "grad() returned without create_graph, which have no graph; pass "
+                                    "{{.create_graph = true}} to that grad() call (create_graph = true to "
+                                    "backward()) to differentiate them again",
+                                    i));
       } else {
         throw GradError(fmt::format("grad: output {} does not require grad: no recorded op connects it to a "
                                     "tensor that requires grad",
@@ -65,6 +71,17 @@ std::vector<Seeded> seed_outputs(Tape& tape, const std::vector<Tensor>& outputs,
   }
   return seeds;
 }
+
+// Note [Gradients without a graph]: a gradient computed without create_graph is a
+// plain value: nothing on the tape connects it to the inputs, so a quantity made from
+// it (a gradient norm, dot(g, v)) does not require grad, and grad() of it can only
+// say "does not require grad" -- true, but it does not tell a user who wanted a
+// second derivative what to change. Such gradients carry a mark (TensorImpl::
+// graphless_grad), and ops pass it on to their results when they record nothing
+// while recording is on (apply.cpp's record), so grad() of the quantity can name the
+// cause and the fix. Under NoGradGuard the mark is not passed on: nothing there is
+// meant to be differentiated, and the backward sweeps stay free of the check.
+void mark_graphless(Tensor& g) { g.impl()->graphless_grad = true; }
 
 // Note [gradients summed in place]: a node used by several ops gets one gradient
 // from each, summed into its slot. With the graph not recorded (a backward without
@@ -240,6 +257,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     const std::size_t k = static_cast<std::size_t>(id - lo);
     if (id >= 0 && k < acc.size() && acc[k].defined()) {
       result[i] = acc[k];
+      if (!options.create_graph) mark_graphless(result[i]);
     } else if (!options.allow_unused) {
       throw GradError(fmt::format("grad: input {} is not reachable from the outputs; pass allow_unused = true to "
                                   "get an undefined gradient for it",
@@ -271,7 +289,9 @@ void backward(const Tensor& output, const Tensor& grad_output, bool create_graph
     if (!target[k] || !acc[k].defined()) continue;
     Tensor leaf = tape.saved(tape.node(id), 0).tensor;
     const Tensor g = create_graph ? acc[k] : acc[k].detach();
-    leaf.set_grad(leaf.grad().defined() ? add(leaf.grad(), g) : g);
+    Tensor total = leaf.grad().defined() ? add(leaf.grad(), g) : g;
+    if (!create_graph) mark_graphless(total);
+    leaf.set_grad(total);
   }
 }
 

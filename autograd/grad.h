@@ -1,8 +1,11 @@
 // Reverse-mode differentiation over this thread's tape.
 //
-//   auto [dw] = grad({loss}, {w});                         // first order
+//   Tensor dw = grad(loss, w);                              // first order
 //   auto g = grad({loss}, params, {.create_graph = true});  // g is differentiable:
-//   auto h = grad({dot(g, v)}, params);                     //   Hessian-vector product
+//   auto hv = grad({dot(g, v)}, params);                    //   Hessian-vector product
+//
+// (dot is in ops.h; tests/autograd/test_grad_example.cpp runs these lines, and a Meson
+// test checks that it quotes them verbatim.)
 //
 // grad() walks node ids from the largest output down to the smallest input,
 // calling each node's backward with the gradient accumulated for it. Nodes that
@@ -19,7 +22,9 @@
 namespace mg {
 
 struct GradOptions {
-  // Record the backward sweep so the gradients are themselves differentiable.
+  // Record the backward sweep so the gradients are themselves differentiable. Without it
+  // they are plain values, and grad() of anything computed from them says to pass this
+  // (Note [Gradients without a graph] in grad.cpp).
   bool create_graph = false;
   // Return an undefined Tensor for inputs the outputs do not depend on, instead of throwing.
   bool allow_unused = false;

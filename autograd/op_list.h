@@ -33,7 +33,8 @@ namespace mg {
   X(Mean, "mean") X(SumTo, "sum_to") X(Transpose, "transpose") X(Stack, "stack")                        \
   X(Softmax, "softmax") X(LogSoftmax, "log_softmax") X(Logsumexp, "logsumexp")                          \
   X(MseLoss, "mse_loss") X(CrossEntropy, "cross_entropy") X(Conv2d, "conv2d")                          \
-  X(MaxPool2d, "max_pool2d") X(BatchNorm, "batch_norm")
+  X(MaxPool2d, "max_pool2d") X(BatchNorm, "batch_norm")                                                \
+  X(Vdot, "vdot") X(Dot, "dot")
 
 #define MG_OP_ENUM(name, text) name,
 enum class OpId : std::uint8_t { MG_PRIMITIVE_OPS(MG_OP_ENUM) };

@@ -119,6 +119,14 @@ Tensor softmax(const Tensor& x, int axis = -1);
 Tensor mse_loss(const Tensor& pred, const Tensor& target);
 // mean over rows of -log_softmax(logits)[i, labels[i]]; logits [N, C], labels int64 [N].
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
+// sum(a * b) over every element (numpy's vdot for real tensors): a rank-0 result. a and b
+// have the same shape (no broadcasting) and the same floating dtype.
+Tensor vdot(const Tensor& a, const Tensor& b);
+// The inner product of two tensor lists, sum_i vdot(a[i], b[i]): a gradient against a
+// direction (a Hessian-vector product, grad.h), or two parameter lists. An undefined
+// entry (grad() with allow_unused) is a symbolic zero. ValueError when the lengths
+// differ or no entry is defined; ShapeError or DTypeError naming the position.
+Tensor dot(const std::vector<Tensor>& a, const std::vector<Tensor>& b);
 
 // --- non-differentiable helpers ---------------- autograd/ops_compare.cpp
 // 0/1 masks in x's dtype (never require grad).

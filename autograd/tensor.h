@@ -124,6 +124,9 @@ struct TensorImpl {
   const Tape* tape = nullptr;
   std::int32_t node = -1;
   std::uint32_t generation = 0;
+  // Note [Gradients without a graph] (grad.cpp): set on what grad() and backward() return
+  // without create_graph, and on what ops compute from it while recording is on.
+  bool graphless_grad = false;
   Tensor grad;
 
   void retain() { refs.fetch_add(1, std::memory_order_relaxed); }

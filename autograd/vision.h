@@ -87,8 +87,8 @@ Tensor max_pool2d_indices(const Tensor& x, Size2 kernel, Size2 stride);
 
 // Running estimates of the per-channel mean and (unbiased) variance, [C] each.
 struct RunningStats {
-  Tensor mean;
-  Tensor var;
+  Tensor mean = {};
+  Tensor var = {};
   double momentum = 0.1;  // new = (1 - momentum) * old + momentum * batch statistic
 };
 

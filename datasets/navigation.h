@@ -86,10 +86,10 @@ class NavBatch {
 // trajectory's end are zero, with mask 0. Tensors of the rollout's dtype, never
 // requiring grad.
 struct NavRollout {
-  Tensor observations;  // [B, T, 2]  the position each action was taken from
-  Tensor actions;       // [B, T, 2]  as the policy gave them (before clipping)
-  Tensor rewards;       // [B, T]
-  Tensor mask;          // [B, T]     1 where the trajectory was running
+  Tensor observations = {};  // [B, T, 2]  the position each action was taken from
+  Tensor actions = {};       // [B, T, 2]  as the policy gave them (before clipping)
+  Tensor rewards = {};       // [B, T]
+  Tensor mask = {};          // [B, T]     1 where the trajectory was running
 };
 
 // Runs `env` to its end: each move, policy(positions [B, 2]) -> actions [B, 2] for all B

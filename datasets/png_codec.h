@@ -35,7 +35,7 @@ namespace mg::data {
 struct GrayImage {
   int width = 0;
   int height = 0;
-  std::vector<std::uint8_t> pixels;  // width * height bytes, row-major
+  std::vector<std::uint8_t> pixels = {};  // width * height bytes, row-major
 
   std::uint8_t at(int x, int y) const {
     return pixels[static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +

@@ -57,12 +57,12 @@ class Resizer {
 
   // Output pixel i of one axis reads taps[first[i] .. first[i+1]).
   struct Tap {
-    int source;
-    float weight;
+    int source = 0;
+    float weight = 0;
   };
   struct Axis {
-    std::vector<std::size_t> first;
-    std::vector<Tap> taps;
+    std::vector<std::size_t> first = {};
+    std::vector<Tap> taps = {};
   };
 
  private:

@@ -28,8 +28,8 @@ struct SinusoidConfig {
 };
 
 struct SinusoidParams {
-  double amplitude;  // A
-  double phase;      // φ
+  double amplitude = 0;  // A
+  double phase = 0;      // φ
   // A · sin(x − φ)
   double operator()(double x) const;
 };

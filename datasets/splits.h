@@ -31,8 +31,8 @@
 namespace mg::data {
 
 struct CharacterSplit {
-  std::vector<std::string> train;
-  std::vector<std::string> test;
+  std::vector<std::string> train = {};
+  std::vector<std::string> test = {};
 };
 
 inline constexpr std::uint64_t kVinyalsSplitV1Seed = 20160613;  // arXiv date of Vinyals et al.

@@ -9,6 +9,12 @@
 
 namespace mg::data {
 
+Task Task::to(DType dtype) const {
+  require_floating("Task::to", dtype);
+  auto convert = [dtype](const Tensor& t) { return t.defined() && is_floating(t.dtype()) ? t.to(dtype) : t; };
+  return {convert(support_x), convert(support_y), convert(query_x), convert(query_y)};
+}
+
 Generator task_generator(std::uint64_t seed, std::uint64_t task_index) {
   return Generator(splitmix64(splitmix64(seed) ^ task_index));
 }

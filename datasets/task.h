@@ -13,8 +13,14 @@
 //     Meta-step s with batch size B conventionally uses tasks s·B … s·B + B − 1.
 //   * sample() is const and must be safe to call from several threads at once
 //     (no mutable state; shared data is read-only).
-//   * Tensors never require grad. Classification: x is [n, 1, 28, 28] float32
-//     and y is [n] int64; regression: x and y are [n, 1] float32.
+//   * Tensors never require grad. Classification: x is [n, 1, 28, 28] and y is
+//     [n] int64 labels; regression: x and y are [n, 1].
+//   * Dtypes: the sources of this library (Omniglot, sinusoid) make float32 x (and
+//     regression y), for float32 models. A float64 model (gradient checks; Note
+//     [Models of either dtype] in nn/module.h) needs float64 inputs: task.to(DType::F64)
+//     converts x and regression y and keeps int64 labels, and a source of your own may
+//     make float64 tasks directly. The model's forward names the first parameter whose
+//     dtype differs from x's; losses and metrics take y in the dtype of the model's output.
 //
 // Adding a task family of your own: derive from TaskSource, keep the seed, and
 // build each task from task_generator(seed_, task_index). For example, tasks
@@ -53,8 +59,12 @@
 namespace mg::data {
 
 struct Task {
-  Tensor support_x, support_y;  // D_i: what the inner loop adapts on
-  Tensor query_x, query_y;      // D'_i: what the adapted parameters are scored on
+  Tensor support_x = {}, support_y = {};  // D_i: what the inner loop adapts on
+  Tensor query_x = {}, query_y = {};      // D'_i: what the adapted parameters are scored on
+
+  // The same task with its floating tensors converted to `dtype` (copies); int64 labels
+  // and undefined tensors are kept as they are. DTypeError for a dtype that is not floating.
+  Task to(DType dtype) const;
 };
 
 class TaskSource {

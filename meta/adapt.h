@@ -44,7 +44,7 @@ enum class InnerOptimizer { Sgd, Adam };
 
 struct InnerLr {
   double value = 0.01;            // α when `per_tensor` is empty
-  std::span<const Tensor> per_tensor;  // optional: one rank-0 α_j per parameter tensor
+  std::span<const Tensor> per_tensor = {};  // optional: one rank-0 α_j per parameter tensor
 };
 
 // The support loss as a function of the parameters: L(f_θ(x_s), y_s).

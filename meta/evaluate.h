@@ -42,9 +42,9 @@ struct Summary {
 Summary summarize(const std::vector<double>& values);
 
 struct EvalResult {
-  std::string metric_name;
-  std::vector<int> steps;         // the report_steps, ascending
-  std::vector<Summary> metric;    // one per entry of steps
+  std::string metric_name = {};
+  std::vector<int> steps = {};         // the report_steps, ascending
+  std::vector<Summary> metric = {};    // one per entry of steps
 };
 
 // Evaluates `theta` (in model.parameters() order) on the source's tasks.

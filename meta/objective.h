@@ -17,9 +17,9 @@ using LossFn = std::function<Tensor(const Tensor& prediction, const Tensor& targ
 using MetricFn = std::function<double(const Tensor& prediction, const Tensor& target)>;
 
 struct Objective {
-  LossFn loss;
-  MetricFn metric;
-  std::string metric_name;   // "mse", "accuracy"
+  LossFn loss = {};
+  MetricFn metric = {};
+  std::string metric_name = {};   // "mse", "accuracy"
   bool higher_is_better = false;
 };
 

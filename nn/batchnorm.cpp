@@ -8,14 +8,15 @@
 
 namespace mg::nn {
 
-BatchNorm2d::BatchNorm2d(std::int64_t channels, BatchNormOptions options) : Module("BatchNorm2d"), options_(options) {
+BatchNorm2d::BatchNorm2d(std::int64_t channels, BatchNormOptions options, DType dtype)
+    : Module("BatchNorm2d"), options_(options) {
   if (options.max_pool < 0)
     throw ValueError(fmt::format("BatchNorm2d: max_pool must be >= 0 (0: no pooling), got {}", options.max_pool));
-  add_parameter("weight", ones({channels}));
-  add_parameter("bias", zeros({channels}));
+  add_parameter("weight", ones({channels}, dtype));
+  add_parameter("bias", zeros({channels}, dtype));
   if (options.mode == BatchNormMode::Running) {
-    add_buffer("running_mean", zeros({channels}));
-    add_buffer("running_var", ones({channels}));
+    add_buffer("running_mean", zeros({channels}, dtype));
+    add_buffer("running_var", ones({channels}, dtype));
   }
 }
 

@@ -1,5 +1,6 @@
 // BatchNorm2d: y = (x - μ) / sqrt(σ² + eps) · γ + β per channel (Ioffe & Szegedy 2015),
-// for x [N, C, H, W] (or [N, C]); γ = weight (ones), β = bias (zeros), both [C].
+// for x [N, C, H, W] (or [N, C]); γ = weight (ones), β = bias (zeros), both [C], in
+// float32 or float64 (Note [Models of either dtype] in nn/module.h).
 //
 // Two behaviours (BatchNormMode):
 //  * Batch (the MAML default): μ, σ² are always the current batch's statistics,
@@ -37,7 +38,7 @@ struct BatchNormOptions {
 class BatchNorm2d : public Module {
  public:
   // ValueError for a negative max_pool.
-  explicit BatchNorm2d(std::int64_t channels, BatchNormOptions options = {});
+  explicit BatchNorm2d(std::int64_t channels, BatchNormOptions options = {}, DType dtype = DType::F32);
   Tensor forward_with(const Tensor& x, ParamCursor& params) override;
   using Module::forward;
 

@@ -42,9 +42,9 @@ inline constexpr std::uint32_t kCheckpointVersion = 1;
 
 struct Checkpoint {
   std::int64_t step = 0;
-  std::vector<std::pair<std::string, std::string>> metadata;
-  std::vector<NamedTensor> tensors;  // parameters, then buffers
-  OptimizerState optimizer;          // kind "" when absent
+  std::vector<std::pair<std::string, std::string>> metadata = {};
+  std::vector<NamedTensor> tensors = {};  // parameters, then buffers
+  OptimizerState optimizer = {};          // kind "" when absent
 
   // The value of metadata `key`; DataError naming `key` when absent.
   const std::string& meta(const std::string& key) const;

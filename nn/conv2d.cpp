@@ -7,10 +7,10 @@
 namespace mg::nn {
 
 Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, int kernel, Generator& gen,
-               Conv2dOptions options)
+               Conv2dOptions options, DType dtype)
     : Module("Conv2d"), options_(options) {
-  Tensor w = zeros({out_channels, in_channels, kernel, kernel});
-  Tensor b = options.bias ? zeros({out_channels}) : Tensor{};
+  Tensor w = zeros({out_channels, in_channels, kernel, kernel}, dtype);
+  Tensor b = options.bias ? zeros({out_channels}, dtype) : Tensor{};
   default_init_(w, b, gen);
   add_parameter("weight", w);
   if (options.bias) add_parameter("bias", b);

@@ -1,6 +1,7 @@
 // Conv2d: y = conv2d(x, W, b, stride, padding) (autograd/vision.h), NCHW,
 // W [out, in, k, k], b [out]. Initialised with PyTorch's defaults (nn/init.h):
 // W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in * k * k.
+// Built in float32 or float64 (Note [Models of either dtype] in nn/module.h).
 #pragma once
 
 #include "autograd/random.h"
@@ -16,7 +17,8 @@ struct Conv2dOptions {
 
 class Conv2d : public Module {
  public:
-  Conv2d(std::int64_t in_channels, std::int64_t out_channels, int kernel, Generator& gen, Conv2dOptions options = {});
+  Conv2d(std::int64_t in_channels, std::int64_t out_channels, int kernel, Generator& gen, Conv2dOptions options = {},
+         DType dtype = DType::F32);
   Tensor forward_with(const Tensor& x, ParamCursor& params) override;
   using Module::forward;
 

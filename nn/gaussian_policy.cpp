@@ -37,21 +37,21 @@ Parts split(const char* who, const Tensor& dist) {
 }  // namespace
 
 GaussianPolicy::GaussianPolicy(std::int64_t obs_dim, std::int64_t act_dim, const std::vector<std::int64_t>& hidden,
-                               Generator& gen, double log_std)
+                               Generator& gen, double log_std, DType dtype)
     : Module("GaussianPolicy"), obs_dim_(obs_dim), act_dim_(act_dim) {
   if (obs_dim < 1 || act_dim < 1)
     throw ValueError(fmt::format("GaussianPolicy: observation and action sizes must be >= 1, got {} and {}", obs_dim,
                                  act_dim));
   for (std::int64_t h : hidden)
     if (h < 1) throw ValueError(fmt::format("GaussianPolicy: hidden widths must be >= 1, got {}", h));
-  add_parameter("log_std", full({act_dim}, log_std));
+  add_parameter("log_std", full({act_dim}, log_std, dtype));
   auto mean = std::make_unique<Sequential>();
   std::int64_t in = obs_dim;
   for (std::int64_t h : hidden) {
-    mean->emplace<Linear>(in, h, gen).emplace<ReLU>();
+    mean->emplace<Linear>(in, h, gen, true, dtype).emplace<ReLU>();
     in = h;
   }
-  mean->emplace<Linear>(in, act_dim, gen);
+  mean->emplace<Linear>(in, act_dim, gen, true, dtype);
   add_module("mean", std::move(mean));
 }
 
@@ -64,7 +64,7 @@ Tensor GaussianPolicy::forward_with(const Tensor& s, ParamCursor& params) {
   return stack({mu, spread}, 1);
 }
 
-GaussianPolicy nav_policy(Generator& gen) { return GaussianPolicy(2, 2, {100, 100}, gen); }
+GaussianPolicy nav_policy(Generator& gen, DType dtype) { return GaussianPolicy(2, 2, {100, 100}, gen, 0.0, dtype); }
 
 Tensor gaussian_log_prob(const Tensor& dist, const Tensor& actions) {
   const Parts p = split("gaussian_log_prob", dist);

@@ -27,10 +27,11 @@ namespace mg::nn {
 class GaussianPolicy : public Module {
  public:
   // An MLP obs -> hidden[0] -> … -> act with ReLU between layers (PyTorch's default
-  // initialisation, nn/init.h), and log_std filled with `log_std`. ValueError for
-  // obs_dim or act_dim < 1 or a hidden width < 1.
+  // initialisation, nn/init.h), and log_std filled with `log_std`, all in `dtype` (Note
+  // [Models of either dtype] in nn/module.h). ValueError for obs_dim or act_dim < 1 or a
+  // hidden width < 1.
   GaussianPolicy(std::int64_t obs_dim, std::int64_t act_dim, const std::vector<std::int64_t>& hidden, Generator& gen,
-                 double log_std = 0.0);
+                 double log_std = 0.0, DType dtype = DType::F32);
   GaussianPolicy(GaussianPolicy&&) = default;
   // s [B, obs] -> [B, 2, act] (μ, then log σ). ShapeError for another input shape.
   Tensor forward_with(const Tensor& s, ParamCursor& params) override;
@@ -44,7 +45,7 @@ class GaussianPolicy : public Module {
 };
 
 // The navigation policy of the MAML paper: 2 -> 100 -> 100 -> 2, log σ = 0.
-GaussianPolicy nav_policy(Generator& gen);
+GaussianPolicy nav_policy(Generator& gen, DType dtype = DType::F32);
 
 // log π(a | s), summed over the action's coordinates: dist [..., 2, act] and actions
 // [..., act] give [...]. Differentiable in dist (any order); ShapeError when the shapes

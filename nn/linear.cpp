@@ -6,10 +6,10 @@
 
 namespace mg::nn {
 
-Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool bias)
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool bias, DType dtype)
     : Module("Linear"), bias_(bias) {
-  Tensor w = zeros({out_features, in_features});
-  Tensor b = bias ? zeros({out_features}) : Tensor{};
+  Tensor w = zeros({out_features, in_features}, dtype);
+  Tensor b = bias ? zeros({out_features}, dtype) : Tensor{};
   default_init_(w, b, gen);
   add_parameter("weight", w);
   if (bias) add_parameter("bias", b);

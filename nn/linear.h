@@ -1,5 +1,6 @@
 // Linear: y = x Wᵀ + b, x [N, in], W [out, in], b [out] (PyTorch's layout).
 // Initialised with PyTorch's defaults (nn/init.h): W, b ~ U(-1/sqrt(in), 1/sqrt(in)).
+// Built in float32 or float64 (Note [Models of either dtype] in nn/module.h).
 #pragma once
 
 #include "autograd/random.h"
@@ -9,7 +10,8 @@ namespace mg::nn {
 
 class Linear : public Module {
  public:
-  Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool bias = true);
+  Linear(std::int64_t in_features, std::int64_t out_features, Generator& gen, bool bias = true,
+         DType dtype = DType::F32);
   Tensor forward_with(const Tensor& x, ParamCursor& params) override;
   bool supports_task_stacks() const override { return true; }
   using Module::forward;

@@ -11,6 +11,8 @@
 // A pooled block is the modules Conv2d, BatchNorm2d (max_pool = 2), ReLU: the same function
 // with less kept for the backward (Note [pooling by the normaliser's input], nn/batchnorm.cpp),
 // so parameter b of block i is named "{3i}.…" (conv) and "{3i+1}.…" (batch norm).
+// Every builder takes the dtype of the parameters, float32 by default (Note [Models of
+// either dtype] in nn/module.h): sinusoid_mlp(gen, DType::F64) for gradient checks.
 #pragma once
 
 #include <cstdint>
@@ -29,14 +31,15 @@ struct ConvNetOptions {
   int blocks = 4;
   bool strided = false;          // stride-2 convolutions instead of max-pooling
   BatchNormOptions batch_norm = {};
+  DType dtype = DType::F32;      // of every parameter and buffer
 };
 
 // Side of the last feature map of conv_net(options).
 std::int64_t conv_net_feature_size(const ConvNetOptions& options);
 Sequential conv_net(const ConvNetOptions& options, Generator& gen);
 
-Sequential sinusoid_mlp(Generator& gen);
-Sequential omniglot_conv4(std::int64_t n_way, Generator& gen, bool strided = false);
-Sequential miniimagenet_conv4(std::int64_t n_way, Generator& gen);
+Sequential sinusoid_mlp(Generator& gen, DType dtype = DType::F32);
+Sequential omniglot_conv4(std::int64_t n_way, Generator& gen, bool strided = false, DType dtype = DType::F32);
+Sequential miniimagenet_conv4(std::int64_t n_way, Generator& gen, DType dtype = DType::F32);
 
 }  // namespace mg::nn

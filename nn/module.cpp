@@ -2,16 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "autograd/errors.h"
 
 namespace mg::nn {
 
 Tensor Module::forward(const Tensor& x) {
+  check_input_dtype(x, {}, false);
   ParamCursor own;
   return run(x, own);
 }
 
 Tensor Module::forward(const Tensor& x, std::span<const Tensor> params) {
+  check_input_dtype(x, params, true);
   ParamCursor cursor(params);
   Tensor y = run(x, cursor);
   if (cursor.used() != cursor.size())
@@ -30,6 +34,7 @@ Tensor Module::forward_tasks(const Tensor& x, std::span<const Tensor> stacked) {
   if (x.ndim() < 1 || x.shape()[0] != tasks)
     throw ShapeError(fmt::format("{}: input must be [{}, ...] for {} stacked tasks, got {}", kind_, tasks, tasks,
                                  x.shape().str()));
+  check_input_dtype(x, stacked, true);
   ParamCursor cursor(stacked, tasks);
   Tensor y = run(x, cursor);
   if (cursor.used() != cursor.size())
@@ -67,6 +72,80 @@ Tensor Module::take(ParamCursor& params, std::size_t i) const {
     throw ShapeError(fmt::format("{}: parameter {} ('{}') must be {}, got {}", kind_, at, own.name, expected.str(),
                                  t.defined() ? t.shape().str() : "undefined"));
   return t;
+}
+
+bool Module::own_dtype_differs(DType dtype, std::size_t& index) const {
+  for (const NamedTensor& p : params_) {
+    if (p.tensor.dtype() != dtype) return true;
+    ++index;
+  }
+  for (const Child& c : children_)
+    if (c.module->own_dtype_differs(dtype, index)) return true;
+  return false;
+}
+
+const std::string& Module::owner_kind(std::size_t index) const {
+  if (index < params_.size()) return kind_;
+  index -= params_.size();
+  for (const Child& c : children_) {
+    const std::size_t n = c.module->parameters().size();
+    if (index < n) return c.module->owner_kind(index);
+    index -= n;
+  }
+  return kind_;  // not reached: index < parameters().size()
+}
+
+void Module::check_input_dtype(const Tensor& x, std::span<const Tensor> params, bool functional) const {
+  if (!x.defined() || !is_floating(x.dtype())) return;
+  const DType want = x.dtype();
+  std::size_t i = 0;
+  if (functional) {
+    while (i < params.size() && (!params[i].defined() || params[i].dtype() == want)) ++i;
+    if (i == params.size()) return;
+  } else if (!own_dtype_differs(want, i)) {
+    return;
+  }
+  // The error path: names are built only here.
+  const std::vector<NamedTensor> named = named_parameters();
+  if (i >= named.size()) return;  // a list longer than the model: run() reports it
+  const std::string where = fmt::format("{} (in {})", named[i].name, owner_kind(i));
+  const DType got = functional ? params[i].dtype() : named[i].tensor.dtype();
+  if (functional)
+    throw DTypeError(fmt::format("{}: dtypes differ: params[{}], for parameter {}, is {}, the input is {}", kind_, i,
+                                 where, dtype_name(got), dtype_name(want)));
+  throw DTypeError(fmt::format("{}: dtypes differ: parameter {} is {}, the input is {}; build the model as {} (the "
+                               "dtype argument of its layers and builders) or convert it with to()",
+                               kind_, where, dtype_name(got), dtype_name(want), dtype_name(want)));
+}
+
+void Module::set_parameters(std::span<const Tensor> values) {
+  const std::vector<NamedTensor> named = named_parameters();
+  if (values.size() != named.size())
+    throw ValueError(fmt::format("{}: set_parameters got {} tensors, the module has {} parameters", kind_,
+                                 values.size(), named.size()));
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    const Tensor& p = named[i].tensor;
+    const Tensor& v = values[i];
+    if (!v.defined())
+      throw ValueError(fmt::format("{}: set_parameters: values[{}], for {}, is undefined", kind_, i, named[i].name));
+    if (v.shape() != p.shape())
+      throw ShapeError(fmt::format("{}: set_parameters: shapes differ: {} is {}, values[{}] is {}", kind_,
+                                   named[i].name, p.shape().str(), i, v.shape().str()));
+    if (v.dtype() != p.dtype())
+      throw DTypeError(fmt::format("{}: set_parameters: dtypes differ: {} is {}, values[{}] is {}; convert the "
+                                   "values with to()",
+                                   kind_, named[i].name, dtype_name(p.dtype()), i, dtype_name(v.dtype())));
+  }
+  // A value that shares storage with another parameter (the list rotated, say) is read
+  // before anything is written.
+  std::vector<Tensor> sources(values.begin(), values.end());
+  for (std::size_t i = 0; i < named.size(); ++i)
+    for (std::size_t j = 0; j < named.size(); ++j)
+      if (j != i && sources[i].storage().get() == named[j].tensor.storage().get()) sources[i] = values[i].clone();
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    Tensor p = named[i].tensor;
+    if (p.nbytes() > 0) std::memmove(p.mutable_raw_data(), sources[i].raw_data(), p.nbytes());
+  }
 }
 
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {

@@ -27,6 +27,18 @@
 //
 // Buffers (BatchNorm's running statistics) are state that is not trained; they
 // are saved in checkpoints next to the parameters.
+//
+// Note [Models of either dtype]: a model is float32 (fast) or float64 (gradient checks,
+// finite-difference tests). The layers and the builders of nn/models.h take the dtype as
+// their last argument, float32 by default: Linear(1, 40, gen, true, DType::F64),
+// sinusoid_mlp(gen, DType::F64). The initial values are the same draws from the
+// generator in either dtype, so a float64 model rounded with to(DType::F32) is the
+// float32 model bit for bit (the float32 model converted to float64 differs from the
+// float64 one by the float32 rounding of each value). to() converts a built model. The
+// input of forward must have the parameters' dtype: forward checks every parameter (or
+// every tensor of the list it is given) before it runs and names the first that differs,
+//   Sequential: dtypes differ: parameter 0.weight (in Linear) is f32, the input is f64; ...
+// rather than letting the first op report a mixed-dtype matmul deep inside the model.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +52,8 @@
 namespace mg::nn {
 
 struct NamedTensor {
-  std::string name;
-  Tensor tensor;
+  std::string name = {};
+  Tensor tensor = {};
 };
 
 class Module;
@@ -78,10 +90,12 @@ class Module {
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  // f_θ(x) with the module's own parameters.
+  // f_θ(x) with the module's own parameters. DTypeError naming the parameter when one is
+  // not of x's dtype (Note [Models of either dtype]).
   Tensor forward(const Tensor& x);
   // f_params(x): the same network with `params` in parameters() order. Throws ValueError
-  // when the list is shorter or longer than parameters(), ShapeError when a shape differs.
+  // when the list is shorter or longer than parameters(), ShapeError when a shape differs,
+  // DTypeError when a tensor is not of x's dtype.
   Tensor forward(const Tensor& x, std::span<const Tensor> params);
   Tensor operator()(const Tensor& x) { return forward(x); }
   // T networks at once (Note [Task stacks]): `stacked` in parameters() order, each
@@ -116,6 +130,12 @@ class Module {
   // Converts every parameter and buffer to `dtype` (parameters stay leaves that require grad).
   // The tensors are replaced: build optimizers after calling this, not before.
   void to(DType dtype);
+  // Copies `values`, in parameters() order, into the parameters in place: the tensors keep
+  // their identity, so optimizers built on them and every handle to them see the new
+  // values (θ ← θ'ᵢ after an adaptation, weights computed elsewhere). Nothing is written
+  // unless every value fits: ValueError when the list's length differs or a value is
+  // undefined, ShapeError or DTypeError naming the parameter.
+  void set_parameters(std::span<const Tensor> values);
   // Drops the accumulated .grad() of every parameter.
   void zero_grad();
 
@@ -145,6 +165,14 @@ class Module {
     std::unique_ptr<Module> module;
   };
   void collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const;
+  // Note [Models of either dtype]: throws DTypeError when a parameter (own, or of the list
+  // `params` when functional) is not of x's floating dtype.
+  void check_input_dtype(const Tensor& x, std::span<const Tensor> params, bool functional) const;
+  // Whether one of the parameters of this subtree differs from `dtype`; `index` counts
+  // the parameters passed before it, in parameters() order.
+  bool own_dtype_differs(DType dtype, std::size_t& index) const;
+  // The kind of the module owning parameter `index` (parameters() order) of this subtree.
+  const std::string& owner_kind(std::size_t index) const;
 
   std::string kind_;
   std::vector<NamedTensor> params_;

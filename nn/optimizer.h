@@ -21,9 +21,9 @@
 namespace mg::nn {
 
 struct OptimizerState {
-  std::string kind;                                      // "sgd", "adam"
-  std::vector<NamedTensor> tensors;                      // per-parameter state, e.g. "m.3"
-  std::vector<std::pair<std::string, double>> scalars;   // e.g. "lr", "step.3"
+  std::string kind = {};                                 // "sgd", "adam"
+  std::vector<NamedTensor> tensors = {};                 // per-parameter state, e.g. "m.3"
+  std::vector<std::pair<std::string, double>> scalars = {};  // e.g. "lr", "step.3"
 };
 
 class Optimizer {

@@ -13,13 +13,6 @@
 namespace mg::nn {
 namespace {
 
-// Σ_j <a_j, b_j> over two lists of one shape each.
-double dot(std::span<const Tensor> a, std::span<const Tensor> b) {
-  double s = 0.0;
-  for (std::size_t j = 0; j < a.size(); ++j) s += sum(a[j] * b[j]).item();
-  return s;
-}
-
 // a + c · b, elementwise over the lists.
 std::vector<Tensor> axpy(std::span<const Tensor> a, double c, std::span<const Tensor> b) {
   std::vector<Tensor> out;
@@ -56,14 +49,11 @@ std::vector<Tensor> hessian_vector_product(const ParamFunction& f, std::span<con
   const Tensor y = f(at);
   check_scalar("hessian_vector_product", y);
   const std::vector<Tensor> g = grad({y}, at, {.create_graph = true, .allow_unused = true});
-  Tensor gv;
-  for (std::size_t j = 0; j < g.size(); ++j) {
-    if (!g[j].defined()) continue;
-    const Tensor term = sum(g[j] * v[j].detach());
-    gv = gv.defined() ? gv + term : term;
-  }
+  std::vector<Tensor> v_const;
+  for (const Tensor& t : v) v_const.push_back(t.detach());
+  const Tensor gv = dot(g, v_const);  // ∇f(θ) · v; an unused parameter's g is a symbolic zero
   std::vector<Tensor> hv(at.size());
-  if (gv.defined() && gv.requires_grad()) hv = grad({gv}, at, {.allow_unused = true});
+  if (gv.requires_grad()) hv = grad({gv}, at, {.allow_unused = true});
   for (std::size_t j = 0; j < hv.size(); ++j) hv[j] = hv[j].defined() ? hv[j].detach() : theta[j].detach() * 0.0;
   return hv;
 }
@@ -77,15 +67,15 @@ std::vector<Tensor> conjugate_gradient(const LinearMap& a, std::span<const Tenso
     r.push_back(t.detach());
     p.push_back(t.detach());
   }
-  double rr = dot(r, r);
+  double rr = dot(r, r).item();
   for (int i = 0; i < iterations && rr > tolerance; ++i) {
     const std::vector<Tensor> ap = a(p);
-    const double pap = dot(p, ap);
+    const double pap = dot(p, ap).item();
     if (!(pap > 0.0)) break;  // A is not positive definite along p: keep x
     const double alpha = rr / pap;
     x = axpy(x, alpha, p);
     r = axpy(r, -alpha, ap);
-    const double rr_next = dot(r, r);
+    const double rr_next = dot(r, r).item();
     p = axpy(r, rr_next / rr, p);
     rr = rr_next;
   }
@@ -115,13 +105,13 @@ TrpoStep trpo_step(std::span<const Tensor> theta, const ParamFunction& loss, con
   NoGradGuard no_grad;
   std::vector<Tensor> minus_g;
   for (const Tensor& t : g) minus_g.push_back(t * -1.0);
-  if (!finite(step.loss_before) || !finite(dot(g, g)))
+  if (!finite(step.loss_before) || !finite(dot(g, g).item()))
     throw ValueError(fmt::format("trpo: the loss ({}) or its gradient is not finite", step.loss_before));
   const LinearMap fisher = [&](std::span<const Tensor> v) {
     return axpy(hessian_vector_product(kl, theta, v), o.damping, v);
   };
   const std::vector<Tensor> x = conjugate_gradient(fisher, minus_g, o.cg_iterations);
-  const double xfx = dot(x, fisher(x));
+  const double xfx = dot(x, fisher(x)).item();
   if (!(xfx > 0.0) || !finite(xfx))
     throw ValueError(fmt::format("trpo: the step's curvature x·Fx is {} (the KL's Hessian must be positive)", xfx));
   const double beta = std::sqrt(2.0 * o.max_kl / xfx);

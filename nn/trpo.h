@@ -49,7 +49,7 @@ struct TrpoOptions {
 };
 
 struct TrpoStep {
-  std::vector<Tensor> theta;  // the new parameters (θ_0 itself when rejected); no graph
+  std::vector<Tensor> theta = {};  // the new parameters (θ_0 itself when rejected); no graph
   bool accepted = false;
   double loss_before = 0.0, loss_after = 0.0;  // L(θ_0), L(θ)
   double kl = 0.0;                             // KL(θ)

@@ -1,5 +1,5 @@
 // Composites (autograd/composites.cpp): logsumexp, log_softmax, softmax,
-// mse_loss and cross_entropy, built from primitives with no backward of their own.
+// mse_loss, cross_entropy, vdot and dot, built from primitives with no backward of their own.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -37,6 +37,12 @@ const int kCompositeCases = register_cases({
      [] { return f64_leaves({{4, 3}, {4, 3}}); }},
     {"cross_entropy", "5 rows, 4 classes", [](const Inputs& x) { return cross_entropy(x[0], x[1]); },
      [] { return logits_and_labels(5, 4); }},
+    {"vdot", "3x4 against 3x4", [](const Inputs& x) { return vdot(x[0], x[1]); },
+     [] { return f64_leaves({{3, 4}, {3, 4}}); }},
+    {"dot", "lists of a matrix and a vector", [](const Inputs& x) { return dot({x[0], x[1]}, {x[2], x[3]}); },
+     [] { return f64_leaves({{2, 3}, {4}, {2, 3}, {4}}); }},
+    {"dot", "a symbolic zero in the list", [](const Inputs& x) { return dot({x[0], Tensor{}}, {x[1], x[2]}); },
+     [] { return f64_leaves({{5}, {5}, {2}}); }},
 });
 
 }  // namespace
@@ -92,8 +98,46 @@ TEST_SUITE("ops") {
     check_close(cross_entropy(f32({1, 2, 3}, {1, 3}), i64({1}, {1})), {lse - 2}, 1e-6);
   }
 
+  TEST_CASE("vdot and dot of known inputs") {
+    check_values(vdot(f64({1, 2, 3, 4}, {2, 2}), f64({5, 6, 7, 8}, {2, 2})), Shape{}, {70});
+    // 1*3 + 2*4 + 10*0.5 = 16
+    check_values(dot({f64({1, 2}, {2}), f64({10}, {1, 1})}, {f64({3, 4}, {2}), f64({0.5}, {1, 1})}), Shape{}, {16});
+    check_values(dot({f64({1, 2}, {2}), Tensor{}}, {f64({3, 4}, {2}), f64({7}, {1})}), Shape{}, {11});
+    // Only symbolic zeros: a zero of the defined entries' dtype.
+    const Tensor zero = dot({Tensor{}}, {f64({7}, {1})});
+    CHECK(zero.dtype() == DType::F64);
+    check_values(zero, Shape{}, {0});
+    check_close(dot({f32({1, 2}, {2})}, {f32({3, 4}, {2})}), {11}, 1e-7);
+  }
+
+  TEST_CASE("dot of a gradient and a direction is a Hessian-vector product") {
+    // f(w) = sum(w^3): H = diag(6 w), so H v = 6 w * v.
+    TapeScope scope;
+    Tensor w = f64({1, -2, 3}, {3}).requires_grad_();
+    const Tensor v = f64({0.5, 1, -1}, {3});
+    const std::vector<Tensor> g = grad({sum(w * w * w)}, {w}, {.create_graph = true});
+    check_values(grad({dot(g, {v})}, {w})[0], {3}, {3, -12, -18});
+  }
+
+  TEST_CASE("vdot and dot errors") {
+    CHECK_THROWS_WITH_AS(vdot(zeros({2, 3}), zeros({3, 2})), "vdot: shapes differ: a is [2, 3], b is [3, 2]",
+                         ShapeError);
+    CHECK_THROWS_WITH_AS(vdot(zeros({2}), zeros({2}, DType::F64)), "vdot: mixed dtypes: a is f32, b is f64",
+                         DTypeError);
+    CHECK_THROWS_WITH_AS(vdot(zeros({2}, DType::I64), zeros({2}, DType::I64)), "vdot: dtype i64 is not supported",
+                         DTypeError);
+    CHECK_THROWS_WITH_AS(dot({zeros({2}), zeros({3})}, {zeros({2})}),
+                         "dot: lists differ in length: a has 2 tensors, b has 1", ValueError);
+    CHECK_THROWS_WITH_AS(dot({zeros({2}), zeros({3})}, {zeros({2}), zeros({1, 3})}),
+                         "dot: shapes differ at position 1: a[1] is [3], b[1] is [1, 3]", ShapeError);
+    CHECK_THROWS_WITH_AS(dot({zeros({2})}, {zeros({2}, DType::F64)}),
+                         "dot: mixed dtypes at position 0: a[0] is f32, b[0] is f64", DTypeError);
+    CHECK_THROWS_WITH_AS(dot({Tensor{}}, {Tensor{}}), "dot: no defined tensor in lists of 1", ValueError);
+    CHECK_THROWS_WITH_AS(dot({}, {}), "dot: no defined tensor in lists of 0", ValueError);
+  }
+
   TEST_CASE("composites run in float32") {
-    for (const char* op : {"softmax", "log_softmax", "logsumexp", "mse_loss", "cross_entropy"}) {
+    for (const char* op : {"softmax", "log_softmax", "logsumexp", "mse_loss", "cross_entropy", "vdot", "dot"}) {
       CAPTURE(op);
       check_f32_for_cases(op);
     }

@@ -170,6 +170,30 @@ TEST_SUITE("engine") {
     CHECK_THROWS_WITH_AS(grad(sum(d * d), x), doctest::Contains("output 0 does not require grad"), GradError);
   }
 
+  TEST_CASE("grad of a gradient taken without create_graph says to pass create_graph") {
+    TapeScope scope;
+    Tensor x = from_vector(std::vector<double>{1, 2}, {2}).requires_grad_();
+    const Tensor loss = sum(x * x * x);
+    const std::string hint =
+        "grad: output 0 does not require grad: it was computed from gradients that grad() returned without "
+        "create_graph, which have no graph; pass {.create_graph = true} to that grad() call (create_graph = true "
+        "to backward()) to differentiate them again";
+    const std::vector<Tensor> g = grad({loss}, {x});
+    CHECK_THROWS_WITH_AS(grad(dot(g, g), x), hint.c_str(), GradError);  // a quantity made from it
+    CHECK_THROWS_WITH_AS(grad(sum(g[0]), x), hint.c_str(), GradError);
+    CHECK_THROWS_WITH_AS(grad(g[0], x, {.grad_outputs = {ones({2}, DType::F64)}}), hint.c_str(), GradError);
+    backward(loss);
+    CHECK_THROWS_WITH_AS(grad(sum(x.grad() * x.grad()), x), hint.c_str(), GradError);
+    // With create_graph the same lines differentiate: d/dx sum((3x^2)^2) = 36 x^3.
+    const std::vector<Tensor> gg = grad({loss}, {x}, {.create_graph = true});
+    CHECK(grad(dot(gg, gg), x).to_vector<double>() == std::vector<double>{36, 288});
+    // Values that merely do not require grad keep the plain message.
+    CHECK_THROWS_WITH_AS(grad(sum(x.detach() * 2.0), x),
+                         "grad: output 0 does not require grad: no recorded op connects it to a tensor that "
+                         "requires grad",
+                         GradError);
+  }
+
   TEST_CASE("the gradient of a leaf with respect to itself is one") {
     TapeScope scope;
     Tensor x = scalar(3.0, DType::F64).requires_grad_();

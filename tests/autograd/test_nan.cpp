@@ -21,7 +21,7 @@ namespace nan_test {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr std::int64_t kLengths[] = {1, 5, 16, 17, 35};
+constexpr std::int64_t kNanLengths[] = {1, 5, 16, 17, 35};
 constexpr DType kDtypes[] = {DType::F32, DType::F64};
 
 // Values -2.5, -1.5, ..., with NaN at `at`.
@@ -75,7 +75,7 @@ TEST_SUITE("ops") {
 
   TEST_CASE("elementwise ops give NaN where the input is NaN, the same values elsewhere") {
     on_every_path([](DType dtype) {
-      for (const std::int64_t n : kLengths)
+      for (const std::int64_t n : kNanLengths)
         for (std::int64_t at = 0; at < n; at += (n > 8 ? 3 : 1))
           for (const NamedUnary& op : kUnaryOps) {
             CAPTURE(op.name);
@@ -107,7 +107,7 @@ TEST_SUITE("ops") {
 
   TEST_CASE("max gives NaN when its reduced axis holds a NaN, wherever it is") {
     on_every_path([](DType dtype) {
-      for (const std::int64_t n : kLengths)
+      for (const std::int64_t n : kNanLengths)
         for (std::int64_t at = 0; at < n; ++at) {
           CAPTURE(n);
           CAPTURE(at);

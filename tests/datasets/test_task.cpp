@@ -73,6 +73,17 @@ TEST_SUITE("datasets_tasks") {
     CHECK(same(batch[3].support_x, lines.sample(19).support_x));
   }
 
+  TEST_CASE("Task::to converts x and regression y, and keeps int64 labels") {
+    const Task t{zeros({2, 1}), from_vector(std::vector<std::int64_t>{0, 1}, {2}), ones({3, 1}), ones({3, 1})};
+    const Task d = t.to(DType::F64);
+    CHECK(d.support_x.dtype() == DType::F64);
+    CHECK(d.support_y.dtype() == DType::I64);
+    CHECK(d.query_x.dtype() == DType::F64);
+    CHECK(d.query_y.to_vector<double>() == std::vector<double>{1, 1, 1});
+    CHECK_FALSE(Task{.support_x = zeros({1})}.to(DType::F64).query_x.defined());
+    CHECK_THROWS_WITH_AS(t.to(DType::I64), "Task::to: dtype i64 is not supported", DTypeError);
+  }
+
   TEST_CASE("sample_tasks does not depend on the thread count") {
     const LineTasks lines(1);
     const std::vector<Task> one = sample_tasks(lines, 100, 13, 1);

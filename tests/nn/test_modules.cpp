@@ -15,6 +15,7 @@
 #include "nn/activations.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
+#include "nn/gaussian_policy.h"
 #include "nn/init.h"
 #include "nn/linear.h"
 #include "nn/loss.h"
@@ -404,5 +405,131 @@ TEST_SUITE("nn_modules") {
     CHECK_THROWS_WITH_AS(conv.forward_tasks(zeros({1, 1, 1, 5, 5}), conv.parameters()),
                          doctest::Contains("Conv2d: cannot run a stack of tasks (Linear, activations and Sequential of them can)"),
                          ValueError);
+  }
+
+  TEST_CASE("layers and builders take a dtype: a float64 build has the float32 build's draws") {
+    auto build = [](int which, DType dtype) {
+      Generator gen(21);
+      if (which == 0) return sinusoid_mlp(gen, dtype);
+      if (which == 1) return omniglot_conv4(5, gen, false, dtype);
+      if (which == 2) return omniglot_conv4(5, gen, true, dtype);
+      if (which == 3) return miniimagenet_conv4(5, gen, dtype);
+      return conv_net({.blocks = 2, .batch_norm = {.mode = BatchNormMode::Running}, .dtype = dtype}, gen);
+    };
+    auto compare = [](const Module& f32, const Module& f64) {
+      const std::vector<NamedTensor> p32 = f32.named_parameters(), p64 = f64.named_parameters();
+      REQUIRE(p32.size() == p64.size());
+      for (std::size_t i = 0; i < p32.size(); ++i) {
+        CAPTURE(p64[i].name);
+        CHECK(p32[i].tensor.dtype() == DType::F32);
+        CHECK(p64[i].tensor.dtype() == DType::F64);
+        CHECK(p64[i].tensor.requires_grad());
+        // Rounded to float32, the float64 build is the float32 one bit for bit ...
+        CHECK(p64[i].tensor.to(DType::F32).to_vector<float>() == p32[i].tensor.to_vector<float>());
+        // ... and the float32 build converted with to() is the float64 one to float32 rounding.
+        const std::vector<double> a = p32[i].tensor.to(DType::F64).to_vector<double>();
+        const std::vector<double> b = p64[i].tensor.to_vector<double>();
+        for (std::size_t k = 0; k < a.size(); ++k) CHECK(std::abs(a[k] - b[k]) <= 0x1p-24 * std::abs(b[k]));
+      }
+      for (const NamedTensor& b : f64.named_buffers()) CHECK(b.tensor.dtype() == DType::F64);
+    };
+    for (int which = 0; which < 5; ++which) {
+      CAPTURE(which);
+      compare(build(which, DType::F32), build(which, DType::F64));
+    }
+    Generator g32(9), g64(9);
+    compare(nav_policy(g32), nav_policy(g64, DType::F64));
+    Generator gen(1);
+    CHECK(Linear(2, 3, gen, false, DType::F64).weight().dtype() == DType::F64);
+    CHECK(Conv2d(1, 2, 3, gen, {}, DType::F64).bias().dtype() == DType::F64);
+    CHECK(BatchNorm2d(4, {}, DType::F64).weight().dtype() == DType::F64);
+    // A float64 model runs on float64 inputs.
+    Generator g2(21);
+    Sequential mlp = sinusoid_mlp(g2, DType::F64);
+    CHECK(mlp.forward(zeros({3, 1}, DType::F64)).dtype() == DType::F64);
+  }
+
+  TEST_CASE("an input of another dtype than the parameters names the layer and the parameter") {
+    Generator gen(5);
+    Sequential net = sinusoid_mlp(gen);
+    CHECK_THROWS_WITH_AS(net.forward(zeros({3, 1}, DType::F64)),
+                         "Sequential: dtypes differ: parameter 0.weight (in Linear) is f32, the input is f64; build "
+                         "the model as f64 (the dtype argument of its layers and builders) or convert it with to()",
+                         DTypeError);
+    // The functional forward checks the list it is given, in parameters() order.
+    std::vector<Tensor> p = net.parameters();
+    p[3] = p[3].to(DType::F64);
+    CHECK_THROWS_WITH_AS(net.forward(zeros({3, 1}), p),
+                         "Sequential: dtypes differ: params[3], for parameter 2.bias (in Linear), is f64, the input is "
+                         "f32",
+                         DTypeError);
+    std::vector<Tensor> stacked;
+    for (const Tensor& t : net.parameters()) stacked.push_back(stack({t.detach(), t.detach()}));
+    CHECK_THROWS_WITH_AS(net.forward_tasks(zeros({2, 3, 1}, DType::F64), stacked),
+                         "Sequential: dtypes differ: params[0], for parameter 0.weight (in Linear), is f32, the input "
+                         "is f64",
+                         DTypeError);
+    for (Tensor& t : p) t = t.to(DType::F64);
+    CHECK(net.forward(zeros({3, 1}, DType::F64), p).dtype() == DType::F64);  // a float64 list on a float32 model
+    // A layer on its own names itself; a model converted with to() runs.
+    Linear lin(2, 1, gen);
+    CHECK_THROWS_WITH_AS(lin.forward(zeros({1, 2}, DType::F64)),
+                         doctest::Contains("Linear: dtypes differ: parameter weight (in Linear) is f32, the input is "
+                                           "f64"),
+                         DTypeError);
+    lin.to(DType::F64);
+    CHECK(lin.forward(zeros({1, 2}, DType::F64)).dtype() == DType::F64);
+  }
+
+  TEST_CASE("set_parameters copies a list into the parameters in place") {
+    Generator gen(6);
+    Sequential net = sinusoid_mlp(gen);
+    const std::vector<Tensor> before = net.parameters();
+    std::vector<Tensor> values;
+    for (const Tensor& t : before) values.push_back(full_like(t, 0.5));
+    const Tensor x = randn({4, 1}, gen);
+    const Tensor want = net.forward(x, values);
+    net.set_parameters(values);
+    check_same(net.forward(x), want);
+    // The same tensors (what optimizers hold), still leaves that require grad.
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      CHECK(net.parameters()[i].is_same(before[i]));
+      CHECK(before[i].requires_grad());
+      CHECK(before[i].to_vector<double>() == values[i].to_vector<double>());
+    }
+    // A list that shares storage with other parameters (rotated) is read before writing.
+    Sequential two;
+    two.emplace<Linear>(2, 2, gen, false).emplace<Linear>(2, 2, gen, false);
+    const std::vector<Tensor> p = two.parameters();
+    const std::vector<double> w0 = p[0].to_vector<double>(), w1 = p[1].to_vector<double>();
+    two.set_parameters(std::vector<Tensor>{p[1].detach(), p[0].detach()});
+    CHECK(p[0].to_vector<double>() == w1);
+    CHECK(p[1].to_vector<double>() == w0);
+  }
+
+  TEST_CASE("set_parameters refuses a list that does not fit and writes nothing") {
+    Generator gen(7);
+    Sequential net = sinusoid_mlp(gen);
+    const std::vector<Tensor> p = net.parameters();
+    const std::vector<double> first = p[0].to_vector<double>();
+    std::vector<Tensor> v;
+    for (const Tensor& t : p) v.push_back(zeros_like(t));
+    const std::vector<Tensor> short_list(v.begin(), v.begin() + 5);
+    CHECK_THROWS_WITH_AS(net.set_parameters(short_list),
+                         "Sequential: set_parameters got 5 tensors, the module has 6 parameters", ValueError);
+    v[4] = zeros({40, 1});
+    CHECK_THROWS_WITH_AS(net.set_parameters(v),
+                         "Sequential: set_parameters: shapes differ: 4.weight is [1, 40], values[4] is [40, 1]",
+                         ShapeError);
+    v[4] = zeros({1, 40});
+    v[5] = zeros({1}, DType::F64);
+    CHECK_THROWS_WITH_AS(net.set_parameters(v),
+                         "Sequential: set_parameters: dtypes differ: 4.bias is f32, values[5] is f64; convert the "
+                         "values with to()",
+                         DTypeError);
+    v[5] = Tensor{};
+    CHECK_THROWS_WITH_AS(net.set_parameters(v), "Sequential: set_parameters: values[5], for 4.bias, is undefined",
+                         ValueError);
+    CHECK(p[0].to_vector<double>() == first);  // nothing was written
   }
 }

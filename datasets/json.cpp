@@ -79,7 +79,7 @@ class JsonParser {
         std::string key = string();
         if (!keys.insert(key).second) fail("key \"" + key + "\" appears twice");
         expect(':');
-        v.members.emplace_back(std::move(key), value(depth + 1));
+        v.members.push_back({std::move(key), value(depth + 1)});
       });
       return v;
     }

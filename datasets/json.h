@@ -22,19 +22,29 @@ namespace mg::data {
 
 inline constexpr int kJsonMaxDepth = 256;
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
   bool boolean = false;
   std::string text;  // kString: the decoded string; kNumber: the number as written
   std::vector<JsonValue> items;                            // kArray
-  std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in file order
+  // kObject, in file order. Not std::pair<std::string, JsonValue>: a pair needs its
+  // members complete, and JsonValue is not yet (clang with libstdc++ refuses it).
+  std::vector<JsonMember> members;
 
   bool is_string() const { return kind == Kind::kString; }
   bool is_array() const { return kind == Kind::kArray; }
   bool is_object() const { return kind == Kind::kObject; }
   // The member named `key` of an object, or nullptr (also for non-objects).
   const JsonValue* find(std::string_view key) const;
+};
+
+// One member of a JSON object.
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 // "null", "true", "a number", "a string", "an array", "an object": for messages.

@@ -45,7 +45,8 @@ BatchResult run_batch(std::size_t tasks, std::span<const std::pair<std::size_t, 
   OrderedSum total(ranges.size());
   parallel_for(ranges.size(), threads, [&](std::size_t g, int) {
     GroupResult r = step(g);
-    const auto [begin, end] = ranges[g];
+    // Not a structured binding: the lambda below captures them, which clang 14 refuses.
+    const std::size_t begin = ranges[g].first, end = ranges[g].second;
     const bool rows_ok = r.metrics.size() == metric_rows &&
                          std::all_of(r.metrics.begin(), r.metrics.end(),
                                      [&](const std::vector<double>& row) { return row.size() == end - begin; });

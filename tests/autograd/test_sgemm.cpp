@@ -166,7 +166,8 @@ TEST_SUITE("sgemm") {
           for (int m : {1, 3, 5, 8, 9, 10, 17, 40, 64})
             for (int n : {1, 7, 8, 15, 16, 17, 40, 48, 49, 64})
               for (int k : {1, 5, 8, 9, 40, 128, 256})
-                for (auto [alpha, beta] : {std::pair{1.0f, 0.0f}, std::pair{0.5f, 0.0f}, std::pair{1.0f, -2.0f}}) {
+                for (const auto& ab : {std::pair{1.0f, 0.0f}, std::pair{0.5f, 0.0f}, std::pair{1.0f, -2.0f}}) {
+                  const float alpha = ab.first, beta = ab.second;  // INFO captures them: clang 14 refuses bindings
                   if (!mg::kernels::small_sgemm_fits(m, n, k)) continue;
                   ++small;
                   const int pad = (m + n + k) % 3, lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;

@@ -18,7 +18,7 @@ TEST_SUITE("datasets_json") {
         "t.json");
     REQUIRE(v.is_object());
     REQUIRE(v.members.size() == 3);
-    CHECK(v.members[0].first == "b");  // file order kept
+    CHECK(v.members[0].key == "b");  // file order kept
     const JsonValue* b = v.find("b");
     REQUIRE(b != nullptr);
     REQUIRE(b->is_array());

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "datasets/task.h"
 
@@ -22,18 +23,6 @@ void check_config(const NavConfig& c) {
   if (c.horizon < 1) throw ValueError(fmt::format("navigation: horizon must be >= 1, got {}", c.horizon));
   if (!(c.goal_radius >= 0.0) || !std::isfinite(c.goal_radius))
     throw ValueError(fmt::format("navigation: goal_radius must be >= 0 and finite, got {}", c.goal_radius));
-}
-
-// Element i of a float32 or float64 tensor, as double.
-double element(const Tensor& t, std::int64_t i) {
-  return t.dtype() == DType::F64 ? t.data<double>()[i] : static_cast<double>(t.data<float>()[i]);
-}
-
-void set_element(Tensor& t, std::int64_t i, double v) {
-  if (t.dtype() == DType::F64)
-    t.mutable_data<double>()[i] = v;
-  else
-    t.mutable_data<float>()[i] = static_cast<float>(v);
 }
 
 void check_float(const char* what, DType dtype) {
@@ -68,9 +57,7 @@ bool NavBatch::done() const {
 
 Tensor NavBatch::positions(DType dtype) const {
   check_float("positions", dtype);
-  Tensor out({size(), 2}, dtype);
-  for (std::int64_t i = 0; i < 2 * size(); ++i) set_element(out, i, pos_[static_cast<std::size_t>(i)]);
-  return out;
+  return from_vector(pos_, Shape{size(), 2}).to(dtype);
 }
 
 std::vector<double> NavBatch::step(const Tensor& actions) {
@@ -78,12 +65,13 @@ std::vector<double> NavBatch::step(const Tensor& actions) {
   check_float("actions", actions.dtype());
   if (actions.shape() != Shape{size(), 2})
     throw ShapeError(fmt::format("navigation: actions must be [{}, 2], got {}", size(), actions.shape().str()));
+  const std::vector<double> a = actions.to_vector<double>();
   std::vector<double> rewards(static_cast<std::size_t>(size()), 0.0);
   const double lim = config_.max_step;
   for (std::int64_t b = 0; b < size(); ++b) {
     const auto bu = static_cast<std::size_t>(b);
     if (!running_[bu]) continue;
-    const double ax = element(actions, 2 * b), ay = element(actions, 2 * b + 1);
+    const double ax = a[2 * bu], ay = a[2 * bu + 1];
     if (std::isnan(ax) || std::isnan(ay))
       throw ValueError(fmt::format("navigation: the action of trajectory {} at move {} is NaN", b, moves_));
     double& x = pos_[2 * bu];
@@ -101,37 +89,39 @@ std::vector<double> NavBatch::step(const Tensor& actions) {
 NavRollout rollout(NavBatch& env, const NavPolicy& policy, DType dtype) {
   check_float("the rollout", dtype);
   const std::int64_t b = env.size();
-  // Per move: positions, actions, rewards, mask; stacked into [B, T, ...] at the end.
+  // Per move: positions, actions, rewards, mask, collected move-major ([T, B, ...]).
   std::vector<double> obs, act, rew, mask;
   while (!env.done()) {
     const Tensor p = env.positions(dtype);
     const Tensor a = policy(p);
     if (a.shape() != Shape{b, 2})
       throw ShapeError(fmt::format("navigation: the policy must answer [{}, 2] actions, got {}", b, a.shape().str()));
+    const std::vector<double> pv = p.to_vector<double>(), av = a.to_vector<double>();
     for (std::int64_t i = 0; i < b; ++i) {
       const bool on = env.running(i);
-      for (int k = 0; k < 2; ++k) {
-        obs.push_back(on ? element(p, 2 * i + k) : 0.0);
-        act.push_back(on ? element(a, 2 * i + k) : 0.0);
+      for (std::size_t k = 0; k < 2; ++k) {
+        obs.push_back(on ? pv[static_cast<std::size_t>(2 * i) + k] : 0.0);
+        act.push_back(on ? av[static_cast<std::size_t>(2 * i) + k] : 0.0);
       }
       mask.push_back(on ? 1.0 : 0.0);
     }
     for (double r : env.step(a)) rew.push_back(r);
   }
+  // Stored trajectory-major ([B, T, ...]): value (m, i, k) of `move_major` goes to (i, m, k).
   const std::int64_t t = env.moves();
-  NavRollout r{Tensor({b, t, 2}, dtype), Tensor({b, t, 2}, dtype), Tensor({b, t}, dtype), Tensor({b, t}, dtype)};
-  // Collected move-major ([T, B, ...]); stored trajectory-major ([B, T, ...]).
-  for (std::int64_t m = 0; m < t; ++m)
-    for (std::int64_t i = 0; i < b; ++i) {
-      const auto src = static_cast<std::size_t>(m * b + i);
-      for (int k = 0; k < 2; ++k) {
-        set_element(r.observations, (i * t + m) * 2 + k, obs[2 * src + static_cast<std::size_t>(k)]);
-        set_element(r.actions, (i * t + m) * 2 + k, act[2 * src + static_cast<std::size_t>(k)]);
-      }
-      set_element(r.rewards, i * t + m, rew[src]);
-      set_element(r.mask, i * t + m, mask[src]);
-    }
-  return r;
+  const auto trajectory_major = [&](const std::vector<double>& move_major, std::int64_t width) {
+    std::vector<double> out(move_major.size());
+    for (std::int64_t m = 0; m < t; ++m)
+      for (std::int64_t i = 0; i < b; ++i)
+        for (std::int64_t k = 0; k < width; ++k)
+          out[static_cast<std::size_t>((i * t + m) * width + k)] =
+              move_major[static_cast<std::size_t>((m * b + i) * width + k)];
+    return out;
+  };
+  return NavRollout{from_vector(trajectory_major(obs, 2), Shape{b, t, 2}).to(dtype),
+                    from_vector(trajectory_major(act, 2), Shape{b, t, 2}).to(dtype),
+                    from_vector(trajectory_major(rew, 1), Shape{b, t}).to(dtype),
+                    from_vector(trajectory_major(mask, 1), Shape{b, t}).to(dtype)};
 }
 
 }  // namespace mg::data

@@ -7,7 +7,7 @@
 namespace mg {
 namespace {
 
-struct AxisAttrs {
+struct IndexAttrs {
   int axis = 0;
 };
 
@@ -30,7 +30,7 @@ void check_index(std::string_view op, const Tensor& index, std::int64_t limit, c
 struct IndexSelect {
   static constexpr OpId id = OpId::IndexSelect;
   static constexpr Save save = Save::Inputs;
-  using Attrs = AxisAttrs;
+  using Attrs = IndexAttrs;
   static Shape infer_shape(const Attrs& a, const Tensor& x, const Tensor& index) {
     require_floating("index_select", x.dtype());
     if (index.ndim() != 1)
@@ -56,7 +56,7 @@ struct IndexSelect {
 struct IndexAdd {
   static constexpr OpId id = OpId::IndexAdd;
   static constexpr Save save = Save::Inputs;
-  using Attrs = AxisAttrs;
+  using Attrs = IndexAttrs;
   static Shape infer_shape(const Attrs& a, const Tensor& base, const Tensor& index, const Tensor& src) {
     require_floating("index_add", base.dtype());
     require_floating("index_add", src.dtype());
@@ -94,7 +94,7 @@ void check_along_axis(std::string_view op, int axis, const Tensor& x, const Tens
 struct Gather {
   static constexpr OpId id = OpId::Gather;
   static constexpr Save save = Save::Inputs;
-  using Attrs = AxisAttrs;
+  using Attrs = IndexAttrs;
   static Shape infer_shape(const Attrs& a, const Tensor& x, const Tensor& index) {
     require_floating("gather", x.dtype());
     check_along_axis("gather", a.axis, x, index);
@@ -115,7 +115,7 @@ struct Gather {
 struct ScatterAdd {
   static constexpr OpId id = OpId::ScatterAdd;
   static constexpr Save save = Save::Inputs;
-  using Attrs = AxisAttrs;
+  using Attrs = IndexAttrs;
   static Shape infer_shape(const Attrs& a, const Tensor& base, const Tensor& index, const Tensor& src) {
     require_floating("scatter_add", base.dtype());
     require_floating("scatter_add", src.dtype());
@@ -137,16 +137,16 @@ struct ScatterAdd {
 }  // namespace
 
 Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
-  return apply_with<IndexSelect>(AxisAttrs{normalize_axis("index_select", axis, x.ndim())}, x, index);
+  return apply_with<IndexSelect>(IndexAttrs{normalize_axis("index_select", axis, x.ndim())}, x, index);
 }
 Tensor index_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src) {
-  return apply_with<IndexAdd>(AxisAttrs{normalize_axis("index_add", axis, base.ndim())}, base, index, src);
+  return apply_with<IndexAdd>(IndexAttrs{normalize_axis("index_add", axis, base.ndim())}, base, index, src);
 }
 Tensor gather(const Tensor& x, int axis, const Tensor& index) {
-  return apply_with<Gather>(AxisAttrs{normalize_axis("gather", axis, x.ndim())}, x, index);
+  return apply_with<Gather>(IndexAttrs{normalize_axis("gather", axis, x.ndim())}, x, index);
 }
 Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src) {
-  return apply_with<ScatterAdd>(AxisAttrs{normalize_axis("scatter_add", axis, base.ndim())}, base, index, src);
+  return apply_with<ScatterAdd>(IndexAttrs{normalize_axis("scatter_add", axis, base.ndim())}, base, index, src);
 }
 
 }  // namespace mg

@@ -144,8 +144,10 @@ case "$cmd" in
   sanitize)
     # -O1 with line tables (-g1) for the stack traces: at -O2 -g the instrumented build
     # took 8 of CI's 20 minutes (a unity test unit: 94 s against 36 s at -O1 -g1).
+    # The libraries as unity builds too (-Dunity=on; the tests are one already): a
+    # quarter less compile time for a build nobody edits.
     configure build-sanitize -Db_sanitize=address,undefined -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 \
-      -Db_ndebug=false -Dbench=disabled
+      -Db_ndebug=false -Dbench=disabled -Dunity=on
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_tests build-sanitize --timeout-multiplier 4
     ;;
@@ -155,7 +157,7 @@ case "$cmd" in
     if [ ! -f build-fuzz/build.ninja ]; then
       CC=clang-14 CXX=clang++-14 meson setup build-fuzz -Dfuzz=enabled -Dcpp_args=-fsanitize=fuzzer-no-link \
         -Db_sanitize=address,undefined \
-        -Doptimization=1 -Ddebug=false -Db_lundef=false -Dtests=disabled -Dbench=disabled >/dev/null
+        -Doptimization=1 -Ddebug=false -Db_lundef=false -Dtests=disabled -Dbench=disabled -Dunity=on >/dev/null
     fi
     ninja -C build-fuzz "${fuzz_harnesses[@]/#/tests/fuzz/fuzz_}" >/dev/null
     run_fuzzers build-fuzz
@@ -166,7 +168,7 @@ case "$cmd" in
     # runs one thread.
     if [ ! -f build-tsan/build.ninja ]; then
       CC=clang-14 CXX=clang++-14 meson setup build-tsan -Db_sanitize=thread -Doptimization=1 -Ddebug=false \
-        -Db_lundef=false -Dbench=disabled >/dev/null
+        -Db_lundef=false -Dbench=disabled -Dunity=on >/dev/null
     fi
     ninja -C build-tsan tests/metagrad_threaded_tests >/dev/null
     run_tsan build-tsan

@@ -40,6 +40,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/kernels/block_size.h"
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/sgemm_avx2.h"
 #include "autograd/kernels/sgemm_small_isa.h"
@@ -64,14 +65,6 @@ struct Tile {
 using Tile8x48 = Tile<8, 3>;
 using Tile12x32 = Tile<12, 2>;
 constexpr int kKC = 256;  // depth of a block: an A micro-panel of 8-12 KiB stays in L1 (48 KiB)
-
-// Splits `total` into ceil(total / step) near-equal blocks, each a multiple of `unit`
-// except perhaps the last, so that k = 257 does not give a 256 block and a 1 block.
-int block_size(int total, int step, int unit) {
-  const int blocks = (total + step - 1) / step;
-  const int even = (total + blocks - 1) / blocks;
-  return (even + unit - 1) / unit * unit;
-}
 
 // Grow-only 64-byte-aligned buffer.
 class Buffer {

@@ -21,10 +21,15 @@
 #include <cstddef>
 #include <vector>
 
+#include "autograd/kernels/block_size.h"
+
 #define MG_AVX2 __attribute__((target("avx2,fma")))
 
 namespace mg::kernels {
 
+// Named (with an unnamed one inside) because CI's unity builds compile this file in one
+// unit with sgemm.cpp, whose own kKC, lane_mask and pack_a would collide.
+namespace gemm_avx2 {
 namespace {
 
 constexpr int kMR = 6;           // rows of a micro-tile (broadcast operand, A)
@@ -32,13 +37,6 @@ constexpr int kNR = 16;          // columns of a micro-tile (two ymm vectors of 
 constexpr int kKC = 256;         // depth of a block: an A micro-panel of 6 KiB stays in L1
 constexpr int kMC = kMR * 24;    // rows of A per packed block: 144 KiB at kc = 256, in L2
 constexpr int kNC = kNR * 64;    // columns of a packed B block: 1 MiB at kc = 256
-
-// As in sgemm.cpp: ceil(total / step) near-equal blocks, multiples of `unit` but the last.
-int block_size(int total, int step, int unit) {
-  const int blocks = (total + step - 1) / step;
-  const int even = (total + blocks - 1) / blocks;
-  return (even + unit - 1) / unit * unit;
-}
 
 // The first `lanes` (clamped to 0..8) of eight, as a maskload / maskstore mask.
 MG_AVX2 __m256i lane_mask(int lanes) {
@@ -152,10 +150,8 @@ float* scratch(std::vector<float>& buffer, std::size_t floats) {
   return buffer.data();
 }
 
-}  // namespace
-
-void sgemm_avx2(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
-                float beta, float* c, int ldc) {
+void run(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+         float beta, float* c, int ldc) {
   thread_local std::vector<float> a_buffer, b_buffer;
   const int nc_step = block_size(n, kNC, kNR);
   const int kc_step = block_size(k, kKC, 8);
@@ -182,6 +178,14 @@ void sgemm_avx2(bool ta, bool tb, int m, int n, int k, float alpha, const float*
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace gemm_avx2
+
+void sgemm_avx2(bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+                float beta, float* c, int ldc) {
+  gemm_avx2::run(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace mg::kernels

@@ -21,7 +21,7 @@ struct MamlOptions {
   double outer_lr = 1e-3;     // β, the outer Adam's learning rate
   int inner_steps = 1;        // k during meta-training
   bool first_order = false;   // drop the second-order term (first-order MAML)
-  bool learn_inner_lr = false;  // meta-learn one α per parameter tensor (Meta-SGD / MAML++ style)
+  bool learn_inner_lr = false;  // LSLR: meta-learn one α per parameter tensor (Meta-SGD's per element: meta_sgd.h)
   int meta_batch = 25;        // tasks per meta-update
   int threads = 1;            // worker threads over the tasks of a batch
   // When the model supports task stacks (nn/module.h), the meta-batch runs as this

@@ -15,8 +15,9 @@
 //     outer_update(d)                                        the algorithm
 //     on_step(iteration, statistics)                         the caller's hooks (logging, checkpoints)
 //
-// and an algorithm is only its two halves, per-task step and outer rule (the last
-// four rows are the plan for the algorithms issue 16 adds, not code yet):
+// and an algorithm is only its two halves, per-task step and outer rule (the MAML++
+// row is the plan, not code yet; Meta-SGD, ANIL and ProtoNets are meta/meta_sgd.h,
+// meta/anil.h and meta/protonet.h):
 //
 //   algorithm   per-task step (a group of tasks)              terms summed      outer rule
 //   MAML        θ'_i = adapt(θ) on D_i; ∇θ L(f_θ'_i) on D'_i  ∇θ (and ∇α)       θ ← θ − β·Adam(mean)

@@ -33,7 +33,6 @@
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
-#include "autograd/grad.h"
 #include "autograd/tape.h"
 #include "nn/adam.h"
 
@@ -79,21 +78,13 @@ GroupResult Anil::task_step(const GroupAt& at) const {
   // L_i on D'_i, and its gradient with respect to the whole θ.
   const Tensor prediction = tasks.predict_query(theta_i);
   const Tensor query_loss = tasks.query_loss(prediction);
-  std::vector<Tensor> g = grad({query_loss}, theta, {.allow_unused = true});
-  for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(theta[j]);
-  return {std::move(g), query_loss.item(), {tasks.query_metrics(prediction)}};
+  return {detached_gradient(query_loss, theta), query_loss.item(), {tasks.query_metrics(prediction)}};
 }
 
 std::vector<Tensor> Anil::outer_direction(const BatchResult& batch, std::int64_t) const { return batch.mean(); }
 
 // θ ← θ − β·Adam(∇ Σ_i L_i).
 void Anil::outer_update(const std::vector<Tensor>& meta_gradient, std::int64_t) { outer_->step(meta_gradient); }
-
-std::vector<Tensor> Anil::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
-  const BatchResult batch = run_tasks(tasks, 0);
-  if (stats) *stats = batch.stats();
-  return batch.mean();
-}
 
 // The evaluation protocol adapts every tensor with its own rate (meta/evaluate.h); a
 // rate of 0 keeps the body exactly θ_body (θ − 0·g = θ bit for bit, g finite).

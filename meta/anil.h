@@ -45,8 +45,6 @@ class Anil : public MetaLearner {
   Anil(nn::Sequential& model, Objective objective, const AnilOptions& options);
 
   std::string name() const override { return "anil"; }
-  // The mean meta-gradient over `tasks`, one tensor per parameter; nothing is updated.
-  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
   nn::Optimizer* optimizer() override { return outer_.get(); }
   // Head-only adaptation at test time: α for the head's tensors, 0 for the body's.
   InnerLrSetting test_inner_lr() const override;

@@ -91,6 +91,10 @@ struct BatchResult {
   StepStats stats() const;
 };
 
+// A per-task step's terms from its loss: ∇_wrt loss, detached (off the tape, so the
+// task's TapeScope can free its graph), with zeros for tensors the loss does not reach.
+std::vector<Tensor> detached_gradient(const Tensor& loss, std::span<const Tensor> wrt);
+
 // Runs `step(g)` for every group g of `ranges` (contiguous [begin, end) task ranges
 // covering 0 … tasks − 1, in order) on `threads` workers of the pool
 // (autograd/parallel.h) and gathers the results in group order. Each result must hold

@@ -55,9 +55,6 @@ class Maml : public MetaLearner {
   Maml(nn::Module& model, Objective objective, const MamlOptions& options,
        std::unique_ptr<nn::Optimizer> outer = nullptr);
 
-  // The mean meta-gradient of the query losses over `tasks`, one tensor per entry of
-  // outer_parameters(), and the batch's statistics; nothing is updated.
-  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
   std::string name() const override { return options_.first_order ? "fomaml" : "maml"; }
 
   // θ (the model's parameters) followed by the learned α_j when learn_inner_lr.

@@ -62,6 +62,10 @@ class MetaLearner {
   // `on_step` (optional) sees each step's statistics.
   void train(const data::TaskSource& tasks, std::int64_t iterations, const StepCallback& on_step = {},
              std::int64_t first_iteration = 0);
+  // The mean over `tasks` of the per-task terms and the batch's statistics; nothing is
+  // updated. For the gradient-based learners (MAML, Meta-SGD, ANIL, ProtoNets) that is the
+  // meta-gradient, one tensor per outer parameter. ValueError for an empty batch.
+  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
   // The evaluation protocol from the current parameters (see meta/evaluate.h); an
   // algorithm without an inner loop (ProtoNets) replaces it.
   virtual EvalResult test(const data::TaskSource& tasks, const EvalOptions& options) const;

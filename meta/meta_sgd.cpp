@@ -31,7 +31,6 @@
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
-#include "autograd/grad.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
 #include "nn/adam.h"
@@ -76,9 +75,7 @@ GroupResult MetaSgd::task_step(const GroupAt& at) const {
   // Line 9's summand.
   std::vector<Tensor> wrt = theta;
   wrt.insert(wrt.end(), alpha.begin(), alpha.end());
-  std::vector<Tensor> g = grad({query_loss}, wrt, {.allow_unused = true});
-  for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
-  return {std::move(g), query_loss.item(), {tasks.query_metrics(prediction)}};
+  return {detached_gradient(query_loss, wrt), query_loss.item(), {tasks.query_metrics(prediction)}};
 }
 
 // Line 9's gradient: the mean over the batch, summed in group order.
@@ -86,12 +83,6 @@ std::vector<Tensor> MetaSgd::outer_direction(const BatchResult& batch, std::int6
 
 // Line 9: (θ, α) ← (θ, α) − β·Adam(∇).
 void MetaSgd::outer_update(const std::vector<Tensor>& meta_gradient, std::int64_t) { outer_->step(meta_gradient); }
-
-std::vector<Tensor> MetaSgd::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
-  const BatchResult batch = run_tasks(tasks, 0);
-  if (stats) *stats = batch.stats();
-  return batch.mean();
-}
 
 std::vector<nn::NamedTensor> MetaSgd::extra_parameters() const {
   std::vector<nn::NamedTensor> out;

@@ -35,8 +35,6 @@ class MetaSgd : public MetaLearner {
   MetaSgd(nn::Module& model, Objective objective, const MetaSgdOptions& options);
 
   std::string name() const override { return "metasgd"; }
-  // The mean meta-gradient over `tasks`, one tensor per entry of outer_parameters(); nothing is updated.
-  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
   // θ (the model's parameters) followed by α_j, one tensor of θ_j's shape for each.
   std::vector<Tensor> outer_parameters() const;
   nn::Optimizer* optimizer() override { return outer_.get(); }

@@ -24,7 +24,6 @@
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
-#include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
@@ -88,8 +87,7 @@ GroupResult ProtoNet::task_step(const GroupAt& at) const {
   const std::vector<Tensor> theta = thread_aliases(model().parameters());
   const Tensor logits = episode_logits(task, theta);
   const Tensor loss = objective().loss(logits, task.query_y);  // line 3
-  std::vector<Tensor> g = grad({loss}, theta, {.allow_unused = true});
-  for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(theta[j]);
+  std::vector<Tensor> g = detached_gradient(loss, theta);
   NoGradGuard no_grad;
   return {std::move(g), loss.item(), {{objective().metric(logits, task.query_y)}}};
 }
@@ -98,12 +96,6 @@ std::vector<Tensor> ProtoNet::outer_direction(const BatchResult& batch, std::int
 
 // Line 4: φ ← φ − β·Adam(∇J); the head's gradient is 0, so Adam leaves it as it is.
 void ProtoNet::outer_update(const std::vector<Tensor>& gradient, std::int64_t) { adam_->step(gradient); }
-
-std::vector<Tensor> ProtoNet::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
-  const BatchResult batch = run_tasks(tasks, 0);
-  if (stats) *stats = batch.stats();
-  return batch.mean();
-}
 
 EvalResult ProtoNet::test(const data::TaskSource& tasks, const EvalOptions& options) const {
   if (options.num_tasks < 1)

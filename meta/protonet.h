@@ -43,8 +43,6 @@ class ProtoNet : public MetaLearner {
   ProtoNet(nn::Sequential& model, Objective objective, const ProtoNetOptions& options);
 
   std::string name() const override { return "protonet"; }
-  // The mean gradient of the episodes' query losses over `tasks`, one tensor per parameter.
-  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
   nn::Optimizer* optimizer() override { return adam_.get(); }
   // Nothing is adapted at test time; kept for the interface (unused by test()).
   InnerLrSetting test_inner_lr() const override { return {0.0, {}}; }

@@ -13,8 +13,9 @@
 //     step; nothing flows back to θ (evaluation, fine-tuning, Reptile). Memory does
 //     not grow with the number of steps.
 //
-// α is either one number for all tensors or, Meta-SGD style, one learned scalar
-// tensor per parameter tensor (see MamlOptions::learn_inner_lr).
+// α is either one number for all tensors or one learned tensor per parameter
+// tensor: a scalar (LSLR, MamlOptions::learn_inner_lr) or a tensor of θ_j's shape,
+// one rate per element (Meta-SGD, meta/meta_sgd.h); θ_j − α_j·g_j broadcasts either.
 //
 // Reptile trains its inner loop with an optimizer that keeps state (Adam, §5 of
 // Nichol et al. 2018) and is tested the same way; Adaptation runs either rule
@@ -44,7 +45,7 @@ enum class InnerOptimizer { Sgd, Adam };
 
 struct InnerLr {
   double value = 0.01;            // α when `per_tensor` is empty
-  std::span<const Tensor> per_tensor = {};  // optional: one rank-0 α_j per parameter tensor
+  std::span<const Tensor> per_tensor = {};  // optional: one α_j per parameter tensor, rank 0 or θ_j's shape
 };
 
 // The support loss as a function of the parameters: L(f_θ(x_s), y_s).

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "autograd/creation.h"
 #include "autograd/errors.h"
+#include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
@@ -26,6 +28,12 @@ StepStats BatchResult::stats() const {
   if (!metrics.empty())
     for (double m : metrics[0]) s.metric += m / n;
   return s;
+}
+
+std::vector<Tensor> detached_gradient(const Tensor& loss, std::span<const Tensor> wrt) {
+  std::vector<Tensor> g = grad({loss}, std::vector<Tensor>(wrt.begin(), wrt.end()), {.allow_unused = true});
+  for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
+  return g;
 }
 
 BatchResult run_batch(std::size_t tasks, std::span<const std::pair<std::size_t, std::size_t>> ranges, int threads,

@@ -15,8 +15,9 @@
 //     outer_update(d)                                        the algorithm
 //     on_step(iteration, statistics)                         the caller's hooks (logging, checkpoints)
 //
-// and an algorithm is only its two halves, per-task step and outer rule (the last
-// four rows are the plan for the algorithms issue 16 adds, not code yet):
+// and an algorithm is only its two halves, per-task step and outer rule (the MAML++
+// row is the plan, not code yet; Meta-SGD, ANIL and ProtoNets are meta/meta_sgd.h,
+// meta/anil.h and meta/protonet.h):
 //
 //   algorithm   per-task step (a group of tasks)              terms summed      outer rule
 //   MAML        θ'_i = adapt(θ) on D_i; ∇θ L(f_θ'_i) on D'_i  ∇θ (and ∇α)       θ ← θ − β·Adam(mean)
@@ -89,6 +90,10 @@ struct BatchResult {
   // Σ_g loss_g / tasks and Σ_t metrics[0][t] / tasks, in order.
   StepStats stats() const;
 };
+
+// A per-task step's terms from its loss: ∇_wrt loss, detached (off the tape, so the
+// task's TapeScope can free its graph), with zeros for tensors the loss does not reach.
+std::vector<Tensor> detached_gradient(const Tensor& loss, std::span<const Tensor> wrt);
 
 // Runs `step(g)` for every group g of `ranges` (contiguous [begin, end) task ranges
 // covering 0 … tasks − 1, in order) on `threads` workers of the pool

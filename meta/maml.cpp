@@ -110,9 +110,7 @@ GroupResult query_gradient(const TaskGroup& group, std::span<const Tensor> theta
   // Line 10's summand: ∇_θ L_Ti(f_θ'_i), through line 7.
   std::vector<Tensor> wrt(theta.begin(), theta.end());
   wrt.insert(wrt.end(), alpha.begin(), alpha.end());
-  std::vector<Tensor> g = grad({query_loss}, wrt, {.allow_unused = true});
-  for (std::size_t j = 0; j < g.size(); ++j) g[j] = g[j].defined() ? g[j].detach() : zeros_like(wrt[j]);
-  return {std::move(g), query_loss.item(), {group.query_metrics(prediction)}};
+  return {detached_gradient(query_loss, wrt), query_loss.item(), {group.query_metrics(prediction)}};
 }
 
 }  // namespace
@@ -144,12 +142,6 @@ std::vector<Tensor> Maml::outer_direction(const BatchResult& batch, std::int64_t
 
 // Line 10: θ ← θ − β·Adam(∇θ).
 void Maml::outer_update(const std::vector<Tensor>& meta_gradient, std::int64_t) { outer_->step(meta_gradient); }
-
-std::vector<Tensor> Maml::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
-  const BatchResult batch = run_tasks(tasks, 0);
-  if (stats) *stats = batch.stats();
-  return batch.mean();
-}
 
 std::vector<nn::NamedTensor> Maml::extra_parameters() const {
   std::vector<nn::NamedTensor> out;

@@ -21,7 +21,7 @@ struct MamlOptions {
   double outer_lr = 1e-3;     // β, the outer Adam's learning rate
   int inner_steps = 1;        // k during meta-training
   bool first_order = false;   // drop the second-order term (first-order MAML)
-  bool learn_inner_lr = false;  // meta-learn one α per parameter tensor (Meta-SGD / MAML++ style)
+  bool learn_inner_lr = false;  // LSLR: meta-learn one α per parameter tensor (Meta-SGD's per element: meta_sgd.h)
   int meta_batch = 25;        // tasks per meta-update
   int threads = 1;            // worker threads over the tasks of a batch
   // When the model supports task stacks (nn/module.h), the meta-batch runs as this
@@ -55,9 +55,6 @@ class Maml : public MetaLearner {
   Maml(nn::Module& model, Objective objective, const MamlOptions& options,
        std::unique_ptr<nn::Optimizer> outer = nullptr);
 
-  // The mean meta-gradient of the query losses over `tasks`, one tensor per entry of
-  // outer_parameters(), and the batch's statistics; nothing is updated.
-  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
   std::string name() const override { return options_.first_order ? "fomaml" : "maml"; }
 
   // θ (the model's parameters) followed by the learned α_j when learn_inner_lr.

@@ -77,6 +77,12 @@ void MetaLearner::check_finite_step(std::int64_t iteration, double loss, std::sp
   }
 }
 
+std::vector<Tensor> MetaLearner::meta_gradient(std::span<const data::Task> tasks, StepStats* stats) const {
+  const BatchResult batch = run_tasks(tasks, 0);
+  if (stats) *stats = batch.stats();
+  return batch.mean();
+}
+
 EvalResult MetaLearner::test(const data::TaskSource& tasks, const EvalOptions& options) const {
   return evaluate(model_, model_.parameters(), objective_, test_inner_lr(), tasks, options);
 }

@@ -55,15 +55,20 @@ class MetaLearner {
   // The driver (Note [Meta-batch driver]): run_tasks, then the outer rule, checked first
   // (Note [Divergence]). ValueError for an empty batch.
   StepStats step(std::span<const data::Task> tasks, std::int64_t iteration);
-  // The algorithm's name: "maml", "fomaml", "reptile", "pretrain".
+  // The algorithm's name: "maml", "fomaml", "reptile", "pretrain", "metasgd", "anil", "protonet".
   virtual std::string name() const = 0;
 
   // Meta-steps first_iteration … first_iteration + iterations − 1 on batches from `tasks`;
   // `on_step` (optional) sees each step's statistics.
   void train(const data::TaskSource& tasks, std::int64_t iterations, const StepCallback& on_step = {},
              std::int64_t first_iteration = 0);
-  // The evaluation protocol from the current parameters (see meta/evaluate.h).
-  EvalResult test(const data::TaskSource& tasks, const EvalOptions& options) const;
+  // The mean over `tasks` of the per-task terms and the batch's statistics; nothing is
+  // updated. For the gradient-based learners (MAML, Meta-SGD, ANIL, ProtoNets) that is the
+  // meta-gradient, one tensor per outer parameter. ValueError for an empty batch.
+  std::vector<Tensor> meta_gradient(std::span<const data::Task> tasks, StepStats* stats = nullptr) const;
+  // The evaluation protocol from the current parameters (see meta/evaluate.h); an
+  // algorithm without an inner loop (ProtoNets) replaces it.
+  virtual EvalResult test(const data::TaskSource& tasks, const EvalOptions& options) const;
 
   nn::Module& model() const { return model_; }
   const Objective& objective() const { return objective_; }

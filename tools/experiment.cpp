@@ -11,6 +11,7 @@
 #include "meta/pretrain.h"
 #include "meta/reptile.h"
 #include "nn/models.h"
+#include "tools/algorithms.h"
 
 namespace mg::tools {
 
@@ -47,8 +48,9 @@ void sinusoid_sources(Experiment& e) {
   e.test_tasks = std::make_unique<data::SinusoidTasks>(test);
 }
 
-std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std::string& algo, nn::Module& model) {
+std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std::string& algo, nn::Sequential& model) {
   const meta::Objective objective = c.dataset == "sinusoid" ? meta::regression() : meta::classification();
+  if (is_added_algo(algo)) return make_added_learner(c, model, objective);  // metasgd, anil, protonet
   if (algo == "maml" || algo == "fomaml") {
     meta::MamlOptions o;
     o.inner_lr = *c.inner_lr;

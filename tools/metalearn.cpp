@@ -36,7 +36,10 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_option("--dataset", c.dataset, "sinusoid | omniglot")->capture_default_str();
   cmd.add_option("--data", c.data, "omniglot: its folder (default: $METAGRAD_OMNIGLOT, else ../shared/data/omniglot)");
   cmd.add_option("--split", c.split, "omniglot: vinyals (1200 training characters; default) | official");
-  cmd.add_option("--algo", c.algo, "maml | fomaml | reptile | pretrain")->capture_default_str();
+  cmd.add_option("--algo", c.algo,
+                 "maml | fomaml | reptile | pretrain | metasgd (Meta-SGD: a learned inner rate per parameter element) "
+                 "| anil (inner loop on the head only) | protonet (Prototypical Networks; omniglot)")
+      ->capture_default_str();
   add_number(cmd, "--ways", c.ways, limits::kWays, "omniglot: N classes per task (default 5)");
   add_number(cmd, "--shots", c.shots, limits::kShots,
              "K support examples per class (default: sinusoid 10, omniglot 1)");
@@ -47,7 +50,7 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   add_number(cmd, "--inner-steps", c.inner_steps, limits::kInnerSteps,
              "inner gradient steps during meta-training (default 1; Reptile 5; not for pretrain)");
   add_number(cmd, "--eval-inner-steps", c.eval_inner_steps, limits::kInnerSteps,
-             "inner steps at test time (default: sinusoid 10, omniglot 3)");
+             "inner steps at test time (default: sinusoid 10, omniglot 3; metasgd: --inner-steps)");
   cmd.add_option("--inner-optimizer", c.inner_optimizer,
                  "reptile's inner loop, in training and at test time: sgd | adam (default: omniglot adam, sinusoid sgd)");
   add_number(cmd, "--inner-batch", c.inner_batch, limits::kInnerBatch,
@@ -68,7 +71,9 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   cmd.add_flag("--reset-inner-adam", c.reset_inner_adam,
                "reptile: a fresh inner Adam for every task (default: keep its second moment across tasks, as the paper's code)");
   cmd.add_flag("--learn-inner-lr", c.learn_inner_lr,
-               "maml, fomaml: meta-learn one inner learning rate per parameter tensor");
+               "maml, fomaml: meta-learn one inner learning rate per parameter tensor (LSLR)");
+  cmd.add_flag("--first-order", c.first_order,
+               "anil: the body's meta-gradient without the second-order term through the head's inner steps");
   cmd.add_flag("--strided", c.strided, "omniglot: stride-2 convolutions instead of max-pooling");
   cmd.add_flag("!--no-baseline", c.baseline, "sinusoid: skip the pretrained baseline");
   add_number(cmd, "--eval-tasks", c.eval_tasks, limits::kEvalTasks, "test tasks in the final evaluation");

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "autograd/errors.h"
+#include "tools/algorithms.h"
 #include "tools/paths.h"
 
 namespace mg::tools {
@@ -21,8 +22,8 @@ namespace {
 void check_names(const TrainConfig& c) {
   if (c.dataset != "sinusoid" && c.dataset != "omniglot")
     fail(fmt::format("--dataset must be sinusoid or omniglot, got '{}'", c.dataset));
-  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain")
-    fail(fmt::format("--algo must be maml, fomaml, reptile or pretrain, got '{}'", c.algo));
+  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && !is_added_algo(c.algo))
+    fail(fmt::format("--algo must be maml, fomaml, reptile, pretrain, metasgd, anil or protonet, got '{}'", c.algo));
 }
 
 }  // namespace
@@ -48,6 +49,7 @@ void check_flags_apply(const TrainConfig& c) {
     fail(fmt::format("--learn-inner-lr is for --algo maml or fomaml, not {}", c.algo));
   if (c.inner_steps && c.algo == "pretrain")
     fail("--inner-steps is for --algo maml, fomaml or reptile, not pretrain (it trains without an inner loop)");
+  check_added_algo_flags(c);  // metasgd, anil, protonet (tools/algorithms.h)
 }
 
 void resolve_defaults(TrainConfig& c) {
@@ -67,6 +69,7 @@ void resolve_defaults(TrainConfig& c) {
   set(c.train_shots, reptile && !sine ? 10 : *c.shots);
   set(c.inner_batch, reptile && !sine ? 10 : 0);
   set(c.inner_steps, reptile ? 5 : 1);
+  resolve_added_algo_defaults(c);  // metasgd, protonet (tools/algorithms.h)
   set(c.eval_inner_steps, sine ? 10 : (reptile ? 50 : 3));
   set(c.meta_batch, sine ? 25 : (reptile ? 5 : 32));
   set(c.inner_lr, reptile ? (sine ? 0.02 : 1e-3) : (sine ? 0.01 : 0.4));
@@ -85,6 +88,7 @@ void validate(const TrainConfig& c) {
     fail(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
   if (c.dataset == "omniglot" && c.algo == "pretrain")
     fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
+  validate_added_algo(c);
   auto check = [](const char* flag, auto value, const auto& bounds, std::string_view note = "") {
     check_bounds("train", flag, value, bounds, note);
   };
@@ -183,6 +187,7 @@ const std::vector<Field>& fields() {
       field("eval_tasks", &TrainConfig::eval_tasks), field("inner_optimizer", &TrainConfig::inner_optimizer, true),
       field("train_shots", &TrainConfig::train_shots, true), field("inner_batch", &TrainConfig::inner_batch, true),
       field("reset_inner_adam", &TrainConfig::reset_inner_adam, true),
+      field("first_order", &TrainConfig::first_order, true),
   };
   return f;
 }

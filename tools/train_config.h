@@ -24,7 +24,7 @@ struct TrainConfig {
   std::string dataset = "sinusoid";            // sinusoid | omniglot
   std::optional<std::string> data;             // omniglot: its root (images_background/, images_evaluation/)
   std::optional<std::string> split;            // omniglot: vinyals (1200 train characters; default) | official
-  std::string algo = "maml";                   // maml | fomaml | reptile | pretrain
+  std::string algo = "maml";                   // maml | fomaml | reptile | pretrain | metasgd | anil | protonet
   std::optional<std::string> inner_optimizer;  // reptile: sgd | adam (default: adam for omniglot, sgd for sinusoid)
   std::optional<int> ways, shots, queries;
   std::optional<int> train_shots;  // K of the training tasks (default: --shots; Reptile on Omniglot 10)
@@ -35,6 +35,7 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   std::optional<int> threads;     // default: one per core
   bool learn_inner_lr = false;    // maml, fomaml
+  bool first_order = false;       // anil (first-order MAML is --algo fomaml)
   bool reset_inner_adam = false;  // reptile: a fresh inner Adam per task instead of the kept second moment
   bool strided = false;           // omniglot: stride-2 convolutions instead of max-pooling
   bool baseline = true;           // sinusoid: also train the pretrained baseline (MAML paper, Figure 2)

@@ -1,7 +1,10 @@
 // Small float64 models and tasks for the meta-learner tests.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "autograd/creation.h"
@@ -46,6 +49,34 @@ inline std::vector<data::Task> sine_tasks(int n, int k = 5, int q = 6, std::uint
   std::vector<data::Task> tasks;
   for (int i = 0; i < n; ++i) tasks.push_back(to_f64(source.sample(static_cast<std::uint64_t>(i))));
   return tasks;
+}
+
+// `g` against central differences of `objective` in every element of `params` (float64
+// tensors, each element moved by ±h in place and restored): the largest relative error
+// |fd − g| / (1e-4 + |fd|), and per tensor the largest |fd| (to show a check is not vacuous).
+struct FdComparison {
+  double worst = 0;
+  std::vector<double> largest = {};
+};
+inline FdComparison compare_with_central_differences(const std::vector<Tensor>& params, const std::vector<Tensor>& g,
+                                                     const std::function<double()>& objective, double h = 1e-6) {
+  FdComparison out;
+  out.largest.assign(params.size(), 0.0);
+  for (std::size_t j = 0; j < params.size(); ++j)
+    for (std::int64_t e = 0; e < params[j].numel(); ++e) {
+      Tensor param = params[j];
+      double* p = param.mutable_data<double>() + e;
+      const double p0 = *p;
+      *p = p0 + h;
+      const double up = objective();
+      *p = p0 - h;
+      const double down = objective();
+      *p = p0;
+      const double fd = (up - down) / (2 * h);
+      out.worst = std::max(out.worst, std::abs(fd - g[j].data<double>()[e]) / (1e-4 + std::abs(fd)));
+      out.largest[j] = std::max(out.largest[j], std::abs(fd));
+    }
+  return out;
 }
 
 // Whether two parameter lists hold bit-identical values.

@@ -7,6 +7,8 @@
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
+#include "autograd/ops.h"
+#include "autograd/tape.h"
 #include "meta/driver.h"
 
 using namespace mg;
@@ -93,5 +95,18 @@ TEST_SUITE("driver") {
     CHECK_THROWS_WITH_AS(run_batch(1, Ranges{{0, 1}}, 1, 2, one),
                          doctest::Contains("meta-batch: group 0 returned 1 metric rows of 1 values; expected 2 rows of 1"),
                          ValueError);
+  }
+}
+
+TEST_SUITE("driver") {
+  TEST_CASE("detached_gradient: the gradient off the tape, zeros for what the loss does not reach") {
+    const Tensor a = from_vector(std::vector<double>{1, 2}, Shape({2})).requires_grad_();
+    const Tensor unused = from_vector(std::vector<double>{5}, Shape({1})).requires_grad_();
+    TapeScope scope;
+    const std::vector<Tensor> g = detached_gradient(sum(a * a), std::vector<Tensor>{a, unused});
+    REQUIRE(g.size() == 2);
+    CHECK(g[0].to_vector<double>() == std::vector<double>{2, 4});
+    CHECK(g[1].to_vector<double>() == std::vector<double>{0});
+    CHECK_FALSE(g[0].requires_grad());
   }
 }

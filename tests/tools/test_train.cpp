@@ -43,13 +43,14 @@ constexpr double kDivergingMetaLr = 30.0;
 TEST_SUITE("tools") {
   TEST_CASE("an interrupted and resumed run ends bit-identical to an uninterrupted one") {
     NullOut null;
-    for (const std::string run : {"maml", "reptile", "reptile-adam"}) {
+    for (const std::string run : {"maml", "reptile", "reptile-adam", "metasgd", "anil-fo"}) {
       CAPTURE(run);
       const std::string algo = run.substr(0, run.find('-'));
       // reptile-adam: Adam's kept second moment and minibatches (checkpointed state, seeded order).
       auto configure = [&](const fs::path& out) {
         TrainConfig c = small_run(out, algo);
         c.learn_inner_lr = algo == "maml";
+        c.first_order = run == "anil-fo";
         if (run == "reptile-adam") c.inner_optimizer = "adam", c.inner_batch = 3, c.inner_lr = 0.01;
         return c;
       };
@@ -174,7 +175,8 @@ TEST_SUITE("tools") {
       CHECK_THROWS_WITH_AS(prepare(c), doctest::Contains(message), ValueError);
     };
     invalid([](TrainConfig& c) { c.dataset = "mnist"; }, "train: --dataset must be sinusoid or omniglot, got 'mnist'");
-    invalid([](TrainConfig& c) { c.algo = "sgd"; }, "train: --algo must be maml, fomaml, reptile or pretrain, got 'sgd'");
+    invalid([](TrainConfig& c) { c.algo = "sgd"; },
+            "train: --algo must be maml, fomaml, reptile, pretrain, metasgd, anil or protonet, got 'sgd'");
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "rmsprop"; },
             "train: --inner-optimizer must be sgd or adam, got 'rmsprop'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; }, "--algo pretrain is for sinusoid only");

@@ -19,8 +19,7 @@ namespace {
 void check_options(const NavEvalOptions& o) {
   if (o.num_goals < 1) throw ValueError(fmt::format("nav-eval: num_goals must be >= 1, got {}", o.num_goals));
   if (o.max_steps < 0) throw ValueError(fmt::format("nav-eval: max_steps must be >= 0, got {}", o.max_steps));
-  if (o.trajectories < 1)
-    throw ValueError(fmt::format("nav-eval: trajectories must be >= 1, got {}", o.trajectories));
+  if (o.trajectories < 1) throw ValueError(fmt::format("nav-eval: trajectories must be >= 1, got {}", o.trajectories));
   if (o.threads < 1) throw ValueError(fmt::format("nav-eval: threads must be >= 1, got {}", o.threads));
 }
 

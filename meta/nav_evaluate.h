@@ -36,7 +36,7 @@ struct NavEvalOptions {
 };
 
 struct NavEvalResult {
-  std::vector<int> steps = {};       // 0 … max_steps
+  std::vector<int> steps = {};        // 0 … max_steps
   std::vector<Summary> returns = {};  // one per entry of steps
 };
 

@@ -131,7 +131,8 @@ NavTaskGradient nav_task_gradient(nn::GaussianPolicy& policy, std::span<const Te
   const std::vector<Tensor> at = thread_aliases(theta);
   const bool term = uses_sampling_term(options) && !samples.pre.empty();
   Tensor s;
-  const std::vector<Tensor> adapted = nav_adapted(policy, at, samples, options, inner_mode(options), term ? &s : nullptr);
+  const std::vector<Tensor> adapted =
+      nav_adapted(policy, at, samples, options, inner_mode(options), term ? &s : nullptr);
   const Tensor loss = policy_surrogate(policy, adapted, samples.post, options.pg);
   NavTaskGradient r;
   r.loss = loss.item();
@@ -189,9 +190,12 @@ NavMetaLearner::NavMetaLearner(nn::GaussianPolicy& policy, const NavMetaOptions&
 
 std::string NavMetaLearner::name() const {
   switch (options_.algo) {
-    case NavAlgo::Maml: return "maml";
-    case NavAlgo::FoMaml: return "fomaml";
-    case NavAlgo::Pretrain: break;
+    case NavAlgo::Maml:
+      return "maml";
+    case NavAlgo::FoMaml:
+      return "fomaml";
+    case NavAlgo::Pretrain:
+      break;
   }
   return "pretrain";
 }
@@ -226,8 +230,8 @@ NavMetaLearner::Batch NavMetaLearner::sample_batch(std::int64_t iteration) const
     if (options_.outer == NavOuter::Trpo) {
       TapeScope scope;
       Tensor s0;
-      const std::vector<Tensor> adapted =
-          nav_adapted(policy_, thread_aliases(theta), state.samples, options_, AdaptMode::FirstOrder, term ? &s0 : nullptr);
+      const std::vector<Tensor> adapted = nav_adapted(policy_, thread_aliases(theta), state.samples, options_,
+                                                      AdaptMode::FirstOrder, term ? &s0 : nullptr);
       NoGradGuard no_grad;
       state.old_dist = rollout_dist(policy_, adapted, state.samples.post).detach();
       state.old_log_prob = rollout_log_prob(policy_, adapted, state.samples.post).detach();
@@ -252,7 +256,8 @@ NavMetaLearner::Batch NavMetaLearner::sample_batch(std::int64_t iteration) const
   }
   batch.sums.objective = objective;
   for (std::size_t i = 0; term && i < n; ++i)
-    batch.tasks[i].weight = r.metrics[2][i] - (n > 1 ? (objective - r.metrics[2][i]) / static_cast<double>(n - 1) : 0.0);
+    batch.tasks[i].weight =
+        r.metrics[2][i] - (n > 1 ? (objective - r.metrics[2][i]) / static_cast<double>(n - 1) : 0.0);
   batch.stats.loss = r.stats().loss;
   batch.stats.pre_return = pre / static_cast<double>(n);
   batch.stats.post_return = post / static_cast<double>(n);
@@ -298,8 +303,8 @@ NavStepStats NavMetaLearner::trpo_update(const Batch& batch, const std::vector<T
   const nn::LinearMap fisher = [&](std::span<const Tensor> v) {
     const BatchResult r = run_batch(n, ranges, options_.threads, 0, [&](std::size_t i) {
       GroupResult out;
-      out.terms = nn::hessian_vector_product(
-          [&](std::span<const Tensor> th) { return kl(batch.tasks[i], th, mode); }, theta, v);
+      out.terms = nn::hessian_vector_product([&](std::span<const Tensor> th) { return kl(batch.tasks[i], th, mode); },
+                                             theta, v);
       return out;
     });
     std::vector<Tensor> fv = r.mean();

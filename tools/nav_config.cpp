@@ -29,8 +29,7 @@ void check_nav_flags_apply(const TrainConfig& c) {
     return;
   }
   if (c.algo == "reptile") fail("--algo reptile is not implemented for nav2d (maml, fomaml or pretrain)");
-  if (!n.sampling_term && c.algo != "maml")
-    fail(fmt::format("--no-sampling-term is for --algo maml, not {}", c.algo));
+  if (!n.sampling_term && c.algo != "maml") fail(fmt::format("--no-sampling-term is for --algo maml, not {}", c.algo));
   if (n.pretrained && c.algo == "pretrain") fail("--pretrained does nothing with --algo pretrain (it is the baseline)");
 }
 

@@ -1,6 +1,7 @@
 // The settings of `metalearn train --dataset nav2d` (meta-RL on 2-D navigation,
 // meta/nav_meta.h) that the other datasets do not have, and the hooks through which
-// tools/train_config.cpp checks, fills and saves them (tools/nav_flags.h adds the flags). Defaults: the MAML paper's §5.3 and
+// tools/train_config.cpp checks, fills and saves them (tools/nav_flags.h adds the
+// flags). Defaults: the MAML paper's §5.3 and
 // the REFERENCE's PyTorch run (20 trajectories, horizon 100, reward −distance, TRPO).
 #pragma once
 

@@ -36,8 +36,8 @@ std::string nav_trajectories_svg(const std::vector<data::NavGoal>& goals,
   std::vector<std::pair<std::vector<Series>, PlotOptions>> panels;
   for (std::size_t g = 0; g < goals.size(); ++g) {
     if (rollouts[g].size() != step_labels.size())
-      throw ValueError(fmt::format("nav_trajectories_svg: goal {} has {} rollouts for {} labels", g,
-                                   rollouts[g].size(), step_labels.size()));
+      throw ValueError(fmt::format("nav_trajectories_svg: goal {} has {} rollouts for {} labels", g, rollouts[g].size(),
+                                   step_labels.size()));
     std::vector<Series> series;
     for (std::size_t k = 0; k < rollouts[g].size(); ++k) {
       const data::NavRollout& r = rollouts[g][k];

@@ -22,8 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kNavOutputFiles[] = {"checkpoint.mgc", "metrics.csv", "results.txt", "nav_returns.svg",
-                                           "nav_trajectories.svg", "learning_curve.svg"};
+constexpr const char* kNavOutputFiles[] = {"checkpoint.mgc",  "metrics.csv",          "results.txt",
+                                           "nav_returns.svg", "nav_trajectories.svg", "learning_curve.svg"};
 
 std::string out_file(const TrainConfig& c, const char* name) { return (fs::path(c.out) / name).string(); }
 
@@ -47,9 +47,7 @@ nn::GaussianPolicy initial_policy(const TrainConfig& c) {
   return nn::nav_policy(gen);
 }
 
-meta::EvalResult as_eval_result(const meta::NavEvalResult& r) {
-  return {"return", r.steps, r.returns};
-}
+meta::EvalResult as_eval_result(const meta::NavEvalResult& r) { return {"return", r.steps, r.returns}; }
 
 // A checkpoint's policy, checked to be a nav2d run.
 nn::GaussianPolicy load_policy(const std::string& path, const char* what) {
@@ -64,8 +62,8 @@ nn::GaussianPolicy load_policy(const std::string& path, const char* what) {
 }
 
 // The final evaluation: the table, results.txt and the two pictures.
-meta::EvalResult evaluate_run(const TrainConfig& c, nn::GaussianPolicy& policy, const std::string& name,
-                              std::FILE* out, std::optional<meta::EvalResult>* pretrained_result) {
+meta::EvalResult evaluate_run(const TrainConfig& c, nn::GaussianPolicy& policy, const std::string& name, std::FILE* out,
+                              std::optional<meta::EvalResult>* pretrained_result) {
   const meta::NavEvalOptions o = nav_eval_options(c);
   std::vector<std::pair<std::string, meta::EvalResult>> curves;
   curves.emplace_back(name, as_eval_result(meta::evaluate_nav(policy, policy.parameters(), o)));
@@ -96,10 +94,10 @@ meta::EvalResult evaluate_run(const TrainConfig& c, nn::GaussianPolicy& policy, 
         meta::nav_adaptation_rollouts(policy, policy.parameters(), shown.back(), gen, o);
     rollouts.push_back({all.front(), all[1 < all.size() ? 1 : 0], all.back()});
   }
-  write_text_file(out_file(c, "nav_trajectories.svg"),
-                  nav_trajectories_svg(shown, rollouts,
-                                       {"before adaptation", "after 1 step", fmt::format("after {} steps", o.max_steps)},
-                                       5));
+  write_text_file(
+      out_file(c, "nav_trajectories.svg"),
+      nav_trajectories_svg(shown, rollouts,
+                           {"before adaptation", "after 1 step", fmt::format("after {} steps", o.max_steps)}, 5));
   return curves.front().second;
 }
 
@@ -158,7 +156,8 @@ TrainResult run_nav_train(const TrainConfig& c, const RunOptions& run) {
     for (const auto& [key, value] : to_metadata(c))
       for (const auto& [saved_key, saved] : then)
         if (key == saved_key && value != saved)
-          throw DataError(fmt::format("train: --resume: {} has {} = {}, this run has {}", checkpoint, key, saved, value));
+          throw DataError(
+              fmt::format("train: --resume: {} has {} = {}, this run has {}", checkpoint, key, saved, value));
     first = nn::load_checkpoint(checkpoint, policy, learner.optimizer()).step;
   }
   MetricsLog log = c.resume ? MetricsLog::resume(out_file(c, "metrics.csv"), "return", first)
@@ -168,7 +167,8 @@ TrainResult run_nav_train(const TrainConfig& c, const RunOptions& run) {
     nn::save_checkpoint(checkpoint, policy, learner.optimizer(), done, to_metadata(c));
   };
   if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint, first);
-  fmt::print(run.out, "training {} on nav2d: {} iterations, meta-batch {}, {} trajectories, {} outer step, {} thread(s)\n",
+  fmt::print(run.out,
+             "training {} on nav2d: {} iterations, meta-batch {}, {} trajectories, {} outer step, {} thread(s)\n",
              learner.name(), *c.iterations, *c.meta_batch, *c.nav.trajectories, *c.nav.outer, *c.threads);
 
   TrainResult result;
@@ -202,8 +202,10 @@ TrainResult run_nav_train(const TrainConfig& c, const RunOptions& run) {
   result.eval = evaluate_run(c, policy, learner.name(), run.out, &pretrained);
   result.baseline = pretrained;
   write_returns_curve(c, log.rows(), learner.name());
-  fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg, nav_returns.svg, "
-             "nav_trajectories.svg}}\n", c.out);
+  fmt::print(run.out,
+             "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg, nav_returns.svg, "
+             "nav_trajectories.svg}}\n",
+             c.out);
   return result;
 }
 

@@ -45,9 +45,9 @@ TEST_SUITE("nav_evaluate") {
     // Many large steps on one goal: the return climbs (policy gradient with α 0.1 and a
     // fresh batch of trajectories each step).
     Generator gen(3);
-    const std::vector<data::NavRollout> r = nav_adaptation_rollouts(
-        policy, policy.parameters(), {0.4, 0.4}, gen,
-        {.max_steps = 30, .inner_lr = 0.2, .trajectories = 20, .env = {.horizon = 30}});
+    const std::vector<data::NavRollout> r =
+        nav_adaptation_rollouts(policy, policy.parameters(), {0.4, 0.4}, gen,
+                                {.max_steps = 30, .inner_lr = 0.2, .trajectories = 20, .env = {.horizon = 30}});
     REQUIRE(r.size() == 31);
     CHECK(mean_return(r[30]) > mean_return(r[0]) + 2.0);
   }

@@ -119,8 +119,9 @@ std::vector<Tensor> unit_direction(const std::vector<Tensor>& theta, std::uint64
 using namespace nav_meta_test;
 
 TEST_SUITE("nav_meta") {
-  TEST_CASE("with the sampling term the estimator matches finite differences of the averaged objective; "
-            "without it, it does not") {
+  TEST_CASE(
+      "with the sampling term the estimator matches finite differences of the averaged objective; "
+      "without it, it does not") {
     Problem p;
     const int n = 6000;
     // Measured: with the term 0.7 and 0.1 standard errors from the finite differences,
@@ -151,8 +152,8 @@ TEST_SUITE("nav_meta") {
       double pathwise = 0.0;
       for (double v : r.pathwise) pathwise += v / n;
       INFO("direction seed ", seed, ": finite differences ", pathwise, ", with the term ", mean_with, " (bias ",
-           bias_with, " ± ", se_with, "), without ", pathwise + bias_without, " (bias ", bias_without, " ± ", se_without,
-           ")");
+           bias_with, " ± ", se_with, "), without ", pathwise + bias_without, " (bias ", bias_without, " ± ",
+           se_without, ")");
       CHECK(std::fabs(bias_with) < 4 * se_with);
       CHECK(std::fabs(bias_without) > 4 * se_without);  // the term is needed: dropping it is detectably biased
     }

@@ -123,8 +123,10 @@ TEST_SUITE("nav_train") {
       if (k == "config.nav_horizon") v = "many";
     CHECK_THROWS_WITH_AS(from_metadata(bad), "config.nav_horizon: expected a number, got 'many'", DataError);
     for (auto& [k, v] : bad)
-      if (k == "config.nav_horizon") v = "100";
-      else if (k == "config.nav_sampling_term") v = "maybe";
+      if (k == "config.nav_horizon")
+        v = "100";
+      else if (k == "config.nav_sampling_term")
+        v = "maybe";
     CHECK_THROWS_WITH_AS(from_metadata(bad), "config.nav_sampling_term: expected true or false, got 'maybe'",
                          DataError);
   }

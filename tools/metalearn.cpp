@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   mg::tools::add_number(*eval_cmd, "--threads", eval.threads, mg::tools::limits::kThreads, "worker threads",
                         mg::tools::threads_note());
   eval_cmd->add_option("--data", eval.data, "omniglot checkpoints: the Omniglot folder");
+  eval_cmd->add_option("--pretrained", eval.pretrained, "nav2d checkpoints: a pretrain checkpoint to score beside");
 
   mg::tools::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand("demo", "Fit a 1-40-40-1 MLP to sin(x) with the autograd engine alone");

@@ -68,7 +68,7 @@ meta::EvalResult evaluate_run(const TrainConfig& c, nn::GaussianPolicy& policy, 
   std::vector<std::pair<std::string, meta::EvalResult>> curves;
   curves.emplace_back(name, as_eval_result(meta::evaluate_nav(policy, policy.parameters(), o)));
   if (c.nav.pretrained) {
-    nn::GaussianPolicy pre = load_policy(*c.nav.pretrained, "train: --pretrained");
+    nn::GaussianPolicy pre = load_policy(*c.nav.pretrained, "--pretrained");
     curves.emplace_back("pretrained", as_eval_result(meta::evaluate_nav(pre, pre.parameters(), o)));
     if (pretrained_result) *pretrained_result = curves.back().second;
   }
@@ -210,10 +210,9 @@ TrainResult run_nav_train(const TrainConfig& c, const RunOptions& run) {
 }
 
 meta::EvalResult run_nav_eval(const TrainConfig& c, const std::string& checkpoint, std::FILE* out) {
+  if (c.nav.pretrained) check_path("eval: --pretrained", *c.nav.pretrained, PathUse::kInputFile);
   nn::GaussianPolicy policy = load_policy(checkpoint, "eval: --checkpoint");
-  const meta::EvalResult r = as_eval_result(meta::evaluate_nav(policy, policy.parameters(), nav_eval_options(c)));
-  fmt::print(out, "{}", format_eval(r, c.algo));
-  return r;
+  return evaluate_run(c, policy, c.algo, out, nullptr);
 }
 
 }  // namespace mg::tools

@@ -25,7 +25,8 @@ meta::NavEvalOptions nav_eval_options(const TrainConfig& c);
 
 // run_train for --dataset nav2d; `config` prepared (tools/train_config.h).
 TrainResult run_nav_train(const TrainConfig& config, const RunOptions& run);
-// run_eval for a nav2d checkpoint: the trained policy's scores (printed to `out`).
+// run_eval for a nav2d checkpoint: the final evaluation of run_nav_train (printed to `out`;
+// results.txt and the pictures written beside the checkpoint), with config.nav.pretrained.
 meta::EvalResult run_nav_eval(const TrainConfig& config, const std::string& checkpoint, std::FILE* out);
 
 }  // namespace mg::tools

@@ -172,7 +172,10 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
                                  config.dataset));
   if (request.data) config.data = request.data;
   if (request.eval_inner_steps) config.eval_inner_steps = request.eval_inner_steps;
-  if (config.dataset == "nav2d") return run_nav_eval(config, request.checkpoint, out);
+  if (config.dataset == "nav2d") {
+    config.nav.pretrained = request.pretrained;
+    return run_nav_eval(config, request.checkpoint, out);
+  }
   resolve_defaults(config);  // settings an older checkpoint does not record
   try {
     validate(config);

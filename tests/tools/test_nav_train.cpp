@@ -69,8 +69,10 @@ TEST_SUITE("nav_train") {
     CHECK(nn::read_checkpoint((parts / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>() ==
           nn::read_checkpoint((whole / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>());
 
-    const meta::EvalResult e = run_eval({.checkpoint = (whole / "checkpoint.mgc").string(), .eval_tasks = 3}, null.f);
+    const meta::EvalResult e = run_eval(
+        {.checkpoint = (whole / "checkpoint.mgc").string(), .eval_tasks = 3, .pretrained = a.nav.pretrained}, null.f);
     CHECK(e.metric[1].mean == r.eval.metric[1].mean);  // the same goals and noise as the run's own evaluation
+    CHECK(test::slurp(whole / "results.txt") == results);  // eval rewrites the same table
 
     TrainConfig other = tiny_nav(parts, "maml");
     other.resume = true;

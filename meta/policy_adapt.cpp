@@ -1,6 +1,7 @@
 // MAML's inner loop on a reinforcement-learning task; see policy_adapt.h.
 #include "meta/policy_adapt.h"
 
+#include "autograd/creation.h"
 #include "autograd/ops.h"
 #include "meta/policy_gradient.h"
 
@@ -14,14 +15,19 @@ Tensor rollout_log_prob(nn::GaussianPolicy& policy, std::span<const Tensor> thet
   return nn::gaussian_log_prob(dist, rollout.actions);
 }
 
+Tensor rollout_advantages(const data::NavRollout& rollout, const PolicyGradientOptions& options) {
+  const Tensor returns = discounted_returns(rollout.rewards, rollout.mask, options.discount);
+  Tensor baseline = zeros_like(returns);
+  if (options.fit_baseline) {
+    const Tensor phi = baseline_features(rollout.observations);
+    baseline = baseline_values(phi, fit_baseline(phi, returns, rollout.mask, options.baseline_ridge), rollout.mask);
+  }
+  return advantages(returns, baseline, rollout.mask, options.normalise_advantages);
+}
+
 Tensor policy_surrogate(nn::GaussianPolicy& policy, std::span<const Tensor> theta, const data::NavRollout& rollout,
                         const PolicyGradientOptions& options) {
-  const Tensor returns = discounted_returns(rollout.rewards, rollout.mask, options.discount);
-  const Tensor phi = baseline_features(rollout.observations);
-  const Tensor baseline =
-      baseline_values(phi, fit_baseline(phi, returns, rollout.mask, options.baseline_ridge), rollout.mask);
-  const Tensor adv = advantages(returns, baseline, rollout.mask, options.normalise_advantages);
-  return reinforce_loss(rollout_log_prob(policy, theta, rollout), adv, rollout.mask);
+  return reinforce_loss(rollout_log_prob(policy, theta, rollout), rollout_advantages(rollout, options), rollout.mask);
 }
 
 std::vector<Tensor> policy_adapt(nn::GaussianPolicy& policy, std::span<const Tensor> theta,

@@ -31,11 +31,18 @@ struct PolicyGradientOptions {
   double discount = 0.99;
   double baseline_ridge = 1e-5;
   bool normalise_advantages = true;
+  // Subtract the fitted linear baseline (false: A = G; the unbiased estimator a
+  // finite-difference test compares against, tests/meta/test_nav_meta.cpp).
+  bool fit_baseline = true;
 };
 
 // log π_θ(a_t | s_t) of a rollout's steps, [B, T], differentiable in θ (the policy's
 // functional forward on the rollout's observations). θ in policy.parameters() order.
 Tensor rollout_log_prob(nn::GaussianPolicy& policy, std::span<const Tensor> theta, const data::NavRollout& rollout);
+
+// A_t of a rollout's steps, [B, T]: returns, minus the fitted baseline, normalised, as
+// `options` say; constants.
+Tensor rollout_advantages(const data::NavRollout& rollout, const PolicyGradientOptions& options);
 
 // The REINFORCE surrogate L_τ(θ) of a rollout: its advantages (returns, fitted baseline,
 // normalisation as `options` says) are computed from the rollout alone, as constants.

@@ -26,6 +26,7 @@
 #include "autograd/errors.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
+#include "tools/nav_flags.h"
 #include "tools/train.h"
 
 namespace {
@@ -33,7 +34,7 @@ namespace {
 void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   namespace limits = mg::tools::limits;
   using mg::tools::add_number;
-  cmd.add_option("--dataset", c.dataset, "sinusoid | omniglot")->capture_default_str();
+  cmd.add_option("--dataset", c.dataset, "sinusoid | omniglot | nav2d")->capture_default_str();
   cmd.add_option("--data", c.data, "omniglot: its folder (default: $METAGRAD_OMNIGLOT, else ../shared/data/omniglot)");
   cmd.add_option("--split", c.split, "omniglot: vinyals (1200 training characters; default) | official");
   cmd.add_option("--algo", c.algo,
@@ -81,6 +82,7 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   add_number(cmd, "--checkpoint-every", c.checkpoint_every, limits::kIterations, "iterations between checkpoints");
   add_number(cmd, "--log-every", c.log_every, limits::kLogEvery, "iterations between log lines when not on a terminal");
   cmd.add_flag("--resume", c.resume, "continue from OUT/checkpoint.mgc");
+  mg::tools::add_nav_flags(cmd, c);  // --dataset nav2d
 }
 
 int fail(const std::string& message) { return mg::tools::usage_error("metalearn", message); }
@@ -121,6 +123,7 @@ int main(int argc, char** argv) {
   mg::tools::add_number(*eval_cmd, "--threads", eval.threads, mg::tools::limits::kThreads, "worker threads",
                         mg::tools::threads_note());
   eval_cmd->add_option("--data", eval.data, "omniglot checkpoints: the Omniglot folder");
+  eval_cmd->add_option("--pretrained", eval.pretrained, "nav2d checkpoints: a pretrain checkpoint to score beside");
 
   mg::tools::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand("demo", "Fit a 1-40-40-1 MLP to sin(x) with the autograd engine alone");

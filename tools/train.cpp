@@ -12,6 +12,7 @@
 #include "tools/experiment.h"
 #include "tools/figures.h"
 #include "tools/metrics_log.h"
+#include "tools/nav_train.h"
 #include "tools/paths.h"
 #include "tools/progress.h"
 
@@ -112,6 +113,7 @@ std::string format_eval(const meta::EvalResult& r, const std::string& who) {
 TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
+  if (config.dataset == "nav2d") return run_nav_train(config, run);  // meta-RL: tools/nav_train.h
   // Inputs first (nothing is created for a run that cannot start), then the outputs.
   if (config.dataset == "omniglot") checked_omniglot_root(config.data);
   check_path("train: --out", config.out, PathUse::kOutputFolder);
@@ -170,6 +172,10 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
                                  config.dataset));
   if (request.data) config.data = request.data;
   if (request.eval_inner_steps) config.eval_inner_steps = request.eval_inner_steps;
+  if (config.dataset == "nav2d") {
+    config.nav.pretrained = request.pretrained;
+    return run_nav_eval(config, request.checkpoint, out);
+  }
   resolve_defaults(config);  // settings an older checkpoint does not record
   try {
     validate(config);

@@ -54,6 +54,7 @@ struct EvalRequest {
   std::optional<int> eval_inner_steps = {};  // empty: as trained
   int threads = 1;
   std::optional<std::string> data = {};  // Omniglot root override (omniglot checkpoints only)
+  std::optional<std::string> pretrained = {};  // nav2d: a pretrain checkpoint scored beside (tools/nav_train.h)
 };
 
 // Evaluates a checkpoint written by run_train on the test tasks.

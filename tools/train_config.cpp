@@ -20,8 +20,8 @@ namespace {
 [[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
 
 void check_names(const TrainConfig& c) {
-  if (c.dataset != "sinusoid" && c.dataset != "omniglot")
-    fail(fmt::format("--dataset must be sinusoid or omniglot, got '{}'", c.dataset));
+  if (c.dataset != "sinusoid" && c.dataset != "omniglot" && c.dataset != "nav2d")
+    fail(fmt::format("--dataset must be sinusoid, omniglot or nav2d, got '{}'", c.dataset));
   if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && !is_added_algo(c.algo))
     fail(fmt::format("--algo must be maml, fomaml, reptile, pretrain, metasgd, anil or protonet, got '{}'", c.algo));
 }
@@ -50,11 +50,13 @@ void check_flags_apply(const TrainConfig& c) {
   if (c.inner_steps && c.algo == "pretrain")
     fail("--inner-steps is for --algo maml, fomaml or reptile, not pretrain (it trains without an inner loop)");
   check_added_algo_flags(c);  // metasgd, anil, protonet (tools/algorithms.h)
+  check_nav_flags_apply(c);   // tools/nav_config.h
 }
 
 void resolve_defaults(TrainConfig& c) {
   const bool sine = c.dataset == "sinusoid";
   const bool reptile = c.algo == "reptile";
+  resolve_nav_defaults(c);  // nav2d's own defaults first (tools/nav_config.h)
   auto set = [](auto& field, auto value) {
     if (!field) field = value;
   };
@@ -114,6 +116,7 @@ void validate(const TrainConfig& c) {
   check("--checkpoint-every", c.checkpoint_every, limits::kIterations);
   check("--log-every", c.log_every, limits::kLogEvery);
   if (c.out.empty()) fail("--out must name a folder");
+  validate_nav(c);
 }
 
 void prepare(TrainConfig& c) {
@@ -197,6 +200,7 @@ const std::vector<Field>& fields() {
 std::vector<std::pair<std::string, std::string>> to_metadata(const TrainConfig& c) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const Field& f : fields()) out.emplace_back(std::string("config.") + f.name, f.get(c));
+  for (auto& entry : nav_to_metadata(c)) out.push_back(std::move(entry));
   return out;
 }
 
@@ -211,6 +215,7 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
     if (!value) throw DataError(fmt::format("checkpoint: metadata has no '{}'", key));
     f.set(c, *value);
   }
+  nav_from_metadata(metadata, c);
   return c;
 }
 

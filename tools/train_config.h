@@ -16,12 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "tools/nav_config.h"
 #include "tools/numbers.h"
 
 namespace mg::tools {
 
 struct TrainConfig {
-  std::string dataset = "sinusoid";            // sinusoid | omniglot
+  std::string dataset = "sinusoid";            // sinusoid | omniglot | nav2d
   std::optional<std::string> data;             // omniglot: its root (images_background/, images_evaluation/)
   std::optional<std::string> split;            // omniglot: vinyals (1200 train characters; default) | official
   std::string algo = "maml";                   // maml | fomaml | reptile | pretrain | metasgd | anil | protonet
@@ -44,6 +45,7 @@ struct TrainConfig {
   std::int64_t checkpoint_every = 1000;
   int log_every = 100;
   bool resume = false;
+  NavSettings nav = {};  // --dataset nav2d (tools/nav_config.h)
 };
 
 // The allowed values of every numeric setting: the command line parses each

@@ -174,7 +174,8 @@ TEST_SUITE("tools") {
       edit(c);
       CHECK_THROWS_WITH_AS(prepare(c), doctest::Contains(message), ValueError);
     };
-    invalid([](TrainConfig& c) { c.dataset = "mnist"; }, "train: --dataset must be sinusoid or omniglot, got 'mnist'");
+    invalid([](TrainConfig& c) { c.dataset = "mnist"; },
+            "train: --dataset must be sinusoid, omniglot or nav2d, got 'mnist'");
     invalid([](TrainConfig& c) { c.algo = "sgd"; },
             "train: --algo must be maml, fomaml, reptile, pretrain, metasgd, anil or protonet, got 'sgd'");
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "rmsprop"; },

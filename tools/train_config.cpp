@@ -11,6 +11,7 @@
 
 #include "autograd/errors.h"
 #include "tools/paths.h"
+#include "tools/text_config.h"
 
 namespace mg::tools {
 
@@ -19,10 +20,10 @@ namespace {
 [[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
 
 void check_names(const TrainConfig& c) {
-  if (c.dataset != "sinusoid" && c.dataset != "omniglot")
-    fail(fmt::format("--dataset must be sinusoid or omniglot, got '{}'", c.dataset));
-  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain")
-    fail(fmt::format("--algo must be maml, fomaml, reptile or pretrain, got '{}'", c.algo));
+  if (c.dataset != "sinusoid" && c.dataset != "omniglot" && !is_text_dataset(c.dataset))
+    fail(fmt::format("--dataset must be sinusoid, omniglot, clinc150 or text-csv, got '{}'", c.dataset));
+  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && c.algo != "nearest-mean")
+    fail(fmt::format("--algo must be maml, fomaml, reptile, pretrain or nearest-mean, got '{}'", c.algo));
 }
 
 }  // namespace
@@ -36,9 +37,11 @@ std::string threads_note() {
 void check_flags_apply(const TrainConfig& c) {
   check_names(c);
   const bool omniglot = c.dataset == "omniglot";
+  check_text_flags(c);
   for (const auto& [flag, given] : {std::pair{"--ways", c.ways.has_value()}, std::pair{"--split", c.split.has_value()},
                                     std::pair{"--data", c.data.has_value()}, std::pair{"--strided", c.strided}})
-    if (given && !omniglot) fail(fmt::format("{} is for --dataset omniglot, not {}", flag, c.dataset));
+    if (given && !omniglot && (!is_text_dataset(c.dataset) || flag == std::string_view("--strided")))
+      fail(fmt::format("{} is for --dataset omniglot, not {}", flag, c.dataset));
   if (!c.baseline && omniglot) fail("--no-baseline is for --dataset sinusoid, not omniglot");
   if (!c.baseline && c.algo == "pretrain") fail("--no-baseline does nothing with --algo pretrain (it is the baseline)");
   for (const auto& [flag, given] : {std::pair{"--inner-batch", c.inner_batch.has_value()},
@@ -51,6 +54,7 @@ void check_flags_apply(const TrainConfig& c) {
 }
 
 void resolve_defaults(TrainConfig& c) {
+  resolve_text_defaults(c);
   const bool sine = c.dataset == "sinusoid";
   const bool reptile = c.algo == "reptile";
   auto set = [](auto& field, auto value) {
@@ -81,14 +85,15 @@ void validate(const TrainConfig& c) {
   check_names(c);
   if (*c.inner_optimizer != "sgd" && *c.inner_optimizer != "adam")
     fail(fmt::format("--inner-optimizer must be sgd or adam, got '{}'", *c.inner_optimizer));
-  if (*c.split != "vinyals" && *c.split != "official")
+  validate_text(c);
+  if (!is_text_dataset(c.dataset) && *c.split != "vinyals" && *c.split != "official")
     fail(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
   if (c.dataset == "omniglot" && c.algo == "pretrain")
     fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
   auto check = [](const char* flag, auto value, const auto& bounds, std::string_view note = "") {
     check_bounds("train", flag, value, bounds, note);
   };
-  if (c.dataset == "omniglot") check("--ways", *c.ways, limits::kWays);
+  if (c.dataset != "sinusoid") check("--ways", *c.ways, limits::kWays);
   check("--shots", *c.shots, limits::kShots);
   check("--queries", *c.queries, limits::kShots);
   check("--train-shots", *c.train_shots, limits::kShots);
@@ -183,6 +188,8 @@ const std::vector<Field>& fields() {
       field("eval_tasks", &TrainConfig::eval_tasks), field("inner_optimizer", &TrainConfig::inner_optimizer, true),
       field("train_shots", &TrainConfig::train_shots, true), field("inner_batch", &TrainConfig::inner_batch, true),
       field("reset_inner_adam", &TrainConfig::reset_inner_adam, true),
+      field("model", &TrainConfig::model, true), field("text_column", &TrainConfig::text_column, true),
+      field("label_column", &TrainConfig::label_column, true),
   };
   return f;
 }

@@ -173,8 +173,10 @@ TEST_SUITE("tools") {
       edit(c);
       CHECK_THROWS_WITH_AS(prepare(c), doctest::Contains(message), ValueError);
     };
-    invalid([](TrainConfig& c) { c.dataset = "mnist"; }, "train: --dataset must be sinusoid or omniglot, got 'mnist'");
-    invalid([](TrainConfig& c) { c.algo = "sgd"; }, "train: --algo must be maml, fomaml, reptile or pretrain, got 'sgd'");
+    invalid([](TrainConfig& c) { c.dataset = "mnist"; },
+            "train: --dataset must be sinusoid, omniglot, clinc150 or text-csv, got 'mnist'");
+    invalid([](TrainConfig& c) { c.algo = "sgd"; },
+            "train: --algo must be maml, fomaml, reptile, pretrain or nearest-mean, got 'sgd'");
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "rmsprop"; },
             "train: --inner-optimizer must be sgd or adam, got 'rmsprop'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; }, "--algo pretrain is for sinusoid only");

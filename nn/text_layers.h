@@ -32,7 +32,7 @@ namespace mg::nn {
 
 class EmbeddingBag : public Module {
  public:
-  // weight [num_ids, dim] ~ U(-1/sqrt(dim), 1/sqrt(dim)).
+  // weight [num_ids, dim] ~ N(0, 1), as PyTorch's.
   EmbeddingBag(std::int64_t num_ids, std::int64_t dim, Generator& gen, DType dtype = DType::F32);
   Tensor forward_with(const Tensor& ids, ParamCursor& params) override;
   using Module::forward;
@@ -40,7 +40,7 @@ class EmbeddingBag : public Module {
 
 class Embedding : public Module {
  public:
-  // weight [num_ids, dim] ~ U(-1/sqrt(dim), 1/sqrt(dim)); the pad's row is read as zeros.
+  // weight [num_ids, dim] ~ N(0, 1); the pad's row is read as zeros.
   Embedding(std::int64_t num_ids, std::int64_t dim, Generator& gen, DType dtype = DType::F32);
   Tensor forward_with(const Tensor& ids, ParamCursor& params) override;
   using Module::forward;

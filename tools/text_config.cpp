@@ -75,6 +75,12 @@ std::string clinc150_root(const std::optional<std::string>& data) {
   return "../shared/data/clinc150";
 }
 
+std::string clinc150_root_source(const std::optional<std::string>& data) {
+  if (data) return "--data";
+  if (const char* env = std::getenv("METAGRAD_CLINC150"); env && *env) return "$METAGRAD_CLINC150";
+  return "the default CLINC150 folder (pass --data PATH or set METAGRAD_CLINC150)";
+}
+
 void add_text_flags(CLI::App& cmd, TrainConfig& c) {
   cmd.add_option("--model", c.model, "clinc150, text-csv: bag (default) | bag-counts | cnn");
   cmd.add_option("--text-column", c.text_column, "text-csv: the column of the texts (default text)");

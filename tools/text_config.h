@@ -37,6 +37,8 @@ void validate_text(const TrainConfig& c);
 
 // The CLINC150 root: --data, else $METAGRAD_CLINC150, else ../shared/data/clinc150.
 std::string clinc150_root(const std::optional<std::string>& data);
+// Where that root came from, for messages: "--data", "$METAGRAD_CLINC150" or "the default CLINC150 folder (...)".
+std::string clinc150_root_source(const std::optional<std::string>& data);
 
 // --model, --text-column, --label-column on the train command.
 void add_text_flags(CLI::App& cmd, TrainConfig& c);

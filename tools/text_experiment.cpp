@@ -34,9 +34,7 @@ std::string data_source(const TrainConfig& c) {
 std::pair<data::TextClasses, data::ClassSplit> load_classes(const TrainConfig& c) {
   if (c.dataset == "clinc150") {
     const std::string root = clinc150_root(c.data);
-    check_path(c.data ? "clinc150: --data" : "clinc150: the default CLINC150 folder (pass --data PATH or set "
-                                             "METAGRAD_CLINC150)",
-               root, PathUse::kInputFolder);
+    check_path("clinc150: " + clinc150_root_source(c.data), root, PathUse::kInputFolder);
     const data::Clinc150 clinc = data::load_clinc150(root);
     data::ClassSplit split =
         *c.split == "domain" ? data::clinc150_domain_split(clinc) : data::clinc150_intent_split(clinc);
@@ -91,8 +89,6 @@ void build_text_experiment(Experiment& e, Generator& gen) {
   e.train_tasks = std::move(s.train);
   e.test_tasks = std::move(s.test);
 }
-
-void check_text_data(const TrainConfig& c) { (void)load_sources(c); }
 
 meta::EvalResult text_floor(const Experiment& e) {
   return meta::evaluate_nearest_mean(*e.test_tasks, e.config.eval_tasks);

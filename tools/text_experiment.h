@@ -20,8 +20,6 @@ namespace mg::tools {
 // column, a malformed row, a split with fewer classes than --ways, or a class with
 // fewer than shots + queries examples (named, with the split it is in).
 void build_text_experiment(Experiment& e, Generator& gen);
-// The same checks alone: the data are loaded and both samplers built, then dropped.
-void check_text_data(const TrainConfig& c);
 // The floor on e's test tasks, config.eval_tasks of them.
 meta::EvalResult text_floor(const Experiment& e);
 // --algo nearest-mean: the floor on the test tasks, printed and written to --out/results.txt.

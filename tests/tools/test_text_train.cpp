@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -171,6 +172,22 @@ TEST_SUITE("text-train") {
           fmt::format("text-csv: {}: meta-test classes: episodes: 1-shot tasks with 2 queries need 3 examples per "
                       "class, but class {} has 2",
                       few.string(), short_label));
+    TrainConfig clinc;
+    clinc.dataset = "clinc150";
+    clinc.data = (dir / "no-clinc").string();
+    clinc.out = out.string();
+    fails(clinc, fmt::format("clinc150: --data {}: does not exist", *clinc.data));
+    clinc.data.reset();
+    const char* saved = std::getenv("METAGRAD_CLINC150");
+    const std::string kept = saved ? saved : "";
+    ::setenv("METAGRAD_CLINC150", (dir / "no-env").string().c_str(), 1);
+    fails(clinc, fmt::format("clinc150: $METAGRAD_CLINC150 {}: does not exist", (dir / "no-env").string()));
+    CHECK(clinc150_root_source(std::nullopt) == "$METAGRAD_CLINC150");
+    ::unsetenv("METAGRAD_CLINC150");
+    CHECK(clinc150_root_source(std::nullopt) ==
+          "the default CLINC150 folder (pass --data PATH or set METAGRAD_CLINC150)");
+    CHECK(clinc150_root(std::nullopt) == "../shared/data/clinc150");
+    if (saved) ::setenv("METAGRAD_CLINC150", kept.c_str(), 1);
     // eval of a text-csv checkpoint needs the CSV again.
     const fs::path trained = dir / "trained";
     TrainConfig ok = tiny_run(good, trained, "maml", "bag");

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 
 #include "autograd/errors.h"
+#include "tools/paths.h"
 
 namespace mg::tools {
 
@@ -70,15 +70,11 @@ void validate_text(const TrainConfig& c) {
 }
 
 std::string clinc150_root(const std::optional<std::string>& data) {
-  if (data) return *data;
-  if (const char* env = std::getenv("METAGRAD_CLINC150"); env && *env) return env;
-  return "../shared/data/clinc150";
+  return data_root(data, "METAGRAD_CLINC150", "clinc150", "CLINC150").path;
 }
 
 std::string clinc150_root_source(const std::optional<std::string>& data) {
-  if (data) return "--data";
-  if (const char* env = std::getenv("METAGRAD_CLINC150"); env && *env) return "$METAGRAD_CLINC150";
-  return "the default CLINC150 folder (pass --data PATH or set METAGRAD_CLINC150)";
+  return data_root(data, "METAGRAD_CLINC150", "clinc150", "CLINC150").source;
 }
 
 void add_text_flags(CLI::App& cmd, TrainConfig& c) {

@@ -217,15 +217,11 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
 }
 
 std::string omniglot_root(const std::optional<std::string>& data) {
-  if (data) return *data;
-  if (const char* env = std::getenv("METAGRAD_OMNIGLOT"); env && *env) return env;
-  return "../shared/data/omniglot";
+  return data_root(data, "METAGRAD_OMNIGLOT", "omniglot", "Omniglot").path;
 }
 
 std::string omniglot_root_source(const std::optional<std::string>& data) {
-  if (data) return "--data";
-  if (const char* env = std::getenv("METAGRAD_OMNIGLOT"); env && *env) return "$METAGRAD_OMNIGLOT";
-  return "the default Omniglot folder (pass --data PATH or set METAGRAD_OMNIGLOT)";
+  return data_root(data, "METAGRAD_OMNIGLOT", "omniglot", "Omniglot").source;
 }
 
 std::string checked_omniglot_root(const std::optional<std::string>& data) {

@@ -14,6 +14,7 @@
 #include "datasets/text_splits.h"
 #include "tests/datasets/fixtures.h"
 #include "tests/tools/fixtures.h"
+#include "tools/paths.h"
 #include "tools/text_config.h"
 #include "tools/train.h"
 
@@ -187,6 +188,9 @@ TEST_SUITE("text-train") {
     CHECK(clinc150_root_source(std::nullopt) ==
           "the default CLINC150 folder (pass --data PATH or set METAGRAD_CLINC150)");
     CHECK(clinc150_root(std::nullopt) == "../shared/data/clinc150");
+    const DataRoot fallback = data_root(std::nullopt, "METAGRAD_CLINC150", "clinc150", "CLINC150");
+    CHECK(fallback.path == "../shared/data/clinc150");
+    CHECK(data_root(std::string("/d"), "METAGRAD_CLINC150", "x", "X").source == "--data");
     if (saved) ::setenv("METAGRAD_CLINC150", kept.c_str(), 1);
     // eval of a text-csv checkpoint needs the CSV again.
     const fs::path trained = dir / "trained";

@@ -49,7 +49,7 @@ void resolve_text_defaults(TrainConfig& c) {
   set(c.ways, 5);
   set(c.shots, 1);
   set(c.queries, reptile ? 5 : 15);
-  set(c.inner_lr, reptile ? 1e-3 : 0.1);
+  set(c.inner_lr, reptile ? 1e-3 : 0.4);
   set(c.eval_inner_steps, reptile ? 50 : 3);
   set(c.meta_batch, reptile ? 5 : 8);
   set(c.iterations, std::int64_t{2000});

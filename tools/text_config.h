@@ -7,7 +7,7 @@
 //   --model bag | bag-counts | cnn    text_bag_model (bag-counts: with the count path, Note [The count
 //                                     path] in nn/text_layers.h) or text_cnn (nn/text_models.h)
 //   --algo nearest-mean               the training-free floor alone (meta/nearest_mean.h)
-// Text defaults: 5-way 1-shot, 15 queries, α = 0.1, 3 test-time steps, meta-batch 8,
+// Text defaults: 5-way 1-shot, 15 queries, α = 0.4, 3 test-time steps, meta-batch 8,
 // 2000 iterations; Reptile as on Omniglot (Adam inner loop, 10 training shots).
 #pragma once
 

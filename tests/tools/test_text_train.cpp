@@ -248,6 +248,7 @@ TEST_SUITE("text-train") {
     CHECK(*c.shots == 1);
     CHECK(*c.queries == 15);
     CHECK(*c.meta_batch == 8);
+    CHECK(*c.inner_lr == 0.4);
     CHECK(is_text_dataset("text-csv"));
     CHECK_FALSE(is_text_dataset("omniglot"));
     CHECK(model_names("clinc150") == "bag, bag-counts or cnn");

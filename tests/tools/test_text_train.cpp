@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "autograd/errors.h"
+#include "datasets/text_episodes.h"
 #include "datasets/text_splits.h"
 #include "tests/datasets/fixtures.h"
 #include "tests/tools/fixtures.h"
 #include "tools/paths.h"
+#include "tools/experiment.h"
 #include "tools/text_config.h"
 #include "tools/train.h"
 
@@ -106,6 +108,24 @@ TEST_SUITE("text-train") {
           run_eval({.checkpoint = (out / "checkpoint.mgc").string(), .eval_tasks = 6, .data = csv.string()}, null.f);
       CHECK(again.metric.back().mean == doctest::Approx(r.eval.metric.back().mean));
     }
+  }
+
+  TEST_CASE("the experiment trains on meta-training classes and tests on meta-test classes only") {
+    const fs::path dir = test::scratch("text", "classes");
+    const fs::path csv = text_train_test::write_csv(dir, "tiny.csv", text_train_test::tiny_csv());
+    TrainConfig c = tiny_run(csv, dir / "out", "maml", "bag");
+    prepare(c);
+    const Experiment e = build_experiment(c);
+    const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels());
+    auto names = [](const data::TaskSource& s) {
+      const auto& pool = dynamic_cast<const data::TextEpisodeSampler&>(s).pool();
+      std::vector<std::string> out;
+      for (std::int64_t i = 0; i < pool.num_classes(); ++i) out.push_back(pool.class_name(i));
+      return out;
+    };
+    CHECK(names(*e.train_tasks) == split.train);
+    CHECK(names(*e.test_tasks) == split.test);
+    CHECK(e.model->forward(e.test_tasks->sample(0).query_x).shape() == Shape{4, 2});
   }
 
   TEST_CASE("a text run stopped and resumed ends where an uninterrupted one does") {

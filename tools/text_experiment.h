@@ -20,8 +20,9 @@ namespace mg::tools {
 // column, a malformed row, a split with fewer classes than --ways, or a class with
 // fewer than shots + queries examples (named, with the split it is in).
 void build_text_experiment(Experiment& e, Generator& gen);
-// The floor on e's test tasks, config.eval_tasks of them.
-meta::EvalResult text_floor(const Experiment& e);
+// The floor on the test tasks of c, c.eval_tasks of them, over word and n-gram counts
+// whatever c's model (the tasks are the same draws).
+meta::EvalResult text_floor(const TrainConfig& c);
 // --algo nearest-mean: the floor on the test tasks, printed and written to --out/results.txt.
 TrainResult run_text_floor(const TrainConfig& c, const RunOptions& run);
 

@@ -148,7 +148,7 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
     table += format_eval(*result.baseline, "pretrained");
   }
   if (is_text_dataset(config.dataset)) {  // the training-free floor on the same tasks (tools/text_experiment.h)
-    result.floor = text_floor(e);
+    result.floor = text_floor(config);
     table += format_eval(*result.floor, "nearest-mean");
   }
   fmt::print(run.out, "{}", table);

@@ -294,13 +294,19 @@ TEST_SUITE("text-train") {
     c.meta_batch = 2;
     c.eval_tasks = 20;
     c.threads = 1;
+    c.model = "cnn";
     c.out = (dir / "maml").string();
     const TrainResult r = run_train(c, {null.f, false, -1});
     CHECK(r.finished);
     REQUIRE(r.floor.has_value());
     // 5-way 1-shot on meta-test intents: well above chance (0.2) with no training at all.
     CHECK(r.floor->metric[0].mean > 0.5);
+    // Beside a CNN (a word-only tokenizer) the floor still counts words and n-grams: the same
+    // number as --algo nearest-mean on the same tasks.
     c.algo = "nearest-mean";
+    c.model.reset();
+    c.out = (dir / "floor-stratified").string();
+    CHECK(run_train(c, {null.f, false, -1}).eval.metric[0].mean == r.floor->metric[0].mean);
     c.split = "domain";
     c.eval_tasks = 50;
     c.out = (dir / "floor").string();

@@ -26,7 +26,8 @@ namespace mg {
   X(ChannelDot, "channel_dot") X(ChannelSum, "channel_sum") X(ConvColumns, "conv_columns")   \
   X(ReluGrad, "relu_grad") X(ConvInputGrad, "conv_input_grad") X(ConvWeightGrad, "conv_weight_grad") \
   X(MaxPoolSelect, "max_pool_select") X(MaxPoolScatter, "max_pool_scatter")                              \
-  X(ChannelAffine2, "channel_affine2") X(ChannelNormalize, "channel_normalize")
+  X(ChannelAffine2, "channel_affine2") X(ChannelNormalize, "channel_normalize")                          \
+  X(EmbeddingBag, "embedding_bag") X(EmbeddingBagScatter, "embedding_bag_scatter")
 
 // X(Name, "name") for every composite: built from primitives, no backward of its own.
 #define MG_COMPOSITE_OPS(X)                                                                               \
@@ -34,7 +35,7 @@ namespace mg {
   X(Softmax, "softmax") X(LogSoftmax, "log_softmax") X(Logsumexp, "logsumexp")                          \
   X(MseLoss, "mse_loss") X(CrossEntropy, "cross_entropy") X(Conv2d, "conv2d")                          \
   X(MaxPool2d, "max_pool2d") X(BatchNorm, "batch_norm")                                                \
-  X(Vdot, "vdot") X(Dot, "dot")
+  X(Vdot, "vdot") X(Dot, "dot") X(Conv1d, "conv1d")
 
 #define MG_OP_ENUM(name, text) name,
 enum class OpId : std::uint8_t { MG_PRIMITIVE_OPS(MG_OP_ENUM) };

@@ -134,8 +134,8 @@ std::vector<LabelledText> parse_text_csv(std::string_view content, const std::st
     }
     return static_cast<std::size_t>(it - header.begin());
   };
-  const std::size_t text_col = column(options.text_column, "text_column");
-  const std::size_t label_col = column(options.label_column, "label_column");
+  const std::size_t text_col = column(options.text_column, options.text_setting.c_str());
+  const std::size_t label_col = column(options.label_column, options.label_setting.c_str());
 
   std::vector<LabelledText> out;
   while (scan.next(fields, line)) {

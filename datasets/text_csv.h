@@ -32,6 +32,9 @@ namespace mg::data {
 struct TextCsvOptions {
   std::string text_column = "text";
   std::string label_column = "label";
+  // What the missing-column error tells the user to set: the tools pass their flags.
+  std::string text_setting = "text_column";
+  std::string label_setting = "label_column";
 };
 
 // Parses CSV `content`; `source` names it in error messages (usually the path).

@@ -12,6 +12,8 @@
 #include "meta/reptile.h"
 #include "nn/models.h"
 #include "tools/algorithms.h"
+#include "tools/text_config.h"
+#include "tools/text_experiment.h"
 
 namespace mg::tools {
 
@@ -96,6 +98,8 @@ Experiment build_experiment(const TrainConfig& config, const std::string& algo) 
   if (config.dataset == "sinusoid") {
     sinusoid_sources(e);
     e.model = std::make_unique<nn::Sequential>(nn::sinusoid_mlp(gen));
+  } else if (is_text_dataset(config.dataset)) {
+    build_text_experiment(e, gen);
   } else {
     omniglot_sources(e);
     e.model = std::make_unique<nn::Sequential>(nn::omniglot_conv4(*config.ways, gen, config.strided));

@@ -27,6 +27,7 @@
 #include "tools/cli.h"
 #include "tools/demo.h"
 #include "tools/nav_flags.h"
+#include "tools/text_config.h"
 #include "tools/train.h"
 
 namespace {
@@ -34,13 +35,19 @@ namespace {
 void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   namespace limits = mg::tools::limits;
   using mg::tools::add_number;
-  cmd.add_option("--dataset", c.dataset, "sinusoid | omniglot | nav2d")->capture_default_str();
-  cmd.add_option("--data", c.data, "omniglot: its folder (default: $METAGRAD_OMNIGLOT, else ../shared/data/omniglot)");
-  cmd.add_option("--split", c.split, "omniglot: vinyals (1200 training characters; default) | official");
+  cmd.add_option("--dataset", c.dataset, "sinusoid | omniglot | nav2d | clinc150 | text-csv")->capture_default_str();
+  cmd.add_option("--data", c.data,
+                 "omniglot: its folder (default: $METAGRAD_OMNIGLOT, else ../shared/data/omniglot); clinc150: its "
+                 "folder (default: $METAGRAD_CLINC150, else ../shared/data/clinc150); text-csv: the CSV file");
+  cmd.add_option("--split", c.split,
+                 "omniglot: vinyals (1200 training characters; default) | official; clinc150: stratified (default) | "
+                 "domain");
   cmd.add_option("--algo", c.algo,
                  "maml | fomaml | reptile | pretrain | metasgd (Meta-SGD: a learned inner rate per parameter element) "
-                 "| anil (inner loop on the head only) | protonet (Prototypical Networks; omniglot)")
+                 "| anil (inner loop on the head only) | protonet (Prototypical Networks; omniglot) "
+                 "| nearest-mean (text: the training-free floor)")
       ->capture_default_str();
+  mg::tools::add_text_flags(cmd, c);
   add_number(cmd, "--ways", c.ways, limits::kWays, "omniglot: N classes per task (default 5)");
   add_number(cmd, "--shots", c.shots, limits::kShots,
              "K support examples per class (default: sinusoid 10, omniglot 1)");
@@ -106,7 +113,7 @@ int main(int argc, char** argv) {
   app.footer(kExitStatus);
 
   mg::tools::TrainConfig train;
-  CLI::App* train_cmd = app.add_subcommand("train", "Meta-train on sinusoid regression or Omniglot");
+  CLI::App* train_cmd = app.add_subcommand("train", "Meta-train on sinusoid regression, Omniglot or few-shot text");
   add_train_flags(*train_cmd, train);
   mg::tools::RunOptions run;
   train_cmd->add_flag("--detect-anomaly", run.detect_anomaly,
@@ -122,7 +129,7 @@ int main(int argc, char** argv) {
                         "inner steps at test time (default: as trained)");
   mg::tools::add_number(*eval_cmd, "--threads", eval.threads, mg::tools::limits::kThreads, "worker threads",
                         mg::tools::threads_note());
-  eval_cmd->add_option("--data", eval.data, "omniglot checkpoints: the Omniglot folder");
+  eval_cmd->add_option("--data", eval.data, "omniglot and text checkpoints: the data folder or CSV file");
   eval_cmd->add_option("--pretrained", eval.pretrained, "nav2d checkpoints: a pretrain checkpoint to score beside");
 
   mg::tools::DemoOptions demo;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -86,6 +87,14 @@ void check_path(std::string_view what, const std::string& path, PathUse use) {
       return;
     }
   }
+}
+
+DataRoot data_root(const std::optional<std::string>& flag, const char* env_var, std::string_view folder,
+                   std::string_view title) {
+  if (flag) return {*flag, "--data"};
+  if (const char* env = std::getenv(env_var); env && *env) return {env, fmt::format("${}", env_var)};
+  return {fmt::format("../shared/data/{}", folder),
+          fmt::format("the default {} folder (pass --data PATH or set {})", title, env_var)};
 }
 
 }  // namespace mg::tools

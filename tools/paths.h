@@ -9,6 +9,7 @@
 // Symbolic links are followed: what counts is what the link points to.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,15 @@ enum class PathUse {
 // Throws DataError "<what> <path>: <what is wrong>" unless `path` fits `use`.
 // `what` names where the path came from, e.g. "eval: --checkpoint".
 void check_path(std::string_view what, const std::string& path, PathUse use);
+
+// A data set's folder and where it came from, for messages: the flag's value ("--data"),
+// else $<env_var> when set and not empty, else ../shared/data/<folder> ("the default
+// <title> folder (pass --data PATH or set <env_var>)").
+struct DataRoot {
+  std::string path;
+  std::string source;
+};
+DataRoot data_root(const std::optional<std::string>& flag, const char* env_var, std::string_view folder,
+                   std::string_view title);
 
 }  // namespace mg::tools

@@ -15,6 +15,8 @@
 #include "tools/nav_train.h"
 #include "tools/paths.h"
 #include "tools/progress.h"
+#include "tools/text_config.h"
+#include "tools/text_experiment.h"
 
 namespace mg::tools {
 
@@ -114,11 +116,12 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
   if (config.dataset == "nav2d") return run_nav_train(config, run);  // meta-RL: tools/nav_train.h
+  if (config.algo == "nearest-mean") return run_text_floor(config, run);
   // Inputs first (nothing is created for a run that cannot start), then the outputs.
   if (config.dataset == "omniglot") checked_omniglot_root(config.data);
+  Experiment e = build_experiment(config);
   check_path("train: --out", config.out, PathUse::kOutputFolder);
   for (const char* name : kOutputFiles) check_path("train: output file", out_file(config, name), PathUse::kOutputFile);
-  Experiment e = build_experiment(config);
   const std::int64_t first = config.resume ? load_run(e) : 0;
   const std::string metric_name = e.learner->objective().metric_name;
   MetricsLog log = config.resume ? MetricsLog::resume(out_file(config, "metrics.csv"), metric_name, first)
@@ -146,6 +149,10 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
     result.baseline = baseline->learner->test(*baseline->test_tasks, eval_options(config));
     table += format_eval(*result.baseline, "pretrained");
   }
+  if (is_text_dataset(config.dataset)) {  // the training-free floor on the same tasks (tools/text_experiment.h)
+    result.floor = text_floor(config);
+    table += format_eval(*result.floor, "nearest-mean");
+  }
   fmt::print(run.out, "{}", table);
   write_text_file(out_file(config, "results.txt"), table);
   write_learning_curve(out_file(config, "learning_curve.svg"), log.rows(), metric_name, e.learner->name());
@@ -167,9 +174,9 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
   if (config.out.empty()) config.out = std::string(1, '.');  // the current folder (GCC 12 -Wrestrict misfires on = ".")
   config.threads = request.threads;
   config.eval_tasks = request.eval_tasks;
-  if (request.data && config.dataset != "omniglot")
-    throw ValueError(fmt::format("eval: --data is for omniglot checkpoints; {} was trained on {}", request.checkpoint,
-                                 config.dataset));
+  if (request.data && config.dataset == "sinusoid")
+    throw ValueError(fmt::format("eval: --data is for omniglot and text checkpoints; {} was trained on {}",
+                                 request.checkpoint, config.dataset));
   if (request.data) config.data = request.data;
   if (request.eval_inner_steps) config.eval_inner_steps = request.eval_inner_steps;
   if (config.dataset == "nav2d") {

@@ -41,6 +41,7 @@ struct TrainResult {
   bool finished = false;                       // false when stopped by stop_after
   meta::EvalResult eval;                       // the trained learner on the test tasks
   std::optional<meta::EvalResult> baseline;    // the pretrained baseline (sinusoid)
+  std::optional<meta::EvalResult> floor;       // the nearest-mean floor (text; tools/text_experiment.h)
   double train_seconds = 0.0;
 };
 

@@ -12,6 +12,7 @@
 #include "autograd/errors.h"
 #include "tools/algorithms.h"
 #include "tools/paths.h"
+#include "tools/text_config.h"
 
 namespace mg::tools {
 
@@ -20,10 +21,11 @@ namespace {
 [[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
 
 void check_names(const TrainConfig& c) {
-  if (c.dataset != "sinusoid" && c.dataset != "omniglot" && c.dataset != "nav2d")
-    fail(fmt::format("--dataset must be sinusoid, omniglot or nav2d, got '{}'", c.dataset));
-  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && !is_added_algo(c.algo))
-    fail(fmt::format("--algo must be maml, fomaml, reptile, pretrain, metasgd, anil or protonet, got '{}'", c.algo));
+  if (c.dataset != "sinusoid" && c.dataset != "omniglot" && c.dataset != "nav2d" && !is_text_dataset(c.dataset))
+    fail(fmt::format("--dataset must be sinusoid, omniglot, nav2d, clinc150 or text-csv, got '{}'", c.dataset));
+  if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && !is_added_algo(c.algo) &&
+      c.algo != "nearest-mean")
+    fail(fmt::format("--algo must be maml, fomaml, reptile, pretrain, metasgd, anil, protonet or nearest-mean, got '{}'", c.algo));
 }
 
 }  // namespace
@@ -37,9 +39,11 @@ std::string threads_note() {
 void check_flags_apply(const TrainConfig& c) {
   check_names(c);
   const bool omniglot = c.dataset == "omniglot";
+  check_text_flags(c);
   for (const auto& [flag, given] : {std::pair{"--ways", c.ways.has_value()}, std::pair{"--split", c.split.has_value()},
                                     std::pair{"--data", c.data.has_value()}, std::pair{"--strided", c.strided}})
-    if (given && !omniglot) fail(fmt::format("{} is for --dataset omniglot, not {}", flag, c.dataset));
+    if (given && !omniglot && (!is_text_dataset(c.dataset) || flag == std::string_view("--strided")))
+      fail(fmt::format("{} is for --dataset omniglot, not {}", flag, c.dataset));
   if (!c.baseline && omniglot) fail("--no-baseline is for --dataset sinusoid, not omniglot");
   if (!c.baseline && c.algo == "pretrain") fail("--no-baseline does nothing with --algo pretrain (it is the baseline)");
   for (const auto& [flag, given] : {std::pair{"--inner-batch", c.inner_batch.has_value()},
@@ -54,6 +58,7 @@ void check_flags_apply(const TrainConfig& c) {
 }
 
 void resolve_defaults(TrainConfig& c) {
+  resolve_text_defaults(c);
   const bool sine = c.dataset == "sinusoid";
   const bool reptile = c.algo == "reptile";
   resolve_nav_defaults(c);  // nav2d's own defaults first (tools/nav_config.h)
@@ -86,7 +91,8 @@ void validate(const TrainConfig& c) {
   check_names(c);
   if (*c.inner_optimizer != "sgd" && *c.inner_optimizer != "adam")
     fail(fmt::format("--inner-optimizer must be sgd or adam, got '{}'", *c.inner_optimizer));
-  if (*c.split != "vinyals" && *c.split != "official")
+  validate_text(c);
+  if (!is_text_dataset(c.dataset) && *c.split != "vinyals" && *c.split != "official")
     fail(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
   if (c.dataset == "omniglot" && c.algo == "pretrain")
     fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
@@ -94,7 +100,7 @@ void validate(const TrainConfig& c) {
   auto check = [](const char* flag, auto value, const auto& bounds, std::string_view note = "") {
     check_bounds("train", flag, value, bounds, note);
   };
-  if (c.dataset == "omniglot") check("--ways", *c.ways, limits::kWays);
+  if (c.dataset != "sinusoid") check("--ways", *c.ways, limits::kWays);
   check("--shots", *c.shots, limits::kShots);
   check("--queries", *c.queries, limits::kShots);
   check("--train-shots", *c.train_shots, limits::kShots);
@@ -191,6 +197,8 @@ const std::vector<Field>& fields() {
       field("train_shots", &TrainConfig::train_shots, true), field("inner_batch", &TrainConfig::inner_batch, true),
       field("reset_inner_adam", &TrainConfig::reset_inner_adam, true),
       field("first_order", &TrainConfig::first_order, true),
+      field("model", &TrainConfig::model, true), field("text_column", &TrainConfig::text_column, true),
+      field("label_column", &TrainConfig::label_column, true),
   };
   return f;
 }
@@ -220,15 +228,11 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
 }
 
 std::string omniglot_root(const std::optional<std::string>& data) {
-  if (data) return *data;
-  if (const char* env = std::getenv("METAGRAD_OMNIGLOT"); env && *env) return env;
-  return "../shared/data/omniglot";
+  return data_root(data, "METAGRAD_OMNIGLOT", "omniglot", "Omniglot").path;
 }
 
 std::string omniglot_root_source(const std::optional<std::string>& data) {
-  if (data) return "--data";
-  if (const char* env = std::getenv("METAGRAD_OMNIGLOT"); env && *env) return "$METAGRAD_OMNIGLOT";
-  return "the default Omniglot folder (pass --data PATH or set METAGRAD_OMNIGLOT)";
+  return data_root(data, "METAGRAD_OMNIGLOT", "omniglot", "Omniglot").source;
 }
 
 std::string checked_omniglot_root(const std::optional<std::string>& data) {

@@ -71,6 +71,11 @@ TEST_SUITE("datasets_text_csv") {
     CHECK_THROWS_WITH_AS(csv_rows("text,tag\nhi,x\n"),
                          doctest::Contains("has no column \"label\" (columns: \"text\", \"tag\"); choose one with label_column"),
                          DataError);
+    // A caller names its own setting (metalearn: its flags).
+    CHECK_THROWS_WITH_AS(parse_text_csv("text,tag\nhi,x\n", "t.csv", {"text", "label", "--text", "--label"}),
+                         "text-csv: t.csv has no column \"label\" (columns: \"text\", \"tag\"); choose one with "
+                         "--label",
+                         DataError);
     CHECK_THROWS_WITH_AS(csv_rows("text,label,text\nhi,x,y\n"),
                          doctest::Contains("text-csv: t.csv: column \"text\" appears twice in the header"), DataError);
   }

@@ -354,7 +354,7 @@ TEST_SUITE("bad-input") {
     CHECK_THROWS_WITH_AS(
         run_eval({.checkpoint = ckpt, .eval_tasks = 4, .data = "/data/omniglot"}, null.f),
         doctest::Contains(
-            fmt::format("eval: --data is for omniglot checkpoints; {} was trained on sinusoid", ckpt).c_str()),
+            fmt::format("eval: --data is for omniglot and text checkpoints; {} was trained on sinusoid", ckpt).c_str()),
         ValueError);
     CHECK_THROWS_WITH_AS(run_eval({.checkpoint = ckpt, .eval_tasks = 0}, null.f),
                          doctest::Contains("eval: --eval-tasks must be an integer in [1, 1000000], got '0'"),

@@ -1,0 +1,86 @@
+#include "tools/text_config.h"
+
+#include <fmt/format.h>
+
+
+#include "autograd/errors.h"
+#include "tools/paths.h"
+
+namespace mg::tools {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
+
+}  // namespace
+
+bool is_text_dataset(std::string_view dataset) { return dataset == "clinc150" || dataset == "text-csv"; }
+
+std::string model_names(std::string_view dataset) {
+  if (is_text_dataset(dataset)) return "bag, bag-counts or cnn";
+  return dataset == "sinusoid" ? "mlp" : "conv4";
+}
+
+void check_text_flags(const TrainConfig& c) {
+  const bool text = is_text_dataset(c.dataset);
+  if (c.algo == "nearest-mean" && !text)
+    fail(fmt::format("--algo nearest-mean is for --dataset clinc150 or text-csv, not {}", c.dataset));
+  if (c.model && !text) fail(fmt::format("--model is for --dataset clinc150 or text-csv, not {}", c.dataset));
+  for (const auto& [flag, given] : {std::pair{"--text-column", c.text_column.has_value()},
+                                    std::pair{"--label-column", c.label_column.has_value()}})
+    if (given && c.dataset != "text-csv") fail(fmt::format("{} is for --dataset text-csv, not {}", flag, c.dataset));
+  if (c.split && c.dataset == "text-csv")
+    fail("--split is for --dataset omniglot or clinc150, not text-csv (a CSV's labels are split by a hash of "
+         "their names)");
+  if (c.dataset == "text-csv" && !c.data) fail("--dataset text-csv needs --data FILE");
+  if (c.algo == "nearest-mean" && c.model) fail("--model does nothing with --algo nearest-mean (it has no model)");
+}
+
+void resolve_text_defaults(TrainConfig& c) {
+  auto set = [](auto& field, auto value) {
+    if (!field) field = value;
+  };
+  set(c.model, std::string(is_text_dataset(c.dataset) ? "bag" : c.dataset == "sinusoid" ? "mlp" : "conv4"));
+  set(c.text_column, std::string("text"));
+  set(c.label_column, std::string("label"));
+  if (!is_text_dataset(c.dataset)) return;
+  const bool reptile = c.algo == "reptile";
+  set(c.split, std::string(c.dataset == "clinc150" ? "stratified" : "hash"));
+  set(c.ways, 5);
+  set(c.shots, 1);
+  set(c.queries, reptile ? 5 : 15);
+  set(c.inner_lr, reptile ? 1e-3 : 0.4);
+  set(c.eval_inner_steps, reptile ? 50 : 3);
+  set(c.meta_batch, reptile ? 5 : 8);
+  set(c.iterations, std::int64_t{2000});
+}
+
+void validate_text(const TrainConfig& c) {
+  if (!is_text_dataset(c.dataset)) {
+    if (*c.model != model_names(c.dataset))
+      fail(fmt::format("--model must be {} for --dataset {}, got '{}'", model_names(c.dataset), c.dataset, *c.model));
+    return;
+  }
+  if (*c.model != "bag" && *c.model != "bag-counts" && *c.model != "cnn")
+    fail(fmt::format("--model must be bag, bag-counts or cnn, got '{}'", *c.model));
+  if (c.dataset == "clinc150" && *c.split != "stratified" && *c.split != "domain")
+    fail(fmt::format("--split must be stratified or domain, got '{}'", *c.split));
+  if (c.algo == "pretrain")
+    fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
+}
+
+std::string clinc150_root(const std::optional<std::string>& data) {
+  return data_root(data, "METAGRAD_CLINC150", "clinc150", "CLINC150").path;
+}
+
+std::string clinc150_root_source(const std::optional<std::string>& data) {
+  return data_root(data, "METAGRAD_CLINC150", "clinc150", "CLINC150").source;
+}
+
+void add_text_flags(CLI::App& cmd, TrainConfig& c) {
+  cmd.add_option("--model", c.model, "clinc150, text-csv: bag (default) | bag-counts | cnn");
+  cmd.add_option("--text-column", c.text_column, "text-csv: the column of the texts (default text)");
+  cmd.add_option("--label-column", c.label_column, "text-csv: the column of the labels (default label)");
+}
+
+}  // namespace mg::tools

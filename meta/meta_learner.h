@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "datasets/task.h"
+#include "meta/communicator.h"
 #include "meta/driver.h"
 #include "meta/evaluate.h"
 #include "meta/objective.h"
@@ -76,6 +77,9 @@ class MetaLearner {
 
   int meta_batch() const { return meta_batch_; }
   int threads() const { return threads_; }
+  // The ranks of a job that share every batch and the evaluation's tasks (Note
+  // [Meta-batches over ranks], meta/rank_batch.h); null (the default): this process alone.
+  void set_communicator(std::shared_ptr<Communicator> comm) { comm_ = std::move(comm); }
 
  protected:
   // `task_stacks`: the batch runs as this many task stacks when the model supports them
@@ -117,6 +121,7 @@ class MetaLearner {
   int meta_batch_;
   int threads_;
   int task_stacks_;
+  std::shared_ptr<Communicator> comm_;
 };
 
 }  // namespace mg::meta

@@ -168,6 +168,9 @@ int main(int argc, char** argv) {
       fmt::print("loss fell from {:.4f} to {:.4f}\n", r.first_loss, r.final_loss);
       status = r.final_loss < r.first_loss ? 0 : 1;
     }
+    // The ranks end together: one that hangs at the very end is noticed here, within the
+    // timeout (Note [Collectives with a timeout]), not by an MPI_Finalize that never returns.
+    if (world->size() > 1) world->barrier();
   } catch (const mg::NonFiniteError& e) {
     fail(e.what());
     status = kDiverged;

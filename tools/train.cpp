@@ -15,6 +15,7 @@
 #include "tools/paths.h"
 #include "tools/progress.h"
 #include "tools/rank_agreement.h"
+#include "tools/shared_checkpoint.h"
 
 namespace mg::tools {
 
@@ -47,9 +48,11 @@ void save_run(const Experiment& e, const MetricsLog* log, std::int64_t iteration
                       to_metadata(e.config), e.learner->extra_parameters());
 }
 
-// Restores a run's state; the checkpoint must describe the same experiment.
-std::int64_t load_run(const Experiment& e) {
-  const std::string path = checkpoint_path(e.config);
+// Restores a run's state; the checkpoint must describe the same experiment. On the ranks
+// of an MPI job, rank 0 reads it and the others get its bytes (tools/shared_checkpoint.h).
+std::int64_t load_run(const Experiment& e, meta::Communicator* comm) {
+  const SharedCheckpoint shared(comm, checkpoint_path(e.config));
+  const std::string& path = shared.path();
   check_path("train: --resume: checkpoint", path, PathUse::kInputFile);
   const TrainConfig saved = from_metadata(nn::read_checkpoint(path).metadata);
   const auto now = to_metadata(e.config);
@@ -124,7 +127,7 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
       check_path("train: output file", out_file(config, name), PathUse::kOutputFile);
   Experiment e = build_experiment(config);
   e.learner->set_communicator(run.comm);
-  const std::int64_t first = config.resume ? load_run(e) : 0;
+  const std::int64_t first = config.resume ? load_run(e, run.comm.get()) : 0;
   if (run.comm && run.comm->size() > 1) check_ranks_agree(*run.comm, describe_run(e, first));
   const std::string metric_name = e.learner->objective().metric_name;
   std::optional<MetricsLog> log;

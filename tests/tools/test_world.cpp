@@ -13,6 +13,7 @@
 #include "tests/tools/fixtures.h"
 #include "tools/experiment.h"
 #include "tools/rank_agreement.h"
+#include "tools/shared_checkpoint.h"
 #include "tools/world.h"
 
 using namespace mg;
@@ -34,7 +35,13 @@ class Replaying final : public meta::Communicator {
     out[static_cast<std::size_t>(rank_)].assign(mine.begin(), mine.end());
     return out;
   }
-  std::vector<std::byte> broadcast(std::span<const std::byte> b, int) override { return {b.begin(), b.end()}; }
+  // Rank 0's bytes are `root_bytes` on the other ranks.
+  std::vector<std::byte> broadcast(std::span<const std::byte> b, int root) override {
+    if (rank_ == root) return {b.begin(), b.end()};
+    const auto* r = reinterpret_cast<const std::byte*>(root_bytes.data());
+    return {r, r + root_bytes.size()};
+  }
+  std::string root_bytes;
   void barrier() override {}
   [[noreturn]] void abort(int) override { throw Error("abort"); }
 
@@ -120,6 +127,47 @@ TEST_SUITE("tools") {
     Replaying longer(0, {zero, zero + "extra = 1\n"});
     CHECK_THROWS_WITH_AS(tools::check_ranks_agree(longer, zero), doctest::Contains("): a line more or less; start"),
                          ValueError);
+  }
+
+  TEST_CASE("SharedCheckpoint: rank 0 reads the file, the other ranks load a copy of its bytes, removed after") {
+    const std::filesystem::path dir = test::scratch("world", "shared");
+    const std::string path = (dir / "checkpoint.mgc").string();
+    {
+      std::ofstream(path, std::ios::binary) << "MGC bytes";
+    }
+    meta::LocalCommunicator one;
+    CHECK(tools::SharedCheckpoint(&one, path).path() == path);
+    CHECK(tools::SharedCheckpoint(nullptr, path).path() == path);
+    Replaying zero(0, {"", ""});
+    CHECK(tools::SharedCheckpoint(&zero, path).path() == path);
+    Replaying first(1, {"", ""});
+    first.root_bytes = "MGC bytes";
+    std::string copy;
+    {
+      const tools::SharedCheckpoint shared(&first, dir.string() + "/not-on-this-node.mgc");
+      copy = shared.path();
+      CHECK(copy != path);
+      CHECK(test::slurp(copy) == "MGC bytes");
+    }
+    CHECK(!std::filesystem::exists(copy));
+    // A temp folder that takes no files: the copy cannot be written.
+    const char* tmpdir = std::getenv("TMPDIR");
+    const std::string saved = tmpdir ? tmpdir : "";
+    ::setenv("TMPDIR", "/proc/self", 1);
+    CHECK_THROWS_WITH_AS(tools::SharedCheckpoint(&first, path),
+                         fmt::format("train: --resume: rank 1 cannot write its copy of the checkpoint to "
+                                     "/proc/self/metagrad-rank1-{}-checkpoint.mgc",
+                                     ::getpid())
+                             .c_str(),
+                         DataError);
+    if (tmpdir)
+      ::setenv("TMPDIR", saved.c_str(), 1);
+    else
+      ::unsetenv("TMPDIR");
+    const std::string missing = (dir / "missing.mgc").string();
+    CHECK_THROWS_WITH_AS(tools::SharedCheckpoint(&zero, missing),
+                         fmt::format("train: --resume: checkpoint {}: does not exist", missing).c_str(), DataError);
+    std::filesystem::remove_all(dir);
   }
 }
 

@@ -326,13 +326,11 @@ TEST_SUITE("ranks") {
   }
 
   TEST_CASE("evaluation split over ranks scores exactly as one process") {
+    // 13 tasks in stacks of 4: 4 groups over 3 ranks (1, 1 and 2).
+    const EvalOptions o{.num_tasks = 13, .inner_steps = 2, .tasks_per_stack = 4};
     nn::Sequential model = test::tiny_mlp(2);
     const data::SinusoidTasks sines(data::SinusoidConfig{.k_shot = 10, .q_query = 10, .seed = 11});
-    const test::F64Tasks tasks(sines);
-    EvalOptions o;
-    o.num_tasks = 13;
-    o.inner_steps = 2;
-    o.tasks_per_stack = 4;
+    const test::F64Tasks tasks(sines);  // holds a reference to `sines`
     const EvalResult one = evaluate(model, model.parameters(), regression(), {0.01, {}}, tasks, o);
     as_ranks(3, [&](int, Scripted& comm) {
       EvalOptions split = o;

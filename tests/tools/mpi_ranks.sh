@@ -4,7 +4,7 @@
 #                    and results.txt, byte for byte, as -np 1, on a short sinusoid run
 #   resume           stopped at iteration 3 with -np 2, resumed with -np 1 (and the other
 #                    way round): the checkpoint of an uninterrupted -np 1 run
-#   omniglot         a small Omniglot run, -np 2 against -np 1 (missing data: skip, but
+#   omniglot         a small Omniglot run (4 tasks: 2 groups a rank), -np 2 against -np 1 (missing data: skip, but
 #                    fail under CI)
 #   too-many-ranks   -np 3 for a meta-batch of 2: a clear error
 #   mismatch         two ranks with different --seed: a clear error naming config.seed
@@ -80,7 +80,7 @@ case $case_name in
     fi
     for np in 1 2; do
       "${mpirun[@]}" -np $np "$metalearn" train --dataset omniglot --data "$data" --algo fomaml --ways 5 --shots 1 \
-        --queries 2 --meta-batch 2 --iterations 2 --checkpoint-every 1 --eval-tasks 4 --eval-inner-steps 1 \
+        --queries 2 --meta-batch 4 --iterations 2 --checkpoint-every 1 --eval-tasks 4 --eval-inner-steps 1 \
         --threads 1 --out "$work/omniglot-$np" >"$work/omniglot-$np.log" 2>&1 || fail "omniglot -np $np"
     done
     same "$work/omniglot-1" "$work/omniglot-2" || fail "omniglot runs differ"

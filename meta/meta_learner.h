@@ -14,7 +14,9 @@
 // differentiating with respect to its own aliases of θ (meta/adapt.h,
 // thread_aliases), and sums the per-task results in task order afterwards.
 // Floating-point addition is not associative, so that fixed order is what
-// makes the parameters after N steps bit-identical for any thread count.
+// makes the parameters after N steps bit-identical for any thread count. The
+// same holds over the ranks of an MPI job (set_communicator; Note [Meta-batches
+// over ranks], meta/rank_batch.h).
 #pragma once
 
 #include <cstdint>

@@ -188,12 +188,16 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     status = fail(fmt::format("internal error: {}", e.what()));
   }
-  // A rank that failed alone would leave the others waiting in their next collective:
-  // end the whole job now (every rank has printed its own line above).
+  // Ending an MPI job after an error (every failed rank has printed its line above). Before
+  // the first exchange a rank may fail alone (a folder missing on its node): it ends the
+  // job at once, or the others would wait in the exchange. After it, an error is the same
+  // on every rank (Note [Meta-batches over ranks] in meta/rank_batch.h), and rank 0 ends
+  // the job once it has written the last checkpoint: another rank ending it first could
+  // cut that write short. A lost rank ends it at once.
   if (status >= 2 && world->size() > 1) {
     std::fflush(stdout);
     std::fflush(stderr);
-    world->abort(status);
+    if (rank == 0 || status == kRanksLost || world->bytes_sent() == 0) world->abort(status);
   }
   if (status >= 2) return status;
   // The results table and log lines are output too: a stdout that could not take

@@ -6,6 +6,8 @@
 #                    way round): the checkpoint of an uninterrupted -np 1 run
 #   omniglot         a small Omniglot run (4 tasks: 2 groups a rank), -np 2 against -np 1 (missing data: skip, but
 #                    fail under CI)
+#   diverges         a run that diverges stops with exit status 3 under -np 2 as under -np 1,
+#                    and rank 0 keeps the same last finite checkpoint
 #   too-many-ranks   -np 3 for a meta-batch of 2: a clear error
 #   mismatch         two ranks with different --seed: a clear error naming config.seed
 #   hang             rank 1 stopped (SIGSTOP) mid-run: the job ends within the timeout,
@@ -86,6 +88,20 @@ case $case_name in
     same "$work/omniglot-1" "$work/omniglot-2" || fail "omniglot runs differ"
     echo "omniglot: -np 2 wrote the bytes of -np 1"
     ;;
+  diverges)
+    for np in 1 2; do
+      "${mpirun[@]}" -np $np "$metalearn" train --dataset sinusoid --inner-lr 0.05 --meta-lr 30 --iterations 50 \
+        --meta-batch 4 --checkpoint-every 1 --no-baseline --threads 1 --out "$work/diverges-$np" \
+        >"$work/diverges-$np.log" 2>&1
+      status=$?
+      [ $status -eq 3 ] || fail "-np $np: exit status $status, expected 3"
+      grep -q "metalearn: maml: iteration 1: the loss is inf; the update was not applied" "$work/diverges-$np.log" ||
+        fail "-np $np: no divergence line"
+    done
+    cmp "$work/diverges-1/checkpoint.mgc" "$work/diverges-2/checkpoint.mgc" &&
+      cmp "$work/diverges-1/metrics.csv" "$work/diverges-2/metrics.csv" || fail "the kept checkpoints differ"
+    echo "diverged at iteration 1 on -np 1 and -np 2: exit status 3, the same last finite checkpoint"
+    ;;
   too-many-ranks)
     "${mpirun[@]}" -np 3 "$metalearn" train --dataset sinusoid --iterations 2 --meta-batch 2 --no-baseline \
       --threads 1 --out "$work/three" >"$work/three.log" 2>&1 && fail "-np 3 with a meta-batch of 2 succeeded"
@@ -124,7 +140,9 @@ case $case_name in
     stopped=$(date +%s)
     for _ in $(seq 150); do kill -0 $job 2>/dev/null || break; sleep 0.2; done
     if kill -0 $job 2>/dev/null; then
-      kill -KILL "$rank1" $job
+      # This run's ranks (their --out is this test's own folder), then mpirun.
+      for pid in $(pgrep -f -- "--out $out\$"); do kill -KILL "$pid"; done
+      kill -KILL $job
       fail "the job still runs 30 s after rank 1 stopped"
     fi
     wait $job
@@ -144,7 +162,7 @@ case $case_name in
       "later (timeout 3 s, started $((stopped - start)) s in), exit status $status, checkpoint readable"
     ;;
   *)
-    echo "usage: mpi_ranks.sh identical|resume|omniglot|too-many-ranks|mismatch|hang|dies METALEARN [ALGO]" >&2
+    echo "usage: mpi_ranks.sh identical|resume|omniglot|diverges|too-many-ranks|mismatch|hang|dies METALEARN [ALGO]" >&2
     exit 2
     ;;
 esac

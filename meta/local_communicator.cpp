@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace mg::meta {
@@ -15,6 +16,11 @@ std::vector<std::byte> LocalCommunicator::broadcast(std::span<const std::byte> b
   return {buffer.begin(), buffer.end()};
 }
 
-void LocalCommunicator::abort(int status) { std::exit(status); }
+// As MPI_Abort: the streams are flushed, but no destructor runs (a worker pool's threads
+// may be mid-task).
+void LocalCommunicator::abort(int status) {
+  std::fflush(nullptr);
+  std::_Exit(status);
+}
 
 }  // namespace mg::meta

@@ -15,7 +15,8 @@ class LocalCommunicator final : public Communicator {
   // `buffer`; ValueError for a root other than 0.
   std::vector<std::byte> broadcast(std::span<const std::byte> buffer, int root) override;
   void barrier() override {}
-  // std::exit(status): there is no other rank to end.
+  // Flushes the output streams and ends this process with `status` (std::_Exit, as
+  // MPI_Abort: no destructors run); there is no other rank to end.
   [[noreturn]] void abort(int status) override;
 };
 

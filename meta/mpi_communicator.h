@@ -35,7 +35,6 @@ class MpiCommunicator final : public Communicator {
   std::vector<std::byte> broadcast(std::span<const std::byte> buffer, int root) override;
   void barrier() override;
   [[noreturn]] void abort(int status) override;
-  double timeout() const { return timeout_; }
 
  private:
   double timeout_;

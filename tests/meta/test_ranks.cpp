@@ -5,6 +5,9 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -126,6 +129,16 @@ TEST_SUITE("ranks") {
     CHECK(comm.bytes_sent() == 0);
     CHECK(comm.bytes_received() == 0);
     CHECK_THROWS_WITH_AS(comm.broadcast(b, 1), "broadcast: root 1 is not a rank of a one-process job", ValueError);
+  }
+
+  TEST_CASE("LocalCommunicator::abort ends the process with the status") {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) LocalCommunicator().abort(7);  // the child only
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 7);
   }
 
   TEST_CASE("group results survive the wire bit for bit: every dtype, an undefined term, metric rows") {

@@ -152,10 +152,14 @@ case $case_name in
       grep -q "metalearn: mpi: rank 0: allgather.*: not every rank answered within 3 s: a rank died or hangs" \
         "$out.log" || fail "no timeout message (exit status $status)"
       [ "$status" -eq 4 ] || fail "exit status $status, expected 4"
-    else  # mpirun notices the death itself and ends the job
+    else
+      # mpirun notices the death and ends the job ("exited on signal 9"); Open MPI 4.1.4's
+      # mpirun has also been seen to crash in its PMIx log handler instead (under meson's
+      # MALLOC_PERTURB_), when rank 0 ends itself at the timeout. Either way: not 0.
       [ "$status" -ne 0 ] || fail "exit status 0 after a rank died"
-      grep -q "exited on signal 9" "$out.log" || fail "mpirun did not report the death"
     fi
+    sleep 4  # past the timeout: no rank of this job may be left
+    [ -z "$(pgrep -f -- "--out $out\$")" ] || fail "a rank outlived the job"
     "$metalearn" eval --checkpoint "$out/checkpoint.mgc" --eval-tasks 2 --threads 1 >/dev/null ||
       fail "the last checkpoint does not load"
     echo "rank 1 $([ "$case_name" = hang ] && echo stopped || echo killed): the job ended $((ended - stopped)) s" \

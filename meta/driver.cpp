@@ -11,6 +11,7 @@
 #include "autograd/parallel.h"
 #include "autograd/tape.h"
 #include "meta/ordered_sum.h"
+#include "meta/rank_batch.h"
 
 namespace mg::meta {
 
@@ -37,7 +38,8 @@ std::vector<Tensor> detached_gradient(const Tensor& loss, std::span<const Tensor
 }
 
 BatchResult run_batch(std::size_t tasks, std::span<const std::pair<std::size_t, std::size_t>> ranges, int threads,
-                      std::size_t metric_rows, const std::function<GroupResult(std::size_t group)>& step) {
+                      std::size_t metric_rows, const std::function<GroupResult(std::size_t group)>& step,
+                      Communicator* comm) {
   std::size_t covered = 0;
   for (const auto& [begin, end] : ranges) {
     if (begin != covered || end <= begin) break;
@@ -51,8 +53,7 @@ BatchResult run_batch(std::size_t tasks, std::span<const std::pair<std::size_t, 
   batch.losses.resize(ranges.size());
   batch.metrics.assign(metric_rows, std::vector<double>(tasks));
   OrderedSum total(ranges.size());
-  parallel_for(ranges.size(), threads, [&](std::size_t g, int) {
-    GroupResult r = step(g);
+  auto gather = [&](std::size_t g, GroupResult r) {
     // Not a structured binding: the lambda below captures them, which clang 14 refuses.
     const std::size_t begin = ranges[g].first, end = ranges[g].second;
     const bool rows_ok = r.metrics.size() == metric_rows &&
@@ -67,7 +68,13 @@ BatchResult run_batch(std::size_t tasks, std::span<const std::pair<std::size_t, 
                 batch.metrics[row].begin() + static_cast<std::ptrdiff_t>(begin));
     batch.losses[g] = r.loss;
     total.add(g, std::move(r.terms));
-  });
+  };
+  if (comm && comm->size() > 1) {
+    std::vector<GroupResult> all = run_groups_on_ranks(*comm, tasks, ranges.size(), threads, step);
+    for (std::size_t g = 0; g < all.size(); ++g) gather(g, std::move(all[g]));
+  } else {
+    parallel_for(ranges.size(), threads, [&](std::size_t g, int) { gather(g, step(g)); });
+  }
   batch.sum = total.take();
   return batch;
 }

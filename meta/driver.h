@@ -8,6 +8,7 @@
 //     tasks  = the batch of `iteration` (tasks s·B … s·B + B − 1 of the source)
 //     groups = the tasks split into groups                   GroupPlan (meta/task_group.h)
 //     for each group g, on the worker pool:                  run_batch, below
+//       (of this rank's slice, with MPI)                     Note [Meta-batches over ranks]
 //       r_g  = per_task_step(g)                              the algorithm: MetaLearner::task_step
 //     Σ      = r_0 + r_1 + …  in group order                 run_batch (OrderedSum)
 //     d      = outer_direction(Σ)                            the algorithm
@@ -62,6 +63,8 @@
 
 namespace mg::meta {
 
+class Communicator;
+
 struct StepStats {
   double loss = 0.0;    // mean query loss over the batch (before the update)
   double metric = 0.0;  // mean query metric over the batch (after adaptation, before the update)
@@ -100,8 +103,11 @@ std::vector<Tensor> detached_gradient(const Tensor& loss, std::span<const Tensor
 // (autograd/parallel.h) and gathers the results in group order. Each result must hold
 // `metric_rows` rows of one value per task of its group. ValueError for ranges that do
 // not tile the batch or a result of the wrong size; an exception in a step is rethrown
-// (the lowest group's, whatever the thread count).
+// (the lowest group's, whatever the thread count). With a communicator of several
+// ranks, each rank runs its slice of the groups and every rank gets the same result
+// (Note [Meta-batches over ranks], meta/rank_batch.h).
 BatchResult run_batch(std::size_t tasks, std::span<const std::pair<std::size_t, std::size_t>> ranges, int threads,
-                      std::size_t metric_rows, const std::function<GroupResult(std::size_t group)>& step);
+                      std::size_t metric_rows, const std::function<GroupResult(std::size_t group)>& step,
+                      Communicator* comm = nullptr);
 
 }  // namespace mg::meta

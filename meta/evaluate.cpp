@@ -89,7 +89,7 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
       for (std::size_t row = 0; row < steps.size(); ++row) r.metrics[row].push_back(one[row][0]);
     }
     return r;
-  });
+  }, options.communicator);
 
   EvalResult result;
   result.metric_name = objective.metric_name;

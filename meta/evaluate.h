@@ -21,6 +21,8 @@
 
 namespace mg::meta {
 
+class Communicator;
+
 struct EvalOptions {
   int num_tasks = 600;
   std::uint64_t first_task = 0;     // tasks first_task … first_task + num_tasks − 1 of the source
@@ -30,6 +32,9 @@ struct EvalOptions {
   // Tasks adapted at once as a stack when the model supports it (meta/task_group.h);
   // 1: one by one. The scores do not depend on `threads`.
   int tasks_per_stack = 50;
+  // The ranks of a job that share the tasks (null: this process alone); the scores do
+  // not depend on their number (Note [Meta-batches over ranks], meta/rank_batch.h).
+  Communicator* communicator = nullptr;
 };
 
 struct Summary {

@@ -47,7 +47,7 @@ BatchResult MetaLearner::run_tasks(std::span<const data::Task> tasks, std::int64
                       .stacked = groups.stacked,
                       .iteration = iteration,
                       .first_task = static_cast<std::uint64_t>(iteration) * tasks.size() + begin});
-  });
+  }, comm_.get());
 }
 
 StepStats MetaLearner::step(std::span<const data::Task> tasks, std::int64_t iteration) {
@@ -84,7 +84,9 @@ std::vector<Tensor> MetaLearner::meta_gradient(std::span<const data::Task> tasks
 }
 
 EvalResult MetaLearner::test(const data::TaskSource& tasks, const EvalOptions& options) const {
-  return evaluate(model_, model_.parameters(), objective_, test_inner_lr(), tasks, options);
+  EvalOptions o = options;
+  if (!o.communicator) o.communicator = comm_.get();
+  return evaluate(model_, model_.parameters(), objective_, test_inner_lr(), tasks, o);
 }
 
 }  // namespace mg::meta

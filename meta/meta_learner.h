@@ -14,7 +14,9 @@
 // differentiating with respect to its own aliases of θ (meta/adapt.h,
 // thread_aliases), and sums the per-task results in task order afterwards.
 // Floating-point addition is not associative, so that fixed order is what
-// makes the parameters after N steps bit-identical for any thread count.
+// makes the parameters after N steps bit-identical for any thread count. The
+// same holds over the ranks of an MPI job (set_communicator; Note [Meta-batches
+// over ranks], meta/rank_batch.h).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "datasets/task.h"
+#include "meta/communicator.h"
 #include "meta/driver.h"
 #include "meta/evaluate.h"
 #include "meta/objective.h"
@@ -81,6 +84,9 @@ class MetaLearner {
 
   int meta_batch() const { return meta_batch_; }
   int threads() const { return threads_; }
+  // The ranks of a job that share every batch and the evaluation's tasks (Note
+  // [Meta-batches over ranks], meta/rank_batch.h); null (the default): this process alone.
+  void set_communicator(std::shared_ptr<Communicator> comm) { comm_ = std::move(comm); }
 
  protected:
   // `task_stacks`: the batch runs as this many task stacks when the model supports them
@@ -122,6 +128,7 @@ class MetaLearner {
   int meta_batch_;
   int threads_;
   int task_stacks_;
+  std::shared_ptr<Communicator> comm_;
 };
 
 }  // namespace mg::meta

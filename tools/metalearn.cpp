@@ -29,6 +29,7 @@
 #include "tools/nav_flags.h"
 #include "tools/text_config.h"
 #include "tools/train.h"
+#include "tools/world.h"
 
 namespace {
 
@@ -98,12 +99,14 @@ int fail(const std::string& message) { return mg::tools::usage_error("metalearn"
 // meta-gradient, or, with --detect-anomaly, any op's result): not 0, not 1 (a run
 // stopped early or a demo that did not learn), not 2 (bad input).
 constexpr int kDiverged = 3;
+// The exit status of an MPI job whose ranks stopped answering (a rank died or hung).
+constexpr int kRanksLost = 4;
 
 constexpr const char* kExitStatus =
     "Exit status: 0 success; 1 a run stopped early, or the demo's loss did not fall; 2 bad arguments, paths or "
     "files, or a failed write; 3 the run diverged: a loss or meta-gradient was NaN or infinite (with "
     "--detect-anomaly: an op made a NaN or an infinity), and the checkpoint and metrics.csv are kept at the last "
-    "finite iteration.";
+    "finite iteration; 4 (MPI) a rank died or did not answer within METAGRAD_MPI_TIMEOUT seconds (default 120).";
 
 }  // namespace
 
@@ -119,6 +122,9 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--detect-anomaly", run.detect_anomaly,
                       "check every op's result, forward and backward, for NaN and infinity, and stop at the first op "
                       "that makes one (exit status 3; slow: for finding where a run diverges)");
+  mg::tools::add_number(*train_cmd, "--stop-after", run.stop_after, mg::tools::limits::kIterations,
+                        "stop after this many iterations of this invocation, checkpointed (exit status 1), to be "
+                        "continued with --resume (a batch system's time limit; the MPI resume tests)");
   train_cmd->footer(kExitStatus);
 
   mg::tools::EvalRequest eval;
@@ -153,32 +159,62 @@ int main(int argc, char** argv) {
 
   // Tasks run on worker threads; BLAS stays single-threaded inside each.
   mg::set_blas_threads(1);
+  // Under mpirun or srun: one rank of a job, and only rank 0 prints (tools/world.h).
+  std::shared_ptr<mg::meta::Communicator> world;
+  try {
+    world = mg::tools::world_communicator();
+  } catch (const mg::Error& e) {
+    return fail(e.what());
+  }
+  const int rank = world->rank();
+  std::FILE* out = rank == 0 ? stdout : std::fopen("/dev/null", "w");
+  if (!out) return fail(fmt::format("rank {}: cannot open /dev/null: {}", rank, std::strerror(errno)));
+  run.out = out;
+  run.comm = world;
   int status = 0;
   try {
     if (*train_cmd) {
-      run.terminal = isatty(fileno(stdout)) != 0;
+      run.terminal = rank == 0 && isatty(fileno(stdout)) != 0;
       status = mg::tools::run_train(train, run).finished ? 0 : 1;
     } else if (*eval_cmd) {
-      mg::tools::run_eval(eval);
+      mg::tools::run_eval(eval, out, world);
     } else if (*demo_cmd) {
       const auto r = mg::tools::run_demo(demo, stdout);
       fmt::print("loss fell from {:.4f} to {:.4f}\n", r.first_loss, r.final_loss);
       status = r.final_loss < r.first_loss ? 0 : 1;
     }
+    // The ranks end together: one that hangs at the very end is noticed here, within the
+    // timeout (Note [Collectives with a timeout]), not by an MPI_Finalize that never returns.
+    if (world->size() > 1) world->barrier();
   } catch (const mg::NonFiniteError& e) {
     fail(e.what());
-    return kDiverged;
+    status = kDiverged;
+  } catch (const mg::meta::CommError& e) {
+    fail(e.what());
+    status = kRanksLost;
   } catch (const mg::Error& e) {
-    return fail(e.what());
+    status = fail(e.what());
   } catch (const std::filesystem::filesystem_error& e) {
-    return fail(e.what());
+    status = fail(e.what());
   } catch (const std::system_error& e) {  // fmt::print on a stream that failed
-    return fail(fmt::format("write failed: {}", e.what()));
+    status = fail(fmt::format("write failed: {}", e.what()));
   } catch (const std::bad_alloc&) {
-    return fail("out of memory");
+    status = fail("out of memory");
   } catch (const std::exception& e) {
-    return fail(fmt::format("internal error: {}", e.what()));
+    status = fail(fmt::format("internal error: {}", e.what()));
   }
+  // Ending an MPI job after an error (every failed rank has printed its line above). Before
+  // the first exchange a rank may fail alone (a folder missing on its node): it ends the
+  // job at once, or the others would wait in the exchange. After it, an error is the same
+  // on every rank (Note [Meta-batches over ranks] in meta/rank_batch.h), and rank 0 ends
+  // the job once it has written the last checkpoint: another rank ending it first could
+  // cut that write short. A lost rank ends it at once.
+  if (status >= 2 && world->size() > 1) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    if (rank == 0 || status == kRanksLost || world->bytes_sent() == 0) world->abort(status);
+  }
+  if (status >= 2) return status;
   // The results table and log lines are output too: a stdout that could not take
   // them (a full disk behind a redirection, /dev/full) is a failure, not exit 0.
   if (std::fflush(stdout) != 0 || std::ferror(stdout))

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ meson ninja-build pkg-config cmake libopenblas-dev libfmt-dev doctest-dev
-          libbenchmark-dev libpng-dev libcli11-dev graphviz)
+          libbenchmark-dev libpng-dev libcli11-dev graphviz libopenmpi-dev openmpi-bin)
 # clang with its sanitizer and libFuzzer runtimes, for the fuzz and tsan modes.
 clang_packages=(clang-14 libclang-rt-14-dev)
 

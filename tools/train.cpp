@@ -17,6 +17,8 @@
 #include "tools/progress.h"
 #include "tools/text_config.h"
 #include "tools/text_experiment.h"
+#include "tools/rank_agreement.h"
+#include "tools/shared_checkpoint.h"
 
 namespace mg::tools {
 
@@ -36,20 +38,24 @@ std::string checkpoint_path(const TrainConfig& c) { return out_file(c, "checkpoi
 // A state that is not finite writes neither file: the last checkpoint and its metrics
 // stay (DivergenceError; an optimizer state can overflow while the loss and the
 // meta-gradient are finite, e.g. Adam's g² in float32).
+// Without a log (a rank other than 0 of an MPI job) it checks the state and writes nothing.
 void save_run(const Experiment& e, const MetricsLog* log, std::int64_t iteration) {
   try {
     nn::check_finite_state(checkpoint_path(e.config), *e.model, e.learner->optimizer(), e.learner->extra_parameters());
   } catch (const NonFiniteError& err) {
     throw DivergenceError(fmt::format("train: after iteration {}: {}", iteration - 1, err.what()), iteration);
   }
-  if (log) log->save();
+  if (!log) return;
+  log->save();
   nn::save_checkpoint(checkpoint_path(e.config), *e.model, e.learner->optimizer(), iteration,
                       to_metadata(e.config), e.learner->extra_parameters());
 }
 
-// Restores a run's state; the checkpoint must describe the same experiment.
-std::int64_t load_run(const Experiment& e) {
-  const std::string path = checkpoint_path(e.config);
+// Restores a run's state; the checkpoint must describe the same experiment. On the ranks
+// of an MPI job, rank 0 reads it and the others get its bytes (tools/shared_checkpoint.h).
+std::int64_t load_run(const Experiment& e, meta::Communicator* comm) {
+  const SharedCheckpoint shared(comm, checkpoint_path(e.config));
+  const std::string& path = shared.path();
   check_path("train: --resume: checkpoint", path, PathUse::kInputFile);
   const TrainConfig saved = from_metadata(nn::read_checkpoint(path).metadata);
   const auto now = to_metadata(e.config);
@@ -115,17 +121,29 @@ std::string format_eval(const meta::EvalResult& r, const std::string& who) {
 TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
+  // nav2d and the text floor do not split their work over ranks: each rank would write the same files.
+  if (run.comm && run.comm->size() > 1 && (config.dataset == "nav2d" || config.algo == "nearest-mean"))
+    throw ValueError(fmt::format("train: {} runs in one process, not over {} MPI ranks",
+                                 config.dataset == "nav2d" ? "--dataset nav2d" : "--algo nearest-mean",
+                                 run.comm->size()));
   if (config.dataset == "nav2d") return run_nav_train(config, run);  // meta-RL: tools/nav_train.h
   if (config.algo == "nearest-mean") return run_text_floor(config, run);
+  const bool writer = !run.comm || run.comm->rank() == 0;  // rank 0 alone writes files
   // Inputs first (nothing is created for a run that cannot start), then the outputs.
   if (config.dataset == "omniglot") checked_omniglot_root(config.data);
   Experiment e = build_experiment(config);
-  check_path("train: --out", config.out, PathUse::kOutputFolder);
-  for (const char* name : kOutputFiles) check_path("train: output file", out_file(config, name), PathUse::kOutputFile);
-  const std::int64_t first = config.resume ? load_run(e) : 0;
+  if (writer) check_path("train: --out", config.out, PathUse::kOutputFolder);
+  if (writer)
+    for (const char* name : kOutputFiles)
+      check_path("train: output file", out_file(config, name), PathUse::kOutputFile);
+  e.learner->set_communicator(run.comm);
+  const std::int64_t first = config.resume ? load_run(e, run.comm.get()) : 0;
+  if (run.comm && run.comm->size() > 1) check_ranks_agree(*run.comm, describe_run(e, first));
   const std::string metric_name = e.learner->objective().metric_name;
-  MetricsLog log = config.resume ? MetricsLog::resume(out_file(config, "metrics.csv"), metric_name, first)
-                                 : MetricsLog(out_file(config, "metrics.csv"), metric_name);
+  std::optional<MetricsLog> log;
+  if (writer)
+    log.emplace(config.resume ? MetricsLog::resume(out_file(config, "metrics.csv"), metric_name, first)
+                              : MetricsLog(out_file(config, "metrics.csv"), metric_name));
   if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint_path(config), first);
 
   TrainResult result;
@@ -133,9 +151,15 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
              config.dataset, *config.iterations, *config.meta_batch, *config.threads,
              mg::cpu_path());
   const auto start = std::chrono::steady_clock::now();
-  result.iterations_done = train_loop(e, first, run, &log, true);
+  const std::uint64_t sent = run.comm ? run.comm->bytes_sent() : 0;
+  const std::uint64_t received = run.comm ? run.comm->bytes_received() : 0;
+  result.iterations_done = train_loop(e, first, run, log ? &*log : nullptr, true);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  save_run(e, &log, result.iterations_done);
+  if (run.comm && run.comm->size() > 1 && result.iterations_done > first)
+    fmt::print(run.out, "mpi: {} ranks; per iteration rank 0 sent {} bytes and received {}\n", run.comm->size(),
+               (run.comm->bytes_sent() - sent) / static_cast<std::uint64_t>(result.iterations_done - first),
+               (run.comm->bytes_received() - received) / static_cast<std::uint64_t>(result.iterations_done - first));
+  save_run(e, log ? &*log : nullptr, result.iterations_done);
   result.finished = result.iterations_done == *config.iterations;
   if (!result.finished) return result;
 
@@ -144,6 +168,7 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   std::optional<Experiment> baseline;
   if (config.dataset == "sinusoid" && config.baseline && config.algo != "pretrain") {
     baseline = build_experiment(config, "pretrain");
+    baseline->learner->set_communicator(run.comm);
     fmt::print(run.out, "training the pretrained baseline: {} iterations\n", *config.iterations);
     train_loop(*baseline, 0, RunOptions{run.out, run.terminal, -1}, nullptr, false);
     result.baseline = baseline->learner->test(*baseline->test_tasks, eval_options(config));
@@ -154,8 +179,9 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
     table += format_eval(*result.floor, "nearest-mean");
   }
   fmt::print(run.out, "{}", table);
+  if (!writer) return result;
   write_text_file(out_file(config, "results.txt"), table);
-  write_learning_curve(out_file(config, "learning_curve.svg"), log.rows(), metric_name, e.learner->name());
+  write_learning_curve(out_file(config, "learning_curve.svg"), log->rows(), metric_name, e.learner->name());
   if (config.dataset == "sinusoid")
     write_sinusoid_figure(out_file(config, "sinusoid_fit.svg"), e, baseline ? &*baseline : nullptr);
   fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg{}}}\n", config.out,
@@ -163,7 +189,7 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   return result;
 }
 
-meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
+meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out, std::shared_ptr<meta::Communicator> comm) {
   check_bounds("eval", "--eval-tasks", request.eval_tasks, limits::kEvalTasks);
   check_bounds("eval", "--threads", request.threads, limits::kThreads, threads_note());
   if (request.eval_inner_steps)
@@ -191,6 +217,7 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out) {
   }
   Experiment e = build_experiment(config);
   nn::load_checkpoint(request.checkpoint, *e.model, nullptr, e.learner->extra_parameters());
+  e.learner->set_communicator(std::move(comm));
   const meta::EvalResult r = e.learner->test(*e.test_tasks, eval_options(config));
   fmt::print(out, "{}", format_eval(r, e.learner->name()));
   return r;

@@ -21,9 +21,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "meta/communicator.h"
 #include "meta/evaluate.h"
 #include "tools/train_config.h"
 
@@ -34,6 +36,9 @@ struct RunOptions {
   bool terminal = false;           // draw a progress bar instead of log lines
   std::int64_t stop_after = -1;    // stop (as if interrupted) after this many iterations; tests use it
   bool detect_anomaly = false;     // anomaly mode (autograd/anomaly.h) for the whole run
+  // The ranks of an MPI job (tools/world.h); null: this process alone. Every rank trains,
+  // rank 0 alone writes files (Note [Meta-batches over ranks] in meta/rank_batch.h).
+  std::shared_ptr<meta::Communicator> comm = nullptr;
 };
 
 struct TrainResult {
@@ -58,8 +63,9 @@ struct EvalRequest {
   std::optional<std::string> pretrained = {};  // nav2d: a pretrain checkpoint scored beside (tools/nav_train.h)
 };
 
-// Evaluates a checkpoint written by run_train on the test tasks.
-meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out = stdout);
+// Evaluates a checkpoint written by run_train on the test tasks (split over the ranks of `comm`).
+meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out = stdout,
+                          std::shared_ptr<meta::Communicator> comm = nullptr);
 
 // "mse after 0 steps: 2.9135 ± 0.2315" lines for a result.
 std::string format_eval(const meta::EvalResult& r, const std::string& who);

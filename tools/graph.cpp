@@ -72,6 +72,8 @@ std::string maml_step_dot(const GraphRequest& request) {
   TapeScope scope;
   const std::int32_t first = Tape::current().size();
   const std::vector<Tensor> theta = meta::thread_aliases(model.parameters());
+  // Bound now, outside every label, θ's leaves sit apart from the inner steps' boxes.
+  for (const Tensor& t : theta) (void)Tape::current().node_for(t, "graph");
   // adapt() labels its steps "inner step 1", … (meta/adapt.cpp).
   const std::vector<Tensor> theta_i = meta::adapt(model, mse_loss, theta, task.support_x, task.support_y,
                                                   {.value = kInnerLr}, request.inner_steps, mode);

@@ -68,9 +68,9 @@ TEST_SUITE("tools") {
     const auto so2 = census(maml_step_dot({.algo = "maml", .inner_steps = 2}));
     const auto fo2 = census(maml_step_dot({.algo = "fomaml", .inner_steps = 2}));
     for (const auto* c : {&fo1, &so1, &so2, &fo2}) {
-      CHECK(c->leaves == kParams);  // θ, bound once
+      CHECK(c->leaves == kParams);  // θ, bound once, outside the boxes
+      CHECK(c->per_cluster.at("") == kParams);
       CHECK(c->per_cluster.at("query loss") == kForward);
-      CHECK(c->per_cluster.count("") == 0);  // every node sits in a box
     }
     // First order: per step a forward and θ − α·g, where g is a constant: one sub per tensor.
     CHECK(fo1.filled == 0);
@@ -83,7 +83,7 @@ TEST_SUITE("tools") {
     CHECK(so1.ops == kForward + kBackward + 2 * kParams + kForward);
     CHECK(so1.ops - fo1.ops == so1.filled + kParams);
     // Two steps: two boxes, each with its own recorded backward.
-    CHECK(so2.per_cluster.size() == 3);
+    CHECK(so2.per_cluster.size() == 4);  // θ, inner step 1, inner step 2, query loss
     CHECK(so2.filled_per_cluster.at("inner step 1") == kBackward);
     CHECK(so2.filled_per_cluster.at("inner step 2") == kBackward);
     CHECK(so2.per_cluster.at("inner step 2") == kForward + kBackward + 2 * kParams);

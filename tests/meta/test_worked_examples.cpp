@@ -33,7 +33,8 @@ std::map<std::string, double> read_table() {
     if (!inside || !line.starts_with("| `")) continue;
     const auto name_end = line.find('`', 3);
     const auto value_begin = line.find("| ", name_end) + 2;
-    rows[line.substr(3, name_end - 3)] = std::stod(line.substr(value_begin, line.find(" |", value_begin) - value_begin));
+    const auto value_end = line.find(" |", value_begin);
+    rows[line.substr(3, name_end - 3)] = std::stod(line.substr(value_begin, value_end - value_begin));
   }
   return rows;
 }

@@ -119,8 +119,8 @@ TEST_SUITE("tools") {
     mg::test::TempDir dir;
     const std::string dot = dir.file("g.dot"), svg = dir.file("g.svg");
     const std::string folder = dir.path().string();
-    CHECK_THROWS_WITH_AS(run_graph({.out = folder}), ("graph: --out " + folder + ": is a folder; expected a file").c_str(),
-                         mg::DataError);
+    CHECK_THROWS_WITH_AS(run_graph({.out = folder}),
+                         ("graph: --out " + folder + ": is a folder; expected a file").c_str(), mg::DataError);
     CHECK_THROWS_WITH_AS(run_graph({.out = dot, .svg = folder}),
                          ("graph: --svg " + folder + ": is a folder; expected a file").c_str(), mg::DataError);
     CHECK_THROWS_WITH_AS(run_graph({.out = dir.file("none/g.dot")}),
@@ -132,7 +132,8 @@ TEST_SUITE("tools") {
                          mg::DataError);
     CHECK(graph_test::read_all(dot) == maml_step_dot({}));  // the DOT is written before dot runs
     CHECK_THROWS_WITH_AS(run_graph({.out = dot, .svg = svg, .dot_program = "false"}),
-                         ("graph: 'false -Tsvg' failed (status 1); " + svg + " was not written").c_str(), mg::DataError);
+                         ("graph: 'false -Tsvg' failed (status 1); " + svg + " was not written").c_str(),
+                         mg::DataError);
     // A program that exists but cannot be run (not executable).
     const std::string not_executable = dir.file("dot");
     std::ofstream(not_executable) << "not a program\n";

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -109,6 +110,24 @@ TEST_SUITE("tools") {
     CHECK(drawn == c.leaves + c.ops);
     CHECK(svg.find("inner step 2") != std::string::npos);
     CHECK(svg.find("query loss") != std::string::npos);
+  }
+
+  TEST_CASE("graph: the README's picture (docs/maml_1_step.svg) is what metalearn graph draws today") {
+    // Regenerate with: metalearn graph --algo maml --inner-steps 1 --out /tmp/m.dot --svg docs/maml_1_step.svg
+    const auto page = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "maml_1_step.svg";
+    const std::string svg = graph_test::read_all(page.string());
+    REQUIRE_MESSAGE(!svg.empty(), "cannot read ", page.string());
+    const std::string dot = maml_step_dot({.algo = "maml", .inner_steps = 1});
+    // Every node label of today's DOT ("%13 mul [2, 1]") appears in the picture, and no other.
+    int labels = 0;
+    for (auto at = dot.find("label=\"%"); at != std::string::npos; at = dot.find("label=\"%", at + 1), ++labels) {
+      const std::string text = dot.substr(at + 7, dot.find('"', at + 7) - at - 7);
+      CHECK_MESSAGE(svg.find(">" + text + "</text>") != std::string::npos, text);
+    }
+    int drawn = 0;
+    for (auto at = svg.find("class=\"node\""); at != std::string::npos; at = svg.find("class=\"node\"", at + 1))
+      ++drawn;
+    CHECK(drawn == labels);
   }
 
   TEST_CASE("graph: errors") {

@@ -59,6 +59,8 @@ std::vector<Tensor> adapt(const SupportLoss& support_loss, std::span<const Tenso
   }
   const bool second_order = mode == AdaptMode::SecondOrder;
   for (int k = 0; k < steps; ++k) {
+    // Groups the step's nodes in pictures of the tape (tools/graph.h); costs one name lookup per step.
+    TapeLabel label(fmt::format("inner step {}", k + 1));
     const std::vector<Tensor> g =
         grad({support_loss(theta_i)}, theta_i, {.create_graph = second_order});
     theta_i = descend(theta_i, g, lr);

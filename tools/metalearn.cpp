@@ -3,6 +3,7 @@
 //   metalearn train [flags]          meta-train (MAML, first-order MAML, Reptile, pretrained baseline)
 //   metalearn eval --checkpoint F    evaluate a trained checkpoint on the test tasks
 //   metalearn demo                   fit a small MLP to a sine with the autograd engine alone
+//   metalearn graph --out F.dot      draw the tape of one MAML meta-step (Graphviz DOT, optionally SVG)
 //
 // Invalid arguments, paths of the wrong kind, unreadable inputs and failed
 // writes print one line, "metalearn: <what is wrong>", and exit with status 2.
@@ -28,6 +29,7 @@
 #include "tools/demo.h"
 #include "tools/nav_flags.h"
 #include "tools/text_config.h"
+#include "tools/graph.h"
 #include "tools/train.h"
 #include "tools/world.h"
 
@@ -146,11 +148,24 @@ int main(int argc, char** argv) {
   mg::tools::add_number(*demo_cmd, "--print-every", demo.print_every, mg::tools::Bounds<int>{1, 10'000'000},
                         "Print the loss every N steps");
 
+  mg::tools::GraphRequest graph;
+  CLI::App* graph_cmd = app.add_subcommand(
+      "graph", "Draw the tape of one MAML meta-step on a tiny sinusoid MLP as Graphviz DOT: inner steps boxed, the "
+               "second-order part (the recorded inner gradient) filled");
+  graph_cmd->add_option("--algo", graph.algo, "maml (second order) | fomaml (first order)")
+      ->capture_default_str();
+  mg::tools::add_number(*graph_cmd, "--inner-steps", graph.inner_steps, mg::tools::Bounds<int>{1, 10},
+                        "inner SGD steps k (default 1)");
+  mg::tools::add_number(*graph_cmd, "--hidden", graph.hidden, mg::tools::Bounds<int>{1, 64},
+                        "hidden width H of the 1-H-1 ReLU MLP (default 3)");
+  graph_cmd->add_option("--out", graph.out, "the DOT file to write")->required();
+  graph_cmd->add_option("--svg", graph.svg, "also draw it as SVG with Graphviz's dot (must be on PATH)");
+
   // CLI11 would say "The following arguments were not expected"; name the command instead.
-  if (argc < 2) return fail("a command is required: train, eval or demo (metalearn --help lists them)");
+  if (argc < 2) return fail("a command is required: train, eval, demo or graph (metalearn --help lists them)");
   if (const std::string_view first = argv[1];
-      !first.starts_with('-') && first != "train" && first != "eval" && first != "demo")
-    return fail(fmt::format("unknown command '{}'; the commands are train, eval and demo", first));
+      !first.starts_with('-') && first != "train" && first != "eval" && first != "demo" && first != "graph")
+    return fail(fmt::format("unknown command '{}'; the commands are train, eval, demo and graph", first));
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "metalearn")) return *status;
 
   // A file size limit (ulimit -f) makes a write fail with EFBIG, reported like any
@@ -178,6 +193,9 @@ int main(int argc, char** argv) {
       status = mg::tools::run_train(train, run).finished ? 0 : 1;
     } else if (*eval_cmd) {
       mg::tools::run_eval(eval, out, world);
+    } else if (*graph_cmd) {
+      mg::tools::run_graph(graph);
+      fmt::print("wrote {}{}\n", graph.out, graph.svg.empty() ? "" : " and " + graph.svg);
     } else if (*demo_cmd) {
       const auto r = mg::tools::run_demo(demo, stdout);
       fmt::print("loss fell from {:.4f} to {:.4f}\n", r.first_loss, r.final_loss);

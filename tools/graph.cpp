@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 
 #include <cstring>
+#include <exception>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "autograd/errors.h"
@@ -54,7 +57,9 @@ void render_svg(const std::string& dot_program, const std::string& dot_file, con
 
 }  // namespace
 
-std::string maml_step_dot(const GraphRequest& request) {
+namespace {
+
+std::string record_step(const GraphRequest& request) {
   if (request.algo != "maml" && request.algo != "fomaml")
     throw ValueError(fmt::format("graph: --algo must be maml or fomaml, got '{}'", request.algo));
   if (request.inner_steps < 1)
@@ -86,6 +91,25 @@ std::string maml_step_dot(const GraphRequest& request) {
                   request.hidden, request.inner_steps, request.inner_steps == 1 ? "" : "s", kSupportPoints,
                   kQueryPoints);
   return tape_dot(first, {.title = title});
+}
+
+}  // namespace
+
+// On a thread of its own: its tape starts empty, so the node numbers (%n, the tape's
+// positions) are the same whatever the calling thread recorded before.
+std::string maml_step_dot(const GraphRequest& request) {
+  std::string dot;
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      dot = record_step(request);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return dot;
 }
 
 void run_graph(const GraphRequest& request) {

@@ -10,7 +10,7 @@ namespace mg::tools {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
+[[noreturn]] void text_fail(const std::string& what) { throw ValueError("train: " + what); }
 
 }  // namespace
 
@@ -24,16 +24,16 @@ std::string model_names(std::string_view dataset) {
 void check_text_flags(const TrainConfig& c) {
   const bool text = is_text_dataset(c.dataset);
   if (c.algo == "nearest-mean" && !text)
-    fail(fmt::format("--algo nearest-mean is for --dataset clinc150 or text-csv, not {}", c.dataset));
-  if (c.model && !text) fail(fmt::format("--model is for --dataset clinc150 or text-csv, not {}", c.dataset));
+    text_fail(fmt::format("--algo nearest-mean is for --dataset clinc150 or text-csv, not {}", c.dataset));
+  if (c.model && !text) text_fail(fmt::format("--model is for --dataset clinc150 or text-csv, not {}", c.dataset));
   for (const auto& [flag, given] : {std::pair{"--text-column", c.text_column.has_value()},
                                     std::pair{"--label-column", c.label_column.has_value()}})
-    if (given && c.dataset != "text-csv") fail(fmt::format("{} is for --dataset text-csv, not {}", flag, c.dataset));
+    if (given && c.dataset != "text-csv") text_fail(fmt::format("{} is for --dataset text-csv, not {}", flag, c.dataset));
   if (c.split && c.dataset == "text-csv")
-    fail("--split is for --dataset omniglot or clinc150, not text-csv (a CSV's labels are split by a hash of "
+    text_fail("--split is for --dataset omniglot or clinc150, not text-csv (a CSV's labels are split by a hash of "
          "their names)");
-  if (c.dataset == "text-csv" && !c.data) fail("--dataset text-csv needs --data FILE");
-  if (c.algo == "nearest-mean" && c.model) fail("--model does nothing with --algo nearest-mean (it has no model)");
+  if (c.dataset == "text-csv" && !c.data) text_fail("--dataset text-csv needs --data FILE");
+  if (c.algo == "nearest-mean" && c.model) text_fail("--model does nothing with --algo nearest-mean (it has no model)");
 }
 
 void resolve_text_defaults(TrainConfig& c) {
@@ -58,15 +58,15 @@ void resolve_text_defaults(TrainConfig& c) {
 void validate_text(const TrainConfig& c) {
   if (!is_text_dataset(c.dataset)) {
     if (*c.model != model_names(c.dataset))
-      fail(fmt::format("--model must be {} for --dataset {}, got '{}'", model_names(c.dataset), c.dataset, *c.model));
+      text_fail(fmt::format("--model must be {} for --dataset {}, got '{}'", model_names(c.dataset), c.dataset, *c.model));
     return;
   }
   if (*c.model != "bag" && *c.model != "bag-counts" && *c.model != "cnn")
-    fail(fmt::format("--model must be bag, bag-counts or cnn, got '{}'", *c.model));
+    text_fail(fmt::format("--model must be bag, bag-counts or cnn, got '{}'", *c.model));
   if (c.dataset == "clinc150" && *c.split != "stratified" && *c.split != "domain")
-    fail(fmt::format("--split must be stratified or domain, got '{}'", *c.split));
+    text_fail(fmt::format("--split must be stratified or domain, got '{}'", *c.split));
   if (c.algo == "pretrain")
-    fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
+    text_fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
 }
 
 std::string clinc150_root(const std::optional<std::string>& data) {

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "autograd/errors.h"
-#include "tools/algorithms.h"
+#include "tools/algorithm_flags.h"
 #include "tools/paths.h"
 #include "tools/text_config.h"
 
@@ -53,7 +53,7 @@ void check_flags_apply(const TrainConfig& c) {
     fail(fmt::format("--learn-inner-lr is for --algo maml or fomaml, not {}", c.algo));
   if (c.inner_steps && c.algo == "pretrain")
     fail("--inner-steps is for --algo maml, fomaml or reptile, not pretrain (it trains without an inner loop)");
-  check_added_algo_flags(c);  // metasgd, anil, protonet (tools/algorithms.h)
+  check_added_algo_flags(c);  // metasgd, anil, protonet (tools/algorithm_flags.h)
   check_nav_flags_apply(c);   // tools/nav_config.h
 }
 
@@ -76,7 +76,7 @@ void resolve_defaults(TrainConfig& c) {
   set(c.train_shots, reptile && !sine ? 10 : *c.shots);
   set(c.inner_batch, reptile && !sine ? 10 : 0);
   set(c.inner_steps, reptile ? 5 : 1);
-  resolve_added_algo_defaults(c);  // metasgd, protonet (tools/algorithms.h)
+  resolve_added_algo_defaults(c);  // metasgd, protonet (tools/algorithm_flags.h)
   set(c.eval_inner_steps, sine ? 10 : (reptile ? 50 : 3));
   set(c.meta_batch, sine ? 25 : (reptile ? 5 : 32));
   set(c.inner_lr, reptile ? (sine ? 0.02 : 1e-3) : (sine ? 0.01 : 0.4));

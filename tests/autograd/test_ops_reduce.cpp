@@ -39,7 +39,8 @@ const int kReduceCases = [] {
   }
   const std::vector<std::pair<Shape, Shape>> broadcasts = {
       {{4}, {3, 4}}, {{3, 1}, {2, 3, 4}}, {{}, {2, 3}}, {{1, 1}, {1, 5}}};
-  for (const auto& [from, to] : broadcasts) {
+  for (const auto& pair : broadcasts) {
+    const Shape from = pair.first, to = pair.second;  // named copies: clang 14 cannot capture structured bindings
     const std::string label = from.str() + " to " + to.str();
     cases.push_back({"broadcast_to", label, [to](const Inputs& x) { return broadcast_to(x[0], to); },
                      [from] { return f64_leaves({from}); }});

@@ -246,7 +246,9 @@ TEST_SUITE("nn_checkpoint") {
     const std::pair<std::string, std::string> kinds[] = {
         {"/dev/zero", "a character device"}, {"/dev/null", "a character device"},
         {tmp.path().string(), "a directory"},   {fifo, "a FIFO"}};
-    for (const auto& [path, kind] : kinds) {
+    for (const auto& entry : kinds) {
+      const std::string& path = entry.first;  // not a structured binding: CAPTURE's lambda takes it (clang 14)
+      const std::string& kind = entry.second;
       CAPTURE(path);
       const std::string message = "checkpoint: " + path + ": cannot open: not a regular file (" + kind + ")";
       CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains(message.c_str()), DataError);

@@ -175,7 +175,9 @@ TEST_SUITE("nn_optim") {
     const std::pair<double, const char*> bad[] = {
         {2.41834e265, "2.41834e+265"}, {1e300, "1e+300"},      {-1.0, "-1"},  {0.5, "0.5"},
         {std::nan(""), "nan"},         {INFINITY, "inf"},       {0x1p63, "9.223372036854776e+18"}};
-    for (const auto& [value, text] : bad) {
+    for (const auto& entry : bad) {
+      const double value = entry.first;  // not a structured binding: CAPTURE's lambda takes it (clang 14)
+      const char* const text = entry.second;
       CAPTURE(text);
       OptimizerState s = adam.state();
       s.scalars[1].second = value;  // "step.0"

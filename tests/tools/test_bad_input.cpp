@@ -296,11 +296,13 @@ TEST_SUITE("bad-input") {
     const fs::path fifo = dir / "fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
     // eval --checkpoint: a folder, a FIFO (would block a reader), a device, nothing.
-    for (const auto& [path, problem] :
+    for (const auto& entry :
          std::vector<std::pair<std::string, std::string>>{{dir.string(), "is a folder; expected a file"},
                                                           {fifo.string(), "is a FIFO (named pipe); expected a file"},
                                                           {"/dev/zero", "is a character device; expected a file"},
                                                           {(dir / "none.mgc").string(), "does not exist"}}) {
+      const std::string& path = entry.first;  // not a structured binding: CAPTURE's lambda takes it (clang 14)
+      const std::string& problem = entry.second;
       CAPTURE(path);
       CHECK_THROWS_WITH_AS(run_eval({.checkpoint = path}, null.f),
                            doctest::Contains(fmt::format("eval: --checkpoint {}: {}", path, problem).c_str()),
@@ -370,10 +372,14 @@ TEST_SUITE("bad-input") {
     CHECK_NOTHROW(run_eval({.checkpoint = "checkpoint.mgc", .eval_tasks = 4}, null.f));
     fs::current_path(here);
     // A checkpoint whose settings no run can have (edited, or written by a buggy build).
-    for (const auto& [key, value, message] : std::vector<std::tuple<std::string, std::string, std::string>>{
+    for (const auto& entry : std::vector<std::tuple<std::string, std::string, std::string>>{
              {"config.meta_batch", "-3", "train: --meta-batch must be an integer in [1, 10000], got '-3'"},
              {"config.inner_lr", "0", "train: --inner-lr must be a finite number in (0, 1000], got '0'"},
              {"config.shots", "99999999999", "config.shots: expected a number, got '99999999999'"}}) {
+      // Not structured bindings: CAPTURE's lambda takes `key` (clang 14 cannot capture those).
+      const std::string& key = std::get<0>(entry);
+      const std::string& value = std::get<1>(entry);
+      const std::string& message = std::get<2>(entry);
       nn::Checkpoint edited = nn::read_checkpoint(ckpt);
       for (auto& [k, v] : edited.metadata)
         if (k == key) v = value;

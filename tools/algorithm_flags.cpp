@@ -1,0 +1,37 @@
+#include "tools/algorithm_flags.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "autograd/errors.h"
+
+namespace mg::tools {
+
+bool is_added_algo(const std::string& algo) { return algo == "metasgd" || algo == "anil" || algo == "protonet"; }
+
+void check_added_algo_flags(const TrainConfig& c) {
+  if (c.first_order && c.algo != "anil")
+    throw ValueError(
+        fmt::format("train: --first-order is for --algo anil, not {} (first-order MAML is --algo fomaml)", c.algo));
+  if (c.algo != "protonet") return;
+  for (const auto& [flag, given] : {std::pair{"--inner-steps", c.inner_steps.has_value()},
+                                    std::pair{"--eval-inner-steps", c.eval_inner_steps.has_value()},
+                                    std::pair{"--inner-lr", c.inner_lr.has_value()}})
+    if (given)
+      throw ValueError(fmt::format("train: {} does nothing with --algo protonet (it has no inner loop)", flag));
+}
+
+void resolve_added_algo_defaults(TrainConfig& c) {
+  if (c.eval_inner_steps) return;
+  if (c.algo == "metasgd") c.eval_inner_steps = *c.inner_steps;
+  if (c.algo == "protonet") c.eval_inner_steps = 1;  // unused: ProtoNet::test reports step 0 only
+}
+
+void validate_added_algo(const TrainConfig& c) {
+  if (c.algo == "protonet" && c.dataset != "omniglot")
+    throw ValueError(
+        fmt::format("train: --algo protonet is for --dataset omniglot, not {} (prototypes classify)", c.dataset));
+}
+
+}  // namespace mg::tools

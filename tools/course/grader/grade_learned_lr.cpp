@@ -25,14 +25,10 @@
 namespace mg::course {
 namespace {
 
-// θ − α ∘ ∇L(θ), second order: the rule the student's step is compared with.
+// θ − α ∘ ∇L(θ), second order: the library's inner step (meta/adapt.h) with per-element rates.
 std::vector<Tensor> reference_step(const meta::SupportLoss& loss, std::span<const Tensor> theta,
                                    std::span<const Tensor> alpha) {
-  const std::vector<Tensor> wrt(theta.begin(), theta.end());
-  const std::vector<Tensor> g = grad({loss(theta)}, wrt, {.create_graph = true});
-  std::vector<Tensor> out;
-  for (std::size_t j = 0; j < theta.size(); ++j) out.push_back(theta[j] - alpha[j] * g[j]);
-  return out;
+  return meta::adapt(loss, theta, meta::InnerLr{0.0, alpha}, 1, meta::AdaptMode::SecondOrder);
 }
 
 // ∇ of the tiny task's query loss after one step (student's or reference), w.r.t. θ then α.

@@ -27,7 +27,8 @@ namespace mg {
   X(ReluGrad, "relu_grad") X(ConvInputGrad, "conv_input_grad") X(ConvWeightGrad, "conv_weight_grad") \
   X(MaxPoolSelect, "max_pool_select") X(MaxPoolScatter, "max_pool_scatter")                              \
   X(ChannelAffine2, "channel_affine2") X(ChannelNormalize, "channel_normalize")                          \
-  X(EmbeddingBag, "embedding_bag") X(EmbeddingBagScatter, "embedding_bag_scatter")
+  X(EmbeddingBag, "embedding_bag") X(EmbeddingBagScatter, "embedding_bag_scatter")                     \
+  X(CustomUnary, "custom_unary")
 
 // X(Name, "name") for every composite: built from primitives, no backward of its own.
 #define MG_COMPOSITE_OPS(X)                                                                               \

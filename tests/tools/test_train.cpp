@@ -177,7 +177,7 @@ TEST_SUITE("tools") {
     invalid([](TrainConfig& c) { c.dataset = "mnist"; },
             "train: --dataset must be sinusoid, omniglot, nav2d, clinc150 or text-csv, got 'mnist'");
     invalid([](TrainConfig& c) { c.algo = "sgd"; },
-            "train: --algo must be maml, fomaml, reptile, pretrain, metasgd, anil, protonet or nearest-mean, got 'sgd'");
+            "train: --algo must be maml, fomaml, reptile, pretrain, metasgd, maml++, anil, protonet or nearest-mean, got 'sgd'");
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "rmsprop"; },
             "train: --inner-optimizer must be sgd or adam, got 'rmsprop'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; }, "--algo pretrain is for sinusoid only");

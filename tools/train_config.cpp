@@ -25,7 +25,9 @@ void check_names(const TrainConfig& c) {
     fail(fmt::format("--dataset must be sinusoid, omniglot, nav2d, clinc150 or text-csv, got '{}'", c.dataset));
   if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && !is_added_algo(c.algo) &&
       c.algo != "nearest-mean")
-    fail(fmt::format("--algo must be maml, fomaml, reptile, pretrain, metasgd, maml++, anil, protonet or nearest-mean, got '{}'", c.algo));
+    fail(fmt::format(
+        "--algo must be maml, fomaml, reptile, pretrain, metasgd, maml++, anil, protonet or nearest-mean, got '{}'",
+        c.algo));
 }
 
 }  // namespace

@@ -267,7 +267,8 @@ TEST_SUITE("maml_pp") {
         CAPTURE(stacks);
         nn::Sequential one = bn ? maml_pp_test::bn_mlp(61) : test::tiny_mlp(61);
         nn::Sequential two = bn ? maml_pp_test::bn_mlp(61) : test::tiny_mlp(61);
-        MamlPlusPlusOptions o1 = maml_pp_test::small_options(2, 1, stacks), o2 = maml_pp_test::small_options(2, 2, stacks);
+        MamlPlusPlusOptions o1 = maml_pp_test::small_options(2, 1, stacks);
+        MamlPlusPlusOptions o2 = maml_pp_test::small_options(2, 2, stacks);
         o1.meta_batch = o2.meta_batch = 4;
         o1.first_order_until = o2.first_order_until = 1;
         MamlPlusPlus m1(one, regression(), o1), m2(two, regression(), o2);

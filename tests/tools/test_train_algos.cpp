@@ -221,7 +221,8 @@ TEST_SUITE("tools") {
     const nn::Checkpoint ck = nn::read_checkpoint((out / "checkpoint.mgc").string());
     for (const char* name : {"lslr.0.0.weight", "lslr.1.2.bias"}) {
       CAPTURE(name);
-      CHECK(std::any_of(ck.tensors.begin(), ck.tensors.end(), [&](const nn::NamedTensor& t) { return t.name == name; }));
+      CHECK(std::any_of(ck.tensors.begin(), ck.tensors.end(),
+                        [&](const nn::NamedTensor& t) { return t.name == name; }));
     }
     const meta::EvalResult again = run_eval({.checkpoint = (out / "checkpoint.mgc").string(), .eval_tasks = 8}, null.f);
     CHECK(again.steps.back() == 2);  // evaluated with the S = 2 steps it was trained for

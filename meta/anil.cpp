@@ -34,6 +34,7 @@
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/tape.h"
+#include "meta/option_checks.h"
 #include "nn/adam.h"
 
 namespace mg::meta {
@@ -57,12 +58,9 @@ Anil::Anil(nn::Sequential& model, Objective objective, const AnilOptions& option
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads, options.task_stacks),
       options_(options),
       split_(split_body_head(model, "anil")) {
-  if (options.inner_steps < 0)
-    throw ValueError(fmt::format("anil: inner_steps must be >= 0, got {}", options.inner_steps));
-  if (options.task_stacks < 0)
-    throw ValueError(fmt::format("anil: task_stacks must be >= 0, got {}", options.task_stacks));
-  if (!(options.inner_lr >= 0.0) || !std::isfinite(options.inner_lr))
-    throw ValueError(fmt::format("anil: inner_lr must be finite and >= 0, got {}", options.inner_lr));
+  check_inner_steps("anil", options.inner_steps);
+  check_task_stacks("anil", options.task_stacks);
+  check_inner_lr("anil", options.inner_lr);
   outer_ = std::make_unique<nn::Adam>(model.parameters(), nn::AdamOptions{.lr = options.outer_lr});
 }
 

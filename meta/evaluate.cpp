@@ -11,6 +11,7 @@
 #include "autograd/tape.h"
 #include "meta/adapt.h"
 #include "meta/driver.h"
+#include "meta/option_checks.h"
 #include "meta/task_group.h"
 
 namespace mg::meta {
@@ -54,8 +55,7 @@ EvalResult evaluate_with(nn::Module& model, const Objective& objective, const da
                          const EvalOptions& options, const ScoreGroup& score) {
   if (options.num_tasks < 1)
     throw ValueError(fmt::format("evaluate: num_tasks must be >= 1, got {}", options.num_tasks));
-  if (options.inner_steps < 0)
-    throw ValueError(fmt::format("evaluate: inner_steps must be >= 0, got {}", options.inner_steps));
+  check_inner_steps("evaluate", options.inner_steps);
   std::vector<int> steps = options.report_steps.empty() ? std::vector<int>{0, options.inner_steps} : options.report_steps;
   std::sort(steps.begin(), steps.end());
   steps.erase(std::unique(steps.begin(), steps.end()), steps.end());

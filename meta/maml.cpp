@@ -48,6 +48,7 @@
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
+#include "meta/option_checks.h"
 #include "meta/task_group.h"
 #include "nn/adam.h"
 
@@ -69,12 +70,9 @@ Maml::Maml(nn::Module& model, Objective objective, double inner_lr, double outer
 Maml::Maml(nn::Module& model, Objective objective, const MamlOptions& options, std::unique_ptr<nn::Optimizer> outer)
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads, options.task_stacks),
       options_(options) {
-  if (options.inner_steps < 0)
-    throw ValueError(fmt::format("maml: inner_steps must be >= 0, got {}", options.inner_steps));
-  if (options.task_stacks < 0)
-    throw ValueError(fmt::format("maml: task_stacks must be >= 0, got {}", options.task_stacks));
-  if (!(options.inner_lr >= 0.0) || !std::isfinite(options.inner_lr))
-    throw ValueError(fmt::format("maml: inner_lr must be finite and >= 0, got {}", options.inner_lr));
+  check_inner_steps("maml", options.inner_steps);
+  check_task_stacks("maml", options.task_stacks);
+  check_inner_lr("maml", options.inner_lr);
   if (options.learn_inner_lr) {
     const DType dtype = model.parameters().empty() ? DType::F32 : model.parameters()[0].dtype();
     for (std::size_t j = 0; j < model.parameters().size(); ++j)
@@ -120,8 +118,7 @@ std::vector<Tensor> maml_meta_gradient(nn::Module& model, const Objective& objec
   if (theta.size() != model.parameters().size())
     throw ValueError(fmt::format("maml meta-gradient: theta has {} tensors, the model has {} parameters", theta.size(),
                                  model.parameters().size()));
-  if (options.inner_steps < 0)
-    throw ValueError(fmt::format("maml meta-gradient: inner_steps must be >= 0, got {}", options.inner_steps));
+  check_inner_steps("maml meta-gradient", options.inner_steps);
   const TaskGroup group(model, objective, std::span(&task, 1), false);
   TapeScope scope;
   return query_gradient(group, thread_aliases(theta), {}, options.inner_lr, options.inner_steps,

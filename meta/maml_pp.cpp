@@ -63,6 +63,7 @@
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
+#include "meta/option_checks.h"
 #include "meta/task_group.h"
 #include "nn/adam.h"
 #include "nn/batchnorm.h"
@@ -118,12 +119,10 @@ MamlPlusPlus::MamlPlusPlus(nn::Module& model, Objective objective, const MamlPlu
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads, options.task_stacks),
       options_(options) {
   const MamlPlusPlusOptions& o = options;
-  if (o.inner_steps < 1)
-    throw ValueError(fmt::format("maml++: inner_steps must be >= 1 (one set of per-step tensors per step), got {}",
-                                 o.inner_steps));
-  if (o.task_stacks < 0) throw ValueError(fmt::format("maml++: task_stacks must be >= 0, got {}", o.task_stacks));
-  if (!(o.inner_lr >= 0.0) || !std::isfinite(o.inner_lr))
-    throw ValueError(fmt::format("maml++: inner_lr must be finite and >= 0, got {}", o.inner_lr));
+  // Note [MAML++ per-step parameters]: one set of per-step tensors per step, so at least one step.
+  check_inner_steps("maml++", o.inner_steps, 1);
+  check_task_stacks("maml++", o.task_stacks);
+  check_inner_lr("maml++", o.inner_lr);
   if (o.msl_iterations < 1)
     throw ValueError(fmt::format("maml++: msl_iterations must be >= 1, got {}", o.msl_iterations));
   if (o.first_order_until < 0)

@@ -61,7 +61,7 @@ std::vector<std::size_t> batch_norm_slots(nn::Module& model);
 
 class MamlPlusPlus : public MetaLearner {
  public:
-  // ValueError for inner_steps < 1, task_stacks < 0, an inner_lr that is not finite and
+  // ValueError (meta/option_checks.h) for inner_steps < 1, task_stacks < 0, an inner_lr that is not finite and
   // ≥ 0, msl_iterations < 1, first_order_until < 0, iterations < 1, or a min_outer_lr
   // outside [0, outer_lr].
   MamlPlusPlus(nn::Module& model, Objective objective, const MamlPlusPlusOptions& options);

@@ -33,6 +33,7 @@
 #include "autograd/errors.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
+#include "meta/option_checks.h"
 #include "nn/adam.h"
 
 namespace mg::meta {
@@ -40,12 +41,9 @@ namespace mg::meta {
 MetaSgd::MetaSgd(nn::Module& model, Objective objective, const MetaSgdOptions& options)
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads, options.task_stacks),
       options_(options) {
-  if (options.inner_steps < 0)
-    throw ValueError(fmt::format("metasgd: inner_steps must be >= 0, got {}", options.inner_steps));
-  if (options.task_stacks < 0)
-    throw ValueError(fmt::format("metasgd: task_stacks must be >= 0, got {}", options.task_stacks));
-  if (!std::isfinite(options.inner_lr))
-    throw ValueError(fmt::format("metasgd: inner_lr must be finite, got {}", options.inner_lr));
+  check_inner_steps("metasgd", options.inner_steps);
+  check_task_stacks("metasgd", options.task_stacks);
+  check_inner_lr("metasgd", options.inner_lr, RateBound::Any);
   // Line 1: α starts at the inner rate everywhere; θ is the model's initialisation.
   for (const Tensor& theta_j : model.parameters())
     alpha_.push_back(full(theta_j.shape(), options.inner_lr, theta_j.dtype()).requires_grad_());

@@ -11,6 +11,7 @@
 #include "autograd/ops.h"
 #include "autograd/random.h"
 #include "autograd/tape.h"
+#include "meta/option_checks.h"
 
 namespace mg::meta {
 
@@ -50,12 +51,9 @@ std::vector<std::vector<std::int64_t>> minibatch_rows(std::int64_t n, std::int64
 Reptile::Reptile(nn::Module& model, Objective objective, const ReptileOptions& options)
     : MetaLearner(model, std::move(objective), options.meta_batch, options.threads, options.task_stacks),
       options_(options) {
-  if (options.inner_steps < 1)
-    throw ValueError(fmt::format("reptile: inner_steps must be >= 1, got {}", options.inner_steps));
-  if (options.task_stacks < 0)
-    throw ValueError(fmt::format("reptile: task_stacks must be >= 0, got {}", options.task_stacks));
-  if (!(options.inner_lr > 0.0) || !std::isfinite(options.inner_lr))
-    throw ValueError(fmt::format("reptile: inner_lr must be finite and > 0, got {}", options.inner_lr));
+  check_inner_steps("reptile", options.inner_steps, 1);
+  check_task_stacks("reptile", options.task_stacks);
+  check_inner_lr("reptile", options.inner_lr, RateBound::Positive);
   if (!(options.epsilon > 0.0) || !std::isfinite(options.epsilon))
     throw ValueError(fmt::format("reptile: epsilon must be finite and > 0, got {}", options.epsilon));
   if (options.anneal_iterations < 0)

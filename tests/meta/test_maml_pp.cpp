@@ -315,7 +315,7 @@ TEST_SUITE("maml_pp") {
       CHECK_THROWS_WITH_AS(MamlPlusPlus(model, regression(), o), message, ValueError);
     };
     refused([](MamlPlusPlusOptions& o) { o.inner_steps = 0; },
-            "maml++: inner_steps must be >= 1 (one set of per-step tensors per step), got 0");
+            "maml++: inner_steps must be >= 1, got 0");
     refused([](MamlPlusPlusOptions& o) { o.task_stacks = -1; }, "maml++: task_stacks must be >= 0, got -1");
     refused([](MamlPlusPlusOptions& o) { o.inner_lr = std::numeric_limits<double>::infinity(); },
             "maml++: inner_lr must be finite and >= 0, got inf");

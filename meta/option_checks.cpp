@@ -1,0 +1,35 @@
+#include "meta/option_checks.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "autograd/errors.h"
+
+namespace mg::meta {
+
+void check_inner_steps(std::string_view who, int steps, int at_least) {
+  if (steps < at_least) throw ValueError(fmt::format("{}: inner_steps must be >= {}, got {}", who, at_least, steps));
+}
+
+void check_task_stacks(std::string_view who, int stacks) {
+  if (stacks < 0) throw ValueError(fmt::format("{}: task_stacks must be >= 0, got {}", who, stacks));
+}
+
+void check_inner_lr(std::string_view who, double lr, RateBound bound) {
+  switch (bound) {
+    case RateBound::Any:
+      if (!std::isfinite(lr)) throw ValueError(fmt::format("{}: inner_lr must be finite, got {}", who, lr));
+      return;
+    case RateBound::NonNegative:
+      if (!(lr >= 0.0) || !std::isfinite(lr))
+        throw ValueError(fmt::format("{}: inner_lr must be finite and >= 0, got {}", who, lr));
+      return;
+    case RateBound::Positive:
+      if (!(lr > 0.0) || !std::isfinite(lr))
+        throw ValueError(fmt::format("{}: inner_lr must be finite and > 0, got {}", who, lr));
+      return;
+  }
+}
+
+}  // namespace mg::meta

@@ -1,0 +1,24 @@
+// The checks every learner makes of its inner-loop options, in one place: MAML,
+// Meta-SGD, ANIL, Reptile and evaluation each take inner steps, an inner rate and
+// (the learners) task stacks, and reject the same bad values with the same words.
+// `who` begins the message ("maml: inner_steps must be >= 0, got -1").
+#pragma once
+
+#include <string_view>
+
+namespace mg::meta {
+
+// steps >= at_least (0 for MAML and evaluation: no adaptation; Reptile needs 1).
+void check_inner_steps(std::string_view who, int steps, int at_least = 0);
+// stacks >= 0 (tasks stacked per group; Note [Task stacks] in nn/module.h).
+void check_task_stacks(std::string_view who, int stacks);
+
+// What an inner rate may be besides finite.
+enum class RateBound {
+  Any,          // Meta-SGD: the start of learned rates, which may go negative
+  NonNegative,  // MAML, ANIL: 0 means no adaptation
+  Positive,     // Reptile: a zero rate never moves
+};
+void check_inner_lr(std::string_view who, double lr, RateBound bound = RateBound::NonNegative);
+
+}  // namespace mg::meta

@@ -16,9 +16,9 @@
 //     outer_update(d)                                        the algorithm
 //     on_step(iteration, statistics)                         the caller's hooks (logging, checkpoints)
 //
-// and an algorithm is only its two halves, per-task step and outer rule (the MAML++
-// row is the plan, not code yet; Meta-SGD, ANIL and ProtoNets are meta/meta_sgd.h,
-// meta/anil.h and meta/protonet.h):
+// and an algorithm is only its two halves, per-task step and outer rule (Meta-SGD,
+// MAML++, ANIL and ProtoNets are meta/meta_sgd.h, meta/maml_pp.h, meta/anil.h and
+// meta/protonet.h):
 //
 //   algorithm   per-task step (a group of tasks)              terms summed      outer rule
 //   MAML        θ'_i = adapt(θ) on D_i; ∇θ L(f_θ'_i) on D'_i  ∇θ (and ∇α)       θ ← θ − β·Adam(mean)
@@ -27,7 +27,7 @@
 //   pretrain    one joint pass over the whole batch           ∇θ of the joint   θ ← θ − β·Adam(∇θ)
 //   evaluation  adapt on D_i, score on D'_i after k steps      (none)            (none)
 //   Meta-SGD    as MAML, α a learned tensor per θ_j            ∇θ, ∇α            Adam on (θ, α)
-//   MAML++      as MAML, the query loss after every step       ∇θ, ∇α, ∇BN       Adam, annealed β
+//   MAML++      as MAML, the query loss after every step       ∇θ, ∇α, ∇BN       Adam, cosine-annealed β
 //   ANIL        as MAML, adapt() on the head's tensors only    ∇θ                Adam
 //   ProtoNets   prototypes from D_i, distances on D'_i         ∇θ                Adam
 //

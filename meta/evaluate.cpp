@@ -32,6 +32,27 @@ Summary summarize(const std::vector<double>& values) {
 
 EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const Objective& objective,
                     const InnerLrSetting& inner_lr, const data::TaskSource& tasks, const EvalOptions& options) {
+  // Adapts a group of tasks and scores it after each report step: row r of the metrics.
+  const ScoreGroup score = [&](const TaskGroup& group, std::span<const int> steps) {
+    InnerLrSetting rule = inner_lr;
+    rule.adam_v = group.start(rule.adam_v);  // a kept Adam state, repeated like θ over a stack
+    Adaptation theta_i(group.start(thread_aliases(theta)), rule);
+    std::vector<std::vector<double>> rows;
+    int done = 0;
+    for (int s : steps) {
+      theta_i.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, s - done);
+      done = s;
+      TapeScope scope;
+      NoGradGuard no_grad;
+      rows.push_back(group.query_metrics(group.predict_query(theta_i.weights())));
+    }
+    return rows;
+  };
+  return evaluate_with(model, objective, tasks, options, score);
+}
+
+EvalResult evaluate_with(nn::Module& model, const Objective& objective, const data::TaskSource& tasks,
+                         const EvalOptions& options, const ScoreGroup& score) {
   if (options.num_tasks < 1)
     throw ValueError(fmt::format("evaluate: num_tasks must be >= 1, got {}", options.num_tasks));
   check_inner_steps("evaluate", options.inner_steps);
@@ -57,22 +78,8 @@ EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const O
                            in_flight),
                saturating_add(saturating_mul(saturating_mul(n, steps.size()), sizeof(double)),
                               saturating_mul(saturating_mul(in_flight, 2), tasks.task_bytes())));
-  // Adapts a group of tasks and scores it after each report step: row r of the metrics.
   auto run_group = [&](std::span<const data::Task> group_tasks, bool stack) {
-    const TaskGroup group(model, objective, group_tasks, stack);
-    InnerLrSetting rule = inner_lr;
-    rule.adam_v = group.start(rule.adam_v);  // a kept Adam state, repeated like θ over a stack
-    Adaptation theta_i(group.start(thread_aliases(theta)), rule);
-    std::vector<std::vector<double>> rows;
-    int done = 0;
-    for (int s : steps) {
-      theta_i.run([&](std::span<const Tensor> t) { return group.support_loss(t); }, s - done);
-      done = s;
-      TapeScope scope;
-      NoGradGuard no_grad;
-      rows.push_back(group.query_metrics(group.predict_query(theta_i.weights())));
-    }
-    return rows;
+    return score(TaskGroup(model, objective, group_tasks, stack), steps);
   };
   // The meta-batch driver (Note [Meta-batch driver], meta/driver.h) over stacks of
   // tasks, each sampled by its worker, so that only the stacks in flight are in memory.

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@
 namespace mg::meta {
 
 class Communicator;
+class TaskGroup;
 
 struct EvalOptions {
   int num_tasks = 600;
@@ -55,5 +58,15 @@ struct EvalResult {
 // Evaluates `theta` (in model.parameters() order) on the source's tasks.
 EvalResult evaluate(nn::Module& model, const std::vector<Tensor>& theta, const Objective& objective,
                     const InnerLrSetting& inner_lr, const data::TaskSource& tasks, const EvalOptions& options);
+
+// How a learner with its own inner loop adapts a group of test tasks: rows[r] holds the
+// metric of each of the group's tasks after steps[r] inner steps (steps ascending).
+using ScoreGroup =
+    std::function<std::vector<std::vector<double>>(const TaskGroup& group, std::span<const int> steps)>;
+// The same protocol (tasks, stacks, threads, ranks, checks) with `score` as the inner loop
+// (MAML++'s per-step rates and batch-norm tensors, meta/maml_pp.h); evaluate() is this with
+// an Adaptation of θ under `inner_lr`.
+EvalResult evaluate_with(nn::Module& model, const Objective& objective, const data::TaskSource& tasks,
+                         const EvalOptions& options, const ScoreGroup& score);
 
 }  // namespace mg::meta

@@ -58,7 +58,8 @@ class MetaLearner {
   // The driver (Note [Meta-batch driver]): run_tasks, then the outer rule, checked first
   // (Note [Divergence]). ValueError for an empty batch.
   StepStats step(std::span<const data::Task> tasks, std::int64_t iteration);
-  // The algorithm's name: "maml", "fomaml", "reptile", "pretrain", "metasgd", "anil", "protonet".
+  // The algorithm's name: "maml", "fomaml", "reptile", "pretrain", "metasgd", "maml++", "anil",
+  // "protonet".
   virtual std::string name() const = 0;
 
   // Meta-steps first_iteration … first_iteration + iterations − 1 on batches from `tasks`;

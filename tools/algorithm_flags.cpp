@@ -8,7 +8,9 @@
 
 namespace mg::tools {
 
-bool is_added_algo(const std::string& algo) { return algo == "metasgd" || algo == "anil" || algo == "protonet"; }
+bool is_added_algo(const std::string& algo) {
+  return algo == "metasgd" || algo == "maml++" || algo == "anil" || algo == "protonet";
+}
 
 void check_added_algo_flags(const TrainConfig& c) {
   if (c.first_order && c.algo != "anil")

@@ -9,7 +9,7 @@
 
 namespace mg::tools {
 
-// Whether `algo` is one of "metasgd", "anil", "protonet".
+// Whether `algo` is one of "metasgd", "maml++", "anil", "protonet".
 bool is_added_algo(const std::string& algo);
 // check_flags_apply's part for them (flags as the user gave them): ValueError "train: …"
 // for --first-order without anil, and for the inner-loop flags with protonet.

@@ -1,5 +1,5 @@
 // The algorithms of issue 16 on the command line: `metalearn train --algo metasgd |
-// anil | protonet`. Their construction lives here (their flag checks in
+// maml++ | anil | protonet`. Their construction lives here (their flag checks in
 // tools/algorithm_flags.h), one hook
 // each in tools/train_config.cpp and tools/experiment.cpp, so that the MAML, Reptile
 // and pretraining code paths there stay as they were.

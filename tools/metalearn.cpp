@@ -27,6 +27,7 @@
 #include "autograd/errors.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
+#include "tools/mamlpp_flags.h"
 #include "tools/nav_flags.h"
 #include "tools/text_config.h"
 #include "tools/graph.h"
@@ -47,6 +48,7 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
                  "domain");
   cmd.add_option("--algo", c.algo,
                  "maml | fomaml | reptile | pretrain | metasgd (Meta-SGD: a learned inner rate per parameter element) "
+                 "| maml++ (MAML++: MSL, per-step BN, LSLR, DA, cosine meta rate; see --no-msl ...) "
                  "| anil (inner loop on the head only) | protonet (Prototypical Networks; omniglot) "
                  "| nearest-mean (text: the training-free floor)")
       ->capture_default_str();
@@ -93,6 +95,7 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   add_number(cmd, "--log-every", c.log_every, limits::kLogEvery, "iterations between log lines when not on a terminal");
   cmd.add_flag("--resume", c.resume, "continue from OUT/checkpoint.mgc");
   mg::tools::add_nav_flags(cmd, c);  // --dataset nav2d
+  mg::tools::add_mamlpp_flags(cmd, c);  // --algo maml++
 }
 
 int fail(const std::string& message) { return mg::tools::usage_error("metalearn", message); }

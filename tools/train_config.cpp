@@ -25,7 +25,9 @@ void check_names(const TrainConfig& c) {
     fail(fmt::format("--dataset must be sinusoid, omniglot, nav2d, clinc150 or text-csv, got '{}'", c.dataset));
   if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && !is_added_algo(c.algo) &&
       c.algo != "nearest-mean")
-    fail(fmt::format("--algo must be maml, fomaml, reptile, pretrain, metasgd, anil, protonet or nearest-mean, got '{}'", c.algo));
+    fail(fmt::format(
+        "--algo must be maml, fomaml, reptile, pretrain, metasgd, maml++, anil, protonet or nearest-mean, got '{}'",
+        c.algo));
 }
 
 }  // namespace
@@ -55,6 +57,7 @@ void check_flags_apply(const TrainConfig& c) {
     fail("--inner-steps is for --algo maml, fomaml or reptile, not pretrain (it trains without an inner loop)");
   check_added_algo_flags(c);  // metasgd, anil, protonet (tools/algorithm_flags.h)
   check_nav_flags_apply(c);   // tools/nav_config.h
+  check_mamlpp_flags_apply(c);  // tools/mamlpp_config.h
 }
 
 void resolve_defaults(TrainConfig& c) {
@@ -62,6 +65,7 @@ void resolve_defaults(TrainConfig& c) {
   const bool sine = c.dataset == "sinusoid";
   const bool reptile = c.algo == "reptile";
   resolve_nav_defaults(c);  // nav2d's own defaults first (tools/nav_config.h)
+  resolve_mamlpp_defaults(c);  // maml++'s too (tools/mamlpp_config.h)
   auto set = [](auto& field, auto value) {
     if (!field) field = value;
   };
@@ -85,6 +89,7 @@ void resolve_defaults(TrainConfig& c) {
   set(c.inner_optimizer, std::string(sine ? "sgd" : "adam"));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set(c.threads, std::min(cores, limits::kMaxThreads));
+  resolve_mamlpp_settings(c);  // after --iterations (tools/mamlpp_config.h)
 }
 
 void validate(const TrainConfig& c) {
@@ -123,6 +128,7 @@ void validate(const TrainConfig& c) {
   check("--log-every", c.log_every, limits::kLogEvery);
   if (c.out.empty()) fail("--out must name a folder");
   validate_nav(c);
+  validate_mamlpp(c);
 }
 
 void prepare(TrainConfig& c) {
@@ -209,6 +215,7 @@ std::vector<std::pair<std::string, std::string>> to_metadata(const TrainConfig& 
   std::vector<std::pair<std::string, std::string>> out;
   for (const Field& f : fields()) out.emplace_back(std::string("config.") + f.name, f.get(c));
   for (auto& entry : nav_to_metadata(c)) out.push_back(std::move(entry));
+  for (auto& entry : mamlpp_to_metadata(c)) out.push_back(std::move(entry));
   return out;
 }
 
@@ -224,6 +231,7 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
     f.set(c, *value);
   }
   nav_from_metadata(metadata, c);
+  mamlpp_from_metadata(metadata, c);
   return c;
 }
 

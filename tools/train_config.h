@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "tools/mamlpp_config.h"
 #include "tools/nav_config.h"
 #include "tools/numbers.h"
 
@@ -25,7 +26,8 @@ struct TrainConfig {
   std::string dataset = "sinusoid";            // sinusoid | omniglot | nav2d | clinc150 | text-csv (tools/text_config.h)
   std::optional<std::string> data;             // omniglot: its root (images_background/, images_evaluation/)
   std::optional<std::string> split;            // omniglot: vinyals (1200 train characters; default) | official
-  std::string algo = "maml";  // maml | fomaml | reptile | pretrain | metasgd | anil | protonet | nearest-mean (text)
+  // maml | fomaml | reptile | pretrain | metasgd | maml++ | anil | protonet | nearest-mean (text)
+  std::string algo = "maml";
   std::optional<std::string> model;            // text: bag | bag-counts | cnn; sinusoid mlp, omniglot conv4
   std::optional<std::string> text_column, label_column;  // text-csv
   std::optional<std::string> inner_optimizer;  // reptile: sgd | adam (default: adam for omniglot, sgd for sinusoid)
@@ -48,6 +50,7 @@ struct TrainConfig {
   int log_every = 100;
   bool resume = false;
   NavSettings nav = {};  // --dataset nav2d (tools/nav_config.h)
+  MamlppSettings mamlpp = {};  // --algo maml++ (tools/mamlpp_config.h)
 };
 
 // The allowed values of every numeric setting: the command line parses each

@@ -43,7 +43,7 @@ constexpr double kDivergingMetaLr = 30.0;
 TEST_SUITE("tools") {
   TEST_CASE("an interrupted and resumed run ends bit-identical to an uninterrupted one") {
     NullOut null;
-    for (const std::string run : {"maml", "reptile", "reptile-adam", "metasgd", "anil-fo"}) {
+    for (const std::string run : {"maml", "reptile", "reptile-adam", "metasgd", "anil-fo", "maml++"}) {
       CAPTURE(run);
       const std::string algo = run.substr(0, run.find('-'));
       // reptile-adam: Adam's kept second moment and minibatches (checkpointed state, seeded order).
@@ -51,6 +51,8 @@ TEST_SUITE("tools") {
         TrainConfig c = small_run(out, algo);
         c.learn_inner_lr = algo == "maml";
         c.first_order = run == "anil-fo";
+        // maml++: the resumed part crosses DA's switch (5) and the end of MSL's annealing (8).
+        if (algo == "maml++") c.inner_steps = 2, c.mamlpp.first_order_until = 5, c.mamlpp.msl_iterations = 8;
         if (run == "reptile-adam") c.inner_optimizer = "adam", c.inner_batch = 3, c.inner_lr = 0.01;
         return c;
       };
@@ -177,7 +179,7 @@ TEST_SUITE("tools") {
     invalid([](TrainConfig& c) { c.dataset = "mnist"; },
             "train: --dataset must be sinusoid, omniglot, nav2d, clinc150 or text-csv, got 'mnist'");
     invalid([](TrainConfig& c) { c.algo = "sgd"; },
-            "train: --algo must be maml, fomaml, reptile, pretrain, metasgd, anil, protonet or nearest-mean, got 'sgd'");
+            "train: --algo must be maml, fomaml, reptile, pretrain, metasgd, maml++, anil, protonet or nearest-mean, got 'sgd'");
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "rmsprop"; },
             "train: --inner-optimizer must be sgd or adam, got 'rmsprop'");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; }, "--algo pretrain is for sinusoid only");

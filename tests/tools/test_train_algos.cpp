@@ -1,4 +1,5 @@
-// metalearn train --algo metasgd | anil | protonet: their flags and a run each.
+// metalearn train --algo metasgd | maml++ | anil | protonet: their flags and a run each.
+#include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include "nn/checkpoint.h"
 #include "tests/tools/fixtures.h"
 #include "tools/algorithms.h"
+#include "tools/mamlpp_flags.h"
 #include "tools/train.h"
 #include "tools/train_config.h"
 
@@ -105,5 +107,126 @@ TEST_SUITE("tools") {
     CHECK(ra.eval.metric.size() == 3);
     fs::remove_all(out);
     fs::remove_all(a.out);
+  }
+}
+
+namespace train_mamlpp_test {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace train_mamlpp_test
+
+TEST_SUITE("tools") {
+  TEST_CASE("maml++: its flags apply to it alone, default from --iterations, and round-trip through metadata") {
+    using train_algos_test::refused;
+    refused("sinusoid", "maml", [](TrainConfig& c) { c.mamlpp.msl = false; },
+            "train: --no-msl is for --algo maml++, not maml");
+    refused("sinusoid", "fomaml", [](TrainConfig& c) { c.mamlpp.msl = true; },
+            "train: --msl is for --algo maml++, not fomaml");
+    refused("sinusoid", "maml", [](TrainConfig& c) { c.mamlpp.per_step_bn = false; },
+            "train: --no-per-step-bn is for --algo maml++, not maml");
+    refused("sinusoid", "metasgd", [](TrainConfig& c) { c.mamlpp.lslr = false; },
+            "train: --no-lslr is for --algo maml++, not metasgd");
+    refused("sinusoid", "maml", [](TrainConfig& c) { c.mamlpp.cosine_lr = true; },
+            "train: --cosine-lr is for --algo maml++, not maml");
+    refused("sinusoid", "reptile", [](TrainConfig& c) { c.mamlpp.msl_iterations = 5; },
+            "train: --msl-iterations is for --algo maml++, not reptile");
+    refused("sinusoid", "maml", [](TrainConfig& c) { c.mamlpp.first_order_until = 5; },
+            "train: --first-order-until is for --algo maml++, not maml");
+    refused("sinusoid", "anil", [](TrainConfig& c) { c.mamlpp.min_meta_lr = 0.0; },
+            "train: --min-meta-lr is for --algo maml++, not anil");
+    refused("sinusoid", "maml++", [](TrainConfig& c) { c.mamlpp.min_meta_lr = 0.1; },
+            "train: --min-meta-lr 0.1 is above --meta-lr 0.001: the cosine anneals downwards");
+    refused("sinusoid", "maml++", [](TrainConfig& c) { c.mamlpp.msl_iterations = 0; },
+            "train: --msl-iterations must be an integer in [1, 1000000000], got '0'");
+    refused("sinusoid", "maml++", [](TrainConfig& c) { c.mamlpp.first_order_until = -1; },
+            "train: --first-order-until must be an integer in [0, 1000000000], got '-1'");
+    refused("sinusoid", "maml++", [](TrainConfig& c) { c.mamlpp.min_meta_lr = -1.0; },
+            "train: --min-meta-lr must be a finite number in [0, 1000], got '-1'");
+    refused("sinusoid", "maml++", [](TrainConfig& c) { c.learn_inner_lr = true; },
+            "train: --learn-inner-lr is for --algo maml or fomaml, not maml++");
+    CHECK(is_added_algo("maml++"));
+
+    TrainConfig c;
+    c.dataset = "omniglot";
+    c.algo = "maml++";
+    c.iterations = 3000;
+    c.mamlpp.lslr = false;
+    prepare(c);
+    CHECK(c.inner_steps == 5);
+    CHECK(c.eval_inner_steps == 5);
+    CHECK(c.inner_lr == 0.1);
+    CHECK(c.mamlpp.msl == true);
+    CHECK(c.mamlpp.lslr == false);
+    CHECK(c.mamlpp.msl_iterations == 300);
+    CHECK(c.mamlpp.first_order_until == 1000);
+    CHECK(c.mamlpp.min_meta_lr == 1e-5);
+    const TrainConfig back = from_metadata(to_metadata(c));
+    CHECK(back.algo == "maml++");
+    CHECK(back.mamlpp.lslr == false);
+    CHECK(back.mamlpp.per_step_bn == true);
+    CHECK(back.mamlpp.msl_iterations == 300);
+    CHECK(back.mamlpp.first_order_until == 1000);
+    CHECK(back.mamlpp.min_meta_lr == 1e-5);
+    // Other algorithms write no maml++ entries.
+    TrainConfig m;
+    prepare(m);
+    for (const auto& [key, value] : to_metadata(m)) CHECK_FALSE(train_mamlpp_test::contains(key, "mamlpp"));
+    CHECK_FALSE(from_metadata(to_metadata(m)).mamlpp.msl.has_value());
+    // A maml++ checkpoint whose entries are missing or malformed.
+    auto edited = [&](const std::string& key, const std::string* value) {
+      std::vector<std::pair<std::string, std::string>> md;
+      for (const auto& [k, v] : to_metadata(c))
+        if (k != key) md.emplace_back(k, v);
+        else if (value) md.emplace_back(k, *value);
+      return md;
+    };
+    const std::string maybe = "maybe", many = "12x";
+    CHECK_THROWS_WITH_AS(from_metadata(edited("config.mamlpp_msl", nullptr)),
+                         "checkpoint: metadata has no 'config.mamlpp_msl'", DataError);
+    CHECK_THROWS_WITH_AS(from_metadata(edited("config.mamlpp_lslr", &maybe)),
+                         "config.mamlpp_lslr: expected true or false, got 'maybe'", DataError);
+    CHECK_THROWS_WITH_AS(from_metadata(edited("config.mamlpp_msl_iterations", &many)),
+                         "config.mamlpp_msl_iterations: expected a number, got '12x'", DataError);
+  }
+
+  TEST_CASE("maml++: the command line's flags and their --help text") {
+    CLI::App app;
+    TrainConfig c;
+    add_mamlpp_flags(app, c);
+    const std::string help = app.help();
+    for (const char* part : {"--msl", "--no-msl", "--per-step-bn", "--no-per-step-bn", "--lslr", "--no-lslr",
+                             "--cosine-lr", "--no-cosine-lr", "--msl-iterations", "--first-order-until",
+                             "--min-meta-lr", "(MSL; default on)", "(BNWB; default on)", "(LSLR; default on)",
+                             "0: second order throughout"}) {
+      CAPTURE(part);
+      CHECK(train_mamlpp_test::contains(help, part));
+    }
+    app.parse("--no-msl --lslr --first-order-until 7 --min-meta-lr 0.0001", false);
+    CHECK(c.mamlpp.msl == false);
+    CHECK(c.mamlpp.lslr == true);
+    CHECK_FALSE(c.mamlpp.cosine_lr.has_value());
+    CHECK(c.mamlpp.first_order_until == 7);
+    CHECK(c.mamlpp.min_meta_lr == 0.0001);
+    CHECK_THROWS_AS(app.parse("--first-order-until -3", false), CLI::ValidationError);
+  }
+
+  TEST_CASE("maml++: the per-step tensors are in the checkpoint, and eval from it reproduces the run's score") {
+    test::NullOut null;
+    const fs::path out = test::scratch("tools", "mamlpp-run");
+    TrainConfig c = test::small_run(out, "maml++", 6, 3, 8);
+    c.inner_steps = 2;
+    const TrainResult r = run_train(c, {null.f, false, -1});
+    REQUIRE(r.finished);
+    const nn::Checkpoint ck = nn::read_checkpoint((out / "checkpoint.mgc").string());
+    for (const char* name : {"lslr.0.0.weight", "lslr.1.2.bias"}) {
+      CAPTURE(name);
+      CHECK(std::any_of(ck.tensors.begin(), ck.tensors.end(),
+                        [&](const nn::NamedTensor& t) { return t.name == name; }));
+    }
+    const meta::EvalResult again = run_eval({.checkpoint = (out / "checkpoint.mgc").string(), .eval_tasks = 8}, null.f);
+    CHECK(again.steps.back() == 2);  // evaluated with the S = 2 steps it was trained for
+    CHECK(again.metric.back().mean == r.eval.metric.back().mean);
+    fs::remove_all(out);
   }
 }

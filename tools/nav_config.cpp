@@ -24,12 +24,12 @@ void check_nav_flags_apply(const TrainConfig& c) {
     for (const auto& [flag, given] :
          {std::pair{"--trajectories", n.trajectories.has_value()}, std::pair{"--horizon", n.horizon.has_value()},
           std::pair{"--reward", n.reward.has_value()}, std::pair{"--outer", n.outer.has_value()},
-          std::pair{"--no-sampling-term", !n.sampling_term}, std::pair{"--pretrained", n.pretrained.has_value()}})
+          std::pair{"--sampling-term", n.sampling_term}, std::pair{"--pretrained", n.pretrained.has_value()}})
       if (given) fail(fmt::format("{} is for --dataset nav2d, not {}", flag, c.dataset));
     return;
   }
   if (c.algo == "reptile") fail("--algo reptile is not implemented for nav2d (maml, fomaml or pretrain)");
-  if (!n.sampling_term && c.algo != "maml") fail(fmt::format("--no-sampling-term is for --algo maml, not {}", c.algo));
+  if (n.sampling_term && c.algo != "maml") fail(fmt::format("--sampling-term is for --algo maml, not {}", c.algo));
   if (n.pretrained && c.algo == "pretrain") fail("--pretrained does nothing with --algo pretrain (it is the baseline)");
 }
 

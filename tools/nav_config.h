@@ -21,7 +21,7 @@ struct NavSettings {
   std::optional<int> horizon;        // moves per episode at most (default 100)
   std::optional<std::string> reward;  // distance (default) | squared
   std::optional<std::string> outer;   // trpo (default) | adam (--meta-lr)
-  bool sampling_term = true;          // Note [The sampling-distribution term] in meta/nav_meta.h
+  bool sampling_term = false;         // Note [The sampling-distribution term] in meta/nav_meta.h
   std::optional<std::string> pretrained;  // a pretrain checkpoint to score beside the learner (not saved)
 };
 

@@ -15,8 +15,9 @@ inline void add_nav_flags(CLI::App& cmd, TrainConfig& c) {
   add_number(cmd, "--horizon", c.nav.horizon, limits::kHorizon, "nav2d: moves per episode at most (default 100)");
   cmd.add_option("--reward", c.nav.reward, "nav2d: distance (-|p - g|, default) | squared (-|p - g|^2)");
   cmd.add_option("--outer", c.nav.outer, "nav2d: the outer step, trpo (default, max KL 0.01) | adam (--meta-lr)");
-  cmd.add_flag("!--no-sampling-term", c.nav.sampling_term,
-               "nav2d, maml: leave out the meta-gradient's term for the pre-update trajectories' distribution");
+  cmd.add_flag("--sampling-term", c.nav.sampling_term,
+               "nav2d, maml: add the meta-gradient's term for the pre-update trajectories' distribution (off by "
+               "default: unbiased, but its variance kept MAML from learning, Note [The sampling-distribution term])");
   cmd.add_option("--pretrained", c.nav.pretrained,
                  "nav2d: a checkpoint of --algo pretrain to evaluate beside this run (not saved in the checkpoint)");
 }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "autograd/creation.h"
@@ -48,6 +49,7 @@ struct Problem {
     options.trajectories = 20;
     options.inner_lr = 0.5;
     options.pg = {.discount = 1.0, .normalise_advantages = false, .fit_baseline = false};
+    options.sampling_term = true;  // off by default (Note [The sampling-distribution term])
   }
   Generator draw(int i) const { return Generator(1000 + static_cast<std::uint64_t>(i)); }
   // Ĵ of draw i at θ: the post-update objective with that draw's noise.
@@ -122,6 +124,7 @@ TEST_SUITE("nav_meta") {
   TEST_CASE(
       "with the sampling term the estimator matches finite differences of the averaged objective; "
       "without it, it does not") {
+    CHECK_FALSE(NavMetaOptions{}.sampling_term);  // the default leaves the term out (nav_meta.h)
     Problem p;
     const int n = 6000;
     // Measured: with the term 0.7 and 0.1 standard errors from the finite differences,
@@ -206,7 +209,12 @@ TEST_SUITE("nav_meta") {
   }
 
   TEST_CASE("a TRPO meta-step keeps the KL within its limit; the learners are bit-identical at 1 and 2 threads") {
-    for (NavAlgo algo : {NavAlgo::Maml, NavAlgo::FoMaml, NavAlgo::Pretrain}) {
+    // MAML twice: without the sampling term (the default) and with it (the term's sums and
+    // its part of TRPO's line search).
+    for (const auto& run : {std::pair{NavAlgo::Maml, false}, std::pair{NavAlgo::Maml, true},
+                            std::pair{NavAlgo::FoMaml, false}, std::pair{NavAlgo::Pretrain, false}}) {
+      const NavAlgo algo = run.first;
+      const bool term = run.second;
       for (NavOuter outer : {NavOuter::Trpo, NavOuter::Adam}) {
         std::vector<std::vector<float>> after[2];
         for (int threads : {1, 2}) {
@@ -219,7 +227,8 @@ TEST_SUITE("nav_meta") {
                                           .trajectories = 4,
                                           .adam_lr = 0.01,
                                           .meta_batch = 3,
-                                          .threads = threads});
+                                          .threads = threads,
+                                          .sampling_term = term});
           for (std::int64_t it = 0; it < 2; ++it) {
             const NavStepStats s = learner.step(it);
             CHECK(std::isfinite(s.loss));

@@ -93,11 +93,14 @@ TEST_SUITE("nav_train") {
     CHECK(*c.meta_batch == 20);
     CHECK(*c.inner_lr == doctest::Approx(0.1));
     CHECK(*c.nav.outer == "trpo");
+    CHECK_FALSE(c.nav.sampling_term);  // off unless --sampling-term (Note [The sampling-distribution term])
+    CHECK_FALSE(nav_meta_options(c, "maml").sampling_term);
     c.nav.reward = "squared";
-    c.nav.sampling_term = false;
+    c.nav.sampling_term = true;
     const TrainConfig back = from_metadata(to_metadata(c));
     CHECK(*back.nav.reward == "squared");
-    CHECK_FALSE(back.nav.sampling_term);
+    CHECK(back.nav.sampling_term);
+    CHECK(nav_meta_options(back, "maml").sampling_term);
     CHECK(*back.nav.horizon == 100);
     const meta::NavMetaOptions o = nav_meta_options(back, "fomaml");
     CHECK(o.algo == meta::NavAlgo::FoMaml);
@@ -113,8 +116,10 @@ TEST_SUITE("nav_train") {
     invalid([](TrainConfig& t) { t.nav.outer = "sgd"; }, "train: --outer must be trpo or adam, got 'sgd'");
     invalid([](TrainConfig& t) { t.algo = "reptile"; },
             "train: --algo reptile is not implemented for nav2d (maml, fomaml or pretrain)");
-    invalid([](TrainConfig& t) { t.algo = "fomaml", t.nav.sampling_term = false; },
-            "train: --no-sampling-term is for --algo maml, not fomaml");
+    invalid([](TrainConfig& t) { t.algo = "fomaml", t.nav.sampling_term = true; },
+            "train: --sampling-term is for --algo maml, not fomaml");
+    invalid([](TrainConfig& t) { t.dataset = "sinusoid", t.nav.sampling_term = true; },
+            "train: --sampling-term is for --dataset nav2d, not sinusoid");
     invalid([](TrainConfig& t) { t.algo = "pretrain", t.nav.pretrained = "x"; },
             "train: --pretrained does nothing with --algo pretrain (it is the baseline)");
     invalid([](TrainConfig& t) { t.dataset = "sinusoid", t.nav.horizon = 5; },

@@ -97,7 +97,8 @@ void MetricsLog::save() const {
   std::string text = header(metric_name_, order_columns_) + "\n";
   for (const MetricsRow& r : rows_) {
     text += fmt::format("{},{:.9g},{:.9g}", r.iteration, r.loss, r.metric);
-    if (order_columns_) text += fmt::format(",{},{}", optional_number(r.order_cosine), optional_number(r.hessian_share));
+    if (order_columns_)
+      text += fmt::format(",{},{}", optional_number(r.order_cosine), optional_number(r.hessian_share));
     text += '\n';
   }
   write_text_file(path_, text);

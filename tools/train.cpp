@@ -7,6 +7,7 @@
 #include "autograd/anomaly.h"
 #include "autograd/backend.h"
 #include "autograd/errors.h"
+#include "autograd/profile.h"
 #include "nn/checkpoint.h"
 #include "tools/atomic_file.h"
 #include "tools/diagnose_order.h"
@@ -138,6 +139,9 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
   check_diagnose_order(config, run.diagnose_order);
+  if (run.profile && *config.threads != 1)  // the profiler sees its own thread's ops only
+    throw ValueError(fmt::format("train: --profile needs --threads 1 (the profiler times the ops of its own thread), "
+                                 "got --threads {}", *config.threads));
   // nav2d and the text floor do not split their work over ranks: each rank would write the same files.
   if (run.comm && run.comm->size() > 1 && (config.dataset == "nav2d" || config.algo == "nearest-mean"))
     throw ValueError(fmt::format("train: {} runs in one process, not over {} MPI ranks",
@@ -172,7 +176,14 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t sent = run.comm ? run.comm->bytes_sent() : 0;
   const std::uint64_t received = run.comm ? run.comm->bytes_received() : 0;
+  std::optional<OpProfiler> profiler;
+  if (run.profile) profiler.emplace();
   result.iterations_done = train_loop(e, first, run, log ? &*log : nullptr, true);
+  if (profiler) {
+    fmt::print(run.out, "profile of the training iterations ({}): {}", result.iterations_done - first,
+               profiler->report().table());
+    profiler.reset();
+  }
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (run.comm && run.comm->size() > 1 && result.iterations_done > first)
     fmt::print(run.out, "mpi: {} ranks; per iteration rank 0 sent {} bytes and received {}\n", run.comm->size(),
@@ -204,8 +215,8 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   if (diagnose) write_order_figure(out_file(config, kOrderFigure), log->rows(), e.learner->name());
   if (config.dataset == "sinusoid")
     write_sinusoid_figure(out_file(config, "sinusoid_fit.svg"), e, baseline ? &*baseline : nullptr);
-  fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg{}}}\n", config.out,
-             config.dataset == "sinusoid" ? ", sinusoid_fit.svg" : "");
+  fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg{}{}}}\n", config.out,
+             config.dataset == "sinusoid" ? ", sinusoid_fit.svg" : "", diagnose ? ", order_diagnostic.svg" : "");
   return result;
 }
 

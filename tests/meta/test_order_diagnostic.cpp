@@ -124,8 +124,8 @@ TEST_SUITE("maml") {
     const std::vector<Tensor> two{ones({2}, DType::F64), ones({1}, DType::F64)}, other{ones({3}, DType::F64)};
     CHECK_THROWS_WITH_AS(compare_orders(two, one), "compare orders: 2 second-order tensors, 1 first-order tensors",
                          ValueError);
-    CHECK_THROWS_WITH_AS(compare_orders(other, one), "compare orders: tensor 0: second order is [3], first order is [2]",
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(compare_orders(other, one),
+                         "compare orders: tensor 0: second order is [3], first order is [2]", ShapeError);
   }
 
   TEST_CASE("the order diagnostic refuses an empty batch and learned inner learning rates") {

@@ -57,7 +57,8 @@ TEST_SUITE("tools") {
         const bool diagnosed = (row - 1) % 3 == 0;  // iterations 0, 3, 6
         CHECK(b[row].ends_with(",,") != diagnosed);
       }
-      // Read back (as --resume does): the diagnosed rows hold a cosine in (0, 1] and a share in [0, 1).
+      // Read back (as --resume does). The share can pass 1 (on the sinusoid at 3000 iterations it
+      // does, with a negative cosine); this early in training both orders still agree closely.
       const MetricsLog log = MetricsLog::resume((diag / "metrics.csv").string(), "mse", 7, true);
       int diagnosed = 0;
       for (const MetricsRow& r : log.rows()) {
@@ -85,7 +86,8 @@ TEST_SUITE("tools") {
       run.diagnose_order = 2;
       CHECK_THROWS_WITH_AS(run_train(c, run), message, ValueError);
     };
-    refused(test::small_run(out, "reptile", 2, 2, 2), "train: --diagnose-order is for --algo maml or fomaml, not reptile");
+    refused(test::small_run(out, "reptile", 2, 2, 2),
+            "train: --diagnose-order is for --algo maml or fomaml, not reptile");
     TrainConfig pretrain = test::small_run(out, "pretrain", 2, 2, 2);
     pretrain.baseline = true;  // --no-baseline is refused with pretrain first
     refused(pretrain, "train: --diagnose-order is for --algo maml or fomaml, not pretrain");

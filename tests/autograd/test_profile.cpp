@@ -10,20 +10,27 @@
 
 using namespace mg;
 
+namespace profile_test {
+
+// y = x·w and the gradient of Σy² with respect to w; with `second_order` that gradient g is
+// recorded (create_graph, as MAML's inner gradient) and Σg² differentiated again.
+OpProfile matmul_profile(bool second_order) {
+  TapeScope scope;
+  Tensor w = ones({3, 3}).requires_grad_();
+  const Tensor x = ones({2, 3});
+  OpProfiler prof;
+  const Tensor y = matmul(x, w);
+  // Its gradient (mul's and matmul's backward: dW = xᵀ g), recorded when second order.
+  const Tensor g = grad(sum(y * y), w, {.create_graph = second_order});
+  if (second_order) (void)grad(sum(g * g), w);
+  return prof.report();
+}
+
+}  // namespace profile_test
+
 TEST_SUITE("profile") {
   TEST_CASE("ops are counted in the phase they ran in") {
-    TapeScope scope;
-    Tensor w = ones({3, 3}).requires_grad_();
-    const Tensor x = ones({2, 3});
-    OpProfile r;
-    {
-      OpProfiler prof;
-      const Tensor y = matmul(x, w);
-      // Its gradient (mul's and matmul's backward: dW = xᵀ g) is recorded with create_graph.
-      const Tensor g = grad(sum(y * y), w, {.create_graph = true});
-      (void)grad(sum(g * g), w);
-      r = prof.report();
-    }
+    const OpProfile r = profile_test::matmul_profile(true);
     CHECK(r.at(OpId::Matmul, ProfilePhase::Forward).calls == 1);
     CHECK(r.at(OpId::Matmul, ProfilePhase::RecordedBackward).calls >= 1);
     CHECK(r.at(OpId::Mul, ProfilePhase::Forward).calls == 2);  // y * y and g * g
@@ -45,16 +52,7 @@ TEST_SUITE("profile") {
   }
 
   TEST_CASE("a sweep through nodes recorded without create_graph has no double backward") {
-    TapeScope scope;
-    Tensor w = ones({3, 3}).requires_grad_();
-    const Tensor x = ones({2, 3});
-    OpProfile r;
-    {
-      OpProfiler prof;
-      const Tensor y = matmul(x, w);
-      (void)grad(sum(y * y), w);  // first order: the gradient is not recorded
-      r = prof.report();
-    }
+    const OpProfile r = profile_test::matmul_profile(false);
     CHECK(r.at(OpId::Matmul, ProfilePhase::Backward).calls >= 1);
     CHECK(r.phase_seconds(ProfilePhase::DoubleBackward) == 0.0);
     for (std::size_t op = 0; op < kProfileOps; ++op)

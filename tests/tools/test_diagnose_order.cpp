@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,18 @@ std::vector<std::string> lines_of(const fs::path& p) {
   std::vector<std::string> out;
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
+}
+
+// The cells of matmul's row in the profile's table of calls: forward calls, MB, recorded backward
+// calls, MB, backward calls, MB, double backward calls, MB.
+std::vector<std::string> matmul_calls(const std::string& text) {
+  const std::size_t table = text.find("calls and MB of results by phase");
+  const std::size_t at = table == std::string::npos ? table : text.find("| matmul | ", table);
+  if (at == std::string::npos) return {};
+  std::istringstream row(text.substr(at + 11, text.find('\n', at) - at - 11));
+  std::vector<std::string> cells;
+  for (std::string cell; std::getline(row, cell, '|');) cells.push_back(cell.substr(cell.find_first_not_of(' ')));
+  return cells;
 }
 
 }  // namespace diagnose_order_test
@@ -124,5 +137,42 @@ TEST_SUITE("tools") {
                          doctest::Contains("line 1: expected the header 'iteration,loss,mse', got "
                                            "'iteration,loss,mse,order_cosine,hessian_share'"),
                          DataError);
+  }
+
+  TEST_CASE("--profile prints the per-op table by phase: double backward for maml, none for fomaml") {
+    for (const std::string algo : {"maml", "fomaml"}) {
+      CAPTURE(algo);
+      const auto out = test::scratch("tools", "profile-" + algo);
+      std::FILE* f = std::tmpfile();
+      REQUIRE(f);
+      RunOptions run{f, false, -1};
+      run.profile = true;
+      TrainConfig c = test::small_run(out, algo, 3, 2, 4);
+      c.threads = 1;
+      run_train(c, run);
+      std::rewind(f);
+      std::string text;
+      for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+      std::fclose(f);
+      CHECK(text.find("profile of the training iterations (3): ") != std::string::npos);
+      CHECK(text.find("| op | forward | recorded backward | backward | double backward | calls | GB of results |") !=
+            std::string::npos);
+      CHECK(text.find("of it saved for backward on the tape then: ") != std::string::npos);
+      const std::vector<std::string> cells = diagnose_order_test::matmul_calls(text);
+      REQUIRE(cells.size() == 8);
+      const bool second_order = algo == "maml";
+      CHECK(cells[0] != "0 ");
+      CHECK(cells[4] != "0 ");
+      CHECK((cells[2] == "0 ") != second_order);  // no recorded inner gradient in fomaml
+      CHECK((cells[6] == "0 ") != second_order);  // nor a double backward through it
+    }
+    TrainConfig two = test::small_run(test::scratch("tools", "profile-2"), "maml", 3, 2, 4);
+    two.threads = 2;
+    RunOptions run;
+    run.profile = true;
+    CHECK_THROWS_WITH_AS(run_train(two, run),
+                         "train: --profile needs --threads 1 (the profiler times the ops of its own thread), got "
+                         "--threads 2",
+                         ValueError);
   }
 }

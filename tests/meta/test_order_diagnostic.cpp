@@ -46,13 +46,7 @@ double dot(const Tensor& a, const Tensor& b) {
 }
 
 MamlOptions linear_options(int steps, bool first_order, int threads) {
-  MamlOptions o;
-  o.inner_lr = 0.05;
-  o.inner_steps = steps;
-  o.first_order = first_order;
-  o.meta_batch = 3;
-  o.threads = threads;
-  return o;
+  return {.inner_lr = 0.05, .inner_steps = steps, .first_order = first_order, .meta_batch = 3, .threads = threads};
 }
 
 }  // namespace order_diagnostic_test

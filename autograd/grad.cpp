@@ -202,6 +202,7 @@ std::vector<Tensor> sweep(Tape& tape, const std::vector<Seeded>& seeds, std::int
     const bool donate = !target[k] && !grad_enabled() && sole_owner(g);
     const Grads grads = [&] {
       detail::t_donated_grad = donate ? g.impl() : nullptr;
+      const detail::ProfileDoubleBackward twice(node.in_backward);
       struct Clear {
         ~Clear() { detail::t_donated_grad = nullptr; }
       } clear;

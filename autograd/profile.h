@@ -8,11 +8,14 @@
 // times every kernel the library runs, in the forward pass and inside the backward
 // formulas alike. The phase says which sweep the op ran in:
 //   forward            outside any grad()
-//   backward           in a grad() sweep without create_graph (nothing recorded)
+//   backward           in a grad() sweep without create_graph (nothing recorded), running
+//                      the formula of a node recorded in the forward pass
+//   double backward    the same sweep running the formula of a node that was recorded in a
+//                      create_graph sweep: second-order MAML's outer backward through the
+//                      inner gradient (its Hessian-vector products); first-order MAML has none
 //   recorded backward  in a grad(create_graph = true) sweep: MAML's inner gradient,
 //                      whose ops become nodes that the outer backward differentiates
-// In second-order MAML the outer backward's formulas for those recorded nodes are the
-// "double backward"; they show up as backward time of the ops the inner gradient used.
+// An op is counted under its own name (a mul's formula runs muls) in the phase above.
 // The cost when no profiler is alive is one thread-local load per op.
 #pragma once
 
@@ -26,8 +29,8 @@
 
 namespace mg {
 
-enum class ProfilePhase : std::uint8_t { Forward, Backward, RecordedBackward };
-inline constexpr std::size_t kProfilePhases = 3;
+enum class ProfilePhase : std::uint8_t { Forward, Backward, RecordedBackward, DoubleBackward };
+inline constexpr std::size_t kProfilePhases = 4;  // profile_origin packs a phase in 2 bits
 inline constexpr std::size_t kProfileOps = kPrimitiveOpNames.size();
 
 struct OpTiming {
@@ -55,6 +58,10 @@ struct OpProfile {
   Census peak_census{};
   std::int64_t peak_before_bytes = 0;
   Census live_census{};  // the same now (while collecting)
+  // Of the peak: the bytes of the tensors the profiling thread's tape kept for backward
+  // then (Tape::saved_bytes; a storage saved by two nodes counts twice): the activations,
+  // and with create_graph the inner gradient's intermediates.
+  std::int64_t peak_saved_bytes = 0;
 
   const OpTiming& at(OpId op, ProfilePhase phase) const {
     return ops[static_cast<std::size_t>(op)][static_cast<std::size_t>(phase)];
@@ -63,7 +70,8 @@ struct OpProfile {
   double total_op_seconds() const;
   // A Markdown table: one row per op with any time, sorted by total time; seconds and
   // share of the wall time per phase, calls, GB of results (views included); then totals per phase and the
-  // time outside any op (tape bookkeeping, the optimizer's own loops, task drawing).
+  // time outside any op (tape bookkeeping, the optimizer's own loops, task drawing); then
+  // calls and MB of results per phase; then the peak of memory and what was alive then.
   std::string table() const;
 };
 
@@ -99,6 +107,25 @@ class ProfileOpScope {
  private:
   int saved_;
 };
+
+// While a backward sweep runs the formula of a node that was itself recorded in a
+// create_graph sweep: double backward (restored after). Only a sweep that records
+// nothing changes phase, so that nodes recorded in create_graph sweeps stay marked (tape.cpp).
+class ProfileDoubleBackward {
+ public:
+  explicit ProfileDoubleBackward(bool node_in_backward) : saved_(t_profile_phase) {
+    if (node_in_backward && saved_ == ProfilePhase::Backward) t_profile_phase = ProfilePhase::DoubleBackward;
+  }
+  ~ProfileDoubleBackward() { t_profile_phase = saved_; }
+  ProfileDoubleBackward(const ProfileDoubleBackward&) = delete;
+  ProfileDoubleBackward& operator=(const ProfileDoubleBackward&) = delete;
+
+ private:
+  ProfilePhase saved_;
+};
+
+// The bytes this thread's tape keeps for backward now (Tape::saved_bytes).
+std::int64_t current_tape_saved_bytes();
 
 // Sets the phase for a grad() sweep (and restores the previous one).
 class ProfileSweep {
@@ -138,6 +165,7 @@ inline std::uint16_t profile_note_alloc(std::int64_t bytes, std::int64_t live) {
     p.peak_op = t_profile_op;
     p.peak_phase = t_profile_phase;
     p.peak_census = p.live_census;
+    p.peak_saved_bytes = current_tape_saved_bytes();
   }
   return origin;
 }

@@ -64,6 +64,7 @@ std::int32_t Tape::append_node(OpId op, Save save, BackwardFn backward, const At
   for (std::uint32_t i = 0; i < num_saved; ++i) {
     const Tensor& t = saved_at(i);
     saved_.push_back({t, t.defined() ? t.version() : 0});
+    if (t.defined()) saved_bytes_ += static_cast<std::int64_t>(t.nbytes());
   }
   Node& n = nodes_.emplace_back();  // built in place: a Node is ~200 bytes
   n.op = op;
@@ -110,6 +111,8 @@ void Tape::rewind(std::int32_t mark) {
     throw TapeError(fmt::format("tape: internal error: rewind to {} but the tape has {} nodes", mark, size()));
   if (mark == size()) return;
   const Node& first = nodes_[static_cast<std::size_t>(mark)];
+  for (std::size_t i = first.saved_begin; i < saved_.size(); ++i)
+    if (saved_[i].tensor.defined()) saved_bytes_ -= static_cast<std::int64_t>(saved_[i].tensor.nbytes());
   inputs_.resize(first.inputs_begin);
   saved_.resize(first.saved_begin);
   nodes_.resize(static_cast<std::size_t>(mark));

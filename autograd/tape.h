@@ -125,6 +125,8 @@ class Tape {
   void rewind(std::int32_t mark);
 
   TapeStats stats() const;
+  // stats().saved_bytes, kept up to date as nodes are appended and rewound (no loop).
+  std::int64_t saved_bytes() const { return saved_bytes_; }
   // One line per node: "%7 = mul(%3, %5)  [25, 40] f32".
   std::string dump() const;
 
@@ -144,6 +146,7 @@ class Tape {
   std::vector<SavedTensor> saved_;
   std::vector<std::string> labels_;
   std::uint32_t generation_ = 1;
+  std::int64_t saved_bytes_ = 0;
 };
 
 namespace detail {

@@ -127,6 +127,15 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--detect-anomaly", run.detect_anomaly,
                       "check every op's result, forward and backward, for NaN and infinity, and stop at the first op "
                       "that makes one (exit status 3; slow: for finding where a run diverges)");
+  mg::tools::add_number(*train_cmd, "--diagnose-order", run.diagnose_order, mg::tools::limits::kIterations,
+                        "maml, fomaml: every N iterations also compute the batch's first- and second-order "
+                        "meta-gradients and log their cosine and the Hessian term's share of the norm "
+                        "(metrics.csv, order_diagnostic.svg); the training is unchanged");
+  train_cmd->add_flag("--profile", run.profile,
+                      "print where the training iterations' time and memory went: per op, time, calls and MB of "
+                      "results in the forward pass, the backward, the double backward (second-order MAML) and the "
+                      "recorded inner gradient; the peak of live tensor memory and the tape's saved tensors then "
+                      "(needs --threads 1)");
   mg::tools::add_number(*train_cmd, "--stop-after", run.stop_after, mg::tools::limits::kIterations,
                         "stop after this many iterations of this invocation, checkpointed (exit status 1), to be "
                         "continued with --resume (a batch system's time limit; the MPI resume tests)");

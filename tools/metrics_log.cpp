@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "autograd/errors.h"
 #include "tools/atomic_file.h"
@@ -16,33 +17,52 @@ namespace mg::tools {
 
 namespace {
 
-std::string header(const std::string& metric_name) { return fmt::format("iteration,loss,{}", metric_name); }
+constexpr const char* kOrderColumns = ",order_cosine,hessian_share";
+
+std::string header(const std::string& metric_name, bool order_columns) {
+  return fmt::format("iteration,loss,{}{}", metric_name, order_columns ? kOrderColumns : "");
+}
+
+std::optional<double> real(std::string_view s) {
+  if (s == "nan" || s == "-nan") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "inf") return std::numeric_limits<double>::infinity();
+  if (s == "-inf") return -std::numeric_limits<double>::infinity();
+  return to_number<double>(s);
+}
 
 // "12,0.25,nan" -> a row; nothing unless it is exactly three numbers (loss and
-// metric may be nan or inf: a diverged run logs them).
-std::optional<MetricsRow> parse_row(std::string_view line) {
-  const std::size_t a = line.find(','), b = a == std::string_view::npos ? a : line.find(',', a + 1);
-  if (b == std::string_view::npos) return std::nullopt;
-  auto real = [](std::string_view s) -> std::optional<double> {
-    if (s == "nan" || s == "-nan") return std::numeric_limits<double>::quiet_NaN();
-    if (s == "inf") return std::numeric_limits<double>::infinity();
-    if (s == "-inf") return -std::numeric_limits<double>::infinity();
-    return to_number<double>(s);
-  };
-  const auto it = to_number<std::int64_t>(line.substr(0, a));
-  const auto loss = real(line.substr(a + 1, b - a - 1));
-  const auto metric = real(line.substr(b + 1));
+// metric may be nan or inf: a diverged run logs them), or with the order columns
+// five fields whose last two are both numbers or both empty.
+std::optional<MetricsRow> parse_row(std::string_view line, bool order_columns) {
+  std::vector<std::string_view> f;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = line.find(',', start);
+    f.push_back(line.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (f.size() != (order_columns ? 5u : 3u)) return std::nullopt;
+  const auto it = to_number<std::int64_t>(f[0]);
+  const auto loss = real(f[1]);
+  const auto metric = real(f[2]);
   if (!it || !loss || !metric) return std::nullopt;
-  return MetricsRow{*it, *loss, *metric};
+  MetricsRow row{*it, *loss, *metric};
+  if (!order_columns || (f[3].empty() && f[4].empty())) return row;
+  row.order_cosine = real(f[3]);
+  row.hessian_share = real(f[4]);
+  if (!row.order_cosine || !row.hessian_share) return std::nullopt;
+  return row;
 }
+
+std::string optional_number(const std::optional<double>& v) { return v ? fmt::format("{:.9g}", *v) : ""; }
 
 }  // namespace
 
-MetricsLog::MetricsLog(std::string path, std::string metric_name)
-    : path_(std::move(path)), metric_name_(std::move(metric_name)) {}
+MetricsLog::MetricsLog(std::string path, std::string metric_name, bool order_columns)
+    : path_(std::move(path)), metric_name_(std::move(metric_name)), order_columns_(order_columns) {}
 
-MetricsLog MetricsLog::resume(std::string path, std::string metric_name, std::int64_t step) {
-  MetricsLog log(std::move(path), std::move(metric_name));
+MetricsLog MetricsLog::resume(std::string path, std::string metric_name, std::int64_t step, bool order_columns) {
+  MetricsLog log(std::move(path), std::move(metric_name), order_columns);
   if (step == 0) return log;
   const std::string what = fmt::format("train: --resume at iteration {}: metrics", step);
   check_path(what, log.path_, PathUse::kInputFile);
@@ -51,11 +71,12 @@ MetricsLog MetricsLog::resume(std::string path, std::string metric_name, std::in
     throw DataError(fmt::format("{} {} line {}: {}", what, log.path_, line_no, problem));
   };
   std::string line;
-  if (!std::getline(in, line) || line != header(log.metric_name_))
-    fail(1, fmt::format("expected the header '{}', got '{}'", header(log.metric_name_), line));
+  const std::string expected_header = header(log.metric_name_, order_columns);
+  if (!std::getline(in, line) || line != expected_header)
+    fail(1, fmt::format("expected the header '{}', got '{}'", expected_header, line));
   for (std::size_t line_no = 2; std::getline(in, line); ++line_no) {
-    const std::optional<MetricsRow> row = parse_row(line);
-    if (!row) fail(line_no, fmt::format("expected 'iteration,loss,{}', got '{}'", log.metric_name_, line));
+    const std::optional<MetricsRow> row = parse_row(line, order_columns);
+    if (!row) fail(line_no, fmt::format("expected '{}', got '{}'", expected_header, line));
     const auto expected = static_cast<std::int64_t>(log.rows_.size());
     if (row->iteration >= step) break;  // written after the checkpoint: dropped
     if (row->iteration != expected)
@@ -73,8 +94,13 @@ MetricsLog MetricsLog::resume(std::string path, std::string metric_name, std::in
 }
 
 void MetricsLog::save() const {
-  std::string text = header(metric_name_) + "\n";
-  for (const MetricsRow& r : rows_) text += fmt::format("{},{:.9g},{:.9g}\n", r.iteration, r.loss, r.metric);
+  std::string text = header(metric_name_, order_columns_) + "\n";
+  for (const MetricsRow& r : rows_) {
+    text += fmt::format("{},{:.9g},{:.9g}", r.iteration, r.loss, r.metric);
+    if (order_columns_)
+      text += fmt::format(",{},{}", optional_number(r.order_cosine), optional_number(r.hessian_share));
+    text += '\n';
+  }
   write_text_file(path_, text);
 }
 

@@ -11,9 +11,13 @@
 // Cost: each save writes the whole file (about 30 bytes a row), so a run with
 // --checkpoint-every 1 writes O(iterations²) bytes; at the default 1000 it is noise.
 // A crash loses the rows since the last checkpoint, which --resume redoes anyway.
+//
+// With `order_columns` (metalearn train --diagnose-order N, meta/order_diagnostic.h) the
+// header gains order_cosine,hessian_share: filled on the diagnosed rows, empty on the others.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,18 +26,20 @@ namespace mg::tools {
 struct MetricsRow {
   std::int64_t iteration = 0;
   double loss = 0.0, metric = 0.0;
+  // The first- against second-order comparison of this iteration's batch, when diagnosed.
+  std::optional<double> order_cosine = std::nullopt, hessian_share = std::nullopt;
 };
 
 class MetricsLog {
  public:
   // An empty log for a new run; nothing is written until save().
-  MetricsLog(std::string path, std::string metric_name);
+  MetricsLog(std::string path, std::string metric_name, bool order_columns = false);
 
   // The log of a run resumed at `step` (the checkpoint's iteration): the rows
   // 0 .. step-1 of `path`. DataError naming the file and line when the file is
   // missing (step > 0), has another header, a malformed or out-of-order row, or
   // ends before iteration step-1.
-  static MetricsLog resume(std::string path, std::string metric_name, std::int64_t step);
+  static MetricsLog resume(std::string path, std::string metric_name, std::int64_t step, bool order_columns = false);
 
   void append(const MetricsRow& row) { rows_.push_back(row); }
   // Writes every row atomically; DataError when the write fails.
@@ -44,6 +50,7 @@ class MetricsLog {
 
  private:
   std::string path_, metric_name_;
+  bool order_columns_ = false;
   std::vector<MetricsRow> rows_;
 };
 

@@ -7,8 +7,10 @@
 #include "autograd/anomaly.h"
 #include "autograd/backend.h"
 #include "autograd/errors.h"
+#include "autograd/profile.h"
 #include "nn/checkpoint.h"
 #include "tools/atomic_file.h"
+#include "tools/diagnose_order.h"
 #include "tools/experiment.h"
 #include "tools/figures.h"
 #include "tools/metrics_log.h"
@@ -29,6 +31,8 @@ namespace fs = std::filesystem;
 // What a run writes into --out.
 constexpr const char* kOutputFiles[] = {"checkpoint.mgc", "metrics.csv", "results.txt", "learning_curve.svg",
                                         "sinusoid_fit.svg"};
+
+constexpr const char* kOrderFigure = "order_diagnostic.svg";  // with --diagnose-order
 
 std::string out_file(const TrainConfig& c, const char* name) { return (fs::path(c.out) / name).string(); }
 std::string checkpoint_path(const TrainConfig& c) { return out_file(c, "checkpoint.mgc"); }
@@ -84,15 +88,28 @@ std::int64_t train_loop(Experiment& e, std::int64_t first, const RunOptions& run
   if (run.stop_after >= 0) last = std::min(last, first + run.stop_after);
   Progress progress(first, *c.iterations, e.learner->objective().metric_name, c.log_every, run.out, run.terminal);
   std::int64_t done = first;
+  std::optional<meta::OrderComparison> diagnosed;  // of iteration `done`, taken before its update
+  const meta::MetaLearner::StepCallback on_step = [&](std::int64_t it, const meta::StepStats& s) {
+    MetricsRow row{it, s.loss, s.metric};
+    if (diagnosed) {
+      row.order_cosine = diagnosed->cosine;
+      row.hessian_share = diagnosed->hessian_share;
+    }
+    if (log) log->append(row);
+    progress.update(it, s.loss, s.metric);
+    done = it + 1;
+    if (checkpoints && done % c.checkpoint_every == 0) save_run(e, log, done);
+  };
   try {
-    e.learner->train(*e.train_tasks, last - first,
-                     [&](std::int64_t it, const meta::StepStats& s) {
-                       if (log) log->append({it, s.loss, s.metric});
-                       progress.update(it, s.loss, s.metric);
-                       done = it + 1;
-                       if (checkpoints && done % c.checkpoint_every == 0) save_run(e, log, done);
-                     },
-                     first);
+    if (run.diagnose_order <= 0) {
+      e.learner->train(*e.train_tasks, last - first, on_step, first);
+    } else {  // one iteration at a time: the diagnostic needs θ before the iteration's update
+      for (std::int64_t it = first; it < last; ++it) {
+        diagnosed.reset();
+        if (it % run.diagnose_order == 0) diagnosed = diagnose_iteration(e, it);
+        e.learner->train(*e.train_tasks, 1, on_step, it);
+      }
+    }
   } catch (const NonFiniteError&) {
     // The step that found a NaN or an infinity (Note [Divergence] in meta/meta_learner.h,
     // or anomaly mode) threw before its update: the state after `done` iterations is the
@@ -121,6 +138,10 @@ std::string format_eval(const meta::EvalResult& r, const std::string& who) {
 TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
+  check_diagnose_order(config, run.diagnose_order);
+  if (run.profile && *config.threads != 1)  // the profiler sees its own thread's ops only
+    throw ValueError(fmt::format("train: --profile needs --threads 1 (the profiler times the ops of its own thread), "
+                                 "got --threads {}", *config.threads));
   // nav2d and the text floor do not split their work over ranks: each rank would write the same files.
   if (run.comm && run.comm->size() > 1 && (config.dataset == "nav2d" || config.algo == "nearest-mean"))
     throw ValueError(fmt::format("train: {} runs in one process, not over {} MPI ranks",
@@ -136,14 +157,16 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   if (writer)
     for (const char* name : kOutputFiles)
       check_path("train: output file", out_file(config, name), PathUse::kOutputFile);
+  const bool diagnose = run.diagnose_order > 0;
+  if (writer && diagnose) check_path("train: output file", out_file(config, kOrderFigure), PathUse::kOutputFile);
   e.learner->set_communicator(run.comm);
   const std::int64_t first = config.resume ? load_run(e, run.comm.get()) : 0;
   if (run.comm && run.comm->size() > 1) check_ranks_agree(*run.comm, describe_run(e, first));
   const std::string metric_name = e.learner->objective().metric_name;
   std::optional<MetricsLog> log;
   if (writer)
-    log.emplace(config.resume ? MetricsLog::resume(out_file(config, "metrics.csv"), metric_name, first)
-                              : MetricsLog(out_file(config, "metrics.csv"), metric_name));
+    log.emplace(config.resume ? MetricsLog::resume(out_file(config, "metrics.csv"), metric_name, first, diagnose)
+                              : MetricsLog(out_file(config, "metrics.csv"), metric_name, diagnose));
   if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint_path(config), first);
 
   TrainResult result;
@@ -153,7 +176,14 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t sent = run.comm ? run.comm->bytes_sent() : 0;
   const std::uint64_t received = run.comm ? run.comm->bytes_received() : 0;
+  std::optional<OpProfiler> profiler;
+  if (run.profile) profiler.emplace();
   result.iterations_done = train_loop(e, first, run, log ? &*log : nullptr, true);
+  if (profiler) {
+    fmt::print(run.out, "profile of the training iterations ({}): {}", result.iterations_done - first,
+               profiler->report().table());
+    profiler.reset();
+  }
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (run.comm && run.comm->size() > 1 && result.iterations_done > first)
     fmt::print(run.out, "mpi: {} ranks; per iteration rank 0 sent {} bytes and received {}\n", run.comm->size(),
@@ -182,10 +212,11 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   if (!writer) return result;
   write_text_file(out_file(config, "results.txt"), table);
   write_learning_curve(out_file(config, "learning_curve.svg"), log->rows(), metric_name, e.learner->name());
+  if (diagnose) write_order_figure(out_file(config, kOrderFigure), log->rows(), e.learner->name());
   if (config.dataset == "sinusoid")
     write_sinusoid_figure(out_file(config, "sinusoid_fit.svg"), e, baseline ? &*baseline : nullptr);
-  fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg{}}}\n", config.out,
-             config.dataset == "sinusoid" ? ", sinusoid_fit.svg" : "");
+  fmt::print(run.out, "wrote {}/{{checkpoint.mgc, metrics.csv, results.txt, learning_curve.svg{}{}}}\n", config.out,
+             config.dataset == "sinusoid" ? ", sinusoid_fit.svg" : "", diagnose ? ", order_diagnostic.svg" : "");
   return result;
 }
 

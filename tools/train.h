@@ -36,6 +36,13 @@ struct RunOptions {
   bool terminal = false;           // draw a progress bar instead of log lines
   std::int64_t stop_after = -1;    // stop (as if interrupted) after this many iterations; tests use it
   bool detect_anomaly = false;     // anomaly mode (autograd/anomaly.h) for the whole run
+  // Compare first- and second-order MAML meta-gradients every this many iterations; 0: off
+  // (tools/diagnose_order.h: metrics.csv gains two columns, and order_diagnostic.svg is written).
+  std::int64_t diagnose_order = 0;
+  // Print the per-op profile of the training iterations (autograd/profile.h): time, calls and
+  // results by op and phase (forward, backward, double backward, recorded backward), and the
+  // peak of live tensor memory with the tape's saved tensors then. Needs threads == 1.
+  bool profile = false;
   // The ranks of an MPI job (tools/world.h); null: this process alone. Every rank trains,
   // rank 0 alone writes files (Note [Meta-batches over ranks] in meta/rank_batch.h).
   std::shared_ptr<meta::Communicator> comm = nullptr;

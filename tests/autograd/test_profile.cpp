@@ -10,24 +10,33 @@
 
 using namespace mg;
 
+namespace profile_test {
+
+// y = x·w and the gradient of Σy² with respect to w; with `second_order` that gradient g is
+// recorded (create_graph, as MAML's inner gradient) and Σg² differentiated again.
+OpProfile matmul_profile(bool second_order) {
+  TapeScope scope;
+  Tensor w = ones({3, 3}).requires_grad_();
+  const Tensor x = ones({2, 3});
+  OpProfiler prof;
+  const Tensor y = matmul(x, w);
+  // Its gradient (mul's and matmul's backward: dW = xᵀ g), recorded when second order.
+  const Tensor g = grad(sum(y * y), w, {.create_graph = second_order});
+  if (second_order) (void)grad(sum(g * g), w);
+  return prof.report();
+}
+
+}  // namespace profile_test
+
 TEST_SUITE("profile") {
   TEST_CASE("ops are counted in the phase they ran in") {
-    TapeScope scope;
-    Tensor w = ones({3, 3}).requires_grad_();
-    const Tensor x = ones({2, 3});
-    OpProfile r;
-    {
-      OpProfiler prof;
-      const Tensor y = matmul(x, w);
-      // Its gradient (mul's and matmul's backward: dW = xᵀ g) is recorded with create_graph.
-      const Tensor g = grad(sum(y * y), w, {.create_graph = true});
-      (void)grad(sum(g * g), w);
-      r = prof.report();
-    }
+    const OpProfile r = profile_test::matmul_profile(true);
     CHECK(r.at(OpId::Matmul, ProfilePhase::Forward).calls == 1);
     CHECK(r.at(OpId::Matmul, ProfilePhase::RecordedBackward).calls >= 1);
     CHECK(r.at(OpId::Mul, ProfilePhase::Forward).calls == 2);  // y * y and g * g
     CHECK(r.at(OpId::Mul, ProfilePhase::Backward).calls >= 1);
+    // The second sweep runs the formulas of the recorded gradient's nodes: double backward.
+    CHECK(r.at(OpId::Matmul, ProfilePhase::DoubleBackward).calls >= 1);
     CHECK(r.at(OpId::Matmul, ProfilePhase::Forward).bytes == 2 * 3 * 4);
     CHECK(r.at(OpId::Matmul, ProfilePhase::Forward).seconds >= 0.0);
     CHECK(r.total_op_seconds() <= r.wall_seconds);
@@ -36,6 +45,43 @@ TEST_SUITE("profile") {
     CHECK(t.find("| matmul |") != std::string::npos);
     CHECK(t.find("| outside ops |") != std::string::npos);
     CHECK(t.find("| relu |") == std::string::npos);  // ops that did not run get no row
+    CHECK(t.find("| op | forward | recorded backward | backward | double backward | calls | GB of results |") !=
+          std::string::npos);
+    CHECK(t.find("| op | forward calls | MB | recorded backward calls | MB | backward calls | MB | double backward "
+                 "calls | MB |") != std::string::npos);
+  }
+
+  TEST_CASE("a sweep through nodes recorded without create_graph has no double backward") {
+    const OpProfile r = profile_test::matmul_profile(false);
+    CHECK(r.at(OpId::Matmul, ProfilePhase::Backward).calls >= 1);
+    CHECK(r.phase_seconds(ProfilePhase::DoubleBackward) == 0.0);
+    for (std::size_t op = 0; op < kProfileOps; ++op)
+      CHECK(r.ops[op][static_cast<std::size_t>(ProfilePhase::DoubleBackward)].calls == 0);
+  }
+
+  TEST_CASE("the peak records the bytes the tape saved for backward then") {
+    constexpr std::int64_t kMiB = 1 << 20, n = kMiB / 8;
+    TapeScope scope;
+    const Tensor w = ones({n}, DType::F64).requires_grad_();
+    OpProfile r;
+    const std::int64_t saved_before = Tape::current().saved_bytes();
+    {
+      OpProfiler prof;
+      const Tensor b = exp(w);  // binds w as a leaf (the leaf node keeps it: 1 MiB) and saves its result: 1 MiB
+      const Tensor c = mul_scalar(b, 2.0);  // the peak (saves nothing: the scale is an attribute)
+      r = prof.report();
+      CHECK(Tape::current().saved_bytes() == Tape::current().stats().saved_bytes);
+    }
+    CHECK(r.peak_op == static_cast<int>(OpId::MulScalar));
+    CHECK(r.peak_saved_bytes - saved_before == 2 * kMiB);
+    CHECK(r.table().find("of it saved for backward on the tape then: ") != std::string::npos);
+    const std::int64_t outer = Tape::current().saved_bytes();
+    {
+      TapeScope inner;
+      (void)exp(w);  // w is bound already: only the result is new
+      CHECK(Tape::current().saved_bytes() == outer + kMiB);
+    }
+    CHECK(Tape::current().saved_bytes() == outer);  // a rewind gives the bytes back
   }
 
   TEST_CASE("nothing is collected without a live profiler, and profilers do not nest") {

@@ -87,7 +87,7 @@ TEST_SUITE("tools") {
       const std::string svg = test::slurp(diag / "order_diagnostic.svg");
       CHECK(svg.find("<svg") != std::string::npos);
       CHECK(svg.find("cosine(second, first)") != std::string::npos);
-      CHECK_FALSE(fs::exists(plain / "order_diagnostic.svg"));
+      CHECK_FALSE(std::filesystem::exists(plain / "order_diagnostic.svg"));
     }
   }
 

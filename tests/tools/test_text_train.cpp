@@ -77,6 +77,22 @@ fs::path write_csv(const fs::path& dir, const std::string& name, const std::stri
   return p;
 }
 
+// The names of a text sampler's pool classes, in pool order.
+std::vector<std::string> pool_names(const data::TaskSource& s) {
+  const auto& pool = dynamic_cast<const data::TextEpisodeSampler&>(s).pool();
+  std::vector<std::string> out;
+  for (std::int64_t i = 0; i < pool.num_classes(); ++i) out.push_back(pool.class_name(i));
+  return out;
+}
+
+// The experiment of a tiny run on the tiny CSV in scratch folder `name`, prepared and built.
+Experiment tiny_experiment(const std::string& name, const std::string& algo, const std::string& model) {
+  const fs::path dir = test::scratch("text", name);
+  TrainConfig c = tiny_run(write_csv(dir, "tiny.csv", tiny_csv()), dir / "out", algo, model);
+  prepare(c);
+  return build_experiment(c);
+}
+
 }  // namespace text_train_test
 
 TEST_SUITE("text-train") {
@@ -117,29 +133,15 @@ TEST_SUITE("text-train") {
   }
 
   TEST_CASE("the experiment trains on meta-training classes and tests on meta-test classes only") {
-    const fs::path dir = test::scratch("text", "classes");
-    const fs::path csv = text_train_test::write_csv(dir, "tiny.csv", text_train_test::tiny_csv());
-    TrainConfig c = tiny_run(csv, dir / "out", "maml", "bag");
-    prepare(c);
-    const Experiment e = build_experiment(c);
+    const Experiment e = text_train_test::tiny_experiment("classes", "maml", "bag");
     const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels());
-    auto names = [](const data::TaskSource& s) {
-      const auto& pool = dynamic_cast<const data::TextEpisodeSampler&>(s).pool();
-      std::vector<std::string> out;
-      for (std::int64_t i = 0; i < pool.num_classes(); ++i) out.push_back(pool.class_name(i));
-      return out;
-    };
-    CHECK(names(*e.train_tasks) == split.train);
-    CHECK(names(*e.test_tasks) == split.test);
+    CHECK(text_train_test::pool_names(*e.train_tasks) == split.train);
+    CHECK(text_train_test::pool_names(*e.test_tasks) == split.test);
     CHECK(e.model->forward(e.test_tasks->sample(0).query_x).shape() == Shape{4, 2});
   }
 
   TEST_CASE("text pretraining: global labels over the meta-training classes, a head per class, a new head to test") {
-    const fs::path dir = test::scratch("text", "pretrain");
-    const fs::path csv = text_train_test::write_csv(dir, "tiny.csv", text_train_test::tiny_csv());
-    TrainConfig c = tiny_run(csv, dir / "out", "pretrain", "bag-counts");
-    prepare(c);
-    const Experiment e = build_experiment(c);
+    const Experiment e = text_train_test::tiny_experiment("pretrain", "pretrain", "bag-counts");
     const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels());
     const auto train_classes = static_cast<std::int64_t>(split.train.size());
     REQUIRE(train_classes > 2);
@@ -183,10 +185,7 @@ TEST_SUITE("text-train") {
     const Experiment e = build_experiment(c);
     const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels(), 0.3, 0.3);
     REQUIRE(split.train != data::hash_class_split(text_train_test::tiny_labels()).train);
-    const auto& pool = dynamic_cast<const data::TextEpisodeSampler&>(*e.train_tasks).pool();
-    std::vector<std::string> names;
-    for (std::int64_t i = 0; i < pool.num_classes(); ++i) names.push_back(pool.class_name(i));
-    CHECK(names == split.train);
+    CHECK(text_train_test::pool_names(*e.train_tasks) == split.train);
   }
 
   TEST_CASE("eval --eval-split val and --shots: tasks of the meta-validation classes, K as asked") {
@@ -200,10 +199,7 @@ TEST_SUITE("text-train") {
     REQUIRE(split.validation.size() >= 2);
     prepare(c);
     const auto val = text_validation_tasks(c);
-    const auto& pool = dynamic_cast<const data::TextEpisodeSampler&>(*val).pool();
-    std::vector<std::string> names;
-    for (std::int64_t i = 0; i < pool.num_classes(); ++i) names.push_back(pool.class_name(i));
-    CHECK(names == split.validation);
+    CHECK(text_train_test::pool_names(*val) == split.validation);
     const std::string checkpoint = (dir / "out" / "checkpoint.mgc").string();
     const EvalRequest on_val{.checkpoint = checkpoint, .eval_tasks = 6, .data = csv.string(), .eval_split = "val"};
     Experiment e = build_experiment(c);

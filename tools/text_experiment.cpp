@@ -13,6 +13,7 @@
 #include "meta/nearest_mean.h"
 #include "nn/text_models.h"
 #include "tools/atomic_file.h"
+#include "tools/cli.h"
 #include "tools/numbers.h"
 #include "tools/paths.h"
 #include "tools/text_config.h"
@@ -144,7 +145,8 @@ void add_text_eval_flags(CLI::App& cmd, EvalRequest& request) {
   cmd.add_option("--eval-split", request.eval_split,
                  "text checkpoints: test (default) | val: draw the tasks from the meta-validation classes, to choose "
                  "settings such as --eval-inner-steps without the test classes");
-  cmd.add_option("--shots", request.shots, "text checkpoints: K support examples per class (default: as trained)");
+  add_number(cmd, "--shots", request.shots, limits::kShots,
+             "text checkpoints: K support examples per class (default: as trained)");
 }
 
 TrainResult run_text_floor(const TrainConfig& c, const RunOptions& run) {

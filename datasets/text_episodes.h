@@ -94,4 +94,21 @@ class TextEpisodeSampler : public TaskSource {
   EpisodeConfig config_;
 };
 
+// The tasks of a sampler with global labels: a row's label is its class's index in the
+// pool (0 … pool classes − 1) instead of its place in the task (0 … N − 1), so that one
+// classifier can be trained on all the pool's classes at once (the pretrained baseline,
+// Note [Pretraining a classifier] in meta/pretrain.h). x is the sampler's, unchanged.
+class GlobalLabelTasks : public TaskSource {
+ public:
+  // ValueError for a null sampler.
+  explicit GlobalLabelTasks(std::shared_ptr<const TextEpisodeSampler> episodes);
+
+  Task sample(std::uint64_t task_index) const override;
+  std::uint64_t task_bytes() const override { return episodes_->task_bytes(); }
+  std::int64_t num_classes() const { return episodes_->pool().num_classes(); }
+
+ private:
+  std::shared_ptr<const TextEpisodeSampler> episodes_;
+};
+
 }  // namespace mg::data

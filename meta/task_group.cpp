@@ -37,15 +37,20 @@ Shape with_task_axis(const Shape& s, std::int64_t tasks) {
   return Shape(dims);
 }
 
-// Entries `rows` (in range) of a target: class labels (1-D int64, which index_select
-// does not take) are picked on the host; anything else goes through index_select.
-Tensor select_targets(const Tensor& y, const std::vector<std::int64_t>& rows) {
+// Rows `rows` (in range) of a support tensor. Integer data (class labels, a text task's
+// token ids, Note [Padded token matrices] in datasets/text_episodes.h), which index_select
+// does not take and which never needs a gradient, is copied on the host; anything else
+// goes through index_select.
+Tensor select_rows(const Tensor& t, const std::vector<std::int64_t>& rows) {
   const auto n = static_cast<std::int64_t>(rows.size());
-  if (y.dtype() != DType::I64 || y.ndim() != 1) return index_select(y, 0, from_vector(rows, Shape({n})));
-  const std::int64_t* labels = y.data<std::int64_t>();
+  if (t.dtype() != DType::I64) return index_select(t, 0, from_vector(rows, Shape({n})));
+  const std::int64_t row = t.numel() / t.shape()[0];
+  const std::int64_t* from = t.data<std::int64_t>();
   std::vector<std::int64_t> out;
-  for (std::int64_t r : rows) out.push_back(labels[r]);
-  return from_vector(out, Shape({n}));
+  for (std::int64_t r : rows) out.insert(out.end(), from + r * row, from + (r + 1) * row);
+  std::vector<std::int64_t> dims{n};
+  for (int d = 1; d < t.ndim(); ++d) dims.push_back(t.shape()[d]);
+  return from_vector(out, Shape(dims));
 }
 
 }  // namespace
@@ -115,15 +120,14 @@ Tensor TaskGroup::support_loss(std::span<const Tensor> theta, const std::vector<
       if (i < 0 || i >= support_size())
         throw ValueError(fmt::format("task group: support row {} is out of range for {} examples", i, support_size()));
   }
-  const auto n = static_cast<std::int64_t>(rows[0].size());
   Tensor x, y;
   {
     NoGradGuard no_grad;  // the data never needs a gradient
     std::vector<Tensor> xs, ys;
     for (std::int64_t t = 0; t < size_; ++t) {
-      const Tensor index = from_vector(rows[static_cast<std::size_t>(t)], Shape({n}));
-      xs.push_back(index_select(stacked_ ? task_slice(support_x_, t) : support_x_, 0, index));
-      ys.push_back(select_targets(stacked_ ? task_slice(support_y_, t) : support_y_, rows[static_cast<std::size_t>(t)]));
+      const std::vector<std::int64_t>& picked = rows[static_cast<std::size_t>(t)];
+      xs.push_back(select_rows(stacked_ ? task_slice(support_x_, t) : support_x_, picked));
+      ys.push_back(select_rows(stacked_ ? task_slice(support_y_, t) : support_y_, picked));
     }
     x = stacked_ ? mg::stack(xs) : xs[0];
     y = stacked_ ? mg::stack(ys) : ys[0];

@@ -31,9 +31,14 @@ void resolve_added_algo_defaults(TrainConfig& c) {
 }
 
 void validate_added_algo(const TrainConfig& c) {
-  if (c.algo == "protonet" && c.dataset != "omniglot")
-    throw ValueError(
-        fmt::format("train: --algo protonet is for --dataset omniglot, not {} (prototypes classify)", c.dataset));
+  const bool text = c.dataset == "clinc150" || c.dataset == "text-csv";
+  if (c.algo == "protonet" && c.dataset != "omniglot" && !text)
+    throw ValueError(fmt::format(
+        "train: --algo protonet is for --dataset omniglot, clinc150 or text-csv, not {} (prototypes classify)",
+        c.dataset));
+  // bag-counts is one layer (the MLP and the count path summed, nn/text_models.h): all head, no body to embed with.
+  if (c.algo == "protonet" && text && c.model == "bag-counts")
+    throw ValueError("train: --algo protonet needs --model bag or cnn (bag-counts has no body apart from its head)");
 }
 
 }  // namespace mg::tools

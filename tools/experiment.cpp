@@ -50,7 +50,8 @@ void sinusoid_sources(Experiment& e) {
   e.test_tasks = std::make_unique<data::SinusoidTasks>(test);
 }
 
-std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std::string& algo, nn::Sequential& model) {
+std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std::string& algo, nn::Sequential& model,
+                                                std::shared_ptr<nn::Module> test_model) {
   const meta::Objective objective = c.dataset == "sinusoid" ? meta::regression() : meta::classification();
   if (is_added_algo(algo)) return make_added_learner(c, model, objective);  // metasgd, anil, protonet
   if (algo == "maml" || algo == "fomaml") {
@@ -85,6 +86,7 @@ std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std:
   o.eval_inner_lr = *c.inner_lr;
   o.meta_batch = *c.meta_batch;
   o.threads = *c.threads;
+  o.test_model = std::move(test_model);
   return std::make_unique<meta::Pretrain>(model, objective, o);
 }
 
@@ -104,7 +106,7 @@ Experiment build_experiment(const TrainConfig& config, const std::string& algo) 
     omniglot_sources(e);
     e.model = std::make_unique<nn::Sequential>(nn::omniglot_conv4(*config.ways, gen, config.strided));
   }
-  e.learner = make_learner(e.config, e.config.algo, *e.model);
+  e.learner = make_learner(e.config, e.config.algo, *e.model, e.test_model);
   return e;
 }
 

@@ -30,6 +30,7 @@
 #include "tools/mamlpp_flags.h"
 #include "tools/nav_flags.h"
 #include "tools/text_config.h"
+#include "tools/text_experiment.h"
 #include "tools/graph.h"
 #include "tools/train.h"
 #include "tools/world.h"
@@ -45,11 +46,11 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
                  "folder (default: $METAGRAD_CLINC150, else ../shared/data/clinc150); text-csv: the CSV file");
   cmd.add_option("--split", c.split,
                  "omniglot: vinyals (1200 training characters; default) | official; clinc150: stratified (default) | "
-                 "domain");
+                 "domain; text-csv: TRAIN,VAL fractions of the labels (default 0.6,0.2)");
   cmd.add_option("--algo", c.algo,
                  "maml | fomaml | reptile | pretrain | metasgd (Meta-SGD: a learned inner rate per parameter element) "
                  "| maml++ (MAML++: MSL, per-step BN, LSLR, DA, cosine meta rate; see --no-msl ...) "
-                 "| anil (inner loop on the head only) | protonet (Prototypical Networks; omniglot) "
+                 "| anil (inner loop on the head only) | protonet (Prototypical Networks; omniglot, text) "
                  "| nearest-mean (text: the training-free floor)")
       ->capture_default_str();
   mg::tools::add_text_flags(cmd, c);
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   mg::tools::add_number(*eval_cmd, "--threads", eval.threads, mg::tools::limits::kThreads, "worker threads",
                         mg::tools::threads_note());
   eval_cmd->add_option("--data", eval.data, "omniglot and text checkpoints: the data folder or CSV file");
+  mg::tools::add_text_eval_flags(*eval_cmd, eval);
   eval_cmd->add_option("--pretrained", eval.pretrained, "nav2d checkpoints: a pretrain checkpoint to score beside");
 
   mg::tools::DemoOptions demo;

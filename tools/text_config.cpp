@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <system_error>
 
 #include "autograd/errors.h"
 #include "tools/paths.h"
@@ -29,9 +31,6 @@ void check_text_flags(const TrainConfig& c) {
   for (const auto& [flag, given] : {std::pair{"--text-column", c.text_column.has_value()},
                                     std::pair{"--label-column", c.label_column.has_value()}})
     if (given && c.dataset != "text-csv") text_fail(fmt::format("{} is for --dataset text-csv, not {}", flag, c.dataset));
-  if (c.split && c.dataset == "text-csv")
-    text_fail("--split is for --dataset omniglot or clinc150, not text-csv (a CSV's labels are split by a hash of "
-         "their names)");
   if (c.dataset == "text-csv" && !c.data) text_fail("--dataset text-csv needs --data FILE");
   if (c.algo == "nearest-mean" && c.model) text_fail("--model does nothing with --algo nearest-mean (it has no model)");
 }
@@ -45,7 +44,7 @@ void resolve_text_defaults(TrainConfig& c) {
   set(c.label_column, std::string("label"));
   if (!is_text_dataset(c.dataset)) return;
   const bool reptile = c.algo == "reptile";
-  set(c.split, std::string(c.dataset == "clinc150" ? "stratified" : "hash"));
+  set(c.split, std::string(c.dataset == "clinc150" ? "stratified" : "0.6,0.2"));
   set(c.ways, 5);
   set(c.shots, 1);
   set(c.queries, reptile ? 5 : 15);
@@ -65,8 +64,27 @@ void validate_text(const TrainConfig& c) {
     text_fail(fmt::format("--model must be bag, bag-counts or cnn, got '{}'", *c.model));
   if (c.dataset == "clinc150" && *c.split != "stratified" && *c.split != "domain")
     text_fail(fmt::format("--split must be stratified or domain, got '{}'", *c.split));
-  if (c.algo == "pretrain")
-    text_fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
+  if (c.dataset == "text-csv") csv_split_fractions(*c.split);
+}
+
+std::pair<double, double> csv_split_fractions(const std::string& split) {
+  if (split == "hash") return {0.6, 0.2};  // what checkpoints before the flag record
+  const auto bad = [&split]() {
+    text_fail(fmt::format("--split of text-csv must be TRAIN,VAL class fractions in [0, 1] summing to at most 1 "
+                          "(default 0.6,0.2; the rest is meta-test), got '{}'", split));
+  };
+  const std::size_t comma = split.find(',');
+  if (comma == std::string::npos) bad();
+  double f[2] = {0.0, 0.0};
+  const std::string parts[2] = {split.substr(0, comma), split.substr(comma + 1)};
+  for (int i = 0; i < 2; ++i) {
+    const char* begin = parts[i].data();
+    const char* end = begin + parts[i].size();
+    const auto [ptr, ec] = std::from_chars(begin, end, f[i]);
+    if (parts[i].empty() || ec != std::errc() || ptr != end || !(f[i] >= 0.0 && f[i] <= 1.0)) bad();
+  }
+  if (f[0] + f[1] > 1.0) bad();
+  return {f[0], f[1]};
 }
 
 std::string clinc150_root(const std::optional<std::string>& data) {

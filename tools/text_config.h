@@ -3,7 +3,10 @@
 // defaults, and their flags, added to the train command by metalearn.cpp.
 //
 //   --dataset clinc150 [--data ROOT] [--split stratified|domain]     CLINC150 (datasets/clinc150.h)
-//   --dataset text-csv --data FILE [--text-column text] [--label-column label]
+//   --dataset text-csv --data FILE [--text-column text] [--label-column label] [--split TRAIN,VAL]
+//                                     --split: the fractions of the labels in meta-train and
+//                                     meta-validation (default 0.6,0.2; the rest meta-test), by the
+//                                     hash rule of datasets/text_splits.h
 //   --model bag | bag-counts | cnn    text_bag_model (bag-counts: with the count path, Note [The count
 //                                     path] in nn/text_layers.h) or text_cnn (nn/text_models.h)
 //   --algo nearest-mean               the training-free floor alone (meta/nearest_mean.h)
@@ -16,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "tools/train_config.h"
 
@@ -34,6 +38,10 @@ void check_text_flags(const TrainConfig& c);
 void resolve_text_defaults(TrainConfig& c);
 // validate's part: --model, --split and the algorithms a text dataset allows.
 void validate_text(const TrainConfig& c);
+
+// text-csv's --split "TRAIN,VAL" as the two fractions ("hash", what older checkpoints record,
+// is 0.6,0.2). ValueError unless both are numbers in [0, 1] with a sum of at most 1.
+std::pair<double, double> csv_split_fractions(const std::string& split);
 
 // The CLINC150 root: --data, else $METAGRAD_CLINC150, else ../shared/data/clinc150.
 std::string clinc150_root(const std::optional<std::string>& data);

@@ -13,6 +13,8 @@
 #include "meta/nearest_mean.h"
 #include "nn/text_models.h"
 #include "tools/atomic_file.h"
+#include "tools/cli.h"
+#include "tools/numbers.h"
 #include "tools/paths.h"
 #include "tools/text_config.h"
 
@@ -45,7 +47,8 @@ std::pair<data::TextClasses, data::ClassSplit> load_classes(const TrainConfig& c
   const auto examples =
       data::read_text_csv(*c.data, {*c.text_column, *c.label_column, "--text-column", "--label-column"});
   data::TextClasses classes = data::group_by_label(examples);
-  data::ClassSplit split = data::hash_class_split(classes.names);
+  const auto [train_fraction, validation_fraction] = csv_split_fractions(*c.split);
+  data::ClassSplit split = data::hash_class_split(classes.names, train_fraction, validation_fraction);
   return {std::move(classes), std::move(split)};
 }
 
@@ -60,7 +63,8 @@ std::unique_ptr<data::TextEpisodeSampler> sampler(const TrainConfig& c, const ch
   }
 }
 
-TextSources load_sources(const TrainConfig& c) {
+// `validation`: the test sampler draws from the meta-validation classes instead.
+TextSources load_sources(const TrainConfig& c, bool validation = false) {
   auto [classes, split] = load_classes(c);
   data::TokenizerConfig tc;
   if (*c.model == "cnn") tc.ngram_buckets = 0;  // a CNN reads words in order (text_episodes.h)
@@ -69,10 +73,24 @@ TextSources load_sources(const TrainConfig& c) {
   TextSources s;
   s.vocab_size = tok.vocab_size();
   const auto train_pool = std::make_shared<const data::TextPool>(classes, split.train, tok);
-  const auto test_pool = std::make_shared<const data::TextPool>(classes, split.test, tok);
+  const auto test_pool =
+      std::make_shared<const data::TextPool>(classes, validation ? split.validation : split.test, tok);
   s.train = sampler(c, "meta-training", train_pool, {*c.ways, *c.train_shots, *c.queries, c.seed});
-  s.test = sampler(c, "meta-test", test_pool, {*c.ways, *c.shots, *c.queries, kTestTaskSeed});
+  s.test = sampler(c, validation ? "meta-validation" : "meta-test", test_pool,
+                   {*c.ways, *c.shots, *c.queries, kTestTaskSeed});
   return s;
+}
+
+}  // namespace
+
+namespace {
+
+std::unique_ptr<nn::Sequential> text_model(const TrainConfig& c, std::int64_t vocab_size, std::int64_t ways,
+                                           Generator& gen) {
+  if (*c.model == "cnn")
+    return std::make_unique<nn::Sequential>(nn::text_cnn({.num_ids = vocab_size, .ways = ways}, gen));
+  nn::TextBagOptions o{.num_ids = vocab_size, .ways = ways, .count_path = *c.model == "bag-counts"};
+  return std::make_unique<nn::Sequential>(nn::text_bag_model(o, gen));
 }
 
 }  // namespace
@@ -80,13 +98,19 @@ TextSources load_sources(const TrainConfig& c) {
 void build_text_experiment(Experiment& e, Generator& gen) {
   const TrainConfig& c = e.config;
   TextSources s = load_sources(c);
-  if (*c.model == "cnn") {
-    e.model = std::make_unique<nn::Sequential>(nn::text_cnn({.num_ids = s.vocab_size, .ways = *c.ways}, gen));
+  if (c.algo == "pretrain") {
+    // Note [Pretraining a classifier] (meta/pretrain.h): one output per meta-training class, trained on
+    // global labels; the test model has the tasks' N-way head (its other parameters are the trained ones).
+    auto global = std::make_unique<data::GlobalLabelTasks>(std::shared_ptr<const data::TextEpisodeSampler>(
+        std::move(s.train)));
+    e.model = text_model(c, s.vocab_size, global->num_classes(), gen);
+    Generator unused(c.seed);  // the test head starts at zero whatever is drawn here
+    e.test_model = text_model(c, s.vocab_size, *c.ways, unused);
+    e.train_tasks = std::move(global);
   } else {
-    nn::TextBagOptions o{.num_ids = s.vocab_size, .ways = *c.ways, .count_path = *c.model == "bag-counts"};
-    e.model = std::make_unique<nn::Sequential>(nn::text_bag_model(o, gen));
+    e.model = text_model(c, s.vocab_size, *c.ways, gen);
+    e.train_tasks = std::move(s.train);
   }
-  e.train_tasks = std::move(s.train);
   e.test_tasks = std::move(s.test);
 }
 
@@ -96,6 +120,33 @@ meta::EvalResult text_floor(const TrainConfig& c) {
   TrainConfig floor = c;
   floor.model = "bag";
   return meta::evaluate_nearest_mean(*load_sources(floor).test, c.eval_tasks);
+}
+
+std::unique_ptr<data::TaskSource> text_validation_tasks(const TrainConfig& c) {
+  return std::move(load_sources(c, true).test);
+}
+
+void apply_text_eval_request(const EvalRequest& request, TrainConfig& c) {
+  for (const auto& [flag, given] : {std::pair{"--eval-split", request.eval_split.has_value()},
+                                    std::pair{"--shots", request.shots.has_value()}})
+    if (given && !is_text_dataset(c.dataset))
+      throw ValueError(fmt::format("eval: {} is for text checkpoints (clinc150, text-csv); {} was trained on {}", flag,
+                                   request.checkpoint, c.dataset));
+  if (request.eval_split && *request.eval_split != "test" && *request.eval_split != "val")
+    throw ValueError(fmt::format("eval: --eval-split must be test or val, got '{}'", *request.eval_split));
+  if (request.shots) {
+    check_bounds("eval", "--shots", *request.shots, limits::kShots);
+    if (!c.train_shots) c.train_shots = c.shots;  // the training tasks stay as they were
+    c.shots = request.shots;
+  }
+}
+
+void add_text_eval_flags(CLI::App& cmd, EvalRequest& request) {
+  cmd.add_option("--eval-split", request.eval_split,
+                 "text checkpoints: test (default) | val: draw the tasks from the meta-validation classes, to choose "
+                 "settings such as --eval-inner-steps without the test classes");
+  add_number(cmd, "--shots", request.shots, limits::kShots,
+             "text checkpoints: K support examples per class (default: as trained)");
 }
 
 TrainResult run_text_floor(const TrainConfig& c, const RunOptions& run) {

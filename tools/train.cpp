@@ -236,6 +236,7 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out, std::share
                                  request.checkpoint, config.dataset));
   if (request.data) config.data = request.data;
   if (request.eval_inner_steps) config.eval_inner_steps = request.eval_inner_steps;
+  apply_text_eval_request(request, config);  // --eval-split, --shots (tools/text_experiment.h)
   if (config.dataset == "nav2d") {
     config.nav.pretrained = request.pretrained;
     return run_nav_eval(config, request.checkpoint, out);
@@ -247,6 +248,7 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out, std::share
     throw DataError(fmt::format("eval: {} holds settings no run can have: {}", request.checkpoint, e.what()));
   }
   Experiment e = build_experiment(config);
+  if (request.eval_split == "val") e.test_tasks = text_validation_tasks(config);
   nn::load_checkpoint(request.checkpoint, *e.model, nullptr, e.learner->extra_parameters());
   e.learner->set_communicator(std::move(comm));
   const meta::EvalResult r = e.learner->test(*e.test_tasks, eval_options(config));

@@ -68,6 +68,8 @@ struct EvalRequest {
   int threads = 1;
   std::optional<std::string> data = {};  // Omniglot root override (omniglot checkpoints only)
   std::optional<std::string> pretrained = {};  // nav2d: a pretrain checkpoint scored beside (tools/nav_train.h)
+  std::optional<std::string> eval_split = {};  // text: test (default) | val, the classes tasks are drawn from
+  std::optional<int> shots = {};               // text: K of the evaluation tasks (default: as trained)
 };
 
 // Evaluates a checkpoint written by run_train on the test tasks (split over the ranks of `comm`).

@@ -100,7 +100,8 @@ void validate(const TrainConfig& c) {
   if (!is_text_dataset(c.dataset) && *c.split != "vinyals" && *c.split != "official")
     fail(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
   if (c.dataset == "omniglot" && c.algo == "pretrain")
-    fail("--algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
+    fail("--algo pretrain is for sinusoid, clinc150 or text-csv (Omniglot's N-way labels are a new permutation in "
+         "every task)");
   validate_added_algo(c);
   auto check = [](const char* flag, auto value, const auto& bounds, std::string_view note = "") {
     check_bounds("train", flag, value, bounds, note);

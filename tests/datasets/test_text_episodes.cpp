@@ -170,4 +170,31 @@ TEST_SUITE("datasets_text_episodes") {
     CHECK(*std::max_element(ids.begin(), ids.end()) < tok.vocab_size());
     CHECK(*std::min_element(ids.begin(), ids.end()) == Tokenizer::kPad);
   }
+
+  TEST_CASE("global labels: each row's label is its class's index in the pool, x unchanged") {
+    const TextClasses data = coded_classes(6, 5);
+    const Tokenizer tok = Tokenizer::fit(training_texts(data, data.names), {.ngram_buckets = 0});
+    const auto episodes =
+        std::make_shared<const TextEpisodeSampler>(coded_pool(data, tok), EpisodeConfig{3, 2, 1, 9});
+    const GlobalLabelTasks global(episodes);
+    CHECK(global.num_classes() == 6);
+    CHECK(global.task_bytes() == episodes->task_bytes());
+    for (std::uint64_t i = 0; i < 5; ++i) {
+      const Task local = episodes->sample(i), task = global.sample(i);
+      const std::vector<std::int64_t> classes = episodes->classes(i);
+      CHECK(task.support_x.to_vector<std::int64_t>() == local.support_x.to_vector<std::int64_t>());
+      CHECK(task.query_x.to_vector<std::int64_t>() == local.query_x.to_vector<std::int64_t>());
+      const auto y = task.support_y.to_vector<std::int64_t>(), y_local = local.support_y.to_vector<std::int64_t>();
+      const auto q = task.query_y.to_vector<std::int64_t>(), q_local = local.query_y.to_vector<std::int64_t>();
+      for (std::size_t r = 0; r < y.size(); ++r) CHECK(y[r] == classes[static_cast<std::size_t>(y_local[r])]);
+      for (std::size_t r = 0; r < q.size(); ++r) CHECK(q[r] == classes[static_cast<std::size_t>(q_local[r])]);
+      // Each row's first token is "c<k>": the class it names is the pool's class y (classes are sorted).
+      const auto ids = task.support_x.to_vector<std::int64_t>();
+      const std::int64_t len = task.support_x.shape()[1];
+      for (std::size_t r = 0; r < y.size(); ++r)
+        CHECK(ids[r * static_cast<std::size_t>(len)] == tok.word_id(std::string("c").append(std::to_string(y[r]))));
+    }
+    CHECK_THROWS_WITH_AS(GlobalLabelTasks(nullptr), "global label tasks: no episode sampler (null pointer)",
+                         ValueError);
+  }
 }

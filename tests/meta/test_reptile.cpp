@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
+#include "meta/evaluate.h"
 #include "meta/pretrain.h"
 #include "meta/reptile.h"
 #include "meta/task_group.h"
@@ -261,6 +263,20 @@ TEST_SUITE("reptile") {
   }
 }
 
+namespace pretrain_test {
+
+// Task i of a fixed list.
+class Listed : public data::TaskSource {
+ public:
+  explicit Listed(std::vector<data::Task> tasks) : tasks_(std::move(tasks)) {}
+  data::Task sample(std::uint64_t i) const override { return tasks_.at(i); }
+
+ private:
+  std::vector<data::Task> tasks_;
+};
+
+}  // namespace pretrain_test
+
 TEST_SUITE("pretrain") {
   TEST_CASE("joint training lowers the loss on the tasks it sees") {
     const std::vector<data::Task> tasks = test::sine_tasks(4);
@@ -285,12 +301,79 @@ TEST_SUITE("pretrain") {
     CHECK(pretrain.test_inner_lr().value == o.eval_inner_lr);
   }
 
-  TEST_CASE("is for regression only, and needs tasks") {
+  TEST_CASE("is for regression, or classification with a test model, and needs tasks") {
     nn::Sequential model = test::tiny_mlp(8);
     CHECK_THROWS_WITH_AS(Pretrain(model, classification(), PretrainOptions{}),
-                         doctest::Contains("pretrain: the joint-training baseline is for regression task families only"),
+                         "pretrain: the joint-training baseline is for regression task families only, or for "
+                         "classification with global labels and a test model (Note [Pretraining a classifier])",
                          ValueError);
     Pretrain p(model, regression(), PretrainOptions{});
     CHECK_THROWS_WITH_AS(p.step({}, 0), doctest::Contains("pretrain: a meta-batch needs at least one task"), ValueError);
+  }
+
+  TEST_CASE("a classifier: joint training on global labels, then the test model with a zero head") {
+    // 2-D points of 6 global classes (class c around (c, c mod 2)); the tasks' x is [n, 2], y global.
+    Generator gen(5);
+    auto classifier = [](std::int64_t outputs, Generator& g) {
+      nn::Sequential net;
+      net.emplace<nn::Linear>(2, 8, g).emplace<nn::Tanh>().emplace<nn::Linear>(8, outputs, g);
+      net.to(DType::F64);
+      return net;
+    };
+    auto points = [](const std::vector<std::int64_t>& labels) {
+      std::vector<double> x;
+      for (std::int64_t c : labels) x.insert(x.end(), {0.5 * static_cast<double>(c), static_cast<double>(c % 2)});
+      return from_vector(x, Shape({static_cast<std::int64_t>(labels.size()), 2}));
+    };
+    auto task = [&](const std::vector<std::int64_t>& s, const std::vector<std::int64_t>& q) {
+      data::Task t;
+      t.support_x = points(s), t.query_x = points(q);
+      t.support_y = from_vector(s, Shape({static_cast<std::int64_t>(s.size())}));
+      t.query_y = from_vector(q, Shape({static_cast<std::int64_t>(q.size())}));
+      return t;
+    };
+    const std::vector<data::Task> global = {task({0, 1, 2}, {0, 1, 2}), task({3, 4, 5}, {5, 4, 3})};
+    nn::Sequential model = classifier(6, gen);
+    PretrainOptions o;
+    o.lr = 0.05;
+    o.meta_batch = 2;
+    o.test_model = std::make_shared<nn::Sequential>(classifier(3, gen));
+    Pretrain pretrain(model, classification(), o);
+    const StepStats first = pretrain.step(global, 0);
+    CHECK(first.metric >= 0.0);
+    CHECK(first.metric <= 1.0);
+    StepStats last = first;
+    for (int it = 1; it < 200; ++it) last = pretrain.step(global, it);
+    CHECK(last.loss < first.loss);
+    CHECK(last.metric == 1.0);  // the accuracy over all six classes at once, not the loss
+    // The body is the trained one, the head (shapes [3, 8] and [3]) starts at zero.
+    const std::vector<Tensor> theta = pretrain.head_for_test(), trained = model.parameters();
+    REQUIRE(theta.size() == 4);
+    for (int j : {0, 1}) CHECK(theta[j].to_vector<double>() == trained[j].to_vector<double>());
+    CHECK(theta[2].shape() == Shape{3, 8});
+    CHECK(theta[3].shape() == Shape{3});
+    for (int j : {2, 3})
+      for (double v : theta[j].to_vector<double>()) CHECK(v == 0.0);
+    // test() is evaluate() on the test model from there: 3-way tasks with labels 0 … 2.
+    const std::vector<data::Task> local = {task({0, 1, 2}, {2, 1, 0})};
+    const pretrain_test::Listed source(local);
+    const EvalOptions eval{.num_tasks = 1, .inner_steps = 2, .tasks_per_stack = 1};  // int64 labels do not stack
+    const EvalResult r = pretrain.test(source, eval);
+    const EvalResult direct = evaluate(*o.test_model, theta, classification(), pretrain.test_inner_lr(), source, eval);
+    CHECK(r.metric.back().mean == direct.metric.back().mean);
+    CHECK(r.metric.front().mean == doctest::Approx(1.0 / 3.0));  // a zero head: every class equally likely
+  }
+
+  TEST_CASE("the test model's errors") {
+    Generator gen(1);
+    nn::Sequential model = test::tiny_mlp(8);
+    Pretrain regression_only(model, regression(), PretrainOptions{});
+    CHECK_THROWS_WITH_AS(regression_only.head_for_test(), "pretrain: no test model (Note [Pretraining a classifier])",
+                         ValueError);
+    PretrainOptions o;
+    o.test_model = std::make_shared<nn::Linear>(1, 1, gen);
+    Pretrain mismatched(model, regression(), o);
+    CHECK_THROWS_WITH_AS(mismatched.head_for_test(), "pretrain: the test model has 2 parameters, the model 4",
+                         ValueError);
   }
 }

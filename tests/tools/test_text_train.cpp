@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,9 @@
 #include "tests/tools/fixtures.h"
 #include "tools/paths.h"
 #include "tools/experiment.h"
+#include "nn/checkpoint.h"
 #include "tools/text_config.h"
+#include "tools/text_experiment.h"
 #include "tools/train.h"
 
 using namespace mg;
@@ -73,6 +77,22 @@ fs::path write_csv(const fs::path& dir, const std::string& name, const std::stri
   return p;
 }
 
+// The names of a text sampler's pool classes, in pool order.
+std::vector<std::string> pool_names(const data::TaskSource& s) {
+  const auto& pool = dynamic_cast<const data::TextEpisodeSampler&>(s).pool();
+  std::vector<std::string> out;
+  for (std::int64_t i = 0; i < pool.num_classes(); ++i) out.push_back(pool.class_name(i));
+  return out;
+}
+
+// The experiment of a tiny run on the tiny CSV in scratch folder `name`, prepared and built.
+Experiment tiny_experiment(const std::string& name, const std::string& algo, const std::string& model) {
+  const fs::path dir = test::scratch("text", name);
+  TrainConfig c = tiny_run(write_csv(dir, "tiny.csv", tiny_csv()), dir / "out", algo, model);
+  prepare(c);
+  return build_experiment(c);
+}
+
 }  // namespace text_train_test
 
 TEST_SUITE("text-train") {
@@ -89,7 +109,9 @@ TEST_SUITE("text-train") {
     const fs::path dir = test::scratch("text", "e2e");
     const fs::path csv = text_train_test::write_csv(dir, "tiny.csv", text_train_test::tiny_csv());
     for (const auto& run : std::vector<std::pair<std::string, std::string>>{
-             {"maml", "bag"}, {"fomaml", "bag-counts"}, {"reptile", "bag"}, {"maml", "cnn"}, {"reptile", "cnn"}}) {
+             {"maml", "bag"}, {"fomaml", "bag-counts"}, {"reptile", "bag"}, {"maml", "cnn"}, {"reptile", "cnn"},
+             {"protonet", "bag"}, {"protonet", "cnn"}, {"metasgd", "bag-counts"}, {"pretrain", "bag-counts"},
+             {"pretrain", "cnn"}, {"anil", "bag"}}) {
       const std::string algo = run.first, model = run.second;  // named: clang 14 captures no structured binding
       CAPTURE(algo);
       CAPTURE(model);
@@ -111,21 +133,110 @@ TEST_SUITE("text-train") {
   }
 
   TEST_CASE("the experiment trains on meta-training classes and tests on meta-test classes only") {
-    const fs::path dir = test::scratch("text", "classes");
+    const Experiment e = text_train_test::tiny_experiment("classes", "maml", "bag");
+    const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels());
+    CHECK(text_train_test::pool_names(*e.train_tasks) == split.train);
+    CHECK(text_train_test::pool_names(*e.test_tasks) == split.test);
+    CHECK(e.model->forward(e.test_tasks->sample(0).query_x).shape() == Shape{4, 2});
+  }
+
+  TEST_CASE("text pretraining: global labels over the meta-training classes, a head per class, a new head to test") {
+    const Experiment e = text_train_test::tiny_experiment("pretrain", "pretrain", "bag-counts");
+    const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels());
+    const auto train_classes = static_cast<std::int64_t>(split.train.size());
+    REQUIRE(train_classes > 2);
+    const auto& global = dynamic_cast<const data::GlobalLabelTasks&>(*e.train_tasks);
+    CHECK(global.num_classes() == train_classes);
+    std::set<std::int64_t> seen;
+    for (std::uint64_t i = 0; i < 20; ++i)
+      for (std::int64_t y : global.sample(i).support_y.to_vector<std::int64_t>()) seen.insert(y);
+    CHECK(*seen.rbegin() < train_classes);
+    CHECK(seen.size() > 2);  // more classes than the 2 ways: labels are global
+    const data::Task task = e.test_tasks->sample(0);
+    CHECK(e.model->forward(task.query_x).shape() == Shape{4, train_classes});
+    REQUIRE(e.test_model != nullptr);
+    CHECK(e.test_model->forward(task.query_x).shape() == Shape{4, 2});
+  }
+
+  TEST_CASE("reptile on text with inner mini-batches (token rows picked on the host)") {
+    test::NullOut null;
+    const fs::path dir = test::scratch("text", "reptile-batches");
     const fs::path csv = text_train_test::write_csv(dir, "tiny.csv", text_train_test::tiny_csv());
+    TrainConfig c = tiny_run(csv, dir / "out", "reptile", "bag");
+    c.train_shots = 2;
+    c.inner_batch = 3;
+    const TrainResult r = run_train(c, {null.f, false, -1});
+    CHECK(r.finished);
+    CHECK(r.eval.metric.back().n == 6);
+  }
+
+  TEST_CASE("text-csv --split TRAIN,VAL: the hash split with those fractions; 'hash' is the default's old name") {
+    const fs::path dir = test::scratch("text", "fractions");
+    const fs::path csv = text_train_test::write_csv(dir, "tiny.csv", text_train_test::tiny_csv());
+    CHECK(csv_split_fractions("0.5,0.25") == std::pair{0.5, 0.25});
+    CHECK(csv_split_fractions("hash") == std::pair{0.6, 0.2});
+    CHECK(csv_split_fractions("1,0") == std::pair{1.0, 0.0});
+    TrainConfig defaults = tiny_run(csv, dir / "d", "maml", "bag");
+    prepare(defaults);
+    CHECK(*defaults.split == "0.6,0.2");
     TrainConfig c = tiny_run(csv, dir / "out", "maml", "bag");
+    c.split = "0.3,0.3";
     prepare(c);
     const Experiment e = build_experiment(c);
-    const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels());
-    auto names = [](const data::TaskSource& s) {
-      const auto& pool = dynamic_cast<const data::TextEpisodeSampler&>(s).pool();
-      std::vector<std::string> out;
-      for (std::int64_t i = 0; i < pool.num_classes(); ++i) out.push_back(pool.class_name(i));
-      return out;
-    };
-    CHECK(names(*e.train_tasks) == split.train);
-    CHECK(names(*e.test_tasks) == split.test);
-    CHECK(e.model->forward(e.test_tasks->sample(0).query_x).shape() == Shape{4, 2});
+    const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels(), 0.3, 0.3);
+    REQUIRE(split.train != data::hash_class_split(text_train_test::tiny_labels()).train);
+    CHECK(text_train_test::pool_names(*e.train_tasks) == split.train);
+  }
+
+  TEST_CASE("eval --eval-split val and --shots: tasks of the meta-validation classes, K as asked") {
+    test::NullOut null;
+    const fs::path dir = test::scratch("text", "eval-val");
+    const fs::path csv = text_train_test::write_csv(dir, "tiny.csv", text_train_test::tiny_csv());
+    TrainConfig c = tiny_run(csv, dir / "out", "maml", "bag");
+    c.split = "0.3,0.5";
+    run_train(c, {null.f, false, -1});
+    const data::ClassSplit split = data::hash_class_split(text_train_test::tiny_labels(), 0.3, 0.5);
+    REQUIRE(split.validation.size() >= 2);
+    prepare(c);
+    const auto val = text_validation_tasks(c);
+    CHECK(text_train_test::pool_names(*val) == split.validation);
+    const std::string checkpoint = (dir / "out" / "checkpoint.mgc").string();
+    const EvalRequest on_val{.checkpoint = checkpoint, .eval_tasks = 6, .data = csv.string(), .eval_split = "val"};
+    Experiment e = build_experiment(c);
+    nn::load_checkpoint(checkpoint, *e.model, nullptr, e.learner->extra_parameters());
+    meta::EvalOptions o;
+    o.num_tasks = 6;
+    o.inner_steps = *c.eval_inner_steps;
+    o.report_steps = {0, 1, *c.eval_inner_steps};
+    const meta::EvalResult direct = e.learner->test(*val, o);
+    const meta::EvalResult r = run_eval(on_val, null.f);
+    CHECK(r.metric.back().mean == direct.metric.back().mean);
+    CHECK(run_eval({.checkpoint = checkpoint, .eval_tasks = 6, .data = csv.string(), .eval_split = "test"}, null.f)
+              .metric.back()
+              .mean == run_eval({.checkpoint = checkpoint, .eval_tasks = 6, .data = csv.string()}, null.f)
+                           .metric.back()
+                           .mean);
+    // --shots: the tasks' K; the training tasks keep theirs.
+    TrainConfig two = c;
+    apply_text_eval_request({.checkpoint = checkpoint, .shots = 2}, two);
+    CHECK(*two.shots == 2);
+    CHECK(*two.train_shots == 1);
+    CHECK(build_experiment(two).test_tasks->sample(0).support_x.shape()[0] == 4);
+    CHECK(run_eval({.checkpoint = checkpoint, .eval_tasks = 6, .data = csv.string(), .shots = 2}, null.f)
+              .metric.back()
+              .n == 6);
+    TrainConfig sine;
+    CHECK_THROWS_WITH_AS(apply_text_eval_request({.checkpoint = "s.mgc", .eval_split = "val"}, sine),
+                         "eval: --eval-split is for text checkpoints (clinc150, text-csv); s.mgc was trained on "
+                         "sinusoid",
+                         ValueError);
+    CHECK_THROWS_WITH_AS(apply_text_eval_request({.checkpoint = "s.mgc", .shots = 2}, sine),
+                         "eval: --shots is for text checkpoints (clinc150, text-csv); s.mgc was trained on sinusoid",
+                         ValueError);
+    CHECK_THROWS_WITH_AS(apply_text_eval_request({.checkpoint = checkpoint, .eval_split = "train"}, two),
+                         "eval: --eval-split must be test or val, got 'train'", ValueError);
+    CHECK_THROWS_WITH_AS(apply_text_eval_request({.checkpoint = checkpoint, .shots = 0}, two),
+                         "eval: --shots must be an integer in [1, 10000], got '0'", ValueError);
   }
 
   TEST_CASE("a text run stopped and resumed ends where an uninterrupted one does") {
@@ -233,9 +344,15 @@ TEST_SUITE("text-train") {
             "train: --text-column is for --dataset text-csv, not clinc150");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.label_column = "l"; },
             "train: --label-column is for --dataset text-csv, not omniglot");
-    invalid([](TrainConfig& c) { c.dataset = "text-csv", c.data = "x.csv", c.split = "domain"; },
-            "train: --split is for --dataset omniglot or clinc150, not text-csv (a CSV's labels are split by a hash "
-            "of their names)");
+    for (const char* bad : {"domain", "0.6", "0.6,", ",0.2", "a,0.2", "0.6,0.2x", "-0.1,0.2", "0.6,1.5", "0.8,0.3"}) {
+      CAPTURE(bad);
+      const std::string split = bad;
+      invalid([&split](TrainConfig& c) { c.dataset = "text-csv", c.data = "x.csv", c.split = split; },
+              fmt::format("train: --split of text-csv must be TRAIN,VAL class fractions in [0, 1] summing to at "
+                          "most 1 (default 0.6,0.2; the rest is meta-test), got '{}'",
+                          split)
+                  .c_str());
+    }
     invalid([](TrainConfig& c) { c.dataset = "text-csv"; }, "train: --dataset text-csv needs --data FILE");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "nearest-mean"; },
             "train: --algo nearest-mean is for --dataset clinc150 or text-csv, not omniglot");
@@ -245,8 +362,8 @@ TEST_SUITE("text-train") {
             "train: --model must be bag, bag-counts or cnn, got 'lstm'");
     invalid([](TrainConfig& c) { c.dataset = "clinc150", c.split = "vinyals"; },
             "train: --split must be stratified or domain, got 'vinyals'");
-    invalid([](TrainConfig& c) { c.dataset = "clinc150", c.algo = "pretrain"; },
-            "train: --algo pretrain is for sinusoid only (N-way labels are a new permutation in every task)");
+    invalid([](TrainConfig& c) { c.dataset = "clinc150", c.algo = "protonet", c.model = "bag-counts"; },
+            "train: --algo protonet needs --model bag or cnn (bag-counts has no body apart from its head)");
     invalid([](TrainConfig& c) { c.dataset = "clinc150", c.strided = true; },
             "train: --strided is for --dataset omniglot, not clinc150");
     invalid([](TrainConfig& c) { c.dataset = "clinc150", c.ways = 1; },

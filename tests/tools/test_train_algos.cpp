@@ -55,7 +55,7 @@ TEST_SUITE("tools") {
         "train: --inner-lr does nothing with --algo protonet (it has no inner loop)");
     refused(
         "sinusoid", "protonet", [](TrainConfig&) {},
-        "train: --algo protonet is for --dataset omniglot, not sinusoid (prototypes classify)");
+        "train: --algo protonet is for --dataset omniglot, clinc150 or text-csv, not sinusoid (prototypes classify)");
     refused(
         "sinusoid", "metasgd", [](TrainConfig& c) { c.learn_inner_lr = true; },
         "train: --learn-inner-lr is for --algo maml or fomaml, not metasgd");

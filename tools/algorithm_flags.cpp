@@ -21,7 +21,7 @@ void check_added_algo_flags(const TrainConfig& c) {
                                     std::pair{"--eval-inner-steps", c.eval_inner_steps.has_value()},
                                     std::pair{"--inner-lr", c.inner_lr.has_value()}})
     if (given)
-      throw ValueError(fmt::format("train: {} does nothing with --algo protonet (it has no inner loop)", flag));
+      config_error(fmt::format("{} does nothing with --algo protonet (it has no inner loop)", flag));
 }
 
 void resolve_added_algo_defaults(TrainConfig& c) {
@@ -38,7 +38,7 @@ void validate_added_algo(const TrainConfig& c) {
         c.dataset));
   // bag-counts is one layer (the MLP and the count path summed, nn/text_models.h): all head, no body to embed with.
   if (c.algo == "protonet" && text && c.model == "bag-counts")
-    throw ValueError("train: --algo protonet needs --model bag or cnn (bag-counts has no body apart from its head)");
+    config_error("--algo protonet needs --model bag or cnn (bag-counts has no body apart from its head)");
 }
 
 }  // namespace mg::tools

@@ -12,12 +12,12 @@ namespace mg::tools {
 void check_diagnose_order(const TrainConfig& c, std::int64_t every) {
   if (every <= 0) return;
   if (c.algo != "maml" && c.algo != "fomaml")
-    throw ValueError(fmt::format("train: --diagnose-order is for --algo maml or fomaml, not {}", c.algo));
+    config_error(fmt::format("--diagnose-order is for --algo maml or fomaml, not {}", c.algo));
   if (c.dataset == "nav2d")
-    throw ValueError("train: --diagnose-order is not for --dataset nav2d (its inner step is a policy gradient)");
+    config_error("--diagnose-order is not for --dataset nav2d (its inner step is a policy gradient)");
   if (c.learn_inner_lr)
-    throw ValueError("train: --diagnose-order does not work with --learn-inner-lr (it compares the meta-gradients "
-                     "at one fixed inner learning rate)");
+    config_error("--diagnose-order does not work with --learn-inner-lr (it compares the meta-gradients "
+                 "at one fixed inner learning rate)");
 }
 
 meta::OrderComparison diagnose_iteration(const Experiment& e, std::int64_t iteration) {

@@ -32,12 +32,12 @@ void check_mamlpp_flags_apply(const TrainConfig& c) {
   const MamlppSettings& m = c.mamlpp;
   for (const Switch& s : kSwitches)
     if ((m.*s.member).has_value())
-      throw ValueError(fmt::format("train: {} is for --algo maml++, not {}",
-                                   *(m.*s.member) ? std::string(s.flag).replace(0, 5, "--") : s.flag, c.algo));
+      config_error(fmt::format("{} is for --algo maml++, not {}",
+                               *(m.*s.member) ? std::string(s.flag).replace(0, 5, "--") : s.flag, c.algo));
   for (const auto& [flag, given] : {std::pair{"--msl-iterations", m.msl_iterations.has_value()},
                                     std::pair{"--first-order-until", m.first_order_until.has_value()},
                                     std::pair{"--min-meta-lr", m.min_meta_lr.has_value()}})
-    if (given) throw ValueError(fmt::format("train: {} is for --algo maml++, not {}", flag, c.algo));
+    if (given) config_error(fmt::format("{} is for --algo maml++, not {}", flag, c.algo));
 }
 
 void resolve_mamlpp_defaults(TrainConfig& c) {
@@ -65,8 +65,8 @@ void validate_mamlpp(const TrainConfig& c) {
   check_bounds("train", "--first-order-until", *m.first_order_until, limits::kFirstOrderUntil);
   check_bounds("train", "--min-meta-lr", *m.min_meta_lr, limits::kMinMetaLr);
   if (*m.min_meta_lr > *c.meta_lr)
-    throw ValueError(fmt::format("train: --min-meta-lr {} is above --meta-lr {}: the cosine anneals downwards",
-                                 *m.min_meta_lr, *c.meta_lr));
+    config_error(fmt::format("--min-meta-lr {} is above --meta-lr {}: the cosine anneals downwards",
+                             *m.min_meta_lr, *c.meta_lr));
 }
 
 std::vector<std::pair<std::string, std::string>> mamlpp_to_metadata(const TrainConfig& c) {

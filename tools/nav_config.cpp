@@ -9,8 +9,6 @@ namespace mg::tools {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
-
 template <class T>
 void set(std::optional<T>& field, T value) {
   if (!field) field = std::move(value);
@@ -25,12 +23,12 @@ void check_nav_flags_apply(const TrainConfig& c) {
          {std::pair{"--trajectories", n.trajectories.has_value()}, std::pair{"--horizon", n.horizon.has_value()},
           std::pair{"--reward", n.reward.has_value()}, std::pair{"--outer", n.outer.has_value()},
           std::pair{"--sampling-term", n.sampling_term}, std::pair{"--pretrained", n.pretrained.has_value()}})
-      if (given) fail(fmt::format("{} is for --dataset nav2d, not {}", flag, c.dataset));
+      if (given) config_error(fmt::format("{} is for --dataset nav2d, not {}", flag, c.dataset));
     return;
   }
-  if (c.algo == "reptile") fail("--algo reptile is not implemented for nav2d (maml, fomaml or pretrain)");
-  if (n.sampling_term && c.algo != "maml") fail(fmt::format("--sampling-term is for --algo maml, not {}", c.algo));
-  if (n.pretrained && c.algo == "pretrain") fail("--pretrained does nothing with --algo pretrain (it is the baseline)");
+  if (c.algo == "reptile") config_error("--algo reptile is not implemented for nav2d (maml, fomaml or pretrain)");
+  if (n.sampling_term && c.algo != "maml") config_error(fmt::format("--sampling-term is for --algo maml, not {}", c.algo));
+  if (n.pretrained && c.algo == "pretrain") config_error("--pretrained does nothing with --algo pretrain (it is the baseline)");
 }
 
 void resolve_nav_defaults(TrainConfig& c) {
@@ -50,9 +48,9 @@ void resolve_nav_defaults(TrainConfig& c) {
 void validate_nav(const TrainConfig& c) {
   if (c.dataset != "nav2d") return;
   if (*c.nav.reward != "distance" && *c.nav.reward != "squared")
-    fail(fmt::format("--reward must be distance or squared, got '{}'", *c.nav.reward));
+    config_error(fmt::format("--reward must be distance or squared, got '{}'", *c.nav.reward));
   if (*c.nav.outer != "trpo" && *c.nav.outer != "adam")
-    fail(fmt::format("--outer must be trpo or adam, got '{}'", *c.nav.outer));
+    config_error(fmt::format("--outer must be trpo or adam, got '{}'", *c.nav.outer));
   check_bounds("train", "--trajectories", *c.nav.trajectories, limits::kTrajectories);
   check_bounds("train", "--horizon", *c.nav.horizon, limits::kHorizon);
 }

@@ -10,12 +10,6 @@
 
 namespace mg::tools {
 
-namespace {
-
-[[noreturn]] void text_fail(const std::string& what) { throw ValueError("train: " + what); }
-
-}  // namespace
-
 bool is_text_dataset(std::string_view dataset) { return dataset == "clinc150" || dataset == "text-csv"; }
 
 std::string model_names(std::string_view dataset) {
@@ -26,13 +20,13 @@ std::string model_names(std::string_view dataset) {
 void check_text_flags(const TrainConfig& c) {
   const bool text = is_text_dataset(c.dataset);
   if (c.algo == "nearest-mean" && !text)
-    text_fail(fmt::format("--algo nearest-mean is for --dataset clinc150 or text-csv, not {}", c.dataset));
-  if (c.model && !text) text_fail(fmt::format("--model is for --dataset clinc150 or text-csv, not {}", c.dataset));
+    config_error(fmt::format("--algo nearest-mean is for --dataset clinc150 or text-csv, not {}", c.dataset));
+  if (c.model && !text) config_error(fmt::format("--model is for --dataset clinc150 or text-csv, not {}", c.dataset));
   for (const auto& [flag, given] : {std::pair{"--text-column", c.text_column.has_value()},
                                     std::pair{"--label-column", c.label_column.has_value()}})
-    if (given && c.dataset != "text-csv") text_fail(fmt::format("{} is for --dataset text-csv, not {}", flag, c.dataset));
-  if (c.dataset == "text-csv" && !c.data) text_fail("--dataset text-csv needs --data FILE");
-  if (c.algo == "nearest-mean" && c.model) text_fail("--model does nothing with --algo nearest-mean (it has no model)");
+    if (given && c.dataset != "text-csv") config_error(fmt::format("{} is for --dataset text-csv, not {}", flag, c.dataset));
+  if (c.dataset == "text-csv" && !c.data) config_error("--dataset text-csv needs --data FILE");
+  if (c.algo == "nearest-mean" && c.model) config_error("--model does nothing with --algo nearest-mean (it has no model)");
 }
 
 void resolve_text_defaults(TrainConfig& c) {
@@ -57,20 +51,20 @@ void resolve_text_defaults(TrainConfig& c) {
 void validate_text(const TrainConfig& c) {
   if (!is_text_dataset(c.dataset)) {
     if (*c.model != model_names(c.dataset))
-      text_fail(fmt::format("--model must be {} for --dataset {}, got '{}'", model_names(c.dataset), c.dataset, *c.model));
+      config_error(fmt::format("--model must be {} for --dataset {}, got '{}'", model_names(c.dataset), c.dataset, *c.model));
     return;
   }
   if (*c.model != "bag" && *c.model != "bag-counts" && *c.model != "cnn")
-    text_fail(fmt::format("--model must be bag, bag-counts or cnn, got '{}'", *c.model));
+    config_error(fmt::format("--model must be bag, bag-counts or cnn, got '{}'", *c.model));
   if (c.dataset == "clinc150" && *c.split != "stratified" && *c.split != "domain")
-    text_fail(fmt::format("--split must be stratified or domain, got '{}'", *c.split));
+    config_error(fmt::format("--split must be stratified or domain, got '{}'", *c.split));
   if (c.dataset == "text-csv") csv_split_fractions(*c.split);
 }
 
 std::pair<double, double> csv_split_fractions(const std::string& split) {
   if (split == "hash") return {0.6, 0.2};  // what checkpoints before the flag record
   const auto bad = [&split]() {
-    text_fail(fmt::format("--split of text-csv must be TRAIN,VAL class fractions in [0, 1] summing to at most 1 "
+    config_error(fmt::format("--split of text-csv must be TRAIN,VAL class fractions in [0, 1] summing to at most 1 "
                           "(default 0.6,0.2; the rest is meta-test), got '{}'", split));
   };
   const std::size_t comma = split.find(',');

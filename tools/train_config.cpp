@@ -16,16 +16,16 @@
 
 namespace mg::tools {
 
-namespace {
+void config_error(const std::string& what) { throw ValueError("train: " + what); }
 
-[[noreturn]] void fail(const std::string& what) { throw ValueError("train: " + what); }
+namespace {
 
 void check_names(const TrainConfig& c) {
   if (c.dataset != "sinusoid" && c.dataset != "omniglot" && c.dataset != "nav2d" && !is_text_dataset(c.dataset))
-    fail(fmt::format("--dataset must be sinusoid, omniglot, nav2d, clinc150 or text-csv, got '{}'", c.dataset));
+    config_error(fmt::format("--dataset must be sinusoid, omniglot, nav2d, clinc150 or text-csv, got '{}'", c.dataset));
   if (c.algo != "maml" && c.algo != "fomaml" && c.algo != "reptile" && c.algo != "pretrain" && !is_added_algo(c.algo) &&
       c.algo != "nearest-mean")
-    fail(fmt::format(
+    config_error(fmt::format(
         "--algo must be maml, fomaml, reptile, pretrain, metasgd, maml++, anil, protonet or nearest-mean, got '{}'",
         c.algo));
 }
@@ -45,16 +45,16 @@ void check_flags_apply(const TrainConfig& c) {
   for (const auto& [flag, given] : {std::pair{"--ways", c.ways.has_value()}, std::pair{"--split", c.split.has_value()},
                                     std::pair{"--data", c.data.has_value()}, std::pair{"--strided", c.strided}})
     if (given && !omniglot && (!is_text_dataset(c.dataset) || flag == std::string_view("--strided")))
-      fail(fmt::format("{} is for --dataset omniglot, not {}", flag, c.dataset));
-  if (!c.baseline && omniglot) fail("--no-baseline is for --dataset sinusoid, not omniglot");
-  if (!c.baseline && c.algo == "pretrain") fail("--no-baseline does nothing with --algo pretrain (it is the baseline)");
+      config_error(fmt::format("{} is for --dataset omniglot, not {}", flag, c.dataset));
+  if (!c.baseline && omniglot) config_error("--no-baseline is for --dataset sinusoid, not omniglot");
+  if (!c.baseline && c.algo == "pretrain") config_error("--no-baseline does nothing with --algo pretrain (it is the baseline)");
   for (const auto& [flag, given] : {std::pair{"--inner-batch", c.inner_batch.has_value()},
                                     std::pair{"--inner-optimizer", c.inner_optimizer.has_value()}})
-    if (given && c.algo != "reptile") fail(fmt::format("{} is for --algo reptile, not {}", flag, c.algo));
+    if (given && c.algo != "reptile") config_error(fmt::format("{} is for --algo reptile, not {}", flag, c.algo));
   if (c.learn_inner_lr && c.algo != "maml" && c.algo != "fomaml")
-    fail(fmt::format("--learn-inner-lr is for --algo maml or fomaml, not {}", c.algo));
+    config_error(fmt::format("--learn-inner-lr is for --algo maml or fomaml, not {}", c.algo));
   if (c.inner_steps && c.algo == "pretrain")
-    fail("--inner-steps is for --algo maml, fomaml or reptile, not pretrain (it trains without an inner loop)");
+    config_error("--inner-steps is for --algo maml, fomaml or reptile, not pretrain (it trains without an inner loop)");
   check_added_algo_flags(c);  // metasgd, anil, protonet (tools/algorithm_flags.h)
   check_nav_flags_apply(c);   // tools/nav_config.h
   check_mamlpp_flags_apply(c);  // tools/mamlpp_config.h
@@ -95,12 +95,12 @@ void resolve_defaults(TrainConfig& c) {
 void validate(const TrainConfig& c) {
   check_names(c);
   if (*c.inner_optimizer != "sgd" && *c.inner_optimizer != "adam")
-    fail(fmt::format("--inner-optimizer must be sgd or adam, got '{}'", *c.inner_optimizer));
+    config_error(fmt::format("--inner-optimizer must be sgd or adam, got '{}'", *c.inner_optimizer));
   validate_text(c);
   if (!is_text_dataset(c.dataset) && *c.split != "vinyals" && *c.split != "official")
-    fail(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
+    config_error(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
   if (c.dataset == "omniglot" && c.algo == "pretrain")
-    fail("--algo pretrain is for sinusoid, clinc150 or text-csv (Omniglot's N-way labels are a new permutation in "
+    config_error("--algo pretrain is for sinusoid, clinc150 or text-csv (Omniglot's N-way labels are a new permutation in "
          "every task)");
   validate_added_algo(c);
   auto check = [](const char* flag, auto value, const auto& bounds, std::string_view note = "") {
@@ -113,9 +113,9 @@ void validate(const TrainConfig& c) {
   // Test and training tasks draw their shots and queries from the same class.
   for (const auto& [flag, shots] : {std::pair{"--shots", *c.shots}, std::pair{"--train-shots", *c.train_shots}})
     if (c.dataset == "omniglot" && shots + *c.queries > 20)
-      fail(fmt::format("{} {} + --queries {} exceed the 20 drawings of an Omniglot class", flag, shots, *c.queries));
+      config_error(fmt::format("{} {} + --queries {} exceed the 20 drawings of an Omniglot class", flag, shots, *c.queries));
   if (c.reset_inner_adam && (c.algo != "reptile" || *c.inner_optimizer != "adam"))
-    fail("--reset-inner-adam is for --algo reptile with --inner-optimizer adam");
+    config_error("--reset-inner-adam is for --algo reptile with --inner-optimizer adam");
   check("--inner-batch", *c.inner_batch, limits::kInnerBatch);
   check("--inner-steps", *c.inner_steps, limits::kInnerSteps);
   check("--eval-inner-steps", *c.eval_inner_steps, limits::kInnerSteps);
@@ -127,7 +127,7 @@ void validate(const TrainConfig& c) {
   check("--eval-tasks", c.eval_tasks, limits::kEvalTasks);
   check("--checkpoint-every", c.checkpoint_every, limits::kIterations);
   check("--log-every", c.log_every, limits::kLogEvery);
-  if (c.out.empty()) fail("--out must name a folder");
+  if (c.out.empty()) config_error("--out must name a folder");
   validate_nav(c);
   validate_mamlpp(c);
 }

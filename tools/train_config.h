@@ -73,6 +73,9 @@ inline constexpr Bounds<int> kLogEvery{1, 1'000'000'000};
 // "this machine has N cores", the note of a --threads error.
 std::string threads_note();
 
+// Throws ValueError("train: " + what): how every check of a setting refuses it (here and in
+// the per-dataset and per-algorithm files: nav_config, text_config, mamlpp_config).
+[[noreturn]] void config_error(const std::string& what);
 // Throws ValueError naming the flag when a flag was given that does nothing
 // for the chosen dataset or algorithm (--ways with sinusoid, --inner-batch
 // without reptile...). Call on the config as the user gave it, before

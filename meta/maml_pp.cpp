@@ -287,7 +287,7 @@ EvalResult MamlPlusPlus::test(const data::TaskSource& tasks, const EvalOptions& 
     }
     return rows;
   };
-  return evaluate_with(model(), objective(), tasks, options, score);
+  return evaluate_with(model(), objective(), tasks, over_ranks(options), score);
 }
 
 }  // namespace mg::meta

@@ -83,10 +83,13 @@ std::vector<Tensor> MetaLearner::meta_gradient(std::span<const data::Task> tasks
   return batch.mean();
 }
 
+EvalOptions MetaLearner::over_ranks(EvalOptions options) const {
+  if (!options.communicator) options.communicator = comm_.get();
+  return options;
+}
+
 EvalResult MetaLearner::test(const data::TaskSource& tasks, const EvalOptions& options) const {
-  EvalOptions o = options;
-  if (!o.communicator) o.communicator = comm_.get();
-  return evaluate(model_, model_.parameters(), objective_, test_inner_lr(), tasks, o);
+  return evaluate(model_, model_.parameters(), objective_, test_inner_lr(), tasks, over_ranks(options));
 }
 
 }  // namespace mg::meta

@@ -109,6 +109,9 @@ class MetaLearner {
   virtual void outer_update(const std::vector<Tensor>& direction, std::int64_t iteration) = 0;
   // The TaskGroup of `at` on this learner's model and objective.
   TaskGroup group(const GroupAt& at) const;
+  // `options` with this learner's ranks (set_communicator) unless it names its own: every
+  // test(), overridden or not, splits its tasks over the job's ranks this way.
+  EvalOptions over_ranks(EvalOptions options) const;
 
  private:
   // Note [Divergence]: a run whose loss or meta-gradient stops being finite only gets

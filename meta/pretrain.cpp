@@ -37,7 +37,7 @@ std::vector<Tensor> Pretrain::head_for_test() const {
 
 EvalResult Pretrain::test(const data::TaskSource& tasks, const EvalOptions& options) const {
   if (!options_.test_model) return MetaLearner::test(tasks, options);
-  return evaluate(*options_.test_model, head_for_test(), objective(), test_inner_lr(), tasks, options);
+  return evaluate(*options_.test_model, head_for_test(), objective(), test_inner_lr(), tasks, over_ranks(options));
 }
 
 // The whole batch is one group: joint training has no per-task work.

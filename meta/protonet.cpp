@@ -104,13 +104,14 @@ EvalResult ProtoNet::test(const data::TaskSource& tasks, const EvalOptions& opti
   std::vector<std::pair<std::size_t, std::size_t>> one_each;
   for (std::size_t i = 0; i < n; ++i) one_each.emplace_back(i, i + 1);
   const std::vector<Tensor> theta = model().parameters();
-  // The driver over single episodes, each sampled by its worker, scored in task order.
+  // The driver over single episodes, each sampled by its worker, scored in task order, split
+  // over the job's ranks like every evaluation.
   const BatchResult scored = run_batch(n, one_each, options.threads, 1, [&](std::size_t i) {
     const data::Task task = tasks.sample(options.first_task + i);
     TapeScope scope;
     NoGradGuard no_grad;
     return GroupResult{{}, 0.0, {{objective().metric(episode_logits(task, theta), task.query_y)}}};
-  });
+  }, over_ranks(options).communicator);
   EvalResult result;
   result.metric_name = objective().metric_name;
   result.steps = {0};

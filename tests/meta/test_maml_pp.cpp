@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 
 #include "autograd/creation.h"
@@ -18,6 +19,7 @@
 #include "nn/batchnorm.h"
 #include "nn/linear.h"
 #include "tests/meta/meta_fixtures.h"
+#include "tests/meta/rank_fixtures.h"
 
 using namespace mg;
 using namespace mg::meta;
@@ -278,6 +280,25 @@ TEST_SUITE("maml_pp") {
         }
         CHECK(test::bit_identical(m1.outer_parameters(), m2.outer_parameters()));
       }
+  }
+
+  TEST_CASE("test() over ranks: each rank adapts its share of the tasks, every rank gets one process's result") {
+    const data::SinusoidTasks sines(data::SinusoidConfig{.k_shot = 5, .q_query = 6, .seed = 75});
+    const test::F64Tasks tasks(sines);
+    nn::Sequential model = maml_pp_test::bn_mlp(76);
+    MamlPlusPlus learner(model, regression(), maml_pp_test::small_options(2));
+    const EvalOptions o{.num_tasks = 5, .inner_steps = 2};
+    const EvalResult one = learner.test(tasks, o);
+    test::as_ranks(2, [&](int, test::Scripted& comm) {
+      learner.set_communicator(std::shared_ptr<Communicator>(&comm, [](auto*) {}));  // non-owning
+      const EvalResult r = learner.test(tasks, o);
+      learner.set_communicator(nullptr);
+      REQUIRE(r.metric.size() == one.metric.size());
+      for (std::size_t i = 0; i < r.metric.size(); ++i) {
+        CHECK(r.metric[i].mean == one.metric[i].mean);
+        CHECK(r.metric[i].n == 5);
+      }
+    });
   }
 
   TEST_CASE("test() adapts with each step's rates and BN tensors, with and without task stacks") {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
@@ -11,6 +12,7 @@
 #include "meta/protonet.h"
 #include "nn/loss.h"
 #include "tests/meta/meta_fixtures.h"
+#include "tests/meta/rank_fixtures.h"
 
 using namespace mg;
 using namespace mg::meta;
@@ -116,6 +118,23 @@ TEST_SUITE("protonet") {
     CHECK(fd.largest[0] > 1e-3);
     for (std::size_t j = 2; j < 4; ++j)  // the head's
       CHECK(g[j].to_vector<double>() == std::vector<double>(static_cast<std::size_t>(g[j].numel()), 0.0));
+  }
+
+  TEST_CASE("evaluation over ranks: each rank scores its share of the tasks, every rank gets one process's result") {
+    const protonet_test::BlobTasks source;
+    nn::Sequential net = protonet_test::small_net(31);
+    ProtoNet learner(net, classification(), protonet_test::small_options());
+    const EvalResult one = learner.test(source, {.num_tasks = 7, .threads = 1});
+    test::as_ranks(2, [&](int, test::Scripted& comm) {
+      // A non-owning handle: the communicator lives on the caller's frame.
+      learner.set_communicator(std::shared_ptr<Communicator>(&comm, [](auto*) {}));
+      const EvalResult r = learner.test(source, {.num_tasks = 7, .threads = 1});
+      learner.set_communicator(nullptr);
+      REQUIRE(r.metric.size() == 1);
+      CHECK(r.metric[0].mean == one.metric[0].mean);
+      CHECK(r.metric[0].ci95 == one.metric[0].ci95);
+      CHECK(r.metric[0].n == 7);
+    });
   }
 
   TEST_CASE("evaluation: 600-task protocol without inner steps, accuracy with a 95% CI, same for any thread count") {

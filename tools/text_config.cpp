@@ -1,5 +1,6 @@
 #include "tools/text_config.h"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <charconv>

@@ -14,14 +14,16 @@
 // 2000 iterations; Reptile as on Omniglot (Adam inner loop, 10 training shots).
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "tools/train_config.h"
+
+namespace CLI {
+class App;  // add_text_flags's caller (tools/metalearn.cpp) and its definition include <CLI/CLI.hpp>
+}
 
 namespace mg::tools {
 

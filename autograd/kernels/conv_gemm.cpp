@@ -169,16 +169,26 @@ Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, const ConvGeometry&
     T* cols = c.cols.template mutable_data<T>();
     const T* px = x.data<T>();
     const T* pg = grad.data<T>();
+    // Wide layers split each chunk by rows of the columns, i.e. columns of dW: a part
+    // makes its rows of the columns and their block of dW (Note [conv over parts]).
+    // Narrow ones (layer 1's nine rows) leave the split to the GEMM's rows of dW.
+    const bool by_rows = std::is_same_v<T, float> && sgemm_supported() && c.k >= 96;
     c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
-      im2col_raw(px + n0 * c.image_size(), part, cols);
-      if (per_image) {
-        for (std::int64_t i = 0; i < count; ++i)
-          gemm<T>(false, true, i32(f), i32(c.k), i32(l), pg + (n0 + i) * f * l, i32(l), cols + i * c.k * l, i32(l),
-                  T(1), pd, i32(c.k));
-      } else {
-        gemm<T>(false, true, i32(f), i32(c.k), i32(count * l), pg + n0 * l, i32(g.n * l), cols, i32(count * l), T(1),
-                pd, i32(c.k));
-      }
+      const auto rows = [&](std::int64_t r0, std::int64_t r1) {
+        im2col_rows(px + n0 * c.image_size(), part, cols, r0, r1);
+        if (per_image) {
+          for (std::int64_t i = 0; i < count; ++i)
+            gemm<T>(false, true, i32(f), i32(r1 - r0), i32(l), pg + (n0 + i) * f * l, i32(l), cols + (i * c.k + r0) * l,
+                    i32(l), T(1), pd + r0, i32(c.k));
+        } else {
+          gemm<T>(false, true, i32(f), i32(r1 - r0), i32(count * l), pg + n0 * l, i32(g.n * l), cols + r0 * count * l,
+                  i32(count * l), T(1), pd + r0, i32(c.k));
+        }
+      };
+      if (by_rows)
+        split_for(c.k, 48, 16, rows);
+      else
+        rows(0, c.k);
     });
   });
   return dw;

@@ -7,11 +7,13 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <vector>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/kernels/conv_gemm.h"
+#include "autograd/kernels/im2col.h"
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/worker_pool.h"
 #include "autograd/ops.h"
@@ -268,6 +270,35 @@ TEST_SUITE("nn_vision_ops") {
         for (std::size_t i = 0; i < back64.size(); ++i) worst = std::max(worst, std::abs(back32[i] - back64[i]));
         CHECK(worst < 1e-5);
       }
+  }
+
+  TEST_CASE("im2col_rows writes those rows of im2col_raw's columns and no others, on every path and layout") {
+    // conv_weight_grad's parts each make their own rows (Note [conv over parts]).
+    for (const kernels::Isa isa : kernels::supported_isas())
+      for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage})
+        for (const bool same : {true, false}) {  // a "same" 3x3 (the shifted planes) and a strided window
+          const test::IsaGuard guard(isa);
+          CAPTURE(kernels::isa_name(isa));
+          CAPTURE(static_cast<int>(layout));
+          CAPTURE(same);
+          kernels::ConvGeometry g;
+          g.n = 3, g.c = 4, g.h = 9, g.w = 7, g.kh = 3, g.kw = 3, g.ph = 1, g.pw = 1, g.layout = layout;
+          if (!same) g.sh = 2, g.kw = 2;
+          Generator gen(3);
+          const Tensor x = randn(g.image_shape(), gen);
+          const std::int64_t total = g.cols_shape().numel(), l = g.out_h() * g.out_w();
+          std::vector<float> whole(static_cast<std::size_t>(total)), part(static_cast<std::size_t>(total), -7.0f);
+          kernels::im2col_raw(x.data<float>(), g, whole.data());
+          const std::int64_t r0 = 5, r1 = 23;
+          kernels::im2col_rows(x.data<float>(), g, part.data(), r0, r1);
+          int wrong = 0;
+          for (std::int64_t e = 0; e < total; ++e) {
+            const std::int64_t row = layout == ColLayout::Folded ? e / (g.n * l) : e / l % g.col_rows();
+            const float want = row >= r0 && row < r1 ? whole[static_cast<std::size_t>(e)] : -7.0f;
+            wrong += part[static_cast<std::size_t>(e)] != want;
+          }
+          CHECK(wrong == 0);
+        }
   }
 
   TEST_CASE("im2col and col2im are adjoint: <im2col(x), c> = <x, col2im(c)>") {

@@ -143,16 +143,14 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   check_diagnose_order(config, run.diagnose_order);
   const ThreadPlan threads = plan_threads("train", run.parallel, config.dataset, *config.threads);
   if (run.profile && threads.task_threads != 1)  // the profiler sees its own thread's ops only
-    throw ValueError(fmt::format("train: --profile needs one thread over tasks (the profiler times the ops of its own "
-                                 "thread): --threads 1, or --parallel ops; got --threads {} over tasks",
-                                 *config.threads));
+    config_error(fmt::format("--profile needs one thread over tasks (the profiler times the ops of its own thread): "
+                             "--threads 1, or --parallel ops; got --threads {} over tasks", *config.threads));
   const kernels::OpThreads op_threads(threads.op_threads);  // Note [Two ways to use two cores]
   config.threads = threads.task_threads;
   // nav2d and the text floor do not split their work over ranks: each rank would write the same files.
   if (run.comm && run.comm->size() > 1 && (config.dataset == "nav2d" || config.algo == "nearest-mean"))
-    throw ValueError(fmt::format("train: {} runs in one process, not over {} MPI ranks",
-                                 config.dataset == "nav2d" ? "--dataset nav2d" : "--algo nearest-mean",
-                                 run.comm->size()));
+    config_error(fmt::format("{} runs in one process, not over {} MPI ranks",
+                             config.dataset == "nav2d" ? "--dataset nav2d" : "--algo nearest-mean", run.comm->size()));
   if (config.dataset == "nav2d") return run_nav_train(config, run);  // meta-RL: tools/nav_train.h
   if (config.algo == "nearest-mean") return run_text_floor(config, run);
   const bool writer = !run.comm || run.comm->rank() == 0;  // rank 0 alone writes files

@@ -123,31 +123,26 @@ Pool& pool() {
   return p;
 }
 
-
-thread_local int t_op_threads = 1;
-
 }  // namespace
 
 bool run_on_pool(int blocks, const std::function<void(int)>& block) { return pool().run(blocks, block); }
 
-int op_threads() { return t_op_threads; }
-
-OpThreads::OpThreads(int threads) : saved_(t_op_threads) {
+OpThreads::OpThreads(int threads) : saved_(detail::t_op_threads) {
   if (threads < 1) throw ValueError("op threads: must be >= 1, got " + std::to_string(threads));
-  t_op_threads = threads;
+  detail::t_op_threads = threads;
 }
 
-OpThreads::~OpThreads() { t_op_threads = saved_; }
+OpThreads::~OpThreads() { detail::t_op_threads = saved_; }
 
-void split_for(std::int64_t n, std::int64_t grain, std::int64_t align,
-               const std::function<void(std::int64_t, std::int64_t)>& body) {
-  grain = std::max<std::int64_t>(grain, 1);
-  align = std::max<std::int64_t>(align, 1);
-  const std::int64_t parts = std::min<std::int64_t>(t_op_threads, n / grain);
-  if (parts <= 1 || inside_job) {
-    if (n > 0) body(0, n);
+namespace detail {
+
+void split_parts(std::int64_t n, std::int64_t parts, std::int64_t align,
+                 const std::function<void(std::int64_t, std::int64_t)>& body) {
+  if (inside_job) {  // a part of a pool job already: no nested split
+    body(0, n);
     return;
   }
+  align = std::max<std::int64_t>(align, 1);
   // Part p covers [bound(p), bound(p + 1)): equal shares rounded down to `align`.
   const auto bound = [&](std::int64_t p) {
     return p == parts ? n : std::min(n, n * p / parts / align * align);
@@ -168,5 +163,7 @@ void split_for(std::int64_t n, std::int64_t grain, std::int64_t align,
     if (e) std::rethrow_exception(e);
   }
 }
+
+}  // namespace detail
 
 }  // namespace mg::kernels

@@ -18,6 +18,7 @@
 // op_threads(): both ways give what one thread gives.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
@@ -29,8 +30,15 @@ namespace mg::kernels {
 // another caller's job (the caller then runs the blocks itself).
 bool run_on_pool(int blocks, const std::function<void(int)>& block);
 
+namespace detail {
+inline thread_local int t_op_threads = 1;  // op_threads(); set through OpThreads
+// split_for's parallel case.
+void split_parts(std::int64_t n, std::int64_t parts, std::int64_t align,
+                 const std::function<void(std::int64_t, std::int64_t)>& body);
+}  // namespace detail
+
 // The number of parts this thread's kernels split their work into (default 1).
-int op_threads();
+inline int op_threads() { return detail::t_op_threads; }
 
 // Sets op_threads() on this thread for the scope's lifetime. ValueError for threads < 1.
 class OpThreads {
@@ -49,7 +57,14 @@ class OpThreads {
 // (align ≥ 1, grain ≥ 1), run on the pool. With one part, or from inside a pool job,
 // body(0, n) on this thread.
 // An exception from a part is rethrown after all parts are done (the lowest part's).
-void split_for(std::int64_t n, std::int64_t grain, std::int64_t align,
-               const std::function<void(std::int64_t, std::int64_t)>& body);
+// One part costs a test and a call: small tensors pay nothing else.
+template <class Body>
+void split_for(std::int64_t n, std::int64_t grain, std::int64_t align, Body&& body) {
+  const std::int64_t parts = std::min<std::int64_t>(op_threads(), n / std::max<std::int64_t>(grain, 1));
+  if (parts > 1)
+    detail::split_parts(n, parts, align, body);
+  else if (n > 0)
+    body(std::int64_t{0}, n);
+}
 
 }  // namespace mg::kernels

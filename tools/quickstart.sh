@@ -62,7 +62,7 @@ PY
 # workers, std::thread in the tape tests, meta-learners and evaluation with threads > 1),
 # and of the storage and sgemm suites only the cases with threads (the others make large
 # single-threaded allocations).
-tsan_filters=("-ts=engine,datasets_tasks,datasets_omniglot,datasets_episodes,maml,reptile,evaluate"
+tsan_filters=("-ts=engine,parallel,datasets_tasks,datasets_omniglot,datasets_episodes,maml,reptile,evaluate"
               "-ts=storage,sgemm -tc=*thread*")
 fuzz_harnesses=(png checkpoint omniglot episodes splits text_csv train_config)
 

@@ -75,7 +75,7 @@ TEST_SUITE("parallel") {
     const mg::kernels::OpThreads two(2);
     std::vector<std::vector<pool_test::Part>> seen(2);
     std::vector<std::thread::id> caller(2);
-    std::vector<bool> one_thread(2);
+    std::vector<int> one_thread(2, 0);  // not vector<bool>: its bits share a word, and the workers write both
     mg::parallel_for(2, 2, [&](std::size_t i, int) {
       caller[i] = std::this_thread::get_id();
       const mg::kernels::OpThreads inner(2);  // a worker asking for parts gets the whole range

@@ -139,9 +139,10 @@ TEST_SUITE("maml") {
     }
   }
 
-  TEST_CASE("conv4 MAML: bit-identical with tasks over 2 threads and with each op split over 2 or 3 threads") {
+  TEST_CASE("conv4 MAML: bit-identical with tasks over 2 threads and with each op split over 2 threads") {
     // Note [Two ways to use two cores] (autograd/kernels/worker_pool.h): the split
     // convolutions, batch norms and poolings give one thread's bits, and so do the tasks.
+    // (Three parts are tested op by op: tests/nn/test_vision_ops.cpp. This runs under TSan.)
     std::vector<data::Task> tasks;
     Generator data_gen(17);
     std::vector<std::int64_t> support_labels, query_labels;
@@ -160,7 +161,7 @@ TEST_SUITE("maml") {
       o.inner_lr = 0.4;
       o.meta_batch = 4;
       Maml maml(model, classification(), o);
-      for (int it = 0; it < 2; ++it) maml.step(tasks, it);
+      maml.step(tasks, 0);
       std::vector<Tensor> theta;
       for (const Tensor& p : model.parameters()) theta.push_back(p.detach());
       return theta;
@@ -168,7 +169,6 @@ TEST_SUITE("maml") {
     const std::vector<Tensor> one = train(1, 1);
     CHECK(test::bit_identical(one, train(2, 1)));
     CHECK(test::bit_identical(one, train(1, 2)));
-    CHECK(test::bit_identical(one, train(1, 3)));
   }
 
   TEST_CASE("learned per-tensor inner learning rates are meta-learned too") {

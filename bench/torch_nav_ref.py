@@ -63,7 +63,9 @@ Modes:
       s*20 ... s*20 + 19 (goals and noise from a fixed seed), adapts, and takes the TRPO
       step; sampling is part of the timed iteration on both sides. Reports its/s =
       1 / median and the peak resident memory of the process. The JSON line has
-      bench_meta's keys (gflops null) plus form, torch_threads and openblas_threads.
+      bench_meta's keys (gflops null) plus form, torch_threads, openblas_threads and
+      timed_cpu_s (the process CPU seconds of the timed iterations, all threads: on a
+      loaded machine only the wall time is inflated much).
 
 Only torch and the Python standard library are used.
 """
@@ -471,10 +473,10 @@ def time_meta_steps(args):
     s = Settings(first_order=args.algo == "fomaml", hvp=args.hvp)
     gen = torch.Generator().manual_seed(SEED)
     theta = init_params(gen, torch.float32)
-    seconds = []
+    seconds, cpu = [], 0.0
     for it in range(args.warmup + args.iters):
         goals = ((torch.rand(s.meta_batch, 2, generator=gen, dtype=torch.float64) * 2 - 1) * GOAL_RANGE)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         theta = meta_step(theta, goals.float(), s, gen)
         sec = time.perf_counter() - start
         timed = it >= args.warmup
@@ -483,13 +485,15 @@ def time_meta_steps(args):
         if not timed:
             continue
         seconds.append(sec)
+        cpu += time.process_time() - cpu_start
         if args.max_seconds and sum(seconds) >= args.max_seconds:
             break
     median = statistics.median(seconds)
     blas = os.environ.get("OPENBLAS_NUM_THREADS")
     return {"workload": "nav2d", "algo": args.algo, "steps": args.steps, "threads": torch.get_num_threads(),
             "its_per_s": 1.0 / median, "median_s": median, "timed_iters": len(seconds),
-            "peak_rss_mb": peak_rss_mb(), "gflops": None, "form": "vec", "torch_threads": torch.get_num_threads(),
+            "peak_rss_mb": peak_rss_mb(), "gflops": None, "timed_cpu_s": cpu, "form": "vec",
+            "torch_threads": torch.get_num_threads(),
             "openblas_threads": int(blas) if blas and blas.isdigit() else None}
 
 

@@ -67,19 +67,21 @@ Modes:
       timed_cpu_s (the process CPU seconds of the timed iterations, all threads: on a
       loaded machine only the wall time is inflated much).
 
-Only torch and the Python standard library are used.
+Only torch, the Python standard library and bench/torch_ref.py (its timing flags and
+peak_rss_mb) are used.
 """
 
 import argparse
 import json
 import math
 import os
-import resource
 import statistics
 import sys
 import time
 
 import torch
+
+from torch_ref import add_timing_options, peak_rss_mb  # the supervised workloads' reference, beside this file
 
 # ---------------------------------------------------------------------------
 # Settings (metagrad's defaults: data::NavConfig, meta::NavMetaOptions, nn::TrpoOptions).
@@ -464,11 +466,6 @@ def run_check(path, tol=1e-8, trpo_tol=1e-6):
 # Timing mode.
 # ---------------------------------------------------------------------------
 
-def peak_rss_mb():
-    """Peak resident memory of this process so far, MB = 2^20 bytes (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def time_meta_steps(args):
     s = Settings(first_order=args.algo == "fomaml", hvp=args.hvp)
     gen = torch.Generator().manual_seed(SEED)
@@ -505,14 +502,9 @@ def main(argv=None):
     p.add_argument("--algo", choices=("maml", "fomaml"))
     p.add_argument("--steps", type=int, help="inner steps (only 1)")
     p.add_argument("--form", choices=("vec",), default="vec", help="the only form: tasks x trajectories at once")
-    p.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (intra-op)")
-    p.add_argument("--warmup", type=int, default=1, help="untimed iterations first (default 1)")
-    p.add_argument("--iters", type=int, default=3, help="timed iterations (default 3)")
-    p.add_argument("--max-seconds", type=float, default=0.0,
-                   help="stop timing once the timed iterations took this long (at least 1 is timed)")
+    add_timing_options(p, "default 1", "default 3", warmup=1, iters=3)
     p.add_argument("--hvp", choices=("reuse", "rebuild"), default="reuse",
                    help="build grad KL once per meta-step (reuse, default) or once per product (rebuild, as metagrad)")
-    p.add_argument("--json", action="store_true", help="one line of JSON")
     args = p.parse_args(argv)
 
     torch.set_num_interop_threads(1)

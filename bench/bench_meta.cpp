@@ -1,8 +1,9 @@
 // bench_meta: end-to-end meta-training speed of one configuration (issue 6).
 //
-//   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet
+//   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet|nav2d
 //              --algo maml|fomaml|reptile --steps K --threads T
-//              [--warmup W] [--iters N] [--max-seconds S] [--json]
+//              [--warmup W] [--iters N] [--max-seconds S] [--json] [--profile]
+//   bench_meta --workload nav2d ... --nav-fixture FILE   (writes bench/torch_nav_ref.py --check's fixture)
 //
 // A plain program, not Google Benchmark: a PyTorch implementation of the same
 // workloads is run by the same runner with the same flags and the same one-line
@@ -29,6 +30,10 @@
 //             (84 -> 42 -> 21 -> 10 -> 5, linear from 800 features to 5);
 //             5-way 1-shot, 15 queries per class, random pixels U[0, 1);
 //             meta-batch 4; α = 0.01; β = 1e-3 (MAML paper, §5.2).
+//   nav2d     meta-RL on 2-D navigation (MAML paper, §5.3; bench/bench_nav.h):
+//             metagrad's nav2d defaults, meta-batch 20 × 20 trajectories,
+//             horizon 100, REINFORCE inner step α = 0.1, TRPO outer step; maml or
+//             fomaml only; each iteration samples its own trajectories.
 // Algorithms: maml (second order), fomaml (first order), reptile (inner SGD at
 // the workload's α, K steps, ε = 1, not annealed). T worker threads run the
 // tasks of a batch; BLAS runs on 1 thread.
@@ -63,6 +68,7 @@
 #include "meta/maml.h"
 #include "meta/reptile.h"
 #include "nn/models.h"
+#include "bench/bench_nav.h"
 #include "bench/bench_run.h"
 
 namespace {
@@ -155,7 +161,8 @@ Workload workload(const std::string& name) {
 }
 
 struct Config : mg::bench::RunConfig {
-  bool profile = false;       // per-op table of the timed iterations on stderr (1 thread)
+  bool profile = false;     // per-op table of the timed iterations on stderr (1 thread)
+  std::string nav_fixture;  // nav2d: write torch_nav_ref.py --check's fixture here instead of timing
   // tasks: --threads workers over the tasks; ops: over each op's work; auto: ops for the conv nets
   std::string parallel = "auto";
 };
@@ -199,22 +206,51 @@ double process_cpu_s() {
   return seconds(u.ru_utime) + seconds(u.ru_stime);
 }
 
-Result run(const Config& c) {
-  const Workload w = workload(c.workload);
-  const int warmup = c.warmup >= 0 ? c.warmup : w.default_warmup;
-  const int iters = c.iters > 0 ? c.iters : w.default_iters;
+// One meta-iteration of the configuration, it = 0, 1, …: MetaLearner::step on the
+// pre-sampled batches in turn, or nav2d's NavMetaLearner::step(it) (bench/bench_nav.h).
+struct Stepper {
+  std::function<void(int)> step = {};
+  int default_warmup = 1, default_iters = 3;
+  // What step() uses, kept alive beside it.
+  std::unique_ptr<mg::nn::Sequential> model = {};
+  std::unique_ptr<mg::meta::MetaLearner> learner = {};
+  std::vector<std::vector<Task>> batches = {};
+  std::unique_ptr<mg::bench::NavBench> nav = {};
+};
 
+std::unique_ptr<Stepper> make_stepper(const Config& c) {
+  auto s = std::make_unique<Stepper>();
+  if (c.workload == "nav2d") {
+    s->nav = std::make_unique<mg::bench::NavBench>(c.algo, c.steps, c.parallel == "ops" ? 1 : c.threads);
+    s->step = [nav = s->nav.get()](int it) { nav->step(it); };
+    return s;
+  }
+  const Workload w = workload(c.workload);
+  s->default_warmup = w.default_warmup;
+  s->default_iters = w.default_iters;
   mg::Generator gen(kSeed);
-  mg::nn::Sequential model = w.model(gen);
-  const std::unique_ptr<mg::meta::MetaLearner> learner = make_learner(c, w, model);
+  s->model = std::make_unique<mg::nn::Sequential>(w.model(gen));
+  s->learner = make_learner(c, w, *s->model);
 
   const auto source = w.tasks();
+  const int warmup = c.warmup >= 0 ? c.warmup : w.default_warmup;
+  const int iters = c.iters > 0 ? c.iters : w.default_iters;
   const std::size_t n_batches = std::min(static_cast<std::size_t>(warmup + iters), w.max_batches);
   fmt::print(stderr, "bench_meta: sampling {} batches of {} tasks\n", n_batches, w.meta_batch);
-  std::vector<std::vector<Task>> batches(n_batches);
+  s->batches.resize(n_batches);
   for (std::size_t b = 0; b < n_batches; ++b)
-    batches[b] = mg::data::sample_tasks(*source, b * static_cast<std::size_t>(w.meta_batch),
-                                        static_cast<std::size_t>(w.meta_batch), c.threads);
+    s->batches[b] = mg::data::sample_tasks(*source, b * static_cast<std::size_t>(w.meta_batch),
+                                           static_cast<std::size_t>(w.meta_batch), c.threads);
+  s->step = [p = s.get()](int it) {
+    p->learner->step(p->batches[static_cast<std::size_t>(it) % p->batches.size()], it);
+  };
+  return s;
+}
+
+Result run(const Config& c) {
+  const std::unique_ptr<Stepper> stepper = make_stepper(c);
+  const int warmup = c.warmup >= 0 ? c.warmup : stepper->default_warmup;
+  const int iters = c.iters > 0 ? c.iters : stepper->default_iters;
 
   // Note [Two ways to use two cores] (autograd/kernels/worker_pool.h).
   const mg::kernels::OpThreads op_threads(c.parallel == "ops" ? c.threads : 1);
@@ -223,7 +259,7 @@ Result run(const Config& c) {
   std::optional<mg::OpProfiler> profiler;
   const std::vector<double> seconds = mg::bench::time_iterations(
       "bench_meta", warmup, iters, c.max_seconds,
-      [&](int it) { learner->step(batches[static_cast<std::size_t>(it) % n_batches], it); },
+      stepper->step,
       [&] {
         flops_before = mg::kernels::gemm_flop_count();
         cpu_before = process_cpu_s();
@@ -271,29 +307,49 @@ int main(int argc, char** argv) {
       "inner lr 0.4, outer Adam 1e-3. omniglot_strided: the same with the strided conv4 (4 x [conv 3x3 64\n"
       "stride 2, batch-norm, ReLU]). miniimagenet: conv4 with 32 filters and max-pool on 84x84x3 random images,\n"
       "5-way 1-shot, 15 queries per class, meta-batch 4, inner lr 0.01, outer Adam 1e-3.\n"
+      "nav2d: meta-RL on 2-D navigation (metagrad train --dataset nav2d's defaults: meta-batch 20, 20 trajectories,\n"
+      "horizon 100, inner lr 0.1, TRPO outer step), maml or fomaml; an iteration includes its sampling.\n"
       "reptile: inner SGD at the inner lr, epsilon 1, no annealing."};
   Config c;
-  mg::bench::add_run_options(app, c, "worker threads over the tasks of a batch (>= 1); BLAS uses 1");
+  std::vector<std::string> workloads = mg::bench::kConvAndMlpWorkloads;
+  workloads.push_back("nav2d");
+  mg::bench::add_run_options(app, c, "worker threads over the tasks of a batch (>= 1); BLAS uses 1", workloads);
   app.add_option("--parallel", c.parallel,
                  "tasks: the --threads workers take whole tasks (one task graph each); ops: one thread runs the "
                  "tasks and the big kernels split over --threads (one task graph alive); auto (default): ops for the "
-                 "conv nets, tasks for sinusoid, as metalearn. Same bits either way")
+                 "conv nets, tasks for sinusoid and nav2d, as metalearn. Same bits either way")
       ->check(CLI::IsMember({"auto", "tasks", "ops"}));
   app.add_flag("--profile", c.profile,
                "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
                "needs --threads 1 or --parallel ops");
+  app.add_option("--nav-fixture", c.nav_fixture,
+                 "with --workload nav2d: write the float64 fixture of bench/torch_nav_ref.py --check to this file "
+                 "(metagrad's samples and results of one small meta-step) instead of timing");
 
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "bench_meta")) return *status;
-  if (c.parallel == "auto") c.parallel = c.workload == "sinusoid" ? "tasks" : "ops";
+  if (c.parallel == "auto") c.parallel = c.workload == "sinusoid" || c.workload == "nav2d" ? "tasks" : "ops";
   if (c.profile && c.threads != 1 && c.parallel == "tasks") {
     // The profiler times the ops of its own thread; the workers' would be missing.
     fmt::print(stderr, "bench_meta: --profile needs --threads 1 or --parallel ops, got --threads {} over tasks\n",
                c.threads);
     return 2;
   }
+  if (c.workload == "nav2d" && c.algo == "reptile") {
+    fmt::print(stderr, "bench_meta: --workload nav2d runs --algo maml or fomaml, not reptile\n");
+    return 2;
+  }
+  if (!c.nav_fixture.empty() && c.workload != "nav2d") {
+    fmt::print(stderr, "bench_meta: --nav-fixture needs --workload nav2d, got --workload {}\n", c.workload);
+    return 2;
+  }
 
   mg::kernels::set_blas_threads(1);
   try {
+    if (!c.nav_fixture.empty()) {
+      mg::bench::write_nav_fixture(c.nav_fixture);
+      fmt::print(stderr, "bench_meta: wrote {}\n", c.nav_fixture);
+      return 0;
+    }
     const Result r = run(c);
     fmt::print(stderr, "bench_meta: the timed iterations took {:.3f} s wall, {:.3f} s process CPU\n", r.timed_s,
                r.timed_cpu_s);

@@ -30,8 +30,13 @@ struct RunConfig {
   bool json = false;
 };
 
-// The flags of both programs; `threads_help` says what --threads sizes.
-inline void add_run_options(CLI::App& app, RunConfig& c, const std::string& threads_help) {
+// The workloads of both programs; bench_meta also has nav2d (bench/bench_nav.h).
+inline const std::vector<std::string> kConvAndMlpWorkloads = {"sinusoid", "omniglot", "omniglot_strided",
+                                                              "miniimagenet"};
+
+// The flags of both programs; `threads_help` says what --threads sizes, `workloads` what --workload accepts.
+inline void add_run_options(CLI::App& app, RunConfig& c, const std::string& threads_help,
+                            const std::vector<std::string>& workloads = kConvAndMlpWorkloads) {
   // CLI::PositiveNumber would print its range up to DBL_MAX in full.
   const CLI::Validator positive(
       [](const std::string& s) {
@@ -39,9 +44,9 @@ inline void add_run_options(CLI::App& app, RunConfig& c, const std::string& thre
         return CLI::detail::lexical_cast(s, x) && x > 0.0 ? std::string() : fmt::format("must be > 0, got {}", s);
       },
       "POSITIVE");
-  app.add_option("--workload", c.workload, "sinusoid | omniglot | omniglot_strided | miniimagenet")
-      ->required()
-      ->check(CLI::IsMember({"sinusoid", "omniglot", "omniglot_strided", "miniimagenet"}));
+  std::string names;
+  for (const std::string& w : workloads) names += (names.empty() ? "" : " | ") + w;
+  app.add_option("--workload", c.workload, names)->required()->check(CLI::IsMember(workloads));
   app.add_option("--algo", c.algo, "maml | fomaml | reptile")
       ->required()
       ->check(CLI::IsMember({"maml", "fomaml", "reptile"}));
@@ -49,9 +54,9 @@ inline void add_run_options(CLI::App& app, RunConfig& c, const std::string& thre
       ->required()
       ->check(CLI::Range(1, 100'000));
   app.add_option("--threads", c.threads, threads_help)->required()->check(CLI::Range(1, 1024));
-  app.add_option("--warmup", c.warmup, "untimed iterations first (default: sinusoid 2, the conv nets 1)")
+  app.add_option("--warmup", c.warmup, "untimed iterations first (default: sinusoid 2, the others 1)")
       ->check(CLI::Range(0, 100'000'000));
-  app.add_option("--iters", c.iters, "timed iterations (default: sinusoid 200, the conv nets 3)")
+  app.add_option("--iters", c.iters, "timed iterations (default: sinusoid 200, the others 3)")
       ->check(CLI::Range(1, 100'000'000));
   app.add_option("--max-seconds", c.max_seconds,
                  "stop timing once the timed iterations took this long in total (at least 1 is timed)")

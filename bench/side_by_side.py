@@ -2,7 +2,7 @@
 """Side-by-side benchmark of metagrad and PyTorch on the MAML workloads (issues 6, 14).
 
     /usr/bin/python3 bench/side_by_side.py [--quick]
-        [--workloads sinusoid,omniglot,omniglot_strided,miniimagenet]
+        [--workloads sinusoid,omniglot,omniglot_strided,miniimagenet,nav2d]
         [--algos maml,fomaml,reptile] [--steps 1,5] [--threads 1,2]
         [--metagrad build/bench/bench_meta] [--libtorch build/bench/torch_ref_cpp]
         [--fma-peak build/bench/fma_peak] [--json bench/side_by_side.json]
@@ -42,6 +42,17 @@ For T threads the torch columns report the fastest of (torch T, OpenBLAS 1),
 (torch 1, OpenBLAS T) and (torch T, OpenBLAS T); for T = 1 just (1, 1). The
 inter-op pool is set to 1 thread.
 
+nav2d (issue 18, meta-RL on 2-D navigation; only when named in --workloads): the
+rows are maml and fomaml with 1 inner step (other algorithms and step counts are
+left out with a note). Its check is of another kind: bench_meta --nav-fixture
+writes metagrad's float64 samples and results of a small meta-step, and
+bench/torch_nav_ref.py --check recomputes them from the same actions and
+parameters (stop with status 1 if they disagree). The torch column is
+torch_nav_ref.py (tasks x trajectories vectorised, reported as "torch vec"; no
+loop or libtorch form), one warm-up and one timed meta-iteration per run, metagrad
+once per round. Its GFLOP/iter is "—": the FLOP rule below counts conv / linear
+layers of supervised tasks, not a TRPO step whose trajectories end at different times.
+
 Prints the machine (lscpu: model, cores, the avx512f / avx2 / fma flags, load)
 and the FMA peak, one progress line per measurement on stderr, then a Markdown
 table, and writes the same rows as a JSON list (default bench/side_by_side.json).
@@ -57,13 +68,16 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-WORKLOADS = ("sinusoid", "omniglot", "omniglot_strided", "miniimagenet")
+WORKLOADS = ("sinusoid", "omniglot", "omniglot_strided", "miniimagenet", "nav2d")
+DEFAULT_WORKLOADS = WORKLOADS[:4]  # nav2d runs only when named: a meta-iteration takes many seconds
 ALGOS = ("maml", "fomaml", "reptile")
+NAV_ALGOS = ("maml", "fomaml")  # nav2d's rows: these with 1 inner step
 
 # Iteration budgets per workload: warm-up iterations, timed iterations, the most
 # seconds of timed iterations (at least one is timed), rounds, and whether metagrad
@@ -74,9 +88,9 @@ ALGOS = ("maml", "fomaml", "reptile")
 CONV_BUDGET = (1, 1, 1.0, 1, False)
 BUDGET = {
     "full": {"sinusoid": (5, 200, 3.0, 2, True), "omniglot": CONV_BUDGET, "omniglot_strided": CONV_BUDGET,
-             "miniimagenet": CONV_BUDGET},
+             "miniimagenet": CONV_BUDGET, "nav2d": CONV_BUDGET},
     "quick": {"sinusoid": (2, 50, 0.5, 1, True), "omniglot": CONV_BUDGET, "omniglot_strided": CONV_BUDGET,
-              "miniimagenet": CONV_BUDGET},
+              "miniimagenet": CONV_BUDGET, "nav2d": CONV_BUDGET},
 }
 # --quick leaves out these rows unless --steps is given: the conv nets with 5 inner
 # steps take minutes per run.
@@ -138,6 +152,8 @@ def meta_iteration_flops(workload, algo, steps):
     is O(parameters) and not counted. A lower bound on the GEMM work of a real
     implementation rather than an exact count of any one: it is what % of peak is
     measured against."""
+    if workload not in TASK_SHAPE:
+        return None  # nav2d: see the module's docstring
     macs = layer_macs(workload)
     support, query, meta_batch = TASK_SHAPE[workload]
 
@@ -291,8 +307,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
-    p.add_argument("--workloads", type=csv_list(WORKLOADS), default=list(WORKLOADS),
-                   help="comma-separated subset of " + ",".join(WORKLOADS))
+    p.add_argument("--workloads", type=csv_list(WORKLOADS), default=list(DEFAULT_WORKLOADS),
+                   help="comma-separated subset of " + ",".join(WORKLOADS) + " (default: all but nav2d)")
     p.add_argument("--algos", type=csv_list(ALGOS), default=list(ALGOS),
                    help="comma-separated subset of maml,fomaml,reptile")
     p.add_argument("--steps", type=csv_list(None, int), default=[1, 5], help="inner steps, e.g. 1,5")
@@ -314,8 +330,9 @@ def main(argv=None):
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds before one measurement is abandoned")
     p.add_argument("--python", default="/usr/bin/python3",
                    help="the Python with PyTorch that runs torch_ref.py (default /usr/bin/python3)")
-    # For tests: a command standing in for `python torch_ref.py`; it gets the same arguments.
+    # For tests: commands standing in for `python torch_ref.py` and `python torch_nav_ref.py`.
     p.add_argument("--torch-cmd", help=argparse.SUPPRESS)
+    p.add_argument("--torch-nav-cmd", help=argparse.SUPPRESS)
     steps_given = any(a == "--steps" or a.startswith("--steps=") for a in (sys.argv[1:] if argv is None else argv))
     args = p.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
@@ -333,6 +350,8 @@ def main(argv=None):
         log(f"side_by_side: no libtorch reference at {args.libtorch} (meson builds it when it finds libtorch-dev); "
             "the libtorch column says n/a")
 
+    torch_nav_cmd = (shlex.split(args.torch_nav_cmd) if args.torch_nav_cmd
+                     else [args.python, os.path.join(HERE, "torch_nav_ref.py")])
     if args.torch_cmd:
         torch_cmd = shlex.split(args.torch_cmd)
     else:
@@ -348,10 +367,11 @@ def main(argv=None):
             "`meson compile -C build bench_meta` or pass --metagrad PATH")
         return 2
 
-    if not args.skip_check:
+    supervised = [w for w in args.workloads if w != "nav2d"]
+    if not args.skip_check and supervised:
         log("side_by_side: checking that the loop and vec PyTorch forms agree (float64) ...")
         start = time.time()
-        chk = subprocess.run(torch_cmd + ["--check", "--check-workloads", ",".join(args.workloads)],
+        chk = subprocess.run(torch_cmd + ["--check", "--check-workloads", ",".join(supervised)],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         for line in chk.stdout.splitlines():
@@ -361,9 +381,22 @@ def main(argv=None):
                 "no timing is meaningful until they agree")
             return 1
         print(f"check: loop and vec PyTorch forms agree ({time.time() - start:.0f} s)", flush=True)
+    if not args.skip_check and "nav2d" in args.workloads:
+        log("side_by_side: checking that torch_nav_ref.py computes metagrad's nav2d meta-step (float64) ...")
+        start = time.time()
+        if not nav_check(args.metagrad, torch_nav_cmd):
+            log("side_by_side: CHECK FAILED: the PyTorch nav2d reference does not compute what metagrad does; "
+                "no timing is meaningful until they agree")
+            return 1
+        print(f"check: the PyTorch nav2d reference agrees with metagrad ({time.time() - start:.0f} s)", flush=True)
 
     budget = BUDGET["quick" if args.quick else "full"]
     rows = [(w, a, s, t) for w in args.workloads for a in args.algos for s in args.steps for t in args.threads]
+    nav_unsupported = [r for r in rows if r[0] == "nav2d" and (r[1] not in NAV_ALGOS or r[2] != 1)]
+    if nav_unsupported:
+        rows = [r for r in rows if r not in nav_unsupported]
+        log(f"side_by_side: nav2d has rows for maml and fomaml with 1 inner step only; leaving out "
+            f"{len(nav_unsupported)} rows")
     if args.quick and not steps_given:
         skipped = [r for r in rows if QUICK_SKIPS_STEPS.get(r[0]) == r[2]]
         rows = [r for r in rows if r not in skipped]
@@ -372,11 +405,14 @@ def main(argv=None):
             log(f"side_by_side: --quick leaves out {len(skipped)} rows with {names} steps=5 "
                 "(pass --steps to keep them)")
 
-    forms = ("loop", "vec", "libtorch") if have_libtorch else ("loop", "vec")
+    all_forms = ("loop", "vec", "libtorch") if have_libtorch else ("loop", "vec")
+
+    def forms_of(w):
+        return ("vec",) if w == "nav2d" else all_forms
 
     def runs_per_row(w, t):
         n_cfg = len(thread_configs(t))
-        return (len(forms) * n_cfg + (n_cfg if budget[w][4] else 1)) * (args.rounds or budget[w][3])
+        return (len(forms_of(w)) * n_cfg + (n_cfg if budget[w][4] else 1)) * (args.rounds or budget[w][3])
 
     n_runs = sum(runs_per_row(w, t) for w, _, _, t in rows)
     log(f"side_by_side: {len(rows)} rows, {n_runs} measurements")
@@ -390,6 +426,8 @@ def main(argv=None):
         timing = ["--warmup", str(warmup), "--iters", str(iters), "--max-seconds", str(max_s), "--json"]
         base = ["--workload", workload, "--algo", algo, "--steps", str(steps)]
         mg_cmd = [args.metagrad] + base + ["--threads", str(threads)] + timing
+        forms = forms_of(workload)
+        row_torch_cmd = torch_nav_cmd if workload == "nav2d" else torch_cmd
         torch_runs = [(form, tt, bt) for tt, bt in thread_configs(threads) for form in forms]
         results = {"metagrad": [], "loop": [], "vec": [], "libtorch": []}
         row_name = f"{workload} {algo} steps={steps} threads={threads}"
@@ -415,7 +453,7 @@ def main(argv=None):
                 if form == "libtorch":
                     cmd = [args.libtorch] + base + ["--threads", str(tt)] + timing
                 else:
-                    cmd = torch_cmd + base + ["--form", form, "--torch-threads", str(tt)] + timing
+                    cmd = row_torch_cmd + base + ["--form", form, "--torch-threads", str(tt)] + timing
                 r = measure(f"{'libtorch' if form == 'libtorch' else 'torch ' + form} (torch {tt}, OpenBLAS {bt})",
                             cmd, env)
                 if r is not None:
@@ -429,7 +467,7 @@ def main(argv=None):
         row_peak = peak.get(threads)
 
         def achieved(r):
-            return flops * r["its_per_s"] * 1e-9 if r else None
+            return flops * r["its_per_s"] * 1e-9 if r and flops is not None else None
 
         def pct(gflops):
             return 100.0 * gflops / row_peak if gflops is not None and row_peak else None
@@ -472,6 +510,26 @@ def main(argv=None):
     return 1 if failures else 0
 
 
+def nav_check(metagrad, torch_nav_cmd, timeout=1800):
+    """bench_meta --nav-fixture, then torch_nav_ref.py --check on it; True when they agree."""
+    with tempfile.TemporaryDirectory() as d:
+        fixture = os.path.join(d, "nav2d_fixture.json")
+        steps = [[metagrad, "--workload", "nav2d", "--algo", "maml", "--steps", "1", "--threads", "1",
+                  "--nav-fixture", fixture], torch_nav_cmd + ["--check", fixture]]
+        for cmd in steps:
+            try:
+                p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                                   env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+            except (OSError, subprocess.SubprocessError) as e:
+                log(f"  {os.path.basename(cmd[0])}: {e}")
+                return False
+            for line in p.stdout.splitlines():
+                log("  " + line)
+            if p.returncode != 0:
+                return False
+    return True
+
+
 def write_json(path, records):
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
@@ -499,11 +557,13 @@ def print_table(records):
     for r in records:
         torch_its = (r["torch_loop_its"], r["torch_vec_its"], r["libtorch_its"])
         fastest = max((x for x in torch_its if x is not None), default=None)
+        nav = r["workload"] == "nav2d"  # only the vec form exists for it
         cells = [r["workload"], r["algo"], str(r["steps"]), str(r["threads"]),
-                 fmt_num(r["metagrad_its"]), fmt_num(r["torch_loop_its"]), fmt_num(r["torch_vec_its"]),
-                 fmt_num(r["libtorch_its"]) if r["libtorch_built"] else "n/a",
+                 fmt_num(r["metagrad_its"]), "n/a" if nav else fmt_num(r["torch_loop_its"]),
+                 fmt_num(r["torch_vec_its"]),
+                 fmt_num(r["libtorch_its"]) if r["libtorch_built"] and not nav else "n/a",
                  fmt_ratio(r["metagrad_its"], fastest),
-                 fmt_num(r["flops_per_iter"] * 1e-9),
+                 fmt_num(r["flops_per_iter"] * 1e-9 if r["flops_per_iter"] is not None else None),
                  fmt_num(r["metagrad_achieved_gflops"]),
                  fmt_pct(r, "metagrad_pct_peak"),
                  fmt_num(r["best_torch_achieved_gflops"]),

@@ -613,6 +613,17 @@ def time_meta_steps(args):
     }
 
 
+def add_timing_options(p, warmup_help, iters_help, warmup=None, iters=None):
+    """The timing flags of torch_ref.py and torch_nav_ref.py: --torch-threads, --warmup,
+    --iters, --max-seconds and --json (the help texts name each program's defaults)."""
+    p.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (intra-op)")
+    p.add_argument("--warmup", type=int, default=warmup, help=f"untimed iterations first ({warmup_help})")
+    p.add_argument("--iters", type=int, default=iters, help=f"timed iterations ({iters_help})")
+    p.add_argument("--max-seconds", type=float, default=0.0,
+                   help="stop timing once the timed iterations took this long (at least 1 is timed)")
+    p.add_argument("--json", action="store_true", help="one line of JSON")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -624,12 +635,7 @@ def main(argv=None):
     p.add_argument("--algo", choices=ALGOS)
     p.add_argument("--steps", type=int, help="inner steps (>= 1)")
     p.add_argument("--form", choices=("loop", "vec"), default="vec")
-    p.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (intra-op)")
-    p.add_argument("--warmup", type=int, help="untimed iterations first (default: sinusoid 2, the conv nets 1)")
-    p.add_argument("--iters", type=int, help="timed iterations (default: sinusoid 200, the conv nets 3)")
-    p.add_argument("--max-seconds", type=float, default=0.0,
-                   help="stop timing once the timed iterations took this long (at least 1 is timed)")
-    p.add_argument("--json", action="store_true", help="one line of JSON")
+    add_timing_options(p, "default: sinusoid 2, the conv nets 1", "default: sinusoid 200, the conv nets 3")
     args = p.parse_args(argv)
 
     torch.set_num_interop_threads(1)

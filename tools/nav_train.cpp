@@ -5,6 +5,9 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
@@ -48,6 +51,30 @@ nn::GaussianPolicy initial_policy(const TrainConfig& c) {
 }
 
 meta::EvalResult as_eval_result(const meta::NavEvalResult& r) { return {"return", r.steps, r.returns}; }
+
+// Note [Checkpoints from before the sampling-term default]
+// Until --sampling-term became opt-in (Note [The sampling-distribution term] in
+// meta/nav_meta.h), every nav2d checkpoint recorded config.nav_sampling_term = true,
+// fomaml and pretrain ones included, although the term is used by second-order MAML
+// only. For those algorithms the entry says nothing about how the run was trained, so
+// resume does not compare it (and refusing would leave no way out: --sampling-term is
+// refused for them). For maml it is compared, and the error says which flag continues
+// the run as it was trained.
+void check_resumable(const TrainConfig& c, const std::string& checkpoint,
+                     const std::vector<std::pair<std::string, std::string>>& saved_metadata) {
+  for (const auto& [key, value] : to_metadata(c))
+    for (const auto& [saved_key, saved] : saved_metadata) {
+      if (key != saved_key || value == saved) continue;
+      const bool sampling_term = key == "config.nav_sampling_term";
+      if (sampling_term && c.algo != "maml") continue;
+      std::string message =
+          fmt::format("train: --resume: {} has {} = {}, this run has {}", checkpoint, key, saved, value);
+      if (sampling_term && saved == "true")
+        message += "; pass --sampling-term to resume it as it was trained (checkpoints written before the term "
+                   "became opt-in record true)";
+      throw DataError(message);
+    }
+}
 
 // A checkpoint's policy, checked to be a nav2d run.
 nn::GaussianPolicy load_policy(const std::string& path, const char* what) {
@@ -152,12 +179,7 @@ TrainResult run_nav_train(const TrainConfig& c, const RunOptions& run) {
   std::int64_t first = 0;
   if (c.resume) {
     check_path("train: --resume: checkpoint", checkpoint, PathUse::kInputFile);
-    const auto then = nn::read_checkpoint(checkpoint).metadata;
-    for (const auto& [key, value] : to_metadata(c))
-      for (const auto& [saved_key, saved] : then)
-        if (key == saved_key && value != saved)
-          throw DataError(
-              fmt::format("train: --resume: {} has {} = {}, this run has {}", checkpoint, key, saved, value));
+    check_resumable(c, checkpoint, nn::read_checkpoint(checkpoint).metadata);
     first = nn::load_checkpoint(checkpoint, policy, learner.optimizer()).step;
   }
   MetricsLog log = c.resume ? MetricsLog::resume(out_file(c, "metrics.csv"), "return", first)

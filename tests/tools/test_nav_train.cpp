@@ -8,6 +8,7 @@
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
+#include "nn/gaussian_policy.h"
 #include "tests/tools/fixtures.h"
 #include "tools/nav_figures.h"
 #include "tools/nav_train.h"
@@ -32,6 +33,25 @@ TrainConfig tiny_nav(const fs::path& out, const std::string& algo) {
   c.nav.horizon = 10;
   c.out = out.string();
   return c;
+}
+
+// Rewrites `out`'s checkpoint as runs wrote it before --sampling-term became opt-in:
+// config.nav_sampling_term = true whatever the algorithm (Note [Checkpoints from before
+// the sampling-term default] in tools/nav_train.cpp). The parameters and step are kept.
+void write_old_style_checkpoint(const fs::path& out) {
+  const std::string path = (out / "checkpoint.mgc").string();
+  nn::Checkpoint ckpt = nn::read_checkpoint(path);
+  Generator gen(0);
+  nn::GaussianPolicy policy = nn::nav_policy(gen);
+  const std::int64_t step = nn::load_checkpoint(path, policy, nullptr).step;
+  bool found = false;
+  for (auto& [key, value] : ckpt.metadata)
+    if (key == "config.nav_sampling_term") {
+      value = "true";
+      found = true;
+    }
+  REQUIRE(found);
+  nn::save_checkpoint(path, policy, nullptr, step, ckpt.metadata);
 }
 
 }  // namespace nav_train_test
@@ -82,6 +102,35 @@ TEST_SUITE("nav_train") {
     TrainConfig wrong = tiny_nav(test::scratch("nav", "wrong"), "maml");
     wrong.nav.pretrained = (pre_out / "metrics.csv").string();
     CHECK_THROWS_AS(run_train(wrong, {null.f, false, -1}), DataError);
+  }
+
+  TEST_CASE("checkpoints written before --sampling-term became opt-in: fomaml and pretrain resume, maml says how") {
+    test::NullOut null;
+    for (const char* algo : {"fomaml", "pretrain"}) {
+      CAPTURE(algo);
+      const fs::path out = test::scratch("nav", std::string("old_") + algo);
+      TrainConfig c = tiny_nav(out, algo);
+      CHECK_FALSE(run_train(c, {null.f, false, 1}).finished);
+      write_old_style_checkpoint(out);
+      c.resume = true;
+      const TrainResult r = run_train(c, {null.f, false, -1});
+      CHECK(r.finished);
+      CHECK(r.iterations_done == 3);
+      CHECK(from_metadata(nn::read_checkpoint((out / "checkpoint.mgc").string()).metadata).nav.sampling_term ==
+            false);  // rewritten as what the run is
+    }
+    const fs::path out = test::scratch("nav", "old_maml");
+    TrainConfig c = tiny_nav(out, "maml");
+    CHECK_FALSE(run_train(c, {null.f, false, 1}).finished);
+    write_old_style_checkpoint(out);
+    c.resume = true;
+    CHECK_THROWS_WITH_AS(run_train(c, {null.f, false, -1}),
+                         doctest::Contains("has config.nav_sampling_term = true, this run has false; pass "
+                                           "--sampling-term to resume it as it was trained (checkpoints written "
+                                           "before the term became opt-in record true)"),
+                         DataError);
+    c.nav.sampling_term = true;
+    CHECK(run_train(c, {null.f, false, -1}).finished);
   }
 
   TEST_CASE("nav2d settings: defaults, checks and the checkpoint round trip") {

@@ -220,11 +220,75 @@ grep -qF '| miniimagenet | fomaml | 1 | 1 | 100 | 20 | 40 | 30 | 2.50× | 48.6 |
 grep -q 'leaves out 3 rows with omniglot,omniglot_strided,miniimagenet steps=5' "$tmp/stderr" \
   || fail "quick: no note about the left-out rows of the new workloads"
 
+# 6c. nav2d (issue 18): its own check (bench_meta --nav-fixture, then torch_nav_ref.py
+#     --check on that file), only the vec form, maml and fomaml with 1 step, no FLOP count.
+cat >"$tmp/bench_meta_nav" <<'FAKE'
+#!/usr/bin/env bash
+args=("$@")
+while [ $# -gt 0 ]; do
+  case $1 in --nav-fixture) echo '{"fixture": 1}' >"$2"; echo "bench_meta: wrote $2" >&2; exit 0 ;; esac
+  shift
+done
+exec "$(dirname "$0")/bench_meta" "${args[@]}"
+FAKE
+cat >"$tmp/torch_nav_ref" <<'FAKE'
+#!/usr/bin/env bash
+tt=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --check) grep -q fixture "$2" || { echo "check: no fixture at $2"; exit 1; }
+             [ "${FAKE_NAV_CHECK:-}" = fail ] && { echo "check nav2d second-order meta-gradient: FAIL"; exit 1; }
+             echo "check: nav2d agrees with metagrad"; exit 0 ;;
+    --workload) w=$2; shift ;; --algo) a=$2; shift ;; --steps) s=$2; shift ;;
+    --form) f=$2; shift ;; --torch-threads) tt=$2; shift ;;
+  esac
+  shift
+done
+its=0.02; [ "$tt" = 2 ] && its=0.03
+echo "nav $f $tt ${OPENBLAS_NUM_THREADS:-unset}" >>"$FAKE_LOG"
+printf '{"workload":"%s","algo":"%s","steps":%s,"threads":%s,"form":"%s","torch_threads":%s,' "$w" "$a" "$s" "$tt" "$f" "$tt"
+printf '"openblas_threads":%s,"its_per_s":%s,"median_s":50,"timed_iters":1,"peak_rss_mb":1500,"gflops":null}\n' \
+  "${OPENBLAS_NUM_THREADS:-null}" "$its"
+FAKE
+chmod +x "$tmp/bench_meta_nav" "$tmp/torch_nav_ref"
+: >"$FAKE_LOG"
+nav=(--workloads nav2d --algos maml,fomaml,reptile --steps 1 --threads 1,2 --metagrad "$tmp/bench_meta_nav"
+     --torch-cmd "$tmp/torch_ref" --torch-nav-cmd "$tmp/torch_nav_ref" --libtorch "$tmp/torch_ref_cpp"
+     --fma-peak "$tmp/fma_peak")
+"$python" "$runner" "${nav[@]}" --json "$tmp/nav.json" >"$tmp/stdout" 2>"$tmp/stderr"
+status=$?
+[ "$status" -eq 0 ] || fail "nav2d: exit status $status"
+grep -q '^check: the PyTorch nav2d reference agrees with metagrad' "$tmp/stdout" || fail "nav2d: no check line"
+grep -q '^check: loop and vec' "$tmp/stdout" && fail "nav2d: torch_ref.py --check ran for nav2d alone"
+grep -q 'nav2d has rows for maml and fomaml with 1 inner step only; leaving out 2 rows' "$tmp/stderr" \
+  || fail "nav2d: no note about the reptile rows"
+grep -qF '| nav2d | maml | 1 | 1 | 100 | n/a | 0.02 | n/a | 5000.00× | — | — | — | — | — | 10 | 1500 | 0.01× |' \
+  "$tmp/stdout" || fail "nav2d: row maml threads 1"
+grep -qF '| nav2d | fomaml | 1 | 2 | 180 | n/a | 0.03 | n/a | 6000.00× | — |' "$tmp/stdout" \
+  || fail "nav2d: row fomaml threads 2"
+grep -qF '| nav2d | reptile |' "$tmp/stdout" && fail "nav2d: a reptile row"
+# Only the vec form, with the three thread combinations for 2 threads; 1 + 1 + 1 + 3 runs per algorithm.
+for combo in "nav vec 1 1" "nav vec 2 1" "nav vec 1 2" "nav vec 2 2"; do
+  grep -qx "$combo" "$FAKE_LOG" || fail "nav2d: torch_nav_ref never ran as '$combo'"
+done
+grep -qv '^nav ' "$FAKE_LOG" && fail "nav2d: torch_ref.py or torch_ref_cpp ran for nav2d"
+n=$(grep -c '^\[[0-9]*/12\] nav2d' "$tmp/stderr")
+[ "$n" -eq 12 ] || fail "nav2d: expected 12 progress lines, got $n"
+: >"$FAKE_LOG"
+FAKE_NAV_CHECK=fail "$python" "$runner" "${nav[@]}" --json "$tmp/nav.json" >"$tmp/stdout" 2>"$tmp/stderr"
+status=$?
+[ "$status" -eq 1 ] || fail "nav2d failed check: exit status $status, expected 1"
+grep -q 'CHECK FAILED: the PyTorch nav2d reference does not compute what metagrad does' "$tmp/stderr" \
+  || fail "nav2d failed check: no message"
+[ -s "$FAKE_LOG" ] && fail "nav2d failed check: torch was timed anyway"
+
 # 7. --help works.
 "$python" "$runner" --help >"$tmp/stdout" 2>&1 || fail "--help"
 grep -q -- '--quick' "$tmp/stdout" || fail "--help does not mention --quick"
 grep -q -- '--libtorch' "$tmp/stdout" || fail "--help does not mention --libtorch"
 grep -q 'omniglot_strided,miniimagenet' "$tmp/stdout" || fail "--help does not list the new workloads"
+tr '\n' ' ' <"$tmp/stdout" | tr -s ' ' | grep -q 'miniimagenet,nav2d (default: all but nav2d)' \
+  || fail "--help does not list nav2d"
 "$python" "$runner" --workloads bogus >"$tmp/stdout" 2>&1 && fail "--workloads bogus accepted"
 grep -q "'bogus' is not one of sinusoid, omniglot, omniglot_strided, miniimagenet" "$tmp/stdout" \
   || fail "--workloads bogus: no list of the workloads"

@@ -2,7 +2,7 @@
 //
 //   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet
 //              --algo maml|fomaml|reptile --steps K --threads T
-//              [--warmup W] [--iters N] [--max-seconds S] [--json]
+//              [--warmup W] [--iters N] [--max-seconds S] [--json] [--checkpoint-steps]
 //
 // A plain program, not Google Benchmark: a PyTorch implementation of the same
 // workloads is run by the same runner with the same flags and the same one-line
@@ -31,7 +31,9 @@
 //             meta-batch 4; α = 0.01; β = 1e-3 (MAML paper, §5.2).
 // Algorithms: maml (second order), fomaml (first order), reptile (inner SGD at
 // the workload's α, K steps, ε = 1, not annealed). T worker threads run the
-// tasks of a batch; BLAS runs on 1 thread.
+// tasks of a batch; BLAS runs on 1 thread. --checkpoint-steps (maml only)
+// recomputes the inner steps in the meta-backward (meta/checkpointed_adapt.h):
+// peak memory that does not grow with K (issue 16, item 4).
 //
 // Output on stdout, one line (progress goes to stderr):
 //   sinusoid maml steps=1 threads=2: 1234.5 it/s (median 0.810 ms over 200), peak RSS 12.3 MB, 3.4 GFLOP/s
@@ -155,6 +157,7 @@ Workload workload(const std::string& name) {
 
 struct Config : mg::bench::RunConfig {
   bool profile = false;  // per-op table of the timed iterations on stderr (1 thread)
+  bool checkpoint_steps = false;  // MamlOptions::checkpoint_steps (maml only)
 };
 
 std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workload& w, mg::nn::Module& model) {
@@ -174,6 +177,7 @@ std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workl
   o.outer_lr = w.outer_lr;
   o.inner_steps = c.steps;
   o.first_order = c.algo == "fomaml";
+  o.checkpoint_steps = c.checkpoint_steps;
   o.meta_batch = w.meta_batch;
   o.threads = c.threads;
   return std::make_unique<mg::meta::Maml>(model, w.objective(), o);
@@ -247,8 +251,9 @@ std::string format_result(const Config& c, const Result& r) {
                                                : fmt::format("{:.3f} ms", r.median_s * 1e3);
   // Omniglot runs at a few hundredths of an iteration per second: keep 3 digits of those.
   const std::string rate = its_per_s >= 10.0 ? fmt::format("{:.1f}", its_per_s) : fmt::format("{:.3g}", its_per_s);
-  return fmt::format("{} {} steps={} threads={}: {} it/s (median {} over {}), peak RSS {:.1f} MB, {:.1f} GFLOP/s",
-                     c.workload, c.algo, c.steps, c.threads, rate, median, r.timed_iters, r.peak_rss_mb, r.gflops);
+  return fmt::format("{} {} steps={} threads={}{}: {} it/s (median {} over {}), peak RSS {:.1f} MB, {:.1f} GFLOP/s",
+                     c.workload, c.algo, c.steps, c.threads, c.checkpoint_steps ? " checkpointed" : "", rate, median,
+                     r.timed_iters, r.peak_rss_mb, r.gflops);
 }
 
 }  // namespace
@@ -271,11 +276,19 @@ int main(int argc, char** argv) {
   app.add_flag("--profile", c.profile,
                "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
                "needs --threads 1");
+  app.add_flag("--checkpoint-steps", c.checkpoint_steps,
+               "maml: recompute the inner steps during the meta-backward instead of keeping their graphs (memory "
+               "that does not grow with --steps; the same meta-gradient, bit for bit)");
 
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "bench_meta")) return *status;
   if (c.profile && c.threads != 1) {
     // The profiler times the ops of its own thread; the workers' would be missing.
     fmt::print(stderr, "bench_meta: --profile needs --threads 1, got --threads {}\n", c.threads);
+    return 2;
+  }
+
+  if (c.checkpoint_steps && c.algo != "maml") {
+    fmt::print(stderr, "bench_meta: --checkpoint-steps is for --algo maml (second order), not {}\n", c.algo);
     return 2;
   }
 

@@ -11,10 +11,20 @@
 //
 //   ḡ⁽ⁱ⁻¹⁾ = ḡ⁽ⁱ⁾ · ∂θ'⁽ⁱ⁾/∂θ'⁽ⁱ⁻¹⁾ = (I − α ∇²L_s(θ'⁽ⁱ⁻¹⁾)) ḡ⁽ⁱ⁾,   ḡ_α += ḡ⁽ⁱ⁾ · ∂θ'⁽ⁱ⁾/∂α
 //
-// with one step's graph alive at a time: peak memory ≈ one step's, for 1 step or 100.
-// The cost is one more forward and inner gradient per step (about 1.3× the time of a
-// second-order step). The result is bit-identical to differentiating the full tape
-// (Note [Checkpointed steps are bit-identical], checkpointed_adapt.cpp).
+// with one step's graph alive at a time: peak memory ≈ one step's, for 1 step or 100,
+// plus k + 1 copies of θ. The cost is one more forward and recorded inner gradient per
+// step. The result is bit-identical to differentiating the full tape (Note
+// [Checkpointed steps are bit-identical], checkpointed_adapt.cpp; bench/RESULTS.md has
+// Omniglot's peaks for k = 1, 5, 10, 20).
+//
+// Who uses it: MAML second order, with or without learned per-tensor rates (LSLR), and
+// Meta-SGD (MamlOptions / MetaSgdOptions::checkpoint_steps, metalearn --checkpoint-steps).
+// First order has no inner graph to recompute (its θ' = θ − α·stop(g) is linear in θ), so
+// the option is refused there. MAML++ is not wired: its multi-step loss reads every θ'⁽ⁱ⁾,
+// so its query terms at step i would join ḡ⁽ⁱ⁾ before step i is recomputed, in the order
+// the full tape sums them, and its per-step batch-norm weights are further inputs of
+// step i. ANIL adapts only the head on features computed once, so its inner steps keep
+// little (the head's graph); the same class would serve it with the head loss.
 //
 //   CheckpointedAdapt steps(support_loss, group.start, theta, {inner_lr, alpha}, k);
 //   Tensor loss = query_loss(steps.adapted());

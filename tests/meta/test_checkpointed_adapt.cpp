@@ -69,6 +69,29 @@ std::int64_t peak_bytes(nn::Module& model, const data::Task& task, int steps, bo
   return profiler.report().peak_live_bytes;
 }
 
+// The support loss of a regression task as a function of θ' (`model` and `task` outlive it).
+SupportLoss support_loss(nn::Module& model, const data::Task& task) {
+  return [&model, &task](std::span<const Tensor> t) {
+    return regression().loss(model.forward(task.support_x, t), task.support_y);
+  };
+}
+
+std::vector<Tensor> identity_start(std::span<const Tensor> theta) { return {theta.begin(), theta.end()}; }
+
+// A tiny float64 MLP, a sinusoid task, its support loss and aliases of θ (not movable:
+// the loss refers to the members).
+struct SineSetup {
+  explicit SineSetup(std::uint64_t seed)
+      : model(test::tiny_mlp(seed)), task(test::sine_tasks(1)[0]), support(support_loss(model, task)),
+        theta(thread_aliases(model.parameters())) {}
+  SineSetup(const SineSetup&) = delete;
+  SineSetup& operator=(const SineSetup&) = delete;
+  nn::Sequential model;
+  data::Task task;
+  SupportLoss support;
+  std::vector<Tensor> theta;
+};
+
 MamlOptions training_options(bool checkpoint, int stacks) {
   MamlOptions o;
   o.inner_lr = 0.05;
@@ -172,10 +195,8 @@ TEST_SUITE("checkpointed_adapt") {
   TEST_CASE("the checkpointed vector-Jacobian product matches central differences, θ and per-tensor α") {
     nn::Sequential model = test::tiny_mlp(11);
     const data::Task task = test::sine_tasks(1)[0];
-    const SupportLoss support = [&](std::span<const Tensor> t) {
-      return regression().loss(model.forward(task.support_x, t), task.support_y);
-    };
-    const AdaptStart identity = [](std::span<const Tensor> t) { return std::vector<Tensor>(t.begin(), t.end()); };
+    const SupportLoss support = ckpt_test::support_loss(model, task);
+    const AdaptStart identity = ckpt_test::identity_start;
     std::vector<Tensor> theta, alpha, v;
     Generator gen(12);
     for (const Tensor& p : model.parameters()) {
@@ -205,18 +226,12 @@ TEST_SUITE("checkpointed_adapt") {
   }
 
   TEST_CASE("zero upstream gradients: undefined ones count as zero, and all undefined give zeros") {
-    nn::Sequential model = test::tiny_mlp(13);
-    const data::Task task = test::sine_tasks(1)[0];
-    const SupportLoss support = [&](std::span<const Tensor> t) {
-      return regression().loss(model.forward(task.support_x, t), task.support_y);
-    };
-    const AdaptStart identity = [](std::span<const Tensor> t) { return std::vector<Tensor>(t.begin(), t.end()); };
+    const ckpt_test::SineSetup sine(13);
     TapeScope scope;
-    const std::vector<Tensor> theta = thread_aliases(model.parameters());
-    const CheckpointedAdapt steps(support, identity, theta, {0.05, {}}, 2);
-    std::vector<Tensor> none(theta.size());
+    const CheckpointedAdapt steps(sine.support, ckpt_test::identity_start, sine.theta, {0.05, {}}, 2);
+    std::vector<Tensor> none(sine.theta.size());
     const std::vector<Tensor> zero = steps.backward(none);
-    REQUIRE(zero.size() == theta.size());
+    REQUIRE(zero.size() == sine.theta.size());
     for (const Tensor& z : zero) CHECK(ckpt_test::largest_abs({z}) == 0.0);
     std::vector<Tensor> partial = none, explicit_zeros;
     for (const Tensor& t : steps.adapted()) explicit_zeros.push_back(zeros_like(t));
@@ -240,20 +255,14 @@ TEST_SUITE("checkpointed_adapt") {
   }
 
   TEST_CASE("checkpointed adapt: every error message") {
-    nn::Sequential model = test::tiny_mlp(15);
-    const data::Task task = test::sine_tasks(1)[0];
-    const SupportLoss support = [&](std::span<const Tensor> t) {
-      return regression().loss(model.forward(task.support_x, t), task.support_y);
-    };
-    const AdaptStart identity = [](std::span<const Tensor> t) { return std::vector<Tensor>(t.begin(), t.end()); };
+    const ckpt_test::SineSetup sine(15);
     TapeScope scope;
-    const std::vector<Tensor> theta = thread_aliases(model.parameters());
-    CHECK_THROWS_WITH_AS(CheckpointedAdapt(support, identity, theta, {0.05, {}}, 0),
+    CHECK_THROWS_WITH_AS(CheckpointedAdapt(sine.support, ckpt_test::identity_start, sine.theta, {0.05, {}}, 0),
                          "checkpointed adapt: the number of inner steps must be >= 1, got 0", ValueError);
     const std::vector<Tensor> one_rate{full({}, 0.05, DType::F64).requires_grad_()};
-    CHECK_THROWS_WITH_AS(CheckpointedAdapt(support, identity, theta, {0.05, one_rate}, 1),
+    CHECK_THROWS_WITH_AS(CheckpointedAdapt(sine.support, ckpt_test::identity_start, sine.theta, {0.05, one_rate}, 1),
                          "checkpointed adapt: 1 learned inner learning rates for 4 parameter tensors", ValueError);
-    const CheckpointedAdapt steps(support, identity, theta, {0.05, {}}, 1);
+    const CheckpointedAdapt steps(sine.support, ckpt_test::identity_start, sine.theta, {0.05, {}}, 1);
     CHECK_THROWS_WITH_AS(steps.backward(one_rate), "checkpointed adapt: 1 gradients for 4 adapted tensors",
                          ValueError);
     const std::string first_order =
@@ -265,9 +274,10 @@ TEST_SUITE("checkpointed_adapt") {
     MamlOptions o;
     o.first_order = true;
     o.checkpoint_steps = true;
+    nn::Sequential model = test::tiny_mlp(15);
     CHECK_THROWS_WITH_AS(Maml(model, regression(), o), ("maml" + first_order).c_str(), ValueError);
     CHECK_THROWS_WITH_AS(
-        maml_meta_gradient(model, regression(), model.parameters(), task,
+        maml_meta_gradient(model, regression(), model.parameters(), sine.task,
                            {.first_order = true, .checkpoint_steps = true}),
         ("maml meta-gradient" + first_order).c_str(), ValueError);
   }

@@ -6,7 +6,10 @@
 #include <filesystem>
 
 #include "autograd/errors.h"
+#include "meta/maml.h"
+#include "meta/meta_sgd.h"
 #include "tests/tools/fixtures.h"
+#include "tools/experiment.h"
 #include "tools/train.h"
 #include "tools/train_config.h"
 
@@ -40,11 +43,17 @@ TEST_SUITE("tools") {
     train_ckpt_test::refused_with("nav2d", "maml",
                                   "train: --checkpoint-steps is for supervised datasets, not nav2d (its "
                                   "policy-gradient inner steps are not checkpointed)");
-    for (const char* algo : {"maml", "metasgd"}) {
+    for (const bool checkpoint : {false, true}) {  // the flag reaches the learners' options
       TrainConfig c;
-      c.algo = algo;
-      c.checkpoint_steps = true;
-      CHECK_NOTHROW(prepare(c));
+      c.checkpoint_steps = checkpoint;
+      TrainConfig s = c;
+      s.algo = "metasgd";
+      prepare(c);
+      prepare(s);
+      const Experiment maml = build_experiment(c);
+      CHECK(dynamic_cast<const meta::Maml&>(*maml.learner).options().checkpoint_steps == checkpoint);
+      const Experiment metasgd = build_experiment(s);
+      CHECK(dynamic_cast<const meta::MetaSgd&>(*metasgd.learner).options().checkpoint_steps == checkpoint);
     }
   }
 

@@ -58,6 +58,7 @@
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/kernels/blas.h"
+#include "autograd/kernels/worker_pool.h"
 #include "autograd/profile.h"
 #include "datasets/sinusoid.h"
 #include "datasets/task.h"
@@ -156,8 +157,10 @@ Workload workload(const std::string& name) {
 }
 
 struct Config : mg::bench::RunConfig {
-  bool profile = false;  // per-op table of the timed iterations on stderr (1 thread)
+  bool profile = false;       // per-op table of the timed iterations on stderr (1 thread)
   bool checkpoint_steps = false;  // MamlOptions::checkpoint_steps (maml only)
+  // tasks: --threads workers over the tasks; ops: over each op's work; auto: ops for the conv nets
+  std::string parallel = "auto";
 };
 
 std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workload& w, mg::nn::Module& model) {
@@ -169,7 +172,7 @@ std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workl
     o.epsilon = 1.0;
     o.anneal_iterations = 0;
     o.meta_batch = w.meta_batch;
-    o.threads = c.threads;
+    o.threads = c.parallel == "ops" ? 1 : c.threads;
     return std::make_unique<mg::meta::Reptile>(model, w.objective(), o);
   }
   mg::meta::MamlOptions o;
@@ -179,7 +182,7 @@ std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workl
   o.first_order = c.algo == "fomaml";
   o.checkpoint_steps = c.checkpoint_steps;
   o.meta_batch = w.meta_batch;
-  o.threads = c.threads;
+  o.threads = c.parallel == "ops" ? 1 : c.threads;
   return std::make_unique<mg::meta::Maml>(model, w.objective(), o);
 }
 
@@ -217,6 +220,8 @@ Result run(const Config& c) {
     batches[b] = mg::data::sample_tasks(*source, b * static_cast<std::size_t>(w.meta_batch),
                                         static_cast<std::size_t>(w.meta_batch), c.threads);
 
+  // Note [Two ways to use two cores] (autograd/kernels/worker_pool.h).
+  const mg::kernels::OpThreads op_threads(c.parallel == "ops" ? c.threads : 1);
   std::uint64_t flops_before = 0;
   double cpu_before = 0.0;
   std::optional<mg::OpProfiler> profiler;
@@ -251,9 +256,10 @@ std::string format_result(const Config& c, const Result& r) {
                                                : fmt::format("{:.3f} ms", r.median_s * 1e3);
   // Omniglot runs at a few hundredths of an iteration per second: keep 3 digits of those.
   const std::string rate = its_per_s >= 10.0 ? fmt::format("{:.1f}", its_per_s) : fmt::format("{:.3g}", its_per_s);
-  return fmt::format("{} {} steps={} threads={}{}: {} it/s (median {} over {}), peak RSS {:.1f} MB, {:.1f} GFLOP/s",
-                     c.workload, c.algo, c.steps, c.threads, c.checkpoint_steps ? " checkpointed" : "", rate, median,
-                     r.timed_iters, r.peak_rss_mb, r.gflops);
+  return fmt::format(
+      "{} {} steps={} threads={} ({}){}: {} it/s (median {} over {}), peak RSS {:.1f} MB, {:.1f} GFLOP/s", c.workload,
+      c.algo, c.steps, c.threads, c.parallel, c.checkpoint_steps ? " checkpointed" : "", rate, median, r.timed_iters,
+      r.peak_rss_mb, r.gflops);
 }
 
 }  // namespace
@@ -273,17 +279,24 @@ int main(int argc, char** argv) {
       "reptile: inner SGD at the inner lr, epsilon 1, no annealing."};
   Config c;
   mg::bench::add_run_options(app, c, "worker threads over the tasks of a batch (>= 1); BLAS uses 1");
+  app.add_option("--parallel", c.parallel,
+                 "tasks: the --threads workers take whole tasks (one task graph each); ops: one thread runs the "
+                 "tasks and the big kernels split over --threads (one task graph alive); auto (default): ops for the "
+                 "conv nets, tasks for sinusoid, as metalearn. Same bits either way")
+      ->check(CLI::IsMember({"auto", "tasks", "ops"}));
   app.add_flag("--profile", c.profile,
                "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
-               "needs --threads 1");
+               "needs --threads 1 or --parallel ops");
   app.add_flag("--checkpoint-steps", c.checkpoint_steps,
                "maml: recompute the inner steps during the meta-backward instead of keeping their graphs (memory "
                "that does not grow with --steps; the same meta-gradient, bit for bit)");
 
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "bench_meta")) return *status;
-  if (c.profile && c.threads != 1) {
+  if (c.parallel == "auto") c.parallel = c.workload == "sinusoid" ? "tasks" : "ops";
+  if (c.profile && c.threads != 1 && c.parallel == "tasks") {
     // The profiler times the ops of its own thread; the workers' would be missing.
-    fmt::print(stderr, "bench_meta: --profile needs --threads 1, got --threads {}\n", c.threads);
+    fmt::print(stderr, "bench_meta: --profile needs --threads 1 or --parallel ops, got --threads {} over tasks\n",
+               c.threads);
     return 2;
   }
 

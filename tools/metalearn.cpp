@@ -118,6 +118,11 @@ constexpr const char* kExitStatus =
     "--detect-anomaly: an op made a NaN or an infinity), and the checkpoint and metrics.csv are kept at the last "
     "finite iteration; 4 (MPI) a rank died or did not answer within METAGRAD_MPI_TIMEOUT seconds (default 120).";
 
+constexpr const char* kParallelHelp =
+    "how the --threads are spent: tasks (each thread adapts whole tasks: one task's graph alive per thread), ops "
+    "(one task at a time, its convolutions, batch norm and pooling split over the threads: one task's graph "
+    "alive), auto (ops for omniglot, tasks otherwise). The results are bit-identical either way";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,7 +145,8 @@ int main(int argc, char** argv) {
                       "print where the training iterations' time and memory went: per op, time, calls and MB of "
                       "results in the forward pass, the backward, the double backward (second-order MAML) and the "
                       "recorded inner gradient; the peak of live tensor memory and the tape's saved tensors then "
-                      "(needs --threads 1)");
+                      "(needs one thread over tasks: --threads 1 or --parallel ops)");
+  train_cmd->add_option("--parallel", run.parallel, kParallelHelp)->capture_default_str();
   mg::tools::add_number(*train_cmd, "--stop-after", run.stop_after, mg::tools::limits::kIterations,
                         "stop after this many iterations of this invocation, checkpointed (exit status 1), to be "
                         "continued with --resume (a batch system's time limit; the MPI resume tests)");
@@ -154,6 +160,7 @@ int main(int argc, char** argv) {
                         "inner steps at test time (default: as trained)");
   mg::tools::add_number(*eval_cmd, "--threads", eval.threads, mg::tools::limits::kThreads, "worker threads",
                         mg::tools::threads_note());
+  eval_cmd->add_option("--parallel", eval.parallel, kParallelHelp)->capture_default_str();
   eval_cmd->add_option("--data", eval.data, "omniglot and text checkpoints: the data folder or CSV file");
   mg::tools::add_text_eval_flags(*eval_cmd, eval);
   eval_cmd->add_option("--pretrained", eval.pretrained, "nav2d checkpoints: a pretrain checkpoint to score beside");

@@ -7,6 +7,7 @@
 #include "autograd/anomaly.h"
 #include "autograd/backend.h"
 #include "autograd/errors.h"
+#include "autograd/kernels/worker_pool.h"
 #include "autograd/profile.h"
 #include "nn/checkpoint.h"
 #include "tools/atomic_file.h"
@@ -21,6 +22,7 @@
 #include "tools/text_experiment.h"
 #include "tools/rank_agreement.h"
 #include "tools/shared_checkpoint.h"
+#include "tools/thread_plan.h"
 
 namespace mg::tools {
 
@@ -139,9 +141,13 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
   check_diagnose_order(config, run.diagnose_order);
-  if (run.profile && *config.threads != 1)  // the profiler sees its own thread's ops only
-    throw ValueError(fmt::format("train: --profile needs --threads 1 (the profiler times the ops of its own thread), "
-                                 "got --threads {}", *config.threads));
+  const ThreadPlan threads = plan_threads("train", run.parallel, config.dataset, *config.threads);
+  if (run.profile && threads.task_threads != 1)  // the profiler sees its own thread's ops only
+    throw ValueError(fmt::format("train: --profile needs one thread over tasks (the profiler times the ops of its own "
+                                 "thread): --threads 1, or --parallel ops; got --threads {} over tasks",
+                                 *config.threads));
+  const kernels::OpThreads op_threads(threads.op_threads);  // Note [Two ways to use two cores]
+  config.threads = threads.task_threads;
   // nav2d and the text floor do not split their work over ranks: each rank would write the same files.
   if (run.comm && run.comm->size() > 1 && (config.dataset == "nav2d" || config.algo == "nearest-mean"))
     throw ValueError(fmt::format("train: {} runs in one process, not over {} MPI ranks",
@@ -170,9 +176,8 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint_path(config), first);
 
   TrainResult result;
-  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {} thread(s), {} kernels\n", e.learner->name(),
-             config.dataset, *config.iterations, *config.meta_batch, *config.threads,
-             mg::cpu_path());
+  fmt::print(run.out, "training {} on {}: {} iterations, meta-batch {}, {}, {} kernels\n", e.learner->name(),
+             config.dataset, *config.iterations, *config.meta_batch, threads.describe(), mg::cpu_path());
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t sent = run.comm ? run.comm->bytes_sent() : 0;
   const std::uint64_t received = run.comm ? run.comm->bytes_received() : 0;
@@ -229,7 +234,9 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out, std::share
   TrainConfig config = from_metadata(nn::read_checkpoint(request.checkpoint).metadata);
   config.out = fs::path(request.checkpoint).parent_path().string();
   if (config.out.empty()) config.out = std::string(1, '.');  // the current folder (GCC 12 -Wrestrict misfires on = ".")
-  config.threads = request.threads;
+  const ThreadPlan threads = plan_threads("eval", request.parallel, config.dataset, request.threads);
+  const kernels::OpThreads op_threads(threads.op_threads);  // Note [Two ways to use two cores]
+  config.threads = threads.task_threads;
   config.eval_tasks = request.eval_tasks;
   if (request.data && config.dataset == "sinusoid")
     throw ValueError(fmt::format("eval: --data is for omniglot and text checkpoints; {} was trained on {}",

@@ -41,8 +41,10 @@ struct RunOptions {
   std::int64_t diagnose_order = 0;
   // Print the per-op profile of the training iterations (autograd/profile.h): time, calls and
   // results by op and phase (forward, backward, double backward, recorded backward), and the
-  // peak of live tensor memory with the tape's saved tensors then. Needs threads == 1.
+  // peak of live tensor memory with the tape's saved tensors then. Needs one thread over tasks.
   bool profile = false;
+  // How --threads are spent: auto | tasks | ops (tools/thread_plan.h).
+  std::string parallel = "auto";
   // The ranks of an MPI job (tools/world.h); null: this process alone. Every rank trains,
   // rank 0 alone writes files (Note [Meta-batches over ranks] in meta/rank_batch.h).
   std::shared_ptr<meta::Communicator> comm = nullptr;
@@ -66,6 +68,7 @@ struct EvalRequest {
   int eval_tasks = 600;
   std::optional<int> eval_inner_steps = {};  // empty: as trained
   int threads = 1;
+  std::string parallel = "auto";  // how the threads are spent: auto | tasks | ops (tools/thread_plan.h)
   std::optional<std::string> data = {};  // Omniglot root override (omniglot checkpoints only)
   std::optional<std::string> pretrained = {};  // nav2d: a pretrain checkpoint scored beside (tools/nav_train.h)
   std::optional<std::string> eval_split = {};  // text: test (default) | val, the classes tasks are drawn from

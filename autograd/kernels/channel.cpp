@@ -1,6 +1,10 @@
 #include "autograd/kernels/channel.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
+
+#include "autograd/kernels/worker_pool.h"
 
 namespace mg::kernels {
 
@@ -12,21 +16,34 @@ struct ChannelView {
   explicit ChannelView(const Shape& s) : n(s[0]), c(s[1]), l(s.numel() / std::max<std::int64_t>(s[0] * s[1], 1)) {}
 };
 
+// body(c0, c1) over blocks of channels, split over op_threads() (kernels/worker_pool.h)
+// when the tensor is large: every channel is one part's alone, and its values are
+// visited in (n, l) order whatever the split, so the results do not depend on it.
+template <class Body>
+void over_channels(const ChannelView& v, Body&& body) {
+  constexpr std::int64_t kValuesPerPart = std::int64_t{1} << 15;
+  const std::int64_t per_channel = std::max<std::int64_t>(1, v.n * v.l);
+  split_for(v.c, std::max<std::int64_t>(1, kValuesPerPart / per_channel), 1, body);
+}
+
 // Per channel: sum over (n, l) of f(value index), accumulated in double, with four
 // partial sums per run so that the inner loop is no single dependency chain.
 template <class F>
 void channel_reduce(const ChannelView& v, double* acc, F f) {
-  for (std::int64_t c = 0; c < v.c; ++c) acc[c] = 0.0;
-  for (std::int64_t n = 0; n < v.n; ++n)
-    for (std::int64_t c = 0; c < v.c; ++c) {
-      const std::int64_t base = (n * v.c + c) * v.l;
-      double p[4] = {0.0, 0.0, 0.0, 0.0};
-      std::int64_t i = 0;
-      for (; i + 4 <= v.l; i += 4)
-        for (int k = 0; k < 4; ++k) p[k] += f(base + i + k);
-      for (; i < v.l; ++i) p[0] += f(base + i);
-      acc[c] += (p[0] + p[1]) + (p[2] + p[3]);
+  over_channels(v, [&](std::int64_t c0, std::int64_t c1) {
+    for (std::int64_t c = c0; c < c1; ++c) {
+      acc[c] = 0.0;
+      for (std::int64_t n = 0; n < v.n; ++n) {
+        const std::int64_t base = (n * v.c + c) * v.l;
+        double p[4] = {0.0, 0.0, 0.0, 0.0};
+        std::int64_t i = 0;
+        for (; i + 4 <= v.l; i += 4)
+          for (int k = 0; k < 4; ++k) p[k] += f(base + i + k);
+        for (; i < v.l; ++i) p[0] += f(base + i);
+        acc[c] += (p[0] + p[1]) + (p[2] + p[3]);
+      }
     }
+  });
 }
 
 template <class T>
@@ -51,24 +68,27 @@ Tensor channel_moments(const Tensor& x) {
     for (std::int64_t c = 0; c < v.c; ++c) mean[c] /= count;
     // The squared deviations from the mean as stored (rounded to T), as the composite
     // x - mean(x) would compute them.
-    for (std::int64_t c = 0; c < v.c; ++c) var[c] = 0.0;
-    for (std::int64_t n = 0; n < v.n; ++n)
-      for (std::int64_t c = 0; c < v.c; ++c) {
-        const T* run = px + (n * v.c + c) * v.l;
+    over_channels(v, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t c = c0; c < c1; ++c) {
+        var[c] = 0.0;
         const T m = static_cast<T>(mean[c]);
-        double p[4] = {0.0, 0.0, 0.0, 0.0};
-        std::int64_t i = 0;
-        for (; i + 4 <= v.l; i += 4)
-          for (int k = 0; k < 4; ++k) {
-            const T d = run[i + k] - m;
-            p[k] += static_cast<double>(d * d);
+        for (std::int64_t n = 0; n < v.n; ++n) {
+          const T* run = px + (n * v.c + c) * v.l;
+          double p[4] = {0.0, 0.0, 0.0, 0.0};
+          std::int64_t i = 0;
+          for (; i + 4 <= v.l; i += 4)
+            for (int k = 0; k < 4; ++k) {
+              const T d = run[i + k] - m;
+              p[k] += static_cast<double>(d * d);
+            }
+          for (; i < v.l; ++i) {
+            const T d = run[i] - m;
+            p[0] += static_cast<double>(d * d);
           }
-        for (; i < v.l; ++i) {
-          const T d = run[i] - m;
-          p[0] += static_cast<double>(d * d);
+          var[c] += (p[0] + p[1]) + (p[2] + p[3]);
         }
-        var[c] += (p[0] + p[1]) + (p[2] + p[3]);
       }
+    });
     for (std::int64_t c = 0; c < v.c; ++c) var[c] /= count;
     return to_tensor<T>(acc, {2, v.c});
   });
@@ -82,12 +102,14 @@ Tensor channel_affine(const Tensor& x, const Tensor& scale, const Tensor& shift)
     const T* ps = scale.data<T>();
     const T* pt = shift.data<T>();
     T* po = out.mutable_data<T>();
-    for (std::int64_t n = 0; n < v.n; ++n)
-      for (std::int64_t c = 0; c < v.c; ++c) {
-        const std::int64_t base = (n * v.c + c) * v.l;
-        const T s = ps[c], t = pt[c];
-        for (std::int64_t i = 0; i < v.l; ++i) po[base + i] = px[base + i] * s + t;
-      }
+    over_channels(v, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t n = 0; n < v.n; ++n)
+        for (std::int64_t c = c0; c < c1; ++c) {
+          const std::int64_t base = (n * v.c + c) * v.l;
+          const T s = ps[c], t = pt[c];
+          for (std::int64_t i = 0; i < v.l; ++i) po[base + i] = px[base + i] * s + t;
+        }
+    });
     return out;
   });
 }
@@ -104,12 +126,14 @@ Tensor channel_affine2(const Tensor& u, const Tensor& s, const Tensor& v, const 
     const T* pt = t.data<T>();
     const T* pb = b.data<T>();
     T* po = out.mutable_data<T>();
-    for (std::int64_t n = 0; n < view.n; ++n)
-      for (std::int64_t c = 0; c < view.c; ++c) {
-        const std::int64_t base = (n * view.c + c) * view.l;
-        const T sc = ps[c], tc = pt[c], bc = pb[c];
-        for (std::int64_t i = 0; i < view.l; ++i) po[base + i] = pu[base + i] * sc + pv[base + i] * tc + bc;
-      }
+    over_channels(view, [&](std::int64_t c0, std::int64_t c1) {
+      for (std::int64_t n = 0; n < view.n; ++n)
+        for (std::int64_t c = c0; c < c1; ++c) {
+          const std::int64_t base = (n * view.c + c) * view.l;
+          const T sc = ps[c], tc = pt[c], bc = pb[c];
+          for (std::int64_t i = 0; i < view.l; ++i) po[base + i] = pu[base + i] * sc + pv[base + i] * tc + bc;
+        }
+    });
     return out;
   });
 }

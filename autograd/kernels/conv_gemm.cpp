@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <functional>
+#include <type_traits>
 
 #include "autograd/kernels/blas.h"
+#include "autograd/kernels/sgemm.h"
+#include "autograd/kernels/worker_pool.h"
 
 namespace mg::kernels {
 
@@ -28,27 +32,53 @@ namespace {
 
 std::atomic<std::size_t> g_chunk_bytes{std::size_t{4} << 20};
 
+// The chunks of images [first, last) of the batch, in order.
 template <class T>
 struct Chunks {
   const ConvGeometry& g;
-  std::int64_t k, l, per_chunk;
+  std::int64_t first, last, k, l, per_chunk;
   Tensor cols;  // one chunk's columns, reused
 
-  Chunks(const ConvGeometry& geom, DType dtype)
-      : g(geom), k(geom.col_rows()), l(geom.out_h() * geom.out_w()), per_chunk(conv_chunk_images(geom, sizeof(T))) {
-    cols = Tensor({std::min<std::int64_t>(per_chunk, g.n) * k * l}, dtype);
+  Chunks(const ConvGeometry& geom, DType dtype, std::int64_t first_image, std::int64_t last_image)
+      : g(geom),
+        first(first_image),
+        last(last_image),
+        k(geom.col_rows()),
+        l(geom.out_h() * geom.out_w()),
+        per_chunk(conv_chunk_images(geom, sizeof(T))) {
+    cols = Tensor({std::min(per_chunk, last - first) * k * l}, dtype);
   }
+  Chunks(const ConvGeometry& geom, DType dtype) : Chunks(geom, dtype, 0, geom.n) {}
   // body(first image, images in the chunk, the chunk's geometry) for every chunk, in order.
   template <class Body>
   void each(Body&& body) const {
-    for (std::int64_t n0 = 0; n0 < g.n; n0 += per_chunk) {
+    for (std::int64_t n0 = first; n0 < last; n0 += per_chunk) {
       ConvGeometry part = g;
-      part.n = static_cast<std::int32_t>(std::min<std::int64_t>(per_chunk, g.n - n0));
+      part.n = static_cast<std::int32_t>(std::min(per_chunk, last - n0));
       body(n0, std::int64_t{part.n}, part);
     }
   }
   std::int64_t image_size() const { return std::int64_t{g.c} * g.h * g.w; }
 };
+
+// Note [conv over parts]: the forward and the input gradient are independent per image,
+// so with op_threads() > 1 (kernels/worker_pool.h) each part takes a block of images,
+// with columns of its own, and its GEMMs run whole on its thread. Chunk boundaries do
+// not change any output element's sums in metagrad's own sgemm, so the bits are those
+// of one part. OpenBLAS (float32 on the generic path, and float64) gives no such
+// promise: its results moved with the number of columns in a test, so those products
+// keep one part. The weight gradient sums over images; it keeps one chunk loop, and its
+// GEMMs split their own output (Note [Splitting a product], sgemm.cpp).
+template <class T>
+void over_image_parts(const ConvGeometry& g, std::int64_t filters,
+                      const std::function<void(std::int64_t, std::int64_t)>& part) {
+  if (!std::is_same_v<T, float> || !sgemm_supported()) {
+    part(0, g.n);
+    return;
+  }
+  const std::int64_t macs_per_image = std::max<std::int64_t>(1, filters * g.col_rows() * g.out_h() * g.out_w());
+  split_for(g.n, std::max<std::int64_t>(1, (std::int64_t{1} << 20) / macs_per_image), 1, part);
+}
 
 int i32(std::int64_t v) { return static_cast<int>(v); }
 
@@ -69,25 +99,27 @@ Tensor conv_forward(const Tensor& x, const Tensor& w, const ConvGeometry& g) {
   Tensor out(per_image ? Shape{g.n, f, l} : Shape{f, g.n * l}, x.dtype());
   if (out.numel() == 0) return out;
   dispatch_float("conv_columns", x.dtype(), [&]<class T>() {
-    Chunks<T> c(g, x.dtype());
-    T* cols = c.cols.template mutable_data<T>();
     const T* px = x.data<T>();
     const T* pw = w.data<T>();
     T* po = out.mutable_data<T>();
-    if (c.k == 0) {
+    if (g.col_rows() == 0) {
       std::fill(po, po + out.numel(), T(0));
       return;
     }
-    c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
-      im2col_raw(px + n0 * c.image_size(), part, cols);
-      if (per_image) {
-        for (std::int64_t i = 0; i < count; ++i)
-          gemm<T>(false, false, i32(f), i32(l), i32(c.k), pw, i32(c.k), cols + i * c.k * l, i32(l), T(0),
-                  po + (n0 + i) * f * l, i32(l));
-      } else {
-        gemm<T>(false, false, i32(f), i32(count * l), i32(c.k), pw, i32(c.k), cols, i32(count * l), T(0), po + n0 * l,
-                i32(g.n * l));
-      }
+    over_image_parts<T>(g, f, [&](std::int64_t first, std::int64_t last) {
+      Chunks<T> c(g, x.dtype(), first, last);
+      T* cols = c.cols.template mutable_data<T>();
+      c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
+        im2col_raw(px + n0 * c.image_size(), part, cols);
+        if (per_image) {
+          for (std::int64_t i = 0; i < count; ++i)
+            gemm<T>(false, false, i32(f), i32(l), i32(c.k), pw, i32(c.k), cols + i * c.k * l, i32(l), T(0),
+                    po + (n0 + i) * f * l, i32(l));
+        } else {
+          gemm<T>(false, false, i32(f), i32(count * l), i32(c.k), pw, i32(c.k), cols, i32(count * l), T(0),
+                  po + n0 * l, i32(g.n * l));
+        }
+      });
     });
   });
   return out;
@@ -99,24 +131,26 @@ Tensor conv_input_grad(const Tensor& grad, const Tensor& w, const ConvGeometry& 
   Tensor dx(g.image_shape(), grad.dtype());
   if (dx.numel() == 0) return dx;
   dispatch_float("conv_input_grad", grad.dtype(), [&]<class T>() {
-    Chunks<T> c(g, grad.dtype());
-    T* cols = c.cols.template mutable_data<T>();
     const T* pg = grad.data<T>();
     const T* pw = w.data<T>();
     T* pd = dx.mutable_data<T>();
-    c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
-      const std::int64_t chunk_cols = count * c.k * l;
-      if (f == 0 || l == 0) {
-        std::fill(cols, cols + chunk_cols, T(0));
-      } else if (per_image) {
-        for (std::int64_t i = 0; i < count; ++i)
-          gemm<T>(true, false, i32(c.k), i32(l), i32(f), pw, i32(c.k), pg + (n0 + i) * f * l, i32(l), T(0),
-                  cols + i * c.k * l, i32(l));
-      } else {
-        gemm<T>(true, false, i32(c.k), i32(count * l), i32(f), pw, i32(c.k), pg + n0 * l, i32(g.n * l), T(0), cols,
-                i32(count * l));
-      }
-      col2im_raw(cols, part, pd + n0 * c.image_size());
+    over_image_parts<T>(g, f, [&](std::int64_t first, std::int64_t last) {
+      Chunks<T> c(g, grad.dtype(), first, last);
+      T* cols = c.cols.template mutable_data<T>();
+      c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
+        const std::int64_t chunk_cols = count * c.k * l;
+        if (f == 0 || l == 0) {
+          std::fill(cols, cols + chunk_cols, T(0));
+        } else if (per_image) {
+          for (std::int64_t i = 0; i < count; ++i)
+            gemm<T>(true, false, i32(c.k), i32(l), i32(f), pw, i32(c.k), pg + (n0 + i) * f * l, i32(l), T(0),
+                    cols + i * c.k * l, i32(l));
+        } else {
+          gemm<T>(true, false, i32(c.k), i32(count * l), i32(f), pw, i32(c.k), pg + n0 * l, i32(g.n * l), T(0),
+                  cols, i32(count * l));
+        }
+        col2im_raw(cols, part, pd + n0 * c.image_size());
+      });
     });
   });
   return dx;
@@ -135,16 +169,26 @@ Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, const ConvGeometry&
     T* cols = c.cols.template mutable_data<T>();
     const T* px = x.data<T>();
     const T* pg = grad.data<T>();
+    // Wide layers split each chunk by rows of the columns, i.e. columns of dW: a part
+    // makes its rows of the columns and their block of dW (Note [conv over parts]).
+    // Narrow ones (layer 1's nine rows) leave the split to the GEMM's rows of dW.
+    const bool by_rows = std::is_same_v<T, float> && sgemm_supported() && c.k >= 96;
     c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
-      im2col_raw(px + n0 * c.image_size(), part, cols);
-      if (per_image) {
-        for (std::int64_t i = 0; i < count; ++i)
-          gemm<T>(false, true, i32(f), i32(c.k), i32(l), pg + (n0 + i) * f * l, i32(l), cols + i * c.k * l, i32(l),
-                  T(1), pd, i32(c.k));
-      } else {
-        gemm<T>(false, true, i32(f), i32(c.k), i32(count * l), pg + n0 * l, i32(g.n * l), cols, i32(count * l), T(1),
-                pd, i32(c.k));
-      }
+      const auto rows = [&](std::int64_t r0, std::int64_t r1) {
+        im2col_rows(px + n0 * c.image_size(), part, cols, r0, r1);
+        if (per_image) {
+          for (std::int64_t i = 0; i < count; ++i)
+            gemm<T>(false, true, i32(f), i32(r1 - r0), i32(l), pg + (n0 + i) * f * l, i32(l), cols + (i * c.k + r0) * l,
+                    i32(l), T(1), pd + r0, i32(c.k));
+        } else {
+          gemm<T>(false, true, i32(f), i32(r1 - r0), i32(count * l), pg + n0 * l, i32(g.n * l), cols + r0 * count * l,
+                  i32(count * l), T(1), pd + r0, i32(c.k));
+        }
+      };
+      if (by_rows)
+        split_for(c.k, 48, 16, rows);
+      else
+        rows(0, c.k);
     });
   });
   return dw;

@@ -1,12 +1,15 @@
 #include "autograd/kernels/elementwise.h"
 
 #include <cmath>
+#include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <type_traits>
 
 #include "autograd/kernels/broadcast.h"
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/elementwise_isa.h"
+#include "autograd/kernels/worker_pool.h"
 
 namespace mg::kernels {
 
@@ -21,6 +24,12 @@ const ElementwiseKernels<T>& loops() {
     return pick_isa(generic::elementwise_f64, avx2::elementwise_f64, avx512::elementwise_f64);
 }
 
+// body(begin, end) over blocks of [0, n), split over op_threads() (kernels/worker_pool.h)
+// when n is large; each element is one part's alone, computed as it would be whole.
+void over_elements(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& body) {
+  split_for(n, std::int64_t{1} << 16, 16, body);
+}
+
 template <class T>
 Tensor binary_typed(Binary op, const Tensor& a, const Tensor& b, const Shape& out_shape) {
   Tensor out(out_shape, a.dtype());
@@ -30,11 +39,11 @@ Tensor binary_typed(Binary op, const Tensor& a, const Tensor& b, const Shape& ou
   const auto run = loops<T>().binary;
   const std::int64_t n = out_shape.numel();
   if (a.shape() == out_shape && b.shape() == out_shape) {
-    run(op, pa, 1, pb, 1, po, n);
+    over_elements(n, [&](std::int64_t i, std::int64_t j) { run(op, pa + i, 1, pb + i, 1, po + i, j - i); });
   } else if (a.shape() == out_shape && b.numel() == 1) {
-    run(op, pa, 1, pb, 0, po, n);
+    over_elements(n, [&](std::int64_t i, std::int64_t j) { run(op, pa + i, 1, pb, 0, po + i, j - i); });
   } else if (b.shape() == out_shape && a.numel() == 1) {
-    run(op, pa, 0, pb, 1, po, n);
+    over_elements(n, [&](std::int64_t i, std::int64_t j) { run(op, pa, 0, pb + i, 1, po + i, j - i); });
   } else {
     const std::array<Strides, 2> st{broadcast_strides(a.shape(), out_shape), broadcast_strides(b.shape(), out_shape)};
     for_each_run(out_shape, st, [&](std::int64_t o, const auto& off, std::int64_t len, const auto& inner) {
@@ -79,8 +88,9 @@ void add_into(Tensor& dst, const Tensor& src) {
   dispatch_float("add", dst.dtype(), [&]<class T>() {
     T* pd = dst.mutable_data<T>();
     const T* ps = src.data<T>();
-    const std::int64_t n = dst.numel();
-    for (std::int64_t i = 0; i < n; ++i) pd[i] += ps[i];
+    over_elements(dst.numel(), [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) pd[i] += ps[i];
+    });
   });
 }
 

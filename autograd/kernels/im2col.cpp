@@ -99,13 +99,14 @@ MG_AVX512 void shift_add(float* image, const float* cols, const std::uint16_t* m
 }
 
 // body(image n, its first pixel offset, table row, column run start) for every
-// (row, image) pair, in the order of the columns' memory for each layout.
+// (row, image) pair with row in [row_begin, row_end), in the order of the columns'
+// memory for each layout.
 template <class Body>
-void for_each_row_run(const ConvGeometry& g, Body&& body) {
+void for_each_row_run(const ConvGeometry& g, std::int64_t row_begin, std::int64_t row_end, Body&& body) {
   const std::int64_t l_n = g.out_h() * g.out_w(), rows = g.col_rows();
   const std::int64_t plane = std::int64_t{g.c} * g.h * g.w;
   const bool per_image = g.layout == ColLayout::PerImage;
-  for (std::int64_t row = 0; row < rows; ++row)
+  for (std::int64_t row = row_begin; row < row_end; ++row)
     for (std::int64_t n = 0; n < g.n; ++n) {
       // Folded: element (row, n·L + l); PerImage: element (n, row, l).
       const std::int64_t col0 = per_image ? (n * rows + row) * l_n : row * (g.n * l_n) + n * l_n;
@@ -116,10 +117,10 @@ void for_each_row_run(const ConvGeometry& g, Body&& body) {
 // body(first pixel of the shifted plane, column run start, the tap's masks, L) for
 // every (row, image) pair of a "same" stride-1 window (Note [im2col by shift]).
 template <class Body>
-void for_each_shifted_row(const ConvGeometry& g, Body&& body) {
+void for_each_shifted_row(const ConvGeometry& g, std::int64_t row_begin, std::int64_t row_end, Body&& body) {
   const ShiftMasks& s = shift_masks(g);
   const std::int64_t taps = std::int64_t{g.kh} * g.kw;
-  for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+  for_each_row_run(g, row_begin, row_end, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
     const std::int64_t row = trow / l_n;
     body(image + tap_shift(g, row), col0, s.masks.data() + row % taps * s.chunks, l_n);
   });
@@ -128,15 +129,22 @@ void for_each_shifted_row(const ConvGeometry& g, Body&& body) {
 }  // namespace
 
 template <class T>
-void im2col_raw(const T* px, const ConvGeometry& g, T* pc) {
+void im2col_rows(const T* px, const ConvGeometry& g, T* pc, std::int64_t row_begin, std::int64_t row_end) {
   if constexpr (std::is_same_v<T, float>)
     if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
-      return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
-                                         std::int64_t l_n) { shift_copy(pc + col0, px + pixel0, masks, l_n); });
+      return for_each_shifted_row(g, row_begin, row_end,
+                                  [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
+                                      std::int64_t l_n) { shift_copy(pc + col0, px + pixel0, masks, l_n); });
   const std::int32_t* table = source_table(g).data();
-  for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+  for_each_row_run(g, row_begin, row_end, [&](std::int64_t image, std::int64_t trow, std::int64_t col0,
+                                              std::int64_t l_n) {
     gather_by_table(pc + col0, px + image, table + trow, l_n);
   });
+}
+
+template <class T>
+void im2col_raw(const T* px, const ConvGeometry& g, T* pc) {
+  im2col_rows(px, g, pc, 0, g.col_rows());
 }
 
 template <class T>
@@ -144,15 +152,18 @@ void col2im_raw(const T* pc, const ConvGeometry& g, T* pi) {
   std::memset(pi, 0, static_cast<std::size_t>(g.image_shape().numel()) * sizeof(T));
   if constexpr (std::is_same_v<T, float>)
     if (active_isa() == Isa::Avx512 && use_shift(g))  // Note [im2col by shift]
-      return for_each_shifted_row(g, [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
-                                         std::int64_t l_n) { shift_add(pi + pixel0, pc + col0, masks, l_n); });
+      return for_each_shifted_row(g, 0, g.col_rows(),
+                                  [&](std::int64_t pixel0, std::int64_t col0, const std::uint16_t* masks,
+                                      std::int64_t l_n) { shift_add(pi + pixel0, pc + col0, masks, l_n); });
   const std::int32_t* table = source_table(g).data();
-  for_each_row_run(g, [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
+  for_each_row_run(g, 0, g.col_rows(), [&](std::int64_t image, std::int64_t trow, std::int64_t col0, std::int64_t l_n) {
     scatter_add_by_table(pi + image, pc + col0, table + trow, l_n);
   });
 }
 
 template void im2col_raw<float>(const float*, const ConvGeometry&, float*);
+template void im2col_rows<float>(const float*, const ConvGeometry&, float*, std::int64_t, std::int64_t);
+template void im2col_rows<double>(const double*, const ConvGeometry&, double*, std::int64_t, std::int64_t);
 template void im2col_raw<double>(const double*, const ConvGeometry&, double*);
 template void col2im_raw<float>(const float*, const ConvGeometry&, float*);
 template void col2im_raw<double>(const double*, const ConvGeometry&, double*);

@@ -48,6 +48,9 @@ Tensor col2im(const Tensor& cols, const ConvGeometry& g);
 // zeroes img first. Instantiated for float and double.
 template <class T>
 void im2col_raw(const T* x, const ConvGeometry& g, T* cols);
+// Only the rows [row_begin, row_end) of cols (row r = (c, i, j)), the others untouched.
+template <class T>
+void im2col_rows(const T* x, const ConvGeometry& g, T* cols, std::int64_t row_begin, std::int64_t row_end);
 template <class T>
 void col2im_raw(const T* cols, const ConvGeometry& g, T* img);
 }  // namespace mg::kernels

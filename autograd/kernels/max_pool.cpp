@@ -2,12 +2,16 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <vector>
 
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/max_pool_pairs_isa.h"
+#include "autograd/kernels/worker_pool.h"
 
 namespace mg::kernels {
 
@@ -102,6 +106,14 @@ const MaxPoolPairsKernels& row_pairs() {
   return pick_isa(generic::max_pool_pairs, avx2::max_pool_pairs, avx512::max_pool_pairs);
 }
 
+// body(p0, p1) over blocks of the N·C planes, split over op_threads() (kernels/worker_pool.h)
+// when there are many values: each plane is one part's alone.
+void over_planes(const ConvGeometry& g, const std::function<void(std::int64_t, std::int64_t)>& body) {
+  constexpr std::int64_t kValuesPerPart = std::int64_t{1} << 15;
+  const std::int64_t plane = std::max<std::int64_t>(1, std::int64_t{g.h} * g.w);
+  split_for(std::int64_t{g.n} * g.c, std::max<std::int64_t>(1, kValuesPerPart / plane), 1, body);
+}
+
 }  // namespace
 
 Tensor max_pool2d_indices(const Tensor& x, const ConvGeometry& g) {
@@ -123,7 +135,12 @@ Tensor max_pool_select(const Tensor& keys, const Tensor& values, const ConvGeome
     const T* pv = values.data<T>();
     T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (in_row_pairs(g)) return row_pairs().select(keys.data<float>(), pv, po, std::int64_t{g.n} * g.c, g.h, g.w);
+      if (in_row_pairs(g)) {
+        const float* pk = keys.data<float>();
+        return over_planes(g, [&](std::int64_t p0, std::int64_t p1) {
+          row_pairs().select(pk + p0 * plane, pv + p0 * plane, po + p0 * outputs, p1 - p0, g.h, g.w);
+        });
+      }
     }
     each_plane_argmax<T>(keys, g, [&](std::int64_t p, const std::int32_t* arg) {
       const T* v = pv + p * plane;
@@ -144,7 +161,12 @@ Tensor max_pool_scatter(const Tensor& keys, const Tensor& grad, const ConvGeomet
     const T* pg = grad.data<T>();
     T* po = out.mutable_data<T>();
     if constexpr (std::is_same_v<T, float>) {
-      if (in_row_pairs(g)) return row_pairs().scatter(keys.data<float>(), pg, po, std::int64_t{g.n} * g.c, g.h, g.w);
+      if (in_row_pairs(g)) {
+        const float* pk = keys.data<float>();
+        return over_planes(g, [&](std::int64_t p0, std::int64_t p1) {
+          row_pairs().scatter(pk + p0 * plane, pg + p0 * outputs, po + p0 * plane, p1 - p0, g.h, g.w);
+        });
+      }
     }
     if (!tiled) std::memset(po, 0, out.nbytes());
     const Windows w(g);

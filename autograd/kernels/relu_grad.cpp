@@ -2,6 +2,11 @@
 
 #include <emmintrin.h>
 
+#include <cstdint>
+#include <type_traits>
+
+#include "autograd/kernels/worker_pool.h"
+
 namespace mg::kernels {
 
 namespace {
@@ -38,10 +43,16 @@ Tensor relu_grad(const Tensor& grad, const Tensor& y, bool in_place) {
   return dispatch_float("relu_grad", grad.dtype(), [&]<class T>() {
     // In place, each element is read before it is written, at the same index.
     Tensor out = in_place ? grad : Tensor(grad.shape(), grad.dtype());
-    if constexpr (std::is_same_v<T, float>)
-      relu_grad_f32(out.mutable_data<float>(), grad.data<float>(), y.data<float>(), grad.numel());
-    else
-      relu_grad_f64(out.mutable_data<double>(), grad.data<double>(), y.data<double>(), grad.numel());
+    T* po = out.template mutable_data<T>();
+    const T* pg = grad.data<T>();
+    const T* py = y.data<T>();
+    // Split over op_threads() when large (kernels/worker_pool.h); elements are independent.
+    split_for(grad.numel(), std::int64_t{1} << 16, 16, [&](std::int64_t i, std::int64_t j) {
+      if constexpr (std::is_same_v<T, float>)
+        relu_grad_f32(po + i, pg + i, py + i, j - i);
+      else
+        relu_grad_f64(po + i, pg + i, py + i, j - i);
+    });
     return out;
   });
 }

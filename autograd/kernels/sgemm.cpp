@@ -35,6 +35,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
@@ -44,6 +45,7 @@
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/sgemm_avx2.h"
 #include "autograd/kernels/sgemm_small_isa.h"
+#include "autograd/kernels/worker_pool.h"
 
 #define MG_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 
@@ -324,15 +326,49 @@ void packed(Isa isa, bool ta, bool tb, int m, int n, int k, float alpha, const f
 
 }  // namespace
 
+namespace {
+
+// One thread's product: the small kernels when the product fits them, else the packed ones.
+void multiply(Isa isa, bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+              int ldb, float beta, float* c, int ldc) {
+  if (small_sgemm_fits(m, n, k)) {  // Note [Small products without packing]
+    const SmallSgemmKernels& small = isa == Isa::Avx512 ? avx512::small_sgemm : avx2::small_sgemm;
+    float* transposed_b = tb ? scratch.b.get(static_cast<std::size_t>(k) * n) : nullptr;
+    small.run(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, transposed_b);
+  } else {
+    packed(isa, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+// Note [Splitting a product]: with op_threads() > 1 (kernels/worker_pool.h), a product of
+// at least kSplitMacs multiply-adds runs as one product per part: column blocks of C
+// (multiples of 48, the AVX-512 tile's width) when C is wide, else row blocks (multiples
+// of 8). Every element of C is still the packed kernels' chain of FMAs over the same
+// depth blocks (the small kernels give the same bits, and neither depends on where a
+// block starts), so C's bits do not depend on the number of parts. Each part packs
+// its own panels: the shared operand is packed once per part, a small cost next to the
+// product (it is the narrow one: conv weights, or layer 1's nine columns).
+constexpr std::int64_t kSplitMacs = std::int64_t{1} << 20;
+
+}  // namespace
+
 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
            int ldb, float beta, float* c, int ldc) {
   guarded("sgemm", m, n, k, alpha, beta, c, ldc, [&](Isa isa) {
-    if (small_sgemm_fits(m, n, k)) {  // Note [Small products without packing]
-      const SmallSgemmKernels& small = isa == Isa::Avx512 ? avx512::small_sgemm : avx2::small_sgemm;
-      float* transposed_b = trans_b ? scratch.b.get(static_cast<std::size_t>(k) * n) : nullptr;
-      small.run(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, transposed_b);
+    const std::int64_t macs = std::int64_t{m} * n * k;
+    if (op_threads() == 1 || macs < kSplitMacs || (n < 96 && m < 16)) {
+      multiply(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    } else if (n >= 96) {
+      split_for(n, 48, 48, [&](std::int64_t j0, std::int64_t j1) {
+        const float* bj = trans_b ? b + j0 * ldb : b + j0;
+        multiply(isa, trans_a, trans_b, m, static_cast<int>(j1 - j0), k, alpha, a, lda, bj, ldb, beta, c + j0, ldc);
+      });
     } else {
-      packed(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      split_for(m, 8, 8, [&](std::int64_t i0, std::int64_t i1) {
+        const float* ai = trans_a ? a + i0 : a + i0 * lda;
+        multiply(isa, trans_a, trans_b, static_cast<int>(i1 - i0), n, k, alpha, ai, lda, b, ldb, beta, c + i0 * ldc,
+                 ldc);
+      });
     }
   });
 }

@@ -2,8 +2,14 @@
 // broadcasting pattern, hand-computed forward values, float32, and errors.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <vector>
+
 #include "autograd/errors.h"
 #include "autograd/kernels/broadcast.h"
+#include "autograd/grad.h"
+#include "autograd/kernels/worker_pool.h"
+#include "autograd/random.h"
 #include "tests/autograd/op_test_util.h"
 
 using namespace mg;
@@ -153,5 +159,30 @@ TEST_SUITE("ops") {
       ++calls;
     });
     CHECK(calls == 1);
+  }
+}
+
+TEST_SUITE("ops") {
+  TEST_CASE("large elementwise ops, their sums into gradients and relu's backward: same bits on 1, 2, 3 op threads") {
+    // Split over op threads by blocks of elements (kernels/elementwise.cpp, relu_grad.cpp).
+    for (const DType dtype : {DType::F32, DType::F64}) {
+      CAPTURE(dtype_name(dtype));
+      Generator gen(7);
+      const Tensor x = randn({300001}, gen, dtype).requires_grad_(), y = randn({300001}, gen, dtype);
+      auto run = [&](int threads) {
+        const kernels::OpThreads scope(threads);
+        TapeScope tape;
+        const Tensor a = relu(x * y + x) / 3.0 - y;
+        const Tensor g = grad({sum(a * a) + sum(relu(x))}, {x})[0];
+        return std::vector<Tensor>{a.detach(), g};
+      };
+      const std::vector<Tensor> one = run(1);
+      for (const int threads : {2, 3}) {
+        const std::vector<Tensor> many = run(threads);
+        CAPTURE(threads);
+        for (std::size_t i = 0; i < one.size(); ++i)
+          CHECK(std::memcmp(one[i].raw_data(), many[i].raw_data(), one[i].nbytes()) == 0);
+      }
+    }
   }
 }

@@ -21,6 +21,7 @@
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/sgemm.h"
 #include "autograd/kernels/sgemm_small_isa.h"
+#include "autograd/kernels/worker_pool.h"
 #include "autograd/ops.h"
 #include "autograd/random.h"
 #include "tests/autograd/isa_guard.h"
@@ -190,6 +191,46 @@ TEST_SUITE("sgemm") {
     CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 129, 1));
     CHECK_FALSE(mg::kernels::small_sgemm_fits(10, 128, 65));
     CHECK(mg::kernels::small_sgemm_fits(10, 40, 40));
+  }
+
+  TEST_CASE("sgemm split over op threads gives the one-thread bits (Note [Splitting a product])") {
+    // Column splits (conv forward and input gradient), row splits (layer 1's weight
+    // gradient, nine columns), parts that fall to the small kernels while the whole
+    // product does not, and m = 33, whose parts take the 8 x 48 tile where the whole
+    // takes 12 x 32.
+    struct Shape3 {
+      int m, n, k;
+    };
+    const Shape3 shapes[] = {{64, 2352, 9}, {64, 9, 20000}, {10, 200, 600}, {200, 192, 40}, {33, 50, 2000},
+                             {64, 1000, 576}, {17, 97, 1200}};
+    on_each_sgemm_path([&] {
+      for (bool ta : {false, true})
+        for (bool tb : {false, true})
+          for (const Shape3& sh : shapes) {
+            const int m = sh.m, n = sh.n, k = sh.k;
+            const int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
+            std::mt19937 gen(static_cast<std::uint32_t>(m * 31 + n * 7 + k));
+            std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+            std::vector<float> a(static_cast<std::size_t>((ta ? k : m) * lda)),
+                b(static_cast<std::size_t>((tb ? n : k) * ldb)), c1(static_cast<std::size_t>(m * ldc));
+            for (float& x : a) x = dist(gen);
+            for (float& x : b) x = dist(gen);
+            for (float& x : c1) x = dist(gen);
+            std::vector<float> c2 = c1, c3 = c1;
+            sgemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 1.0f, c1.data(), ldc);
+            {
+              const mg::kernels::OpThreads two(2);
+              sgemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 1.0f, c2.data(), ldc);
+            }
+            {
+              const mg::kernels::OpThreads three(3);
+              sgemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 1.0f, c3.data(), ldc);
+            }
+            INFO("ta=", ta, " tb=", tb, " m=", m, " n=", n, " k=", k);
+            REQUIRE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+            REQUIRE(std::memcmp(c1.data(), c3.data(), c1.size() * sizeof(float)) == 0);
+          }
+    });
   }
 
   TEST_CASE("sgemm and sgemm_packed refuse the generic path") {

@@ -4,13 +4,17 @@
 #include <algorithm>
 #include <limits>
 
+#include "autograd/creation.h"
 #include "autograd/errors.h"
+#include "autograd/kernels/worker_pool.h"
+#include "autograd/random.h"
 #include "autograd/grad.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
 #include "meta/maml.h"
 #include "nn/adam.h"
+#include "nn/models.h"
 #include "nn/sgd.h"
 #include "tests/meta/meta_fixtures.h"
 
@@ -133,6 +137,38 @@ TEST_SUITE("maml") {
       }
       CHECK(test::bit_identical(one.parameters(), two.parameters()));
     }
+  }
+
+  TEST_CASE("conv4 MAML: bit-identical with tasks over 2 threads and with each op split over 2 or 3 threads") {
+    // Note [Two ways to use two cores] (autograd/kernels/worker_pool.h): the split
+    // convolutions, batch norms and poolings give one thread's bits, and so do the tasks.
+    std::vector<data::Task> tasks;
+    Generator data_gen(17);
+    std::vector<std::int64_t> support_labels, query_labels;
+    for (std::int64_t c = 0; c < 5; ++c) {
+      support_labels.push_back(c);
+      for (int q = 0; q < 3; ++q) query_labels.push_back(c);
+    }
+    for (int t = 0; t < 4; ++t)
+      tasks.push_back({randn({5, 1, 28, 28}, data_gen), from_vector(support_labels, {5}),
+                       randn({15, 1, 28, 28}, data_gen), from_vector(query_labels, {15})});
+    auto train = [&](int task_threads, int op_threads) {
+      const kernels::OpThreads ops(op_threads);
+      Generator gen(9);
+      nn::Sequential model = nn::omniglot_conv4(5, gen);
+      MamlOptions o = options_for(1, false, task_threads);
+      o.inner_lr = 0.4;
+      o.meta_batch = 4;
+      Maml maml(model, classification(), o);
+      for (int it = 0; it < 2; ++it) maml.step(tasks, it);
+      std::vector<Tensor> theta;
+      for (const Tensor& p : model.parameters()) theta.push_back(p.detach());
+      return theta;
+    };
+    const std::vector<Tensor> one = train(1, 1);
+    CHECK(test::bit_identical(one, train(2, 1)));
+    CHECK(test::bit_identical(one, train(1, 2)));
+    CHECK(test::bit_identical(one, train(1, 3)));
   }
 
   TEST_CASE("learned per-tensor inner learning rates are meta-learned too") {

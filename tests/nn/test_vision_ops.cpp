@@ -4,14 +4,18 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
+#include <vector>
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/kernels/conv_gemm.h"
+#include "autograd/kernels/im2col.h"
 #include "autograd/kernels/cpu.h"
+#include "autograd/kernels/worker_pool.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "autograd/vision.h"
@@ -268,6 +272,35 @@ TEST_SUITE("nn_vision_ops") {
       }
   }
 
+  TEST_CASE("im2col_rows writes those rows of im2col_raw's columns and no others, on every path and layout") {
+    // conv_weight_grad's parts each make their own rows (Note [conv over parts]).
+    for (const kernels::Isa isa : kernels::supported_isas())
+      for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage})
+        for (const bool same : {true, false}) {  // a "same" 3x3 (the shifted planes) and a strided window
+          const test::IsaGuard guard(isa);
+          CAPTURE(kernels::isa_name(isa));
+          CAPTURE(static_cast<int>(layout));
+          CAPTURE(same);
+          kernels::ConvGeometry g;
+          g.n = 3, g.c = 4, g.h = 9, g.w = 7, g.kh = 3, g.kw = 3, g.ph = 1, g.pw = 1, g.layout = layout;
+          if (!same) g.sh = 2, g.kw = 2;
+          Generator gen(3);
+          const Tensor x = randn(g.image_shape(), gen);
+          const std::int64_t total = g.cols_shape().numel(), l = g.out_h() * g.out_w();
+          std::vector<float> whole(static_cast<std::size_t>(total)), part(static_cast<std::size_t>(total), -7.0f);
+          kernels::im2col_raw(x.data<float>(), g, whole.data());
+          const std::int64_t r0 = 5, r1 = 23;
+          kernels::im2col_rows(x.data<float>(), g, part.data(), r0, r1);
+          int wrong = 0;
+          for (std::int64_t e = 0; e < total; ++e) {
+            const std::int64_t row = layout == ColLayout::Folded ? e / (g.n * l) : e / l % g.col_rows();
+            const float want = row >= r0 && row < r1 ? whole[static_cast<std::size_t>(e)] : -7.0f;
+            wrong += part[static_cast<std::size_t>(e)] != want;
+          }
+          CHECK(wrong == 0);
+        }
+  }
+
   TEST_CASE("im2col and col2im are adjoint: <im2col(x), c> = <x, col2im(c)>") {
     Generator gen(5);
     const Tensor x = randn({2, 3, 6, 5}, gen, DType::F64);
@@ -471,6 +504,87 @@ TEST_SUITE("nn_vision_ops") {
         }
       }
     kernels::set_conv_chunk_bytes(saved);
+  }
+
+  TEST_CASE("conv_columns and its first and second derivatives have the same bits on 1, 2 and 3 op threads") {
+    // Note [conv over parts] (kernels/conv_gemm.cpp): blocks of images per part for the
+    // forward and the input gradient, split GEMMs for the weight gradient. Shapes of
+    // conv4's first two layers (fewer filters), big enough for every split to happen,
+    // on every CPU path, in one chunk per part and in many.
+    const std::size_t saved = kernels::conv_chunk_bytes();
+    for (const kernels::Isa isa : kernels::supported_isas())
+      for (const DType dtype : {DType::F32, DType::F64})
+        for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage})
+          for (const std::size_t budget : {std::size_t{1} << 16, std::size_t{4} << 20}) {
+            const test::IsaGuard guard(isa);
+            kernels::set_conv_chunk_bytes(budget);
+            CAPTURE(kernels::isa_name(isa));
+            CAPTURE(dtype_name(dtype));
+            CAPTURE(static_cast<int>(layout));
+            CAPTURE(budget);
+            Generator gen(41);
+            const Tensor x = randn({40, 1, 28, 28}, gen, dtype), w1 = randn({16, 9}, gen, dtype).requires_grad_();
+            const Tensor w2 = randn({16, 144}, gen, dtype).requires_grad_();
+            const Tensor probe = randn({40, 16, 14, 14}, gen, dtype);
+            auto run = [&](int threads) {
+              const kernels::OpThreads scope(threads);
+              TapeScope tape;
+              const Tensor h = conv_columns(x, w1, 3, 2, 1, layout);
+              const Tensor h4 = layout == ColLayout::Folded ? permute(reshape(h, {16, 40, 14, 14}), {1, 0, 2, 3})
+                                                            : reshape(h, {40, 16, 14, 14});
+              const Tensor y = conv_columns(h4, w2, 3, 1, 1, layout);
+              const Tensor loss = sum(y * y) + sum(h4 * probe);
+              const std::vector<Tensor> g = grad({loss}, {w1, w2}, {.create_graph = true});
+              const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[1])}, {w1, w2});
+              return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), gg[0], gg[1]};
+            };
+            const std::vector<Tensor> one = run(1);
+            for (const int threads : {2, 3}) {
+              const std::vector<Tensor> many = run(threads);
+              for (std::size_t i = 0; i < one.size(); ++i) {
+                CAPTURE(threads);
+                CAPTURE(i);
+                const Tensor& a = one[i];
+                const Tensor& b = many[i];
+                REQUIRE(a.numel() == b.numel());
+                CHECK(std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0);
+              }
+            }
+          }
+    kernels::set_conv_chunk_bytes(saved);
+  }
+
+  TEST_CASE("batch_norm, ReLU and max-pool, to second derivatives, have the same bits on 1, 2 and 3 op threads") {
+    // The channel kernels split by channels, the row-pair pooling by planes
+    // (kernels/channel.cpp, kernels/max_pool.cpp); every value is one part's alone.
+    for (const kernels::Isa isa : kernels::supported_isas())
+      for (const DType dtype : {DType::F32, DType::F64}) {
+        const test::IsaGuard guard(isa);
+        CAPTURE(kernels::isa_name(isa));
+        CAPTURE(dtype_name(dtype));
+        Generator gen(43);
+        const Tensor x = randn({40, 16, 14, 14}, gen, dtype).requires_grad_();
+        const Tensor gamma = (randn({16}, gen, dtype) * 0.1 + 1.0).detach().requires_grad_();
+        const Tensor beta = randn({16}, gen, dtype).requires_grad_();
+        const Tensor probe = randn({40, 16, 7, 7}, gen, dtype);
+        auto run = [&](int threads) {
+          const kernels::OpThreads scope(threads);
+          TapeScope tape;
+          const Tensor y = max_pool2d(relu(batch_norm(x, gamma, beta)), 2);
+          const std::vector<Tensor> g = grad({sum(y * probe * y)}, {x, gamma, beta}, {.create_graph = true});
+          const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[2])}, {x, gamma, beta});
+          return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), g[2].detach(), gg[0], gg[1], gg[2]};
+        };
+        const std::vector<Tensor> one = run(1);
+        for (const int threads : {2, 3}) {
+          const std::vector<Tensor> many = run(threads);
+          for (std::size_t i = 0; i < one.size(); ++i) {
+            CAPTURE(threads);
+            CAPTURE(i);
+            CHECK(std::memcmp(one[i].raw_data(), many[i].raw_data(), one[i].nbytes()) == 0);
+          }
+        }
+      }
   }
 
   TEST_CASE("max_pool_select and max_pool_scatter: every error message") {

@@ -171,8 +171,8 @@ TEST_SUITE("tools") {
     RunOptions run;
     run.profile = true;
     CHECK_THROWS_WITH_AS(run_train(two, run),
-                         "train: --profile needs --threads 1 (the profiler times the ops of its own thread), got "
-                         "--threads 2",
+                         "train: --profile needs one thread over tasks (the profiler times the ops of its own "
+                         "thread): --threads 1, or --parallel ops; got --threads 2 over tasks",
                          ValueError);
   }
 }

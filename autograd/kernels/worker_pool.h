@@ -1,0 +1,55 @@
+// The persistent pool of worker threads, and the split of one kernel's work over it.
+//
+// Two kinds of parallelism share the pool (Note [Two ways to use two cores]):
+//   * tasks in parallel: parallel_for (autograd/parallel.h) runs whole per-task steps
+//     on the workers, each with its own tape;
+//   * ops in parallel: one thread records every task, and the big kernels split their
+//     own output over the pool: split_for, below, with op_threads() parts.
+// A split made from inside a pool job (a worker of a parallel_for, or a part of another
+// split) runs as one part on the calling thread, so the two never nest.
+//
+// Note [Two ways to use two cores]
+// With tasks in parallel, T workers each hold one task's graph: for conv MAML that is
+// T times the 50 MB of a task's peak (bench/RESULTS.md, "where two threads' memory
+// goes"). With ops in parallel, one task's graph is alive at a time, and its
+// convolutions, channel kernels and pooling use every core. Each part of a split writes
+// its own block of the output, and every output element is computed by the same
+// sequence of operations whatever the number of parts, so the bits do not depend on
+// op_threads(): both ways give what one thread gives.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace mg::kernels {
+
+// Runs block(w) for every w in [0, blocks), block 0 on the calling thread and the others
+// on pool workers, and returns when all are done; block must not throw. Returns false,
+// having run nothing, when the caller is inside a pool job or the pool is busy with
+// another caller's job (the caller then runs the blocks itself).
+bool run_on_pool(int blocks, const std::function<void(int)>& block);
+
+// The number of parts this thread's kernels split their work into (default 1).
+int op_threads();
+
+// Sets op_threads() on this thread for the scope's lifetime. ValueError for threads < 1.
+class OpThreads {
+ public:
+  explicit OpThreads(int threads);
+  ~OpThreads();
+  OpThreads(const OpThreads&) = delete;
+  OpThreads& operator=(const OpThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
+// body(begin, end) over contiguous parts covering [0, n) in order: min(op_threads(),
+// n / grain) parts of about equal size, each a multiple of `align` long except the last
+// (align ≥ 1, grain ≥ 1), run on the pool. With one part, or from inside a pool job,
+// body(0, n) on this thread.
+// An exception from a part is rethrown after all parts are done (the lowest part's).
+void split_for(std::int64_t n, std::int64_t grain, std::int64_t align,
+               const std::function<void(std::int64_t, std::int64_t)>& body);
+
+}  // namespace mg::kernels

@@ -2,7 +2,8 @@
 //
 //   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet|nav2d
 //              --algo maml|fomaml|reptile --steps K --threads T
-//              [--warmup W] [--iters N] [--max-seconds S] [--json] [--profile]
+//              [--warmup W] [--iters N] [--max-seconds S] [--json] [--profile] [--checkpoint-steps]
+//              [--parallel auto|tasks|ops]
 //   bench_meta --workload nav2d ... --nav-fixture FILE   (writes bench/torch_nav_ref.py --check's fixture)
 //
 // A plain program, not Google Benchmark: a PyTorch implementation of the same
@@ -36,7 +37,9 @@
 //             fomaml only; each iteration samples its own trajectories.
 // Algorithms: maml (second order), fomaml (first order), reptile (inner SGD at
 // the workload's α, K steps, ε = 1, not annealed). T worker threads run the
-// tasks of a batch; BLAS runs on 1 thread.
+// tasks of a batch; BLAS runs on 1 thread. --checkpoint-steps (maml only)
+// recomputes the inner steps in the meta-backward (meta/checkpointed_adapt.h):
+// peak memory that does not grow with K (issue 16, item 4).
 //
 // Output on stdout, one line (progress goes to stderr):
 //   sinusoid maml steps=1 threads=2: 1234.5 it/s (median 0.810 ms over 200), peak RSS 12.3 MB, 3.4 GFLOP/s
@@ -161,8 +164,9 @@ Workload workload(const std::string& name) {
 }
 
 struct Config : mg::bench::RunConfig {
-  bool profile = false;     // per-op table of the timed iterations on stderr (1 thread)
-  std::string nav_fixture;  // nav2d: write torch_nav_ref.py --check's fixture here instead of timing
+  bool profile = false;           // per-op table of the timed iterations on stderr (1 thread)
+  std::string nav_fixture;        // nav2d: write torch_nav_ref.py --check's fixture here instead of timing
+  bool checkpoint_steps = false;  // MamlOptions::checkpoint_steps (maml only)
   // tasks: --threads workers over the tasks; ops: over each op's work; auto: ops for the conv nets
   std::string parallel = "auto";
 };
@@ -184,6 +188,7 @@ std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workl
   o.outer_lr = w.outer_lr;
   o.inner_steps = c.steps;
   o.first_order = c.algo == "fomaml";
+  o.checkpoint_steps = c.checkpoint_steps;
   o.meta_batch = w.meta_batch;
   o.threads = c.parallel == "ops" ? 1 : c.threads;
   return std::make_unique<mg::meta::Maml>(model, w.objective(), o);
@@ -288,9 +293,10 @@ std::string format_result(const Config& c, const Result& r) {
                                                : fmt::format("{:.3f} ms", r.median_s * 1e3);
   // Omniglot runs at a few hundredths of an iteration per second: keep 3 digits of those.
   const std::string rate = its_per_s >= 10.0 ? fmt::format("{:.1f}", its_per_s) : fmt::format("{:.3g}", its_per_s);
-  return fmt::format("{} {} steps={} threads={} ({}): {} it/s (median {} over {}), peak RSS {:.1f} MB, {:.1f} GFLOP/s",
-                     c.workload, c.algo, c.steps, c.threads, c.parallel, rate, median, r.timed_iters, r.peak_rss_mb,
-                     r.gflops);
+  return fmt::format(
+      "{} {} steps={} threads={} ({}){}: {} it/s (median {} over {}), peak RSS {:.1f} MB, {:.1f} GFLOP/s", c.workload,
+      c.algo, c.steps, c.threads, c.parallel, c.checkpoint_steps ? " checkpointed" : "", rate, median, r.timed_iters,
+      r.peak_rss_mb, r.gflops);
 }
 
 }  // namespace
@@ -325,6 +331,9 @@ int main(int argc, char** argv) {
   app.add_option("--nav-fixture", c.nav_fixture,
                  "with --workload nav2d: write the float64 fixture of bench/torch_nav_ref.py --check to this file "
                  "(metagrad's samples and results of one small meta-step) instead of timing");
+  app.add_flag("--checkpoint-steps", c.checkpoint_steps,
+               "maml: recompute the inner steps during the meta-backward instead of keeping their graphs (memory "
+               "that does not grow with --steps; the same meta-gradient, bit for bit)");
 
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "bench_meta")) return *status;
   if (c.parallel == "auto") c.parallel = c.workload == "sinusoid" || c.workload == "nav2d" ? "tasks" : "ops";
@@ -340,6 +349,15 @@ int main(int argc, char** argv) {
   }
   if (!c.nav_fixture.empty() && c.workload != "nav2d") {
     fmt::print(stderr, "bench_meta: --nav-fixture needs --workload nav2d, got --workload {}\n", c.workload);
+    return 2;
+  }
+
+  if (c.checkpoint_steps && c.algo != "maml") {
+    fmt::print(stderr, "bench_meta: --checkpoint-steps is for --algo maml (second order), not {}\n", c.algo);
+    return 2;
+  }
+  if (c.checkpoint_steps && c.workload == "nav2d") {
+    fmt::print(stderr, "bench_meta: --checkpoint-steps is for the supervised workloads, not nav2d\n");
     return 2;
   }
 

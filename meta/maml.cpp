@@ -30,7 +30,8 @@
 //
 // Memory: the tape holds, per task, the forward and backward of k inner steps
 // plus the query pass; each task runs in its own TapeScope, which frees it as
-// soon as the task's meta-gradient is taken.
+// soon as the task's meta-gradient is taken. With checkpoint_steps it holds one
+// step's at a time, recomputed during line 10 (meta/checkpointed_adapt.h).
 //
 // Speed: for small networks (the sinusoid MLP) the loop of line 4 runs as a few
 // stacks of tasks, each stack one batched pass (meta/task_group.h); the
@@ -48,6 +49,7 @@
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
+#include "meta/checkpointed_adapt.h"
 #include "meta/option_checks.h"
 #include "meta/task_group.h"
 #include "nn/adam.h"
@@ -73,6 +75,7 @@ Maml::Maml(nn::Module& model, Objective objective, const MamlOptions& options, s
   check_inner_steps("maml", options.inner_steps);
   check_task_stacks("maml", options.task_stacks);
   check_inner_lr("maml", options.inner_lr);
+  check_checkpoint_steps("maml", options.checkpoint_steps, options.first_order);
   if (options.learn_inner_lr) {
     const DType dtype = model.parameters().empty() ? DType::F32 : model.parameters()[0].dtype();
     for (std::size_t j = 0; j < model.parameters().size(); ++j)
@@ -97,7 +100,9 @@ namespace {
 // θ and then α_j (when learned), detached; the query-loss sum and the metrics.
 // `theta` and `alpha` must be this thread's leaves (thread_aliases).
 GroupResult query_gradient(const TaskGroup& group, std::span<const Tensor> theta, std::span<const Tensor> alpha,
-                           double inner_lr, int inner_steps, AdaptMode mode) {
+                           double inner_lr, int inner_steps, AdaptMode mode, bool checkpoint_steps) {
+  if (checkpoint_steps && mode == AdaptMode::SecondOrder && inner_steps > 0)
+    return checkpointed_query_gradient(group, theta, InnerLr{inner_lr, alpha}, inner_steps);
   // Lines 5–7: θ'_i from the support sets D_i, differentiable in θ.
   const std::vector<Tensor> theta_i =
       adapt([&](std::span<const Tensor> t) { return group.support_loss(t); }, group.start(theta),
@@ -119,10 +124,11 @@ std::vector<Tensor> maml_meta_gradient(nn::Module& model, const Objective& objec
     throw ValueError(fmt::format("maml meta-gradient: theta has {} tensors, the model has {} parameters", theta.size(),
                                  model.parameters().size()));
   check_inner_steps("maml meta-gradient", options.inner_steps);
+  check_checkpoint_steps("maml meta-gradient", options.checkpoint_steps, options.first_order);
   const TaskGroup group(model, objective, std::span(&task, 1), false);
   TapeScope scope;
   return query_gradient(group, thread_aliases(theta), {}, options.inner_lr, options.inner_steps,
-                        options.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder)
+                        options.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder, options.checkpoint_steps)
       .terms;
 }
 
@@ -131,7 +137,8 @@ GroupResult Maml::task_step(const GroupAt& at) const {
   const TaskGroup tasks = group(at);
   TapeScope scope;
   return query_gradient(tasks, thread_aliases(model().parameters()), thread_aliases(inner_lrs_), options_.inner_lr,
-                        options_.inner_steps, options_.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder);
+                        options_.inner_steps, options_.first_order ? AdaptMode::FirstOrder : AdaptMode::SecondOrder,
+                        options_.checkpoint_steps);
 }
 
 // Line 10's gradient: the mean over tasks, summed in group order.

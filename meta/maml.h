@@ -22,6 +22,10 @@ struct MamlOptions {
   int inner_steps = 1;        // k during meta-training
   bool first_order = false;   // drop the second-order term (first-order MAML)
   bool learn_inner_lr = false;  // LSLR: meta-learn one α per parameter tensor (Meta-SGD's per element: meta_sgd.h)
+  // Second order only: recompute each inner step in the meta-backward instead of keeping
+  // its graph, so memory does not grow with inner_steps; the meta-gradient is bit-identical
+  // (meta/checkpointed_adapt.h). ValueError with first_order.
+  bool checkpoint_steps = false;
   int meta_batch = 25;        // tasks per meta-update
   int threads = 1;            // worker threads over the tasks of a batch
   // When the model supports task stacks (nn/module.h), the meta-batch runs as this
@@ -35,6 +39,7 @@ struct MetaGradientOptions {
   double inner_lr = 0.01;    // α
   int inner_steps = 1;       // k
   bool first_order = false;  // drop the second-order term
+  bool checkpoint_steps = false;  // as MamlOptions::checkpoint_steps
 };
 
 // ∇_θ L(f_θ'(query x), query y) for one task, θ' = k SGD steps of size α from θ on the
@@ -42,7 +47,7 @@ struct MetaGradientOptions {
 // or an optimizer. `theta` (any tensors of the shapes of model.parameters(), in that
 // order; the model's own parameters are not read) goes through the model's functional
 // forward. The result is detached, one tensor per θ_j. ValueError for a θ of the wrong
-// length or inner_steps < 0.
+// length, inner_steps < 0, or checkpoint_steps with first_order.
 std::vector<Tensor> maml_meta_gradient(nn::Module& model, const Objective& objective, std::span<const Tensor> theta,
                                        const data::Task& task, const MetaGradientOptions& options = {});
 

@@ -33,6 +33,7 @@
 #include "autograd/errors.h"
 #include "autograd/tape.h"
 #include "meta/adapt.h"
+#include "meta/checkpointed_adapt.h"
 #include "meta/option_checks.h"
 #include "nn/adam.h"
 
@@ -63,6 +64,8 @@ GroupResult MetaSgd::task_step(const GroupAt& at) const {
   TapeScope scope;
   const std::vector<Tensor> theta = thread_aliases(model().parameters());
   const std::vector<Tensor> alpha = thread_aliases(alpha_);
+  if (options_.checkpoint_steps && options_.inner_steps > 0)  // the same steps, recomputed (checkpointed_adapt.h)
+    return checkpointed_query_gradient(tasks, theta, InnerLr{options_.inner_lr, alpha}, options_.inner_steps);
   // Lines 5–6: θ'_i = θ − α ∘ ∇L_train(θ), recorded so that line 9 can see through it.
   const std::vector<Tensor> theta_i =
       adapt([&](std::span<const Tensor> t) { return tasks.support_loss(t); }, tasks.start(theta),

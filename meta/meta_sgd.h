@@ -27,6 +27,7 @@ struct MetaSgdOptions {
   int meta_batch = 25;     // tasks per meta-update
   int threads = 1;         // worker threads over the tasks of a batch
   int task_stacks = 2;     // as MamlOptions::task_stacks
+  bool checkpoint_steps = false;  // as MamlOptions::checkpoint_steps (α's gradient included)
 };
 
 class MetaSgd : public MetaLearner {

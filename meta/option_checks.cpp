@@ -32,4 +32,11 @@ void check_inner_lr(std::string_view who, double lr, RateBound bound) {
   }
 }
 
+void check_checkpoint_steps(std::string_view who, bool checkpoint_steps, bool first_order) {
+  if (checkpoint_steps && first_order)
+    throw ValueError(fmt::format("{}: checkpoint_steps is for second order: first order differentiates through no "
+                                 "inner gradient, so it has no inner-step graph to recompute",
+                                 who));
+}
+
 }  // namespace mg::meta

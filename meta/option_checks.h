@@ -21,4 +21,8 @@ enum class RateBound {
 };
 void check_inner_lr(std::string_view who, double lr, RateBound bound = RateBound::NonNegative);
 
+// Checkpointed inner steps (meta/checkpointed_adapt.h) recompute a second-order graph;
+// first order has none to recompute: "maml: checkpoint_steps is for second order, …".
+void check_checkpoint_steps(std::string_view who, bool checkpoint_steps, bool first_order);
+
 }  // namespace mg::meta

@@ -16,6 +16,13 @@ void check_added_algo_flags(const TrainConfig& c) {
   if (c.first_order && c.algo != "anil")
     throw ValueError(
         fmt::format("train: --first-order is for --algo anil, not {} (first-order MAML is --algo fomaml)", c.algo));
+  // Checkpointed steps recompute a second-order inner loop of supervised tasks (meta/checkpointed_adapt.h).
+  if (c.checkpoint_steps && c.algo != "maml" && c.algo != "metasgd")
+    config_error(fmt::format("--checkpoint-steps is for --algo maml or metasgd (second-order inner steps), not {}",
+                             c.algo));
+  if (c.checkpoint_steps && c.dataset == "nav2d")
+    config_error("--checkpoint-steps is for supervised datasets, not nav2d (its policy-gradient inner steps are not "
+                 "checkpointed)");
   if (c.algo != "protonet") return;
   for (const auto& [flag, given] : {std::pair{"--inner-steps", c.inner_steps.has_value()},
                                     std::pair{"--eval-inner-steps", c.eval_inner_steps.has_value()},

@@ -12,7 +12,8 @@ namespace mg::tools {
 // Whether `algo` is one of "metasgd", "maml++", "anil", "protonet".
 bool is_added_algo(const std::string& algo);
 // check_flags_apply's part for them (flags as the user gave them): ValueError "train: …"
-// for --first-order without anil, and for the inner-loop flags with protonet.
+// for --first-order without anil, for the inner-loop flags with protonet, and for
+// --checkpoint-steps without maml or metasgd or with nav2d.
 void check_added_algo_flags(const TrainConfig& c);
 // resolve_defaults' part, after --inner-steps is resolved: Meta-SGD is tested with its
 // training step count (Li et al. 2017 adapt in one step; its learned α is tuned for that

@@ -18,7 +18,8 @@ std::unique_ptr<meta::MetaLearner> make_added_learner(const TrainConfig& c, nn::
                                                                 .outer_lr = *c.meta_lr,
                                                                 .inner_steps = *c.inner_steps,
                                                                 .meta_batch = *c.meta_batch,
-                                                                .threads = *c.threads});
+                                                                .threads = *c.threads,
+                                                                .checkpoint_steps = c.checkpoint_steps});
   if (c.algo == "maml++") {
     const MamlppSettings& m = c.mamlpp;
     return std::make_unique<meta::MamlPlusPlus>(model, objective,

@@ -61,6 +61,7 @@ std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std:
     o.inner_steps = *c.inner_steps;
     o.first_order = algo == "fomaml";
     o.learn_inner_lr = c.learn_inner_lr;
+    o.checkpoint_steps = c.checkpoint_steps;
     o.meta_batch = *c.meta_batch;
     o.threads = *c.threads;
     return std::make_unique<meta::Maml>(model, objective, o);

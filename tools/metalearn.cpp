@@ -88,6 +88,10 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
                "maml, fomaml: meta-learn one inner learning rate per parameter tensor (LSLR)");
   cmd.add_flag("--first-order", c.first_order,
                "anil: the body's meta-gradient without the second-order term through the head's inner steps");
+  cmd.add_flag("--checkpoint-steps", c.checkpoint_steps,
+               "maml, metasgd: recompute each inner step during the meta-backward instead of keeping its graph: "
+               "memory that does not grow with --inner-steps, the same results bit for bit, one more forward and inner "
+               "gradient per step");
   cmd.add_flag("--strided", c.strided, "omniglot: stride-2 convolutions instead of max-pooling");
   cmd.add_flag("!--no-baseline", c.baseline, "sinusoid: skip the pretrained baseline");
   add_number(cmd, "--eval-tasks", c.eval_tasks, limits::kEvalTasks, "test tasks in the final evaluation");

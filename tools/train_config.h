@@ -41,6 +41,9 @@ struct TrainConfig {
   std::optional<int> threads;     // default: one per core
   bool learn_inner_lr = false;    // maml, fomaml
   bool first_order = false;       // anil (first-order MAML is --algo fomaml)
+  // maml, metasgd: recompute inner steps in the meta-backward (meta/checkpointed_adapt.h). Not
+  // saved in checkpoints: it changes memory and time, never a result.
+  bool checkpoint_steps = false;
   bool reset_inner_adam = false;  // reptile: a fresh inner Adam per task instead of the kept second moment
   bool strided = false;           // omniglot: stride-2 convolutions instead of max-pooling
   bool baseline = true;           // sinusoid: also train the pretrained baseline (MAML paper, Figure 2)

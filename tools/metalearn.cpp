@@ -143,6 +143,11 @@ int main(int argc, char** argv) {
                       "recorded inner gradient; the peak of live tensor memory and the tape's saved tensors then "
                       "(needs one thread over tasks: --threads 1 or --parallel ops)");
   train_cmd->add_option("--parallel", run.parallel, kParallelHelp)->capture_default_str();
+  train_cmd->add_flag("--predict-memory", run.predict_memory,
+                      "print the predicted peak of tensor memory of one meta-iteration (maml, fomaml; sinusoid, "
+                      "omniglot) from the model and the settings, as its terms: what the forward and the recorded "
+                      "inner gradient keep per layer, the adapted weights, the meta-backward's gradients; then exit "
+                      "without training or reading data (--profile measures the same peak)");
   mg::tools::add_number(*train_cmd, "--stop-after", run.stop_after, mg::tools::limits::kIterations,
                         "stop after this many iterations of this invocation, checkpointed (exit status 1), to be "
                         "continued with --resume (a batch system's time limit; the MPI resume tests)");

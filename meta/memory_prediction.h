@@ -1,10 +1,11 @@
 // The peak of tensor memory of one MAML meta-iteration, predicted from the model and
 // the settings before anything runs (issue 20, item 2).
 //
+//   nn::Sequential model = nn::omniglot_conv4(5, gen);
 //   meta::MemorySetting s{.example = {1, 28, 28}, .classification = true, .support = 5, .query = 75,
 //                         .meta_batch = 32, .inner_steps = 5};
 //   meta::MemoryPrediction p = meta::predict_maml_memory(model, s);
-//   std::cout << p.table();          // the terms, in MB, next to what each one is
+//   std::string text = p.table();  // the terms in MB, each named for what it is
 //
 // What it predicts is the profiler's peak_live_bytes (autograd/profile.h) of a
 // meta-iteration after the first (Adam's moments exist): the most bytes of live tensor

@@ -1,6 +1,7 @@
 // meta/memory_prediction.h: the predicted peak of a MAML meta-iteration against the
 // profiler's measured peak_live_bytes (issue 20, item 2: within ±10 %).
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <memory>
@@ -146,6 +147,18 @@ TEST_SUITE("memory_prediction") {
     CHECK(table.find("the last inner step's update") != std::string::npos);
     s.first_order = true;
     CHECK(mg::meta::predict_maml_memory(model, s).moments.size() == 2);  // nothing recorded: no (D)
+  }
+
+  TEST_CASE("the example of meta/memory_prediction.h runs") {
+    using namespace mg;
+    Generator gen(4);
+    // The header's example, verbatim (tests/meson.build checks it):
+    nn::Sequential model = nn::omniglot_conv4(5, gen);
+    meta::MemorySetting s{.example = {1, 28, 28}, .classification = true, .support = 5, .query = 75,
+                          .meta_batch = 32, .inner_steps = 5};
+    meta::MemoryPrediction p = meta::predict_maml_memory(model, s);
+    std::string text = p.table();  // the terms in MB, each named for what it is
+    CHECK(text.find(fmt::format("{:.2f} MB", static_cast<double>(p.total()) / (1 << 20))) != std::string::npos);
   }
 
   TEST_CASE("Conv2d::options reads back its stride, padding and bias") {

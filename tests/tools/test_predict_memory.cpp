@@ -1,5 +1,6 @@
 // tools/predict_memory.h: `metalearn train --predict-memory`.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <filesystem>

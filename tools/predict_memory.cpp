@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "autograd/profile.h"
 #include "autograd/random.h"
+#include "autograd/storage.h"
 #include "meta/maml.h"
 #include "nn/models.h"
+#include "tools/experiment.h"
 
 namespace mg::tools {
 
@@ -50,6 +53,27 @@ std::string memory_report(const TrainConfig& c) {
                        *c.threads, std::min<std::int64_t>(*c.threads, p.groups),
                        static_cast<double>(p.with_workers(*c.threads)) / (1 << 20));
   return out;
+}
+
+MemoryCheck measure_run_memory(const TrainConfig& c) {
+  MemoryCheck m;
+  m.predicted = predict_run_memory(c).total();
+  if (c.dataset == "omniglot") checked_omniglot_root(c.data);
+  const std::int64_t before = Storage::live_bytes();
+  Experiment e = build_experiment(c);
+  e.learner->train(*e.train_tasks, 1, {}, 0);
+  OpProfiler profiler;
+  e.learner->train(*e.train_tasks, 1, {}, 1);
+  m.measured = profiler.report().peak_live_bytes - before;
+  return m;
+}
+
+std::string format_memory_check(const MemoryCheck& m) {
+  const double mb = 1 << 20, measured = static_cast<double>(m.measured);
+  const double off = m.measured > 0 ? 100.0 * static_cast<double>(m.predicted - m.measured) / measured : 0.0;
+  return fmt::format("measured by the profiler over the second meta-iteration: {:.2f} MB (predicted {:.2f} MB, "
+                     "{:+.2f} %)\n",
+                     measured / mb, static_cast<double>(m.predicted) / mb, off);
 }
 
 }  // namespace mg::tools

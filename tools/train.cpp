@@ -150,8 +150,9 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   config.threads = threads.task_threads;
   if (run.predict_memory) {  // before any data is read: the prediction needs only the settings
     fmt::print(run.out, "{}", memory_report(config));
+    if (run.profile) fmt::print(run.out, "{}", format_memory_check(measure_run_memory(config)));
     TrainResult done;
-    done.finished = true;  // nothing to train: the prediction is the whole run
+    done.finished = true;  // nothing to train: the prediction (and its check) is the whole run
     return done;
   }
   // nav2d and the text floor do not split their work over ranks: each rank would write the same files.

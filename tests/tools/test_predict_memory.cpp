@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -70,6 +71,27 @@ TEST_SUITE("tools") {
     CHECK(text.find("(5-way 1-shot, 15 queries per class; meta-batch 4, 3 inner steps)") != std::string::npos);
     CHECK(text.find(fmt::format("with --threads 2: up to 2 task groups' working sets at once, at most {:.2f} MB",
                                 static_cast<double>(p.with_workers(2)) / (1 << 20))) != std::string::npos);
+  }
+
+  TEST_CASE("--predict-memory --profile measures the second iteration's peak beside the prediction") {
+    mg::tools::TrainConfig c = mg::test::small_run(mg::test::scratch("tools", "predict-measure"), "maml", 5, 4, 2);
+    c.threads = 1;
+    c.inner_steps = 2;
+    const mg::tools::MemoryCheck m = mg::tools::measure_run_memory(predict_memory_test::resolved(c));
+    CHECK(m.predicted == mg::tools::predict_run_memory(predict_memory_test::resolved(c)).total());
+    CHECK(m.measured > 0);
+    CHECK(std::abs(static_cast<double>(m.predicted - m.measured)) <= 0.10 * static_cast<double>(m.measured));
+    CHECK(mg::tools::format_memory_check({.predicted = 3 << 20, .measured = 2 << 20}) ==
+          "measured by the profiler over the second meta-iteration: 2.00 MB (predicted 3.00 MB, +50.00 %)\n");
+    std::FILE* f = std::tmpfile();
+    REQUIRE(f);
+    mg::tools::RunOptions run{f, false, -1};
+    run.predict_memory = true;
+    run.profile = true;
+    CHECK(mg::tools::run_train(c, run).iterations_done == 0);
+    const std::string text = predict_memory_test::read_back(f);
+    std::fclose(f);
+    CHECK(text.find("measured by the profiler over the second meta-iteration: ") != std::string::npos);
   }
 
   TEST_CASE("--predict-memory refuses the runs it does not cover") {

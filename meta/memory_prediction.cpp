@@ -59,8 +59,10 @@
 //   (Q) the meta-backward of the query pass at its largest layer: the gradients that
 //       layer's backward holds at once (e.g. a pooled block: the pooled gradient and the
 //       full-size scatter of it; relu's and batch norm's backward write in place, Note
-//       [donated gradients] in autograd/tape.h), plus the gradients of the θ'_k tensors
-//       of the layers above it;
+//       [donated gradients] in autograd/tape.h; a conv_columns layer: the input's gradient,
+//       the weight's, and the columns of one chunk of images, Note [conv in chunks] in
+//       autograd/kernels/conv_gemm.cpp, whose size conv_chunk_bytes() sets), plus the
+//       gradients of the θ'_k tensors of the layers above it;
 //   (D) second order: the meta-backward through the last update: ∂/∂θ'_k whole, and the
 //       gradients of g_k made so far (they wait for the sweep to reach the recorded inner
 //       gradient), with the negation of the tensor being processed.
@@ -79,8 +81,8 @@
 #include "meta/task_group.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
-#include "nn/linear.h"
 #include "nn/activations.h"
+#include "nn/linear.h"
 #include "nn/pool.h"
 #include "nn/sequential.h"
 

@@ -20,9 +20,14 @@
 // nets of nn/models.h — with the MSE (regression) or cross-entropy (classification)
 // objective, trained by MAML or first-order MAML with the outer Adam (meta/maml.h,
 // without learned inner rates). Any other layer is refused with a ValueError. The
-// prediction is for one worker thread; with more, each worker holds a task group's
-// working set of its own at the same time (MemoryPrediction::with_workers, an upper
-// bound that no test measures: the profiler counts the peaks its own thread sees).
+// prediction is for one worker thread over tasks; with more, each worker holds a task
+// group's working set of its own at the same time (MemoryPrediction::with_workers, an
+// upper bound that no test measures: the profiler counts the peaks its own thread sees).
+// Threads over each op's work (--parallel ops, kernels::OpThreads) change nothing kept,
+// but conv_columns' input gradient then holds one chunk of columns per part (Note [conv
+// over parts], autograd/kernels/conv_gemm.cpp), which is not modelled: conv4 with its
+// pooled blocks peaks elsewhere and is predicted exactly at 2 op threads, the strided
+// conv4 (whose peak is such a layer's backward) measures 15 % above the prediction.
 #pragma once
 
 #include <cstdint>

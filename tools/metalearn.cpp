@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
                       "print the predicted peak of tensor memory of one meta-iteration (maml, fomaml; sinusoid, "
                       "omniglot) from the model and the settings, as its terms: what the forward and the recorded "
                       "inner gradient keep per layer, the adapted weights, the meta-backward's gradients; then exit "
-                      "without training or reading data. With --profile (and --threads 1) it also trains two "
+                      "without training or reading data. With --profile (one thread over tasks) it also trains two "
                       "iterations and prints the second one's measured peak beside the prediction");
   mg::tools::add_number(*train_cmd, "--stop-after", run.stop_after, mg::tools::limits::kIterations,
                         "stop after this many iterations of this invocation, checkpointed (exit status 1), to be "

@@ -23,7 +23,8 @@ void check_predict_memory(const TrainConfig& c);
 // The prediction for a resolved config (prepare()): its model, task shape and settings.
 meta::MemoryPrediction predict_run_memory(const TrainConfig& c);
 
-// What --predict-memory prints: the run, the terms of the peak, and the bound for --threads > 1.
+// What --predict-memory prints: the run, the terms of the peak, and the bound for more than
+// one thread over tasks (c.threads: run_train passes the task threads of its plan).
 std::string memory_report(const TrainConfig& c);
 
 // With --profile as well: the prediction against the profiler's peak_live_bytes of a real

@@ -25,6 +25,7 @@ class Conv2d : public Module {
   Tensor& weight() { return parameter(0); }
   // Undefined when built without bias.
   Tensor& bias() { return options_.bias ? parameter(1) : no_bias_; }
+  const Conv2dOptions& options() const { return options_; }
 
  private:
   Conv2dOptions options_;

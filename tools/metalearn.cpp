@@ -66,7 +66,8 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
   add_number(cmd, "--eval-inner-steps", c.eval_inner_steps, limits::kInnerSteps,
              "inner steps at test time (default: sinusoid 10, omniglot 3; metasgd: --inner-steps)");
   cmd.add_option("--inner-optimizer", c.inner_optimizer,
-                 "reptile's inner loop, in training and at test time: sgd | adam (default: omniglot adam, sinusoid sgd)");
+                 "reptile's inner loop, in training and at test time: sgd | adam (default: omniglot adam, "
+                 "sinusoid sgd)");
   add_number(cmd, "--inner-batch", c.inner_batch, limits::kInnerBatch,
              "reptile: support examples per inner step, drawn as successive shuffles (0: all; default: omniglot 10, "
              "sinusoid 0)");
@@ -83,7 +84,8 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
              "worker threads over the tasks of a meta-batch (default: one per core; results do not depend on it)",
              mg::tools::threads_note());
   cmd.add_flag("--reset-inner-adam", c.reset_inner_adam,
-               "reptile: a fresh inner Adam for every task (default: keep its second moment across tasks, as the paper's code)");
+               "reptile: a fresh inner Adam for every task (default: keep its second moment across tasks, as the "
+               "paper's code)");
   cmd.add_flag("--learn-inner-lr", c.learn_inner_lr,
                "maml, fomaml: meta-learn one inner learning rate per parameter tensor (LSLR)");
   cmd.add_flag("--first-order", c.first_order,
@@ -147,6 +149,12 @@ int main(int argc, char** argv) {
                       "recorded inner gradient; the peak of live tensor memory and the tape's saved tensors then "
                       "(needs one thread over tasks: --threads 1 or --parallel ops)");
   train_cmd->add_option("--parallel", run.parallel, kParallelHelp)->capture_default_str();
+  train_cmd->add_flag("--predict-memory", run.predict_memory,
+                      "print the predicted peak of tensor memory of one meta-iteration (maml, fomaml; sinusoid, "
+                      "omniglot) from the model and the settings, as its terms: what the forward and the recorded "
+                      "inner gradient keep per layer, the adapted weights, the meta-backward's gradients; then exit "
+                      "without training or reading data. With --profile (one thread over tasks) it also trains two "
+                      "iterations and prints the second one's measured peak beside the prediction");
   mg::tools::add_number(*train_cmd, "--stop-after", run.stop_after, mg::tools::limits::kIterations,
                         "stop after this many iterations of this invocation, checkpointed (exit status 1), to be "
                         "continued with --resume (a batch system's time limit; the MPI resume tests)");

@@ -12,6 +12,7 @@
 #include "nn/checkpoint.h"
 #include "tools/atomic_file.h"
 #include "tools/diagnose_order.h"
+#include "tools/predict_memory.h"
 #include "tools/experiment.h"
 #include "tools/figures.h"
 #include "tools/metrics_log.h"
@@ -147,6 +148,13 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
                              "--threads 1, or --parallel ops; got --threads {} over tasks", *config.threads));
   const kernels::OpThreads op_threads(threads.op_threads);  // Note [Two ways to use two cores]
   config.threads = threads.task_threads;
+  if (run.predict_memory) {  // before any data is read: the prediction needs only the settings
+    fmt::print(run.out, "{}", memory_report(config));
+    if (run.profile) fmt::print(run.out, "{}", format_memory_check(measure_run_memory(config)));
+    TrainResult done;
+    done.finished = true;  // nothing to train: the prediction (and its check) is the whole run
+    return done;
+  }
   // nav2d and the text floor do not split their work over ranks: each rank would write the same files.
   if (run.comm && run.comm->size() > 1 && (config.dataset == "nav2d" || config.algo == "nearest-mean"))
     config_error(fmt::format("{} runs in one process, not over {} MPI ranks",

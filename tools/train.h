@@ -45,6 +45,9 @@ struct RunOptions {
   bool profile = false;
   // How --threads are spent: auto | tasks | ops (tools/thread_plan.h).
   std::string parallel = "auto";
+  // Print the predicted peak of tensor memory of one meta-iteration (tools/predict_memory.h)
+  // and train nothing.
+  bool predict_memory = false;
   // The ranks of an MPI job (tools/world.h); null: this process alone. Every rank trains,
   // rank 0 alone writes files (Note [Meta-batches over ranks] in meta/rank_batch.h).
   std::shared_ptr<meta::Communicator> comm = nullptr;

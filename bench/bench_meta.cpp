@@ -1,8 +1,8 @@
 // bench_meta: end-to-end meta-training speed of one configuration (issue 6).
 //
-//   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet
+//   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet|clinc150
 //              --algo maml|fomaml|reptile --steps K --threads T
-//              [--warmup W] [--iters N] [--max-seconds S] [--json]
+//              [--warmup W] [--iters N] [--max-seconds S] [--json] [--export DIR]
 //
 // A plain program, not Google Benchmark: a PyTorch implementation of the same
 // workloads is run by the same runner with the same flags and the same one-line
@@ -29,6 +29,9 @@
 //             (84 -> 42 -> 21 -> 10 -> 5, linear from 800 features to 5);
 //             5-way 1-shot, 15 queries per class, random pixels U[0, 1);
 //             meta-batch 4; α = 0.01; β = 1e-3 (MAML paper, §5.2).
+//   clinc150  the default text model on CLINC150 episodes (bench/text_workload.h);
+//             --export DIR writes its θ, batches and a float64 reference loss and
+//             meta-gradient for bench/torch_ref_text.py (Note [Feeding PyTorch the same ids]).
 // Algorithms: maml (second order), fomaml (first order), reptile (inner SGD at
 // the workload's α, K steps, ε = 1, not annealed). T worker threads run the
 // tasks of a batch; BLAS runs on 1 thread.
@@ -63,6 +66,7 @@
 #include "meta/reptile.h"
 #include "nn/models.h"
 #include "bench/bench_run.h"
+#include "bench/text_workload.h"
 
 namespace {
 
@@ -112,6 +116,7 @@ struct Workload {
   std::function<mg::meta::Objective()> objective = {};
   std::function<mg::nn::Sequential(mg::Generator&)> model = {};
   std::function<std::unique_ptr<mg::data::TaskSource>()> tasks = {};
+  std::int64_t vocab_size = 0;  // text workloads: the tokenizer's id count
 };
 
 Workload sinusoid_workload() {
@@ -145,7 +150,23 @@ Workload miniimagenet_workload() {
           .tasks = [] { return std::make_unique<SyntheticEpisodes>(3, 84); }};
 }
 
+// CLINC150: the default text model, 5-way 1-shot with 15 queries, meta-batch 8, α = 0.4
+// (bench/text_workload.h). The data is loaded and tokenized before any timing.
+Workload clinc150_workload() {
+  const mg::bench::TextWorkloadData data = mg::bench::load_text_workload(kSeed);
+  return {.meta_batch = 8, .inner_lr = 0.4, .outer_lr = 1e-3, .default_warmup = 2, .default_iters = 20,
+          .max_batches = 8, .objective = mg::meta::classification,
+          .model = [vocab = data.vocab_size](mg::Generator& gen) {
+            return mg::nn::text_bag_model({.num_ids = vocab}, gen);
+          },
+          .tasks = [source = data.tasks]() -> std::unique_ptr<mg::data::TaskSource> {
+            return std::make_unique<mg::data::TextEpisodeSampler>(*source);
+          },
+          .vocab_size = data.vocab_size};
+}
+
 Workload workload(const std::string& name) {
+  if (name == "clinc150") return clinc150_workload();
   if (name == "sinusoid") return sinusoid_workload();
   if (name == "omniglot") return omniglot_workload(/*strided=*/false);
   if (name == "omniglot_strided") return omniglot_workload(/*strided=*/true);
@@ -155,6 +176,7 @@ Workload workload(const std::string& name) {
 
 struct Config : mg::bench::RunConfig {
   bool profile = false;  // per-op table of the timed iterations on stderr (1 thread)
+  std::string export_dir = {};  // clinc150: Note [Feeding PyTorch the same ids]
 };
 
 std::unique_ptr<mg::meta::MetaLearner> make_learner(const Config& c, const Workload& w, mg::nn::Module& model) {
@@ -212,6 +234,11 @@ Result run(const Config& c) {
   for (std::size_t b = 0; b < n_batches; ++b)
     batches[b] = mg::data::sample_tasks(*source, b * static_cast<std::size_t>(w.meta_batch),
                                         static_cast<std::size_t>(w.meta_batch), c.threads);
+  if (!c.export_dir.empty()) {
+    mg::bench::export_text_workload(c.export_dir, model, batches, w.inner_lr, c.steps, w.meta_batch, w.vocab_size,
+                                    kSeed);
+    fmt::print(stderr, "bench_meta: wrote {} batches, θ and the float64 check to {}\n", n_batches, c.export_dir);
+  }
 
   std::uint64_t flops_before = 0;
   double cpu_before = 0.0;
@@ -265,14 +292,24 @@ int main(int argc, char** argv) {
       "inner lr 0.4, outer Adam 1e-3. omniglot_strided: the same with the strided conv4 (4 x [conv 3x3 64\n"
       "stride 2, batch-norm, ReLU]). miniimagenet: conv4 with 32 filters and max-pool on 84x84x3 random images,\n"
       "5-way 1-shot, 15 queries per class, meta-batch 4, inner lr 0.01, outer Adam 1e-3.\n"
+      "clinc150: the default text model (embedding bag 64, 128 ReLU, 5 outputs) on CLINC150 meta-training\n"
+      "episodes, 5-way 1-shot, 15 queries per class, meta-batch 8, inner lr 0.4, outer Adam 1e-3\n"
+      "(METAGRAD_CLINC150 or ../shared/data/clinc150).\n"
       "reptile: inner SGD at the inner lr, epsilon 1, no annealing."};
   Config c;
   mg::bench::add_run_options(app, c, "worker threads over the tasks of a batch (>= 1); BLAS uses 1");
   app.add_flag("--profile", c.profile,
                "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
                "needs --threads 1");
+  app.add_option("--export", c.export_dir,
+                 "clinc150: write θ, the batches (token ids, labels) and a float64 reference loss and meta-gradient "
+                 "of batch 0 (maml and fomaml) to this folder, for bench/torch_ref_text.py");
 
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "bench_meta")) return *status;
+  if (!c.export_dir.empty() && c.workload != "clinc150") {
+    fmt::print(stderr, "bench_meta: --export is for --workload clinc150, got --workload {}\n", c.workload);
+    return 2;
+  }
   if (c.profile && c.threads != 1) {
     // The profiler times the ops of its own thread; the workers' would be missing.
     fmt::print(stderr, "bench_meta: --profile needs --threads 1, got --threads {}\n", c.threads);

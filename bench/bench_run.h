@@ -39,9 +39,9 @@ inline void add_run_options(CLI::App& app, RunConfig& c, const std::string& thre
         return CLI::detail::lexical_cast(s, x) && x > 0.0 ? std::string() : fmt::format("must be > 0, got {}", s);
       },
       "POSITIVE");
-  app.add_option("--workload", c.workload, "sinusoid | omniglot | omniglot_strided | miniimagenet")
+  app.add_option("--workload", c.workload, "sinusoid | omniglot | omniglot_strided | miniimagenet | clinc150")
       ->required()
-      ->check(CLI::IsMember({"sinusoid", "omniglot", "omniglot_strided", "miniimagenet"}));
+      ->check(CLI::IsMember({"sinusoid", "omniglot", "omniglot_strided", "miniimagenet", "clinc150"}));
   app.add_option("--algo", c.algo, "maml | fomaml | reptile")
       ->required()
       ->check(CLI::IsMember({"maml", "fomaml", "reptile"}));

@@ -84,9 +84,10 @@ Tensor reshape(const Tensor& x, std::initializer_list<std::int64_t> shape);
 Tensor permute(const Tensor& x, const std::vector<int>& perm);
 // Swaps two axes (default: the last two).
 Tensor transpose(const Tensor& x, int axis0 = -2, int axis1 = -1);
-// Joins tensors end to end along an existing axis (other extents equal).
+// Joins tensors end to end along an existing axis (other extents equal). Any one dtype,
+// int64 included (Note [Int64 in task stacks], ops_shape.cpp); DTypeError for mixed dtypes.
 Tensor concat(const std::vector<Tensor>& xs, int axis);
-// Stacks equal-shaped tensors along a new axis.
+// Stacks equal-shaped tensors of one dtype (int64 included) along a new axis.
 Tensor stack(const std::vector<Tensor>& xs, int axis = 0);
 // Elements [start, end) along `axis`.
 Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t end);

@@ -72,9 +72,12 @@ struct Concat {
   static Shape infer_shape(const Attrs& a, std::span<const Tensor> xs) {
     if (xs.empty()) throw ShapeError("concat: no tensors given");
     Shape out = xs[0].shape();
-    require_floating("concat", xs[0].dtype());
     for (std::size_t i = 1; i < xs.size(); ++i) {
-      require_floating("concat", xs[i].dtype());  // an int64 tensor would be copied as raw floats
+      // Any dtype, one for all: the kernel copies bytes, so int64 data (labels, token ids;
+      // Note [Int64 in task stacks]) moves exactly, but mixed inputs would be copied as raw bytes.
+      if (xs[i].dtype() != xs[0].dtype())
+        throw DTypeError(fmt::format("concat: mixed dtypes: tensor 0 is {}, tensor {} is {}",
+                                     dtype_name(xs[0].dtype()), i, dtype_name(xs[i].dtype())));
       const Shape& s = xs[i].shape();
       bool ok = s.ndim() == out.ndim();
       for (int d = 0; ok && d < s.ndim(); ++d) ok = d == a.axis || s[d] == out[d];
@@ -217,12 +220,21 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
 }
 
 // stack = concat of the inputs with a new axis of extent 1 (a composite)
+//
+// Note [Int64 in task stacks]
+// A task stack (meta/task_group.h) stacks every tensor of its tasks, and the labels of a
+// classification task and the token ids of a text task are int64. Reshape, concat and
+// slice only move elements, so they take any dtype as long as all inputs share it; an
+// int64 result never requires grad (requires_grad_ refuses it), so no backward runs on it.
 Tensor stack(const std::vector<Tensor>& xs, int axis) {
   if (xs.empty()) throw ShapeError("stack: no tensors given");
   const int ax = normalize_axis("stack", axis, xs[0].ndim() + 1);
   std::vector<Tensor> parts;
   parts.reserve(xs.size());
   for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (xs[i].dtype() != xs[0].dtype())
+      throw DTypeError(fmt::format("stack: mixed dtypes: tensor 0 is {}, tensor {} is {}", dtype_name(xs[0].dtype()),
+                                   i, dtype_name(xs[i].dtype())));
     if (xs[i].shape() != xs[0].shape())
       throw ShapeError(fmt::format("stack: shapes differ: tensor 0 is {}, tensor {} is {}", xs[0].shape().str(), i,
                                    xs[i].shape().str()));

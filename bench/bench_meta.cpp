@@ -1,10 +1,11 @@
 // bench_meta: end-to-end meta-training speed of one configuration (issue 6).
 //
-//   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet|nav2d
+//   bench_meta --workload sinusoid|omniglot|omniglot_strided|miniimagenet|nav2d|clinc150
 //              --algo maml|fomaml|reptile --steps K --threads T
 //              [--warmup W] [--iters N] [--max-seconds S] [--json] [--profile] [--checkpoint-steps]
 //              [--parallel auto|tasks|ops]
 //   bench_meta --workload nav2d ... --nav-fixture FILE   (writes bench/torch_nav_ref.py --check's fixture)
+//   bench_meta --workload clinc150 ... --export DIR      (bench/torch_ref_text.py's inputs and check)
 //
 // A plain program, not Google Benchmark: a PyTorch implementation of the same
 // workloads is run by the same runner with the same flags and the same one-line
@@ -35,6 +36,9 @@
 //             metagrad's nav2d defaults, meta-batch 20 × 20 trajectories,
 //             horizon 100, REINFORCE inner step α = 0.1, TRPO outer step; maml or
 //             fomaml only; each iteration samples its own trajectories.
+//   clinc150  the default text model on CLINC150 episodes (bench/text_workload.h);
+//             --export DIR writes its θ, batches and a float64 reference loss and
+//             meta-gradient for bench/torch_ref_text.py (Note [Feeding PyTorch the same ids]).
 // Algorithms: maml (second order), fomaml (first order), reptile (inner SGD at
 // the workload's α, K steps, ε = 1, not annealed). T worker threads run the
 // tasks of a batch; BLAS runs on 1 thread. --checkpoint-steps (maml only)
@@ -73,6 +77,7 @@
 #include "nn/models.h"
 #include "bench/bench_nav.h"
 #include "bench/bench_run.h"
+#include "bench/text_workload.h"
 
 namespace {
 
@@ -122,6 +127,7 @@ struct Workload {
   std::function<mg::meta::Objective()> objective = {};
   std::function<mg::nn::Sequential(mg::Generator&)> model = {};
   std::function<std::unique_ptr<mg::data::TaskSource>()> tasks = {};
+  std::int64_t vocab_size = 0;  // text workloads: the tokenizer's id count
 };
 
 Workload sinusoid_workload() {
@@ -155,7 +161,23 @@ Workload miniimagenet_workload() {
           .tasks = [] { return std::make_unique<SyntheticEpisodes>(3, 84); }};
 }
 
+// CLINC150: the default text model, 5-way 1-shot with 15 queries, meta-batch 8, α = 0.4
+// (bench/text_workload.h). The data is loaded and tokenized before any timing.
+Workload clinc150_workload() {
+  const mg::bench::TextWorkloadData data = mg::bench::load_text_workload(kSeed);
+  return {.meta_batch = 8, .inner_lr = 0.4, .outer_lr = 1e-3, .default_warmup = 2, .default_iters = 20,
+          .max_batches = 8, .objective = mg::meta::classification,
+          .model = [vocab = data.vocab_size](mg::Generator& gen) {
+            return mg::nn::text_bag_model({.num_ids = vocab}, gen);
+          },
+          .tasks = [source = data.tasks]() -> std::unique_ptr<mg::data::TaskSource> {
+            return std::make_unique<mg::data::TextEpisodeSampler>(*source);
+          },
+          .vocab_size = data.vocab_size};
+}
+
 Workload workload(const std::string& name) {
+  if (name == "clinc150") return clinc150_workload();
   if (name == "sinusoid") return sinusoid_workload();
   if (name == "omniglot") return omniglot_workload(/*strided=*/false);
   if (name == "omniglot_strided") return omniglot_workload(/*strided=*/true);
@@ -167,6 +189,7 @@ struct Config : mg::bench::RunConfig {
   bool profile = false;           // per-op table of the timed iterations on stderr (1 thread)
   std::string nav_fixture;        // nav2d: write torch_nav_ref.py --check's fixture here instead of timing
   bool checkpoint_steps = false;  // MamlOptions::checkpoint_steps (maml only)
+  std::string export_dir = {};    // clinc150: Note [Feeding PyTorch the same ids]
   // tasks: --threads workers over the tasks; ops: over each op's work; auto: ops for the conv nets
   std::string parallel = "auto";
 };
@@ -246,6 +269,11 @@ std::unique_ptr<Stepper> make_stepper(const Config& c) {
   for (std::size_t b = 0; b < n_batches; ++b)
     s->batches[b] = mg::data::sample_tasks(*source, b * static_cast<std::size_t>(w.meta_batch),
                                            static_cast<std::size_t>(w.meta_batch), c.threads);
+  if (!c.export_dir.empty()) {
+    mg::bench::export_text_workload(c.export_dir, *s->model, s->batches, w.inner_lr, c.steps, w.meta_batch,
+                                    w.vocab_size, kSeed);
+    fmt::print(stderr, "bench_meta: wrote {} batches, θ and the float64 check to {}\n", n_batches, c.export_dir);
+  }
   s->step = [p = s.get()](int it) {
     p->learner->step(p->batches[static_cast<std::size_t>(it) % p->batches.size()], it);
   };
@@ -315,15 +343,19 @@ int main(int argc, char** argv) {
       "5-way 1-shot, 15 queries per class, meta-batch 4, inner lr 0.01, outer Adam 1e-3.\n"
       "nav2d: meta-RL on 2-D navigation (metagrad train --dataset nav2d's defaults: meta-batch 20, 20 trajectories,\n"
       "horizon 100, inner lr 0.1, TRPO outer step), maml or fomaml; an iteration includes its sampling.\n"
+      "clinc150: the default text model (embedding bag 64, 128 ReLU, 5 outputs) on CLINC150 meta-training\n"
+      "episodes, 5-way 1-shot, 15 queries per class, meta-batch 8, inner lr 0.4, outer Adam 1e-3\n"
+      "(METAGRAD_CLINC150 or ../shared/data/clinc150).\n"
       "reptile: inner SGD at the inner lr, epsilon 1, no annealing."};
   Config c;
   std::vector<std::string> workloads = mg::bench::kConvAndMlpWorkloads;
   workloads.push_back("nav2d");
+  workloads.push_back("clinc150");
   mg::bench::add_run_options(app, c, "worker threads over the tasks of a batch (>= 1); BLAS uses 1", workloads);
   app.add_option("--parallel", c.parallel,
                  "tasks: the --threads workers take whole tasks (one task graph each); ops: one thread runs the "
                  "tasks and the big kernels split over --threads (one task graph alive); auto (default): ops for the "
-                 "conv nets, tasks for sinusoid and nav2d, as metalearn. Same bits either way")
+                 "conv nets, tasks for the others, as metalearn. Same bits either way")
       ->check(CLI::IsMember({"auto", "tasks", "ops"}));
   app.add_flag("--profile", c.profile,
                "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
@@ -334,9 +366,17 @@ int main(int argc, char** argv) {
   app.add_flag("--checkpoint-steps", c.checkpoint_steps,
                "maml: recompute the inner steps during the meta-backward instead of keeping their graphs (memory "
                "that does not grow with --steps; the same meta-gradient, bit for bit)");
+  app.add_option("--export", c.export_dir,
+                 "clinc150: write θ, the batches (token ids, labels) and a float64 reference loss and meta-gradient "
+                 "of batch 0 (maml and fomaml) to this folder, for bench/torch_ref_text.py");
 
   if (const auto status = mg::tools::parse_command_line(app, argc, argv, "bench_meta")) return *status;
-  if (c.parallel == "auto") c.parallel = c.workload == "sinusoid" || c.workload == "nav2d" ? "tasks" : "ops";
+  if (!c.export_dir.empty() && c.workload != "clinc150") {
+    fmt::print(stderr, "bench_meta: --export is for --workload clinc150, got --workload {}\n", c.workload);
+    return 2;
+  }
+  if (c.parallel == "auto")  // ops for the conv nets, as metalearn's --parallel auto (tools/thread_plan.h)
+    c.parallel = c.workload.starts_with("omniglot") || c.workload == "miniimagenet" ? "ops" : "tasks";
   if (c.profile && c.threads != 1 && c.parallel == "tasks") {
     // The profiler times the ops of its own thread; the workers' would be missing.
     fmt::print(stderr, "bench_meta: --profile needs --threads 1 or --parallel ops, got --threads {} over tasks\n",

@@ -82,6 +82,31 @@ TEST_SUITE("ops") {
     check_values(slice_backward(f64({1, 2, 3, 4}, {2, 2}), {2, 4}, 1, 1), {2, 4}, {0, 1, 2, 0, 0, 3, 4, 0});
   }
 
+  // Int64 data (class labels, token ids) is stacked into task stacks (meta/task_group.h);
+  // the shape ops copy bytes, so they move int64 elements exactly.
+  TEST_CASE("concat, stack, slice and reshape move int64 data exactly") {
+    const auto i64 = [](std::vector<std::int64_t> v, std::initializer_list<std::int64_t> dims) {
+      return from_vector(v, Shape(std::vector<std::int64_t>(dims)));
+    };
+    // Read the elements directly: to_vector goes through double, which rounds big + 1.
+    const auto values = [](const Tensor& t) {
+      REQUIRE(t.dtype() == DType::I64);
+      return std::vector<std::int64_t>(t.data<std::int64_t>(), t.data<std::int64_t>() + t.numel());
+    };
+    const std::int64_t big = std::int64_t{1} << 60;  // not a float: any float round trip would change it
+    const Tensor a = i64({0, 1, 2, big}, {2, 2}), b = i64({-7, big + 1}, {2, 1});
+    const Tensor c = concat({a, b}, 1);
+    CHECK(c.dtype() == DType::I64);
+    CHECK(c.shape() == Shape{2, 3});
+    CHECK(values(c) == std::vector<std::int64_t>{0, 1, -7, 2, big, big + 1});
+    const Tensor s = stack({a, a});
+    CHECK(s.shape() == Shape{2, 2, 2});
+    CHECK(values(stack({a, i64({5, 6, 7, 8}, {2, 2})}, 2)) == std::vector<std::int64_t>{0, 5, 1, 6, 2, 7, big, 8});
+    CHECK(values(slice(c, 1, 1, 3)) == std::vector<std::int64_t>{1, -7, big, big + 1});
+    CHECK(values(reshape(c, {3, 2})) == values(c));
+    CHECK(values(s) == std::vector<std::int64_t>{0, 1, 2, big, 0, 1, 2, big});
+  }
+
   TEST_CASE("shape ops run in float32") {
     for (const char* op : {"reshape", "permute", "transpose", "concat", "stack", "slice", "slice_backward"}) {
       CAPTURE(op);
@@ -107,9 +132,14 @@ TEST_SUITE("ops") {
     CHECK_THROWS_WITH_AS(concat({}, 0), "concat: no tensors given", ShapeError);
     CHECK_THROWS_WITH_AS(concat({x, zeros({2, 3}, DType::F64)}, 0), "concat: mixed dtypes: a is f32, b is f64",
                          DTypeError);
-    CHECK_THROWS_WITH_AS(concat({x, zeros({2, 3}, DType::I64)}, 0), "concat: dtype i64 is not supported", DTypeError);
-    CHECK_THROWS_WITH_AS(stack({zeros({2}, DType::F64), arange(2, DType::I64)}), "concat: dtype i64 is not supported",
-                         DTypeError);
+    CHECK_THROWS_WITH_AS(concat({x, zeros({2, 3}, DType::I64)}, 0),
+                         "concat: mixed dtypes: tensor 0 is f32, tensor 1 is i64", DTypeError);
+    CHECK_THROWS_WITH_AS(concat({zeros({2, 3}, DType::I64), zeros({2, 3}, DType::I64), x}, 0),
+                         "concat: mixed dtypes: tensor 0 is i64, tensor 2 is f32", DTypeError);
+    CHECK_THROWS_WITH_AS(stack({zeros({2}, DType::F64), arange(2, DType::I64)}),
+                         "stack: mixed dtypes: tensor 0 is f64, tensor 1 is i64", DTypeError);
+    CHECK_THROWS_WITH_AS(stack({arange(2, DType::I64), arange(2, DType::I64), zeros({2})}),
+                         "stack: mixed dtypes: tensor 0 is i64, tensor 2 is f32", DTypeError);
     CHECK_THROWS_WITH_AS(stack({x, zeros({3, 2})}), "stack: shapes differ: tensor 0 is [2, 3], tensor 1 is [3, 2]",
                          ShapeError);
     CHECK_THROWS_WITH_AS(stack({}), "stack: no tensors given", ShapeError);

@@ -88,4 +88,48 @@ inline bool bit_identical(const std::vector<Tensor>& a, const std::vector<Tensor
   return true;
 }
 
+// 2 -> 6 -> `ways` tanh classifier in float64: a model that runs task stacks and takes
+// int64 class labels.
+inline nn::Sequential tiny_classifier(std::uint64_t seed, std::int64_t ways = 3) {
+  Generator gen(seed);
+  nn::Sequential net;
+  net.emplace<nn::Linear>(2, 6, gen).emplace<nn::Tanh>().emplace<nn::Linear>(6, ways, gen);
+  net.to(DType::F64);
+  return net;
+}
+
+// N-way tasks of 2-D points in float64 with int64 labels: class c of task i is a unit
+// Gaussian blob around a centre drawn for (seed, i, c); K support and Q query points per
+// class, in class order.
+class BlobTasks : public data::TaskSource {
+ public:
+  BlobTasks(std::int64_t ways, std::int64_t k, std::int64_t q, std::uint64_t seed)
+      : ways_(ways), k_(k), q_(q), seed_(seed) {}
+  data::Task sample(std::uint64_t i) const override {
+    Generator gen = data::task_generator(seed_, i);
+    std::vector<double> centres;
+    for (std::int64_t c = 0; c < 2 * ways_; ++c) centres.push_back(gen.uniform(-3, 3));
+    auto points = [&](std::int64_t per_class, Tensor& x, Tensor& y) {
+      std::vector<double> xs;
+      std::vector<std::int64_t> ys;
+      for (std::int64_t c = 0; c < ways_; ++c)
+        for (std::int64_t j = 0; j < per_class; ++j) {
+          xs.push_back(centres[static_cast<std::size_t>(2 * c)] + gen.normal());
+          xs.push_back(centres[static_cast<std::size_t>(2 * c + 1)] + gen.normal());
+          ys.push_back(c);
+        }
+      x = from_vector(xs, Shape({ways_ * per_class, 2}));
+      y = from_vector(ys, Shape({ways_ * per_class}));
+    };
+    data::Task task;
+    points(k_, task.support_x, task.support_y);
+    points(q_, task.query_x, task.query_y);
+    return task;
+  }
+
+ private:
+  std::int64_t ways_, k_, q_;
+  std::uint64_t seed_;
+};
+
 }  // namespace mg::test

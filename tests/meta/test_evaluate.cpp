@@ -54,6 +54,29 @@ TEST_SUITE("evaluate") {
     }
   }
 
+  TEST_CASE("stacked evaluation of a classifier with int64 labels scores as task by task") {
+    nn::Sequential model = test::tiny_classifier(4);
+    const test::BlobTasks tasks(3, 1, 5, 21);
+    EvalOptions o;
+    o.num_tasks = 30;
+    o.inner_steps = 5;
+    o.tasks_per_stack = 1;
+    const InnerLrSetting lr{0.5, {}};
+    const EvalResult one = evaluate(model, model.parameters(), classification(), lr, tasks, o);
+    REQUIRE(one.metric_name == "accuracy");
+    CHECK(one.metric[1].mean > one.metric[0].mean);  // adaptation helps: the scores are not constant
+    for (const int per_stack : {7, 50}) {
+      CAPTURE(per_stack);
+      o.tasks_per_stack = per_stack;
+      const EvalResult stacked = evaluate(model, model.parameters(), classification(), lr, tasks, o);
+      REQUIRE(stacked.metric.size() == one.metric.size());
+      for (std::size_t s = 0; s < one.metric.size(); ++s) {
+        CHECK(stacked.metric[s].mean == doctest::Approx(one.metric[s].mean).epsilon(1e-12));
+        CHECK(stacked.metric[s].ci95 == doctest::Approx(one.metric[s].ci95).epsilon(1e-10));
+      }
+    }
+  }
+
   TEST_CASE("bad options are refused") {
     nn::Sequential model = test::tiny_mlp(3);
     const data::SinusoidTasks sines;

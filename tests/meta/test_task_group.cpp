@@ -27,6 +27,28 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+// MAML with `o` gives the same meta-gradient and statistics with 2 task stacks as one task
+// at a time; returns the largest entry of the meta-gradient (to show it is not zero).
+double check_stacked_maml(nn::Module& model, const Objective& objective, const std::vector<data::Task>& tasks,
+                          MamlOptions o) {
+  o.task_stacks = 0;
+  const Maml one_by_one(model, objective, o);
+  o.task_stacks = 2;
+  const Maml stacked(model, objective, o);
+  StepStats s1, s2;
+  const std::vector<Tensor> g1 = one_by_one.meta_gradient(tasks, &s1);
+  const std::vector<Tensor> g2 = stacked.meta_gradient(tasks, &s2);
+  REQUIRE(g1.size() == g2.size());
+  double largest = 0;
+  for (std::size_t j = 0; j < g1.size(); ++j) {
+    CHECK(max_abs_diff(g1[j], g2[j]) < 1e-12);
+    for (const double v : g1[j].to_vector<double>()) largest = std::max(largest, std::abs(v));
+  }
+  CHECK(s1.loss == doctest::Approx(s2.loss).epsilon(1e-12));
+  CHECK(s1.metric == doctest::Approx(s2.metric).epsilon(1e-12));
+  return largest;
+}
+
 }  // namespace
 
 TEST_SUITE("task_group") {
@@ -98,18 +120,55 @@ TEST_SUITE("task_group") {
         o.first_order = first_order;
         o.learn_inner_lr = learn_lr;
         o.meta_batch = 5;
-        o.task_stacks = 0;
-        const Maml one_by_one(model, regression(), o);
-        o.task_stacks = 2;
-        const Maml stacked(model, regression(), o);
-        StepStats s1, s2;
-        const std::vector<Tensor> g1 = one_by_one.meta_gradient(tasks, &s1);
-        const std::vector<Tensor> g2 = stacked.meta_gradient(tasks, &s2);
-        REQUIRE(g1.size() == g2.size());
-        for (std::size_t j = 0; j < g1.size(); ++j) CHECK(max_abs_diff(g1[j], g2[j]) < 1e-12);
-        CHECK(s1.loss == doctest::Approx(s2.loss).epsilon(1e-12));
-        CHECK(s1.metric == doctest::Approx(s2.metric).epsilon(1e-12));
+        CHECK(check_stacked_maml(model, regression(), tasks, o) > 0);
       }
+  }
+
+  // Classification stacks int64 labels beside float inputs (mg::stack of int64 data).
+  TEST_CASE("a stack of classification tasks with int64 labels gives each task's own loss and accuracy") {
+    const std::vector<data::Task> tasks = data::sample_tasks(test::BlobTasks(3, 2, 4, 5), 0, 4);
+    REQUIRE(tasks[0].support_y.dtype() == DType::I64);
+    nn::Sequential model = test::tiny_classifier(2);
+    const Objective objective = classification();
+    REQUIRE(TaskGroup::can_stack(model, tasks));
+    const TaskGroup group(model, objective, tasks, true);
+    const std::vector<Tensor> start = group.start(model.parameters());
+    const Tensor prediction = group.predict_query(start);
+    REQUIRE(prediction.shape() == Shape{4, 12, 3});
+    const std::vector<double> metrics = group.query_metrics(prediction);
+    REQUIRE(metrics.size() == 4);
+    double support_sum = 0, query_sum = 0;
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+      const TaskGroup one(model, objective, std::span(tasks).subspan(t, 1), false);
+      support_sum += one.support_loss(model.parameters()).item();
+      const Tensor p = one.predict_query(model.parameters());
+      query_sum += one.query_loss(p).item();
+      CHECK(metrics[t] == one.query_metrics(p)[0]);
+    }
+    CHECK(group.support_loss(start).item() == doctest::Approx(support_sum).epsilon(1e-12));
+    CHECK(group.query_loss(prediction).item() == doctest::Approx(query_sum).epsilon(1e-12));
+    // A minibatch of rows cuts the int64 labels of each task in the stack, too.
+    const std::vector<std::vector<std::int64_t>> rows{{0, 5}, {1, 4}, {2, 3}, {5, 0}};
+    double cut_sum = 0;
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+      const TaskGroup one(model, objective, std::span(tasks).subspan(t, 1), false);
+      cut_sum += one.support_loss(model.parameters(), {rows[t]}).item();
+    }
+    CHECK(group.support_loss(start, rows).item() == doctest::Approx(cut_sum).epsilon(1e-12));
+  }
+
+  TEST_CASE("MAML's meta-gradient on int64-labelled tasks is the same with stacks and one task at a time") {
+    const std::vector<data::Task> tasks = data::sample_tasks(test::BlobTasks(3, 1, 3, 9), 0, 4);
+    for (const bool first_order : {false, true}) {
+      CAPTURE(first_order);
+      nn::Sequential model = test::tiny_classifier(3);
+      MamlOptions o;
+      o.inner_lr = 0.3;
+      o.inner_steps = 1;
+      o.first_order = first_order;
+      o.meta_batch = 4;
+      CHECK(check_stacked_maml(model, classification(), tasks, o) > 1e-3);  // a meta-gradient that is not zero
+    }
   }
 
   TEST_CASE("a minibatch loss is the loss of a task cut down to those rows, one row list per task") {

@@ -21,7 +21,7 @@ struct ChannelView {
 // visited in (n, l) order whatever the split, so the results do not depend on it.
 template <class Body>
 void over_channels(const ChannelView& v, Body&& body) {
-  constexpr std::int64_t kValuesPerPart = std::int64_t{1} << 15;
+  constexpr std::int64_t kValuesPerPart = std::int64_t{1} << 12;
   const std::int64_t per_channel = std::max<std::int64_t>(1, v.n * v.l);
   split_for(v.c, std::max<std::int64_t>(1, kValuesPerPart / per_channel), 1, body);
 }

@@ -77,7 +77,7 @@ void over_image_parts(const ConvGeometry& g, std::int64_t filters,
     return;
   }
   const std::int64_t macs_per_image = std::max<std::int64_t>(1, filters * g.col_rows() * g.out_h() * g.out_w());
-  split_for(g.n, std::max<std::int64_t>(1, (std::int64_t{1} << 20) / macs_per_image), 1, part);
+  split_for(g.n, std::max<std::int64_t>(1, (std::int64_t{1} << 18) / macs_per_image), 1, part);
 }
 
 int i32(std::int64_t v) { return static_cast<int>(v); }

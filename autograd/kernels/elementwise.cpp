@@ -27,7 +27,7 @@ const ElementwiseKernels<T>& loops() {
 // body(begin, end) over blocks of [0, n), split over op_threads() (kernels/worker_pool.h)
 // when n is large; each element is one part's alone, computed as it would be whole.
 void over_elements(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& body) {
-  split_for(n, std::int64_t{1} << 16, 16, body);
+  split_for(n, std::int64_t{1} << 14, 16, body);
 }
 
 template <class T>

@@ -109,7 +109,7 @@ const MaxPoolPairsKernels& row_pairs() {
 // body(p0, p1) over blocks of the N·C planes, split over op_threads() (kernels/worker_pool.h)
 // when there are many values: each plane is one part's alone.
 void over_planes(const ConvGeometry& g, const std::function<void(std::int64_t, std::int64_t)>& body) {
-  constexpr std::int64_t kValuesPerPart = std::int64_t{1} << 15;
+  constexpr std::int64_t kValuesPerPart = std::int64_t{1} << 12;
   const std::int64_t plane = std::max<std::int64_t>(1, std::int64_t{g.h} * g.w);
   split_for(std::int64_t{g.n} * g.c, std::max<std::int64_t>(1, kValuesPerPart / plane), 1, body);
 }

@@ -47,7 +47,7 @@ Tensor relu_grad(const Tensor& grad, const Tensor& y, bool in_place) {
     const T* pg = grad.data<T>();
     const T* py = y.data<T>();
     // Split over op_threads() when large (kernels/worker_pool.h); elements are independent.
-    split_for(grad.numel(), std::int64_t{1} << 16, 16, [&](std::int64_t i, std::int64_t j) {
+    split_for(grad.numel(), std::int64_t{1} << 14, 16, [&](std::int64_t i, std::int64_t j) {
       if constexpr (std::is_same_v<T, float>)
         relu_grad_f32(po + i, pg + i, py + i, j - i);
       else

@@ -118,6 +118,19 @@ void check_many_shapes(SgemmFn fn) {
           }
 }
 
+// Random operands of op(A)·op(B) + beta·C with the given leading dimensions, from `seed`.
+struct RandomOperands {
+  std::vector<float> a, b, c;
+  RandomOperands(bool ta, bool tb, int m, int n, int k, int lda, int ldb, int ldc, std::uint32_t seed)
+      : a(static_cast<std::size_t>((ta ? k : m) * lda)), b(static_cast<std::size_t>((tb ? n : k) * ldb)),
+        c(static_cast<std::size_t>(m * ldc)) {
+    std::mt19937 gen(seed);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (std::vector<float>* v : {&a, &b, &c})
+      for (float& x : *v) x = dist(gen);
+  }
+};
+
 // f() once on each path that has its own sgemm (avx2, avx512) and this CPU runs.
 template <class F>
 void on_each_sgemm_path(F f) {
@@ -172,13 +185,8 @@ TEST_SUITE("sgemm") {
                   if (!mg::kernels::small_sgemm_fits(m, n, k)) continue;
                   ++small;
                   const int pad = (m + n + k) % 3, lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
-                  std::mt19937 gen(static_cast<std::uint32_t>(m * 10007 + n * 101 + k));
-                  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-                  std::vector<float> a(static_cast<std::size_t>((ta ? k : m) * lda)),
-                      b(static_cast<std::size_t>((tb ? n : k) * ldb)), c1(static_cast<std::size_t>(m * ldc));
-                  for (float& x : a) x = dist(gen);
-                  for (float& x : b) x = dist(gen);
-                  for (float& x : c1) x = dist(gen);
+                  RandomOperands r(ta, tb, m, n, k, lda, ldb, ldc, static_cast<std::uint32_t>(m * 10007 + n * 101 + k));
+                  std::vector<float>&a = r.a, &b = r.b, &c1 = r.c;
                   std::vector<float> c2 = c1;
                   sgemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c1.data(), ldc);
                   sgemm_packed(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c2.data(), ldc);
@@ -209,13 +217,8 @@ TEST_SUITE("sgemm") {
           for (const Shape3& sh : shapes) {
             const int m = sh.m, n = sh.n, k = sh.k;
             const int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
-            std::mt19937 gen(static_cast<std::uint32_t>(m * 31 + n * 7 + k));
-            std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-            std::vector<float> a(static_cast<std::size_t>((ta ? k : m) * lda)),
-                b(static_cast<std::size_t>((tb ? n : k) * ldb)), c1(static_cast<std::size_t>(m * ldc));
-            for (float& x : a) x = dist(gen);
-            for (float& x : b) x = dist(gen);
-            for (float& x : c1) x = dist(gen);
+            RandomOperands r(ta, tb, m, n, k, lda, ldb, ldc, static_cast<std::uint32_t>(m * 31 + n * 7 + k));
+            std::vector<float>&a = r.a, &b = r.b, &c1 = r.c;
             std::vector<float> c2 = c1, c3 = c1;
             sgemm(ta, tb, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, 1.0f, c1.data(), ldc);
             {

@@ -28,6 +28,21 @@ using mg::test::Inputs;
 
 namespace {
 
+// The results of run(1) and run(T) for T = 2, 3 (op threads) are the same bits.
+template <class Run>
+void check_same_bits_over_op_threads(Run run) {
+  const std::vector<Tensor> one = run(1);
+  for (const int threads : {2, 3}) {
+    const std::vector<Tensor> many = run(threads);
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      CAPTURE(threads);
+      CAPTURE(i);
+      CHECK(std::memcmp(one[i].raw_data(), many[i].raw_data(), one[i].nbytes()) == 0);
+    }
+  }
+}
+
+
 // --- op-table cases -------------------------------------------------------
 MG_OP_CASE("im2col", "3x3, stride 1, padding 1", [](const Inputs& x) { return im2col(x[0], 3, 1, 1); },
            [] { return f64_leaves({{2, 2, 4, 4}}); });
@@ -538,18 +553,7 @@ TEST_SUITE("nn_vision_ops") {
               const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[1])}, {w1, w2});
               return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), gg[0], gg[1]};
             };
-            const std::vector<Tensor> one = run(1);
-            for (const int threads : {2, 3}) {
-              const std::vector<Tensor> many = run(threads);
-              for (std::size_t i = 0; i < one.size(); ++i) {
-                CAPTURE(threads);
-                CAPTURE(i);
-                const Tensor& a = one[i];
-                const Tensor& b = many[i];
-                REQUIRE(a.numel() == b.numel());
-                CHECK(std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0);
-              }
-            }
+            check_same_bits_over_op_threads(run);
           }
     kernels::set_conv_chunk_bytes(saved);
   }
@@ -575,15 +579,7 @@ TEST_SUITE("nn_vision_ops") {
           const std::vector<Tensor> gg = grad({sum(g[0] * g[0]) + sum(g[1] * g[2])}, {x, gamma, beta});
           return std::vector<Tensor>{y.detach(), g[0].detach(), g[1].detach(), g[2].detach(), gg[0], gg[1], gg[2]};
         };
-        const std::vector<Tensor> one = run(1);
-        for (const int threads : {2, 3}) {
-          const std::vector<Tensor> many = run(threads);
-          for (std::size_t i = 0; i < one.size(); ++i) {
-            CAPTURE(threads);
-            CAPTURE(i);
-            CHECK(std::memcmp(one[i].raw_data(), many[i].raw_data(), one[i].nbytes()) == 0);
-          }
-        }
+        check_same_bits_over_op_threads(run);
       }
   }
 

@@ -114,7 +114,9 @@ TEST_SUITE("memory_prediction") {
         {Net::StridedConv4, 2, false}, {Net::Conv4NegativeGamma, 1, true},
     };
     for (const Case& c : cases) {
-      const auto [predicted, measured] = memory_prediction_test::predicted_and_measured(c);
+      // Named variables, not a structured binding: CAPTURE is a lambda, and clang 14 refuses bindings in one.
+      const std::pair<std::int64_t, std::int64_t> both = memory_prediction_test::predicted_and_measured(c);
+      const std::int64_t predicted = both.first, measured = both.second;
       CAPTURE(static_cast<int>(c.net));
       CAPTURE(c.steps);
       CAPTURE(c.first_order);

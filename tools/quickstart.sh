@@ -30,6 +30,19 @@ install_missing() {
   fi
 }
 
+# quiet_ninja DIR [TARGETS...]: builds quietly; when the build fails, prints ninja's output
+# (the compiler's error) before failing, so a CI log says why.
+quiet_ninja() {
+  local log
+  log=$(mktemp)
+  if ! ninja -C "$@" >"$log" 2>&1; then
+    cat "$log"
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+}
+
 # configure DIR [meson options...]: set up once, reconfigure only when options change.
 configure() {
   local dir=$1
@@ -37,7 +50,7 @@ configure() {
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" "$@" >/dev/null
   fi
-  ninja -C "$dir" >/dev/null
+  quiet_ninja "$dir"
 }
 
 # Runs meson test in DIR and prints its totals as "N passed, N failed".
@@ -150,7 +163,7 @@ case "$cmd" in
       CC=clang-14 CXX=clang++-14 meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false \
         -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 -Db_ndebug=false -Dbench=disabled -Dunity=on >/dev/null
     fi
-    ninja -C build-sanitize >/dev/null
+    quiet_ninja build-sanitize
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_tests build-sanitize --timeout-multiplier 4
     ;;
@@ -162,7 +175,7 @@ case "$cmd" in
         -Db_sanitize=address,undefined \
         -Doptimization=1 -Ddebug=false -Db_lundef=false -Dtests=disabled -Dbench=disabled >/dev/null
     fi
-    ninja -C build-fuzz "${fuzz_harnesses[@]/#/tests/fuzz/fuzz_}" >/dev/null
+    quiet_ninja build-fuzz "${fuzz_harnesses[@]/#/tests/fuzz/fuzz_}"
     run_fuzzers build-fuzz
     ;;
   tsan)
@@ -173,7 +186,7 @@ case "$cmd" in
       CC=clang-14 CXX=clang++-14 meson setup build-tsan -Db_sanitize=thread -Doptimization=1 -Ddebug=false \
         -Db_lundef=false -Dbench=disabled -Dunity=on >/dev/null
     fi
-    ninja -C build-tsan tests/metagrad_threaded_tests >/dev/null
+    quiet_ninja build-tsan tests/metagrad_threaded_tests
     run_tsan build-tsan
     ;;
   *)

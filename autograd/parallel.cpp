@@ -3,9 +3,9 @@
 #include "autograd/parallel.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "autograd/anomaly.h"
 #include "autograd/errors.h"
@@ -25,32 +25,15 @@ int resolve_threads(int requested, std::size_t n) {
 
 void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t, int)>& body) {
   const int t = resolve_threads(threads, n);
-  struct Failure {
-    std::size_t index = 0;
-    std::exception_ptr error;
-  };
-  std::vector<Failure> failures(static_cast<std::size_t>(t));
   const bool anomaly = anomaly_enabled();  // the caller's mode holds in the workers (autograd/anomaly.h)
-  const std::function<void(int)> run_block = [&](int w) {
-    const DetectAnomaly mode(anomaly);
-    const std::size_t begin = n * static_cast<std::size_t>(w) / static_cast<std::size_t>(t);
-    const std::size_t end = n * static_cast<std::size_t>(w + 1) / static_cast<std::size_t>(t);
-    for (std::size_t i = begin; i < end; ++i) {
-      try {
-        body(i, w);
-      } catch (...) {
-        failures[static_cast<std::size_t>(w)] = {i, std::current_exception()};
-        return;
-      }
-    }
-  };
-  if (t == 1 || !kernels::run_on_pool(t, run_block)) {
-    for (int w = 0; w < t; ++w) run_block(w);
-  }
-  // Blocks are in index order, so the first failing block holds the lowest index.
-  for (const Failure& f : failures) {
-    if (f.error) std::rethrow_exception(f.error);
-  }
+  // Block w is [w·n/T, (w+1)·n/T): split_parts' parts with align 1. It rethrows the
+  // lowest failing block's exception, which is the lowest failing index's, since a block
+  // stops at its first.
+  kernels::detail::split_parts(static_cast<std::int64_t>(n), t, 1,
+                               [&](std::int64_t begin, std::int64_t end, int w) {
+                                 const DetectAnomaly mode(anomaly);
+                                 for (std::int64_t i = begin; i < end; ++i) body(static_cast<std::size_t>(i), w);
+                               });
 }
 
 }  // namespace mg

@@ -8,7 +8,9 @@
 // output slot, so results do not depend on the thread count. A worker stops at
 // its first exception; after all workers finish, the exception of the lowest
 // failing index is rethrown — also independent of the thread count. Anomaly mode
-// (autograd/anomaly.h) is on in the workers when it is on in the caller.
+// (autograd/anomaly.h) is on in the workers when it is on in the caller. A call
+// made from inside a body (or while another thread's call holds the pool) runs on
+// the calling thread: from inside a body, every index in order as worker 0.
 #pragma once
 
 #include <cstddef>

@@ -72,12 +72,12 @@ struct Chunks {
 template <class T>
 void over_image_parts(const ConvGeometry& g, std::int64_t filters,
                       const std::function<void(std::int64_t, std::int64_t)>& part) {
-  if (!std::is_same_v<T, float> || !sgemm_supported()) {
+  if (!split_keeps_bits<T>()) {
     part(0, g.n);
     return;
   }
   const std::int64_t macs_per_image = std::max<std::int64_t>(1, filters * g.col_rows() * g.out_h() * g.out_w());
-  split_for(g.n, std::max<std::int64_t>(1, (std::int64_t{1} << 18) / macs_per_image), 1, part);
+  split_for(g.n, std::max<std::int64_t>(1, kSplitMacs / macs_per_image), 1, part);
 }
 
 int i32(std::int64_t v) { return static_cast<int>(v); }
@@ -172,7 +172,7 @@ Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, const ConvGeometry&
     // Wide layers split each chunk by rows of the columns, i.e. columns of dW: a part
     // makes its rows of the columns and their block of dW (Note [conv over parts]).
     // Narrow ones (layer 1's nine rows) leave the split to the GEMM's rows of dW.
-    const bool by_rows = std::is_same_v<T, float> && sgemm_supported() && c.k >= 96;
+    const bool by_rows = split_keeps_bits<T>() && c.k >= 96;
     c.each([&](std::int64_t n0, std::int64_t count, const ConvGeometry& part) {
       const auto rows = [&](std::int64_t r0, std::int64_t r1) {
         im2col_rows(px + n0 * c.image_size(), part, cols, r0, r1);

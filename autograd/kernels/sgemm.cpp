@@ -347,8 +347,8 @@ void multiply(Isa isa, bool ta, bool tb, int m, int n, int k, float alpha, const
 // depth blocks (the small kernels give the same bits, and neither depends on where a
 // block starts), so C's bits do not depend on the number of parts. Each part packs
 // its own panels: the shared operand is packed once per part, a small cost next to the
-// product (it is the narrow one: conv weights, or layer 1's nine columns).
-constexpr std::int64_t kSplitMacs = std::int64_t{1} << 18;
+// product (it is the narrow one: conv weights, or layer 1's nine columns). kSplitMacs
+// is in sgemm.h.
 
 }  // namespace
 

@@ -4,11 +4,26 @@
 // call it directly.
 #pragma once
 
+#include <cstdint>
+#include <type_traits>
+
 namespace mg::kernels {
 
 // True when sgemm() may run: the active CPU path (active_isa() in cpu.h) is avx512 or
 // avx2, which sgemm() follows; false on the generic path (or METAGRAD_CPU=generic).
 bool sgemm_supported();
+
+// A product of at least this many multiply-adds is worth splitting over op threads
+// (Note [Splitting a product] in sgemm.cpp); the conv kernels split their images by it too.
+inline constexpr std::int64_t kSplitMacs = std::int64_t{1} << 18;
+
+// True when products of T go to sgemm(), whose bits do not depend on where a block of C
+// starts, so a kernel may split its output over op threads and keep one thread's bits.
+// OpenBLAS (float64, and float32 on the generic path) gives no such promise.
+template <class T>
+bool split_keeps_bits() {
+  return std::is_same_v<T, float> && sgemm_supported();
+}
 
 // C = alpha · op(A) · op(B) + beta · C, all row-major, C of shape [m, n]:
 // op(A) is [m, k] (A is [k, m] with leading dimension lda when trans_a),

@@ -137,9 +137,9 @@ OpThreads::~OpThreads() { detail::t_op_threads = saved_; }
 namespace detail {
 
 void split_parts(std::int64_t n, std::int64_t parts, std::int64_t align,
-                 const std::function<void(std::int64_t, std::int64_t)>& body) {
-  if (inside_job) {  // a part of a pool job already: no nested split
-    body(0, n);
+                 const std::function<void(std::int64_t, std::int64_t, int)>& body) {
+  if (parts <= 1 || inside_job) {  // one part, or a part of a pool job already: no nested split
+    if (n > 0) body(0, n, 0);
     return;
   }
   align = std::max<std::int64_t>(align, 1);
@@ -151,7 +151,7 @@ void split_parts(std::int64_t n, std::int64_t parts, std::int64_t align,
   const std::function<void(int)> run_part = [&](int p) {
     try {
       const std::int64_t begin = bound(p), end = bound(p + 1);
-      if (begin < end) body(begin, end);
+      if (begin < end) body(begin, end, p);
     } catch (...) {
       errors[static_cast<std::size_t>(p)] = std::current_exception();
     }

@@ -32,9 +32,11 @@ bool run_on_pool(int blocks, const std::function<void(int)>& block);
 
 namespace detail {
 inline thread_local int t_op_threads = 1;  // op_threads(); set through OpThreads
-// split_for's parallel case.
+// split_for's parallel case, and parallel_for's (autograd/parallel.cpp): body(begin, end,
+// part) over `parts` contiguous parts of [0, n) as split_for describes them; with one
+// part, body(0, n, 0) on this thread (inside_job unchanged, so its kernels may split).
 void split_parts(std::int64_t n, std::int64_t parts, std::int64_t align,
-                 const std::function<void(std::int64_t, std::int64_t)>& body);
+                 const std::function<void(std::int64_t, std::int64_t, int)>& body);
 }  // namespace detail
 
 // The number of parts this thread's kernels split their work into (default 1).
@@ -62,7 +64,7 @@ template <class Body>
 void split_for(std::int64_t n, std::int64_t grain, std::int64_t align, Body&& body) {
   const std::int64_t parts = std::min<std::int64_t>(op_threads(), n / std::max<std::int64_t>(grain, 1));
   if (parts > 1)
-    detail::split_parts(n, parts, align, body);
+    detail::split_parts(n, parts, align, [&](std::int64_t begin, std::int64_t end, int) { body(begin, end); });
   else if (n > 0)
     body(std::int64_t{0}, n);
 }

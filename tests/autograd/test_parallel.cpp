@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,21 @@ TEST_SUITE("parallel") {
                          ValueError);
   }
 
+  TEST_CASE("parallel_for rethrows the lowest failing index's exception; a worker stops at its first") {
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      std::vector<std::atomic<int>> ran(12);
+      CHECK_THROWS_WITH_AS(parallel_for(ran.size(), threads,
+                                        [&](std::size_t i, int) {
+                                          ran[i]++;
+                                          if (i == 5 || i == 10) throw ValueError("index " + std::to_string(i));
+                                        }),
+                           "index 5", ValueError);
+      for (std::size_t i = 0; i <= 5; ++i) CHECK(ran[i].load() == 1);
+      CHECK(ran[11].load() == 0);  // after index 10 in its block, whatever the split
+    }
+  }
+
   TEST_CASE("parallel_for keeps its workers between calls and runs nested or concurrent calls correctly") {
     // The same worker thread serves block 1 of consecutive calls (a persistent pool).
     std::thread::id first, second;
@@ -39,12 +55,17 @@ TEST_SUITE("parallel") {
     CHECK(first == second);
     CHECK(first != std::this_thread::get_id());
 
-    // A call from inside a body runs its blocks inline, with the same block-to-worker numbering.
+    // A call from inside a body runs every index inline, in order, as worker 0.
     std::vector<std::atomic<int>> nested(12);
+    std::vector<std::vector<std::size_t>> order(3);
     parallel_for(3, 3, [&](std::size_t i, int) {
-      parallel_for(4, 2, [&](std::size_t j, int w) { nested[i * 4 + j] += 1 + w; });
+      parallel_for(4, 2, [&](std::size_t j, int w) {
+        nested[i * 4 + j] += 1 + w;
+        order[i].push_back(j);
+      });
     });
-    for (std::size_t k = 0; k < nested.size(); ++k) CHECK(nested[k].load() == (k % 4 < 2 ? 1 : 2));
+    for (std::size_t k = 0; k < nested.size(); ++k) CHECK(nested[k].load() == 1);
+    for (const std::vector<std::size_t>& o : order) CHECK(o == std::vector<std::size_t>{0, 1, 2, 3});
 
     // Two threads calling at once: one gets the pool, the other runs its blocks itself.
     std::vector<std::atomic<int>> a(50), b(50);

@@ -236,6 +236,15 @@ TEST_SUITE("sgemm") {
     });
   }
 
+  TEST_CASE("split_keeps_bits: float32 products on metagrad's own sgemm, not OpenBLAS") {
+    on_each_sgemm_path([] {
+      CHECK(mg::kernels::split_keeps_bits<float>());
+      CHECK_FALSE(mg::kernels::split_keeps_bits<double>());
+    });
+    const mg::test::IsaGuard guard(mg::kernels::Isa::Generic);
+    CHECK_FALSE(mg::kernels::split_keeps_bits<float>());
+  }
+
   TEST_CASE("sgemm and sgemm_packed refuse the generic path") {
     const mg::test::IsaGuard guard(mg::kernels::Isa::Generic);
     float c = 0.0f;

@@ -6,6 +6,7 @@
 
 #include "autograd/creation.h"
 #include "autograd/errors.h"
+#include "autograd/kernels/adam.h"
 
 namespace mg::nn {
 
@@ -48,26 +49,16 @@ void Adam::update(std::size_t i, Tensor& param, const Tensor& grad) {
   if (!m_[i].defined()) m_[i] = zeros_like(param);
   if (!v_[i].defined()) v_[i] = zeros_like(param);
   const double t = static_cast<double>(steps_[i]);
-  const double c1 = 1.0 - std::pow(o.beta1, t), c2 = 1.0 - std::pow(o.beta2, t);
-  const double l2 = o.decoupled_weight_decay ? 0.0 : o.weight_decay;
-  const double shrink = o.decoupled_weight_decay ? 1.0 - lr() * o.weight_decay : 1.0;
-  dispatch_float("adam", param.dtype(), [&]<class T>() {
-    T* theta = param.mutable_data<T>();
-    const T* g = grad.data<T>();
-    T* m = m_[i].mutable_data<T>();
-    T* v = v_[i].mutable_data<T>();
-    const std::int64_t n = param.numel();
-    const double lr_now = lr();
-    for (std::int64_t j = 0; j < n; ++j) {
-      const double th = static_cast<double>(theta[j]) * shrink;
-      const double d = static_cast<double>(g[j]) + l2 * static_cast<double>(theta[j]);
-      const double mj = o.beta1 * static_cast<double>(m[j]) + (1.0 - o.beta1) * d;
-      const double vj = o.beta2 * static_cast<double>(v[j]) + (1.0 - o.beta2) * d * d;
-      m[j] = static_cast<T>(mj);
-      v[j] = static_cast<T>(vj);
-      theta[j] = static_cast<T>(th - lr_now * (mj / c1) / (std::sqrt(vj / c2) + o.eps));
-    }
-  });
+  kernels::AdamStep s;
+  s.beta1 = o.beta1;
+  s.beta2 = o.beta2;
+  s.c1 = 1.0 - std::pow(o.beta1, t);
+  s.c2 = 1.0 - std::pow(o.beta2, t);
+  s.l2 = o.decoupled_weight_decay ? 0.0 : o.weight_decay;
+  s.shrink = o.decoupled_weight_decay ? 1.0 - lr() * o.weight_decay : 1.0;
+  s.lr = lr();
+  s.eps = o.eps;
+  kernels::adam_update(param, grad, m_[i], v_[i], s);
 }
 
 }  // namespace mg::nn

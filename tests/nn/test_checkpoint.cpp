@@ -13,6 +13,7 @@
 #include <limits>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "autograd/anomaly.h"
 #include "autograd/creation.h"
@@ -85,6 +86,29 @@ TEST_SUITE("nn_checkpoint") {
     CHECK(crc32(bytes) == 0xCBF43926u);
     CHECK(crc32(bytes.subspan(4), crc32(bytes.first(4))) == 0xCBF43926u);  // incremental
     CHECK(crc32({}) == 0u);
+  }
+
+  TEST_CASE("crc32 equals the bit-at-a-time definition at every length, offset and split") {
+    // The definition: each bit shifted through the reflected polynomial, no tables.
+    const auto bitwise = [](std::span<const std::byte> bytes) {
+      std::uint32_t r = 0xFFFFFFFFu;
+      for (std::byte b : bytes) {
+        r ^= std::to_integer<std::uint32_t>(b);
+        for (int k = 0; k < 8; ++k) r = (r & 1u) ? (r >> 1) ^ 0xEDB88320u : r >> 1;
+      }
+      return ~r;
+    };
+    std::vector<std::byte> data(64);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>((i * 131 + 7) ^ (i >> 2));
+    const std::span<const std::byte> all(data);
+    for (std::size_t offset = 0; offset < 8; ++offset)
+      for (std::size_t n = 0; offset + n <= data.size(); ++n) {
+        const auto bytes = all.subspan(offset, n);
+        CAPTURE(offset);
+        CAPTURE(n);
+        REQUIRE(crc32(bytes) == bitwise(bytes));
+        for (std::size_t cut = 0; cut <= n; cut += 5) CHECK(crc32(bytes.subspan(cut), crc32(bytes.first(cut))) == bitwise(bytes));
+      }
   }
 
   TEST_CASE("a round trip restores parameters, buffers, optimizer state, step and metadata") {

@@ -61,8 +61,16 @@ std::vector<Tensor> adapt(const SupportLoss& support_loss, std::span<const Tenso
   for (int k = 0; k < steps; ++k) {
     // Groups the step's nodes in pictures of the tape (tools/graph.h); costs one name lookup per step.
     TapeLabel label(fmt::format("inner step {}", k + 1));
-    const std::vector<Tensor> g =
-        grad({support_loss(theta_i)}, theta_i, {.create_graph = second_order});
+    std::vector<Tensor> g;
+    if (second_order) {
+      g = grad({support_loss(theta_i)}, theta_i, {.create_graph = true});
+    } else {
+      // First order: g is a constant, so nothing of this step's forward is needed once
+      // g is known. Rewinding it here keeps a FOMAML task's memory flat in the number of
+      // steps: one support pass alive at a time, as in the detached loop.
+      TapeScope step;
+      g = grad({support_loss(theta_i)}, theta_i);
+    }
     theta_i = descend(theta_i, g, lr);
   }
   return theta_i;

@@ -8,7 +8,8 @@
 //     differentiable function of θ and a later grad() through it yields the full
 //     MAML meta-gradient, curvature term (I − α∇²L) included.
 //   * FirstOrder: each gradient is a constant (first-order MAML): θ' = θ − α·stop(g),
-//     so dθ'/dθ = I and the meta-gradient is ∇L_q(θ') alone.
+//     so dθ'/dθ = I and the meta-gradient is ∇L_q(θ') alone. Each step's
+//     forward is rewound once its g is known: memory does not grow with the steps.
 //   * Detached: θ' is a fresh leaf after every step and the tape is rewound each
 //     step; nothing flows back to θ (evaluation, fine-tuning, Reptile). Memory does
 //     not grow with the number of steps.

@@ -294,8 +294,11 @@ class GroupModel {
 
     MemoryMoment a{"the last inner step's update θ'_k = θ'_{k−1} − α·g_k", persistent};
     tape_terms(a, k, ns, 0, second);
-    if (stacked) a.terms.push_back({fmt::format("θ'_0: θ broadcast to the {} tasks of the stack, whole", t), t * all_});
-    if (k >= 3)
+    // θ'_0 of a stack is held by its task group (meta/task_group.h) through the loop. First
+    // order keeps no other earlier θ'_j: the forwards that saved them were rewound.
+    if (stacked)
+      a.terms.push_back({fmt::format("θ'_0: θ broadcast to the {} tasks of the stack, whole", t), t * all_});
+    if (second && k >= 3)
       a.terms.push_back({fmt::format("θ'_1..θ'_{}: the tensors the next forward saves", k - 2), (k - 2) * t * saved_});
     if (k >= 2) a.terms.push_back({fmt::format("θ'_{}: the inner loop's current weights, whole", k - 1), t * all_});
     a.terms.push_back({"g_k: the inner gradient, whole", t * all_});
@@ -363,14 +366,19 @@ class GroupModel {
 
   // The tape: k support forwards, the query forward (nq > 0), k recorded gradients (second order).
   void tape_terms(MemoryMoment& m, int k, std::int64_t ns, std::int64_t nq, bool second) const {
-    const std::string passes = nq > 0 ? fmt::format("{} support passes + the query pass", k)
-                                      : fmt::format("{} support passes", k);
+    // First order rewinds each inner step's forward once its gradient is known
+    // (meta/adapt.cpp): no support pass stays.
+    const int kept = second ? k : 0;
+    const std::string passes = nq > 0 ? (kept > 0 ? fmt::format("{} support passes + the query pass", kept)
+                                                  : std::string("the query pass"))
+                                      : fmt::format("{} support passes", kept);
     for (std::size_t l = 0; l < layers_.size(); ++l) {
-      const std::int64_t v = k * forward_values(l, ns, false) + (nq > 0 ? forward_values(l, nq, true) : 0);
+      const std::int64_t v = kept * forward_values(l, ns, false) + (nq > 0 ? forward_values(l, nq, true) : 0);
       if (v > 0) m.terms.push_back({fmt::format("forward keeps, {}: layer {}", passes, layers_[l].label), v});
     }
     const std::int64_t loss_fwd = s_.classification ? 2 * outputs_ + 2 : outputs_;
-    m.terms.push_back({fmt::format("forward keeps, {}: the loss", passes), loss_fwd * (k * ns + nq)});
+    if (kept * ns + nq > 0)
+      m.terms.push_back({fmt::format("forward keeps, {}: the loss", passes), loss_fwd * (kept * ns + nq)});
     if (!second) return;
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const std::int64_t v = k * recorded_values(l, ns);
@@ -384,8 +392,10 @@ class GroupModel {
   // θ'_0..θ'_k once the inner loop is done.
   void theta_terms(MemoryMoment& m, int k, bool stacked) const {
     const std::int64_t t = tasks_;
-    if (stacked) m.terms.push_back({"θ'_0: θ broadcast to the stack, the tensors the forward saves", t * saved_});
-    if (k >= 2)
+    const bool second = !s_.first_order;  // first order rewinds the inner forwards that saved θ'_0..θ'_{k−1}
+    if (stacked && second)
+      m.terms.push_back({"θ'_0: θ broadcast to the stack, the tensors the forward saves", t * saved_});
+    if (second && k >= 2)
       m.terms.push_back({fmt::format("θ'_1..θ'_{}: the tensors the next forward saves", k - 1), (k - 1) * t * saved_});
     m.terms.push_back({"θ'_k: the adapted weights, whole", t * all_});
   }

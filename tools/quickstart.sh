@@ -169,11 +169,11 @@ case "$cmd" in
     ;;
   fuzz)
     # Only the libraries the harnesses link, compiled with clang at -O1 with ASan, UBSan
-    # and libFuzzer's coverage (-Dfuzz=enabled), as unity builds like the sanitize mode's;
-    # no tests, benchmarks or metalearn.
+    # and libFuzzer's coverage (-Dfuzz=enabled); no tests, benchmarks or metalearn. Not a
+    # unity build: the checkpoint harness takes single objects of nn/ (tests/fuzz/meson.build).
     if [ ! -f build-fuzz/build.ninja ]; then
       CC=clang-14 CXX=clang++-14 meson setup build-fuzz -Dfuzz=enabled -Dcpp_args=-fsanitize=fuzzer-no-link \
-        -Db_sanitize=address,undefined -Dunity=on \
+        -Db_sanitize=address,undefined \
         -Doptimization=1 -Ddebug=false -Db_lundef=false -Dtests=disabled -Dbench=disabled >/dev/null
     fi
     quiet_ninja build-fuzz "${fuzz_harnesses[@]/#/tests/fuzz/fuzz_}"

@@ -11,4 +11,10 @@ namespace mg::kernels {
 // (nn::Adam's state): ValueError naming the tensor that differs.
 void adam_update(Tensor& theta, const Tensor& grad, Tensor& m, Tensor& v, const AdamStep& step);
 
+// The same update as a plain scalar loop, compiled once with the build's baseline flags
+// (std::sqrt may set errno, so it does not vectorise): the loop nn::Adam ran before the
+// kernels. The tests hold every path's bits to it; bench_ops times it beside them. Same
+// checks and errors as adam_update.
+void adam_update_scalar(Tensor& theta, const Tensor& grad, Tensor& m, Tensor& v, const AdamStep& step);
+
 }  // namespace mg::kernels

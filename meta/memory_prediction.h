@@ -25,9 +25,12 @@
 // upper bound that no test measures: the profiler counts the peaks its own thread sees).
 // Threads over each op's work (--parallel ops, kernels::OpThreads) change nothing kept,
 // but conv_columns' input gradient then holds one chunk of columns per part (Note [conv
-// over parts], autograd/kernels/conv_gemm.cpp), which is not modelled: conv4 with its
-// pooled blocks peaks elsewhere and is predicted exactly at 2 op threads, the strided
-// conv4 (whose peak is such a layer's backward) measures 15 % above the prediction.
+// over parts], autograd/kernels/conv_gemm.cpp), which is not modelled, nor measured: the
+// profiler notes only its own thread's allocations, so a worker's chunk shows in its peak
+// only when the worker allocated first. By the kernel's sizes, the strided conv4's peak
+// (layer 3's input gradient: 9 of the 75 query images per 4 MiB chunk) holds 4 MB more
+// per extra part (meta-batch 2: 27.5 MB at 2 op threads against the 23.48 predicted and
+// profiled).
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <new>
@@ -70,6 +71,18 @@ constexpr std::size_t kHeader = (sizeof(Storage) + kAlign - 1) / kAlign * kAlign
 ThreadCounter& g_live_bytes() {
   static ThreadCounter* c = new ThreadCounter;
   return *c;
+}
+
+// Storage::start_peak_tracking: on/off, and the mark. ThreadCounter::total() locks a
+// mutex, a full barrier, so of two threads allocating at once the later reader sees both.
+std::atomic<bool> g_track_peak{false};
+std::atomic<std::int64_t> g_peak{0};
+
+void note_peak() {
+  const std::int64_t live = g_live_bytes().total();
+  std::int64_t seen = g_peak.load(std::memory_order_relaxed);
+  while (live > seen && !g_peak.compare_exchange_weak(seen, live, std::memory_order_relaxed)) {
+  }
 }
 
 constexpr int kMinClassLog2 = 6;   // 64 bytes
@@ -267,6 +280,8 @@ Storage* Storage::make(std::size_t nbytes) {
   s->block_bytes_ = block_bytes;
   s->data_ = static_cast<char*>(block) + kHeader;
   g_live_bytes().add(static_cast<std::int64_t>(nbytes));
+  if (g_track_peak.load(std::memory_order_relaxed)) [[unlikely]]
+    note_peak();
   if (detail::t_profile) [[unlikely]]
     s->profile_origin_ = detail::profile_note_alloc(static_cast<std::int64_t>(nbytes), live_bytes());
   return s;
@@ -282,6 +297,16 @@ void Storage::destroy() {
 }
 
 std::int64_t Storage::live_bytes() { return g_live_bytes().total(); }
+
+void Storage::start_peak_tracking() {
+  g_peak.store(live_bytes(), std::memory_order_relaxed);
+  g_track_peak.store(true, std::memory_order_seq_cst);
+}
+
+std::int64_t Storage::stop_peak_tracking() {
+  g_track_peak.store(false, std::memory_order_seq_cst);
+  return std::max(g_peak.load(std::memory_order_relaxed), live_bytes());
+}
 
 std::int64_t Storage::pooled_bytes() {
   std::int64_t total = 0;

@@ -23,6 +23,13 @@ class Storage {
   // Total bytes currently held by live storages of this process (for tests and tape stats).
   // Blocks cached in the pools are not live and are not counted.
   static std::int64_t live_bytes();
+  // The high-water mark of live_bytes() over every thread's allocations, from
+  // start_peak_tracking() (which sets it to live_bytes()) to stop_peak_tracking() (which
+  // returns it). For measurements across worker threads: the profiler (profile.h) notes
+  // only its own thread's allocations. While on, each allocation also takes the total of
+  // every thread's counter (a mutex): not for timed runs.
+  static void start_peak_tracking();
+  static std::int64_t stop_peak_tracking();
   // Bytes this thread's pool keeps cached for reuse, and freeing them all.
   static std::int64_t pooled_bytes();
   static void trim_pool();

@@ -78,6 +78,7 @@
 
 #include "autograd/errors.h"
 #include "autograd/kernels/conv_gemm.h"
+#include "autograd/kernels/sgemm.h"
 #include "meta/task_group.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
@@ -105,6 +106,8 @@ struct LayerCost {
   std::int64_t bwd_fixed = 0;         // per pass (a weight's gradient, a conv matrix's)
   std::int64_t chunk_image = 0;       // conv_columns: one image's columns, K·L (its scratch: chunk_values)
   std::int64_t bwd_chunk_base = 0;    // per example: what its backward holds beside the scratch
+  std::int64_t macs_image = 0;        // conv_columns: its GEMMs' multiply-adds per image, F·K·L
+  bool input_grad = false;            // conv_columns: it makes its input's gradient (split by images)
   std::vector<std::int64_t> params;   // sizes of its parameter tensors, in order
   std::vector<bool> params_saved;     // whether its forward keeps each
 };
@@ -173,6 +176,8 @@ LayerCost conv_cost(std::size_t i, nn::Conv2d& layer, std::vector<std::int64_t>&
     c.saves_input = true;
     c.params_saved[0] = true;
     c.chunk_image = k * l;
+    c.macs_image = f * k * l;
+    c.input_grad = grad_in;
     c.bwd_chunk_base = c.out + g_in;
     c.bwd_fixed = f * k;
     if (k < l) {
@@ -355,9 +360,23 @@ class GroupModel {
     if (c.chunk_image > 0) {
       const std::int64_t per_chunk = std::max<std::int64_t>(
           1, static_cast<std::int64_t>(kernels::conv_chunk_bytes()) / (c.chunk_image * bytes_));
-      v = std::max(v, c.bwd_chunk_base * n + std::min(per_chunk, n) * c.chunk_image + c.bwd_fixed * tasks_);
+      v = std::max(v, c.bwd_chunk_base * n + chunk_columns(c, n, per_chunk) + c.bwd_fixed * tasks_);
     }
     return v;
+  }
+  // The columns a conv_columns backward over n images holds at once: one chunk, or with op
+  // threads one chunk per part of its input gradient's split by images (Note [conv over
+  // parts]: float32 on metagrad's own sgemm, parts of at least kSplitMacs multiply-adds).
+  std::int64_t chunk_columns(const LayerCost& c, std::int64_t n, std::int64_t per_chunk) const {
+    std::int64_t parts = 1;
+    if (c.input_grad && s_.op_threads > 1 && bytes_ == 4 && kernels::split_keeps_bits<float>()) {
+      const std::int64_t grain = std::max<std::int64_t>(1, kernels::kSplitMacs / std::max<std::int64_t>(1, c.macs_image));
+      parts = std::max<std::int64_t>(1, std::min<std::int64_t>(s_.op_threads, n / grain));
+    }
+    std::int64_t columns = 0;
+    for (std::int64_t p = 0; p < parts; ++p)  // part p: images [n·p/parts, n·(p+1)/parts), as split_for cuts them
+      columns += std::min(per_chunk, n * (p + 1) / parts - n * p / parts) * c.chunk_image;
+    return columns;
   }
   std::int64_t recorded_values(std::size_t l, std::int64_t n) const {
     const LayerCost& c = layers_[l];

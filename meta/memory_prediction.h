@@ -22,15 +22,12 @@
 // without learned inner rates). Any other layer is refused with a ValueError. The
 // prediction is for one worker thread over tasks; with more, each worker holds a task
 // group's working set of its own at the same time (MemoryPrediction::with_workers, an
-// upper bound that no test measures: the profiler counts the peaks its own thread sees).
-// Threads over each op's work (--parallel ops, kernels::OpThreads) change nothing kept,
-// but conv_columns' input gradient then holds one chunk of columns per part (Note [conv
-// over parts], autograd/kernels/conv_gemm.cpp), which is not modelled, nor measured: the
-// profiler notes only its own thread's allocations, so a worker's chunk shows in its peak
-// only when the worker allocated first. By the kernel's sizes, the strided conv4's peak
-// (layer 3's input gradient: 9 of the 75 query images per 4 MiB chunk) holds 4 MB more
-// per extra part (meta-batch 2: 27.5 MB at 2 op threads against the 23.48 predicted and
-// profiled).
+// upper bound that no test measures).
+// Threads over each op's work (--parallel ops, kernels::OpThreads; MemorySetting::op_threads)
+// change nothing kept, but conv_columns' input gradient then holds one chunk of columns per
+// part (Note [conv over parts], autograd/kernels/conv_gemm.cpp), which the prediction counts.
+// The tests measure those peaks with Storage::start_peak_tracking (every thread's
+// allocations; the profiler sees only its own thread's).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +48,9 @@ struct MemorySetting {
   int task_stacks = 2;          // as MamlOptions::task_stacks (used when the model supports stacks)
   int inner_steps = 1;          // k
   bool first_order = false;
+  // kernels::OpThreads of the run (--parallel ops): conv_columns' input gradient then holds
+  // one chunk of columns per part of its split (Note [conv over parts]).
+  int op_threads = 1;
 };
 
 // One named part of the memory alive at a moment.

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "autograd/profile.h"
+#include "autograd/kernels/worker_pool.h"
 #include "autograd/random.h"
 #include "autograd/storage.h"
 #include "meta/maml.h"
@@ -34,6 +34,7 @@ meta::MemoryPrediction predict_run_memory(const TrainConfig& c) {
   s.task_stacks = meta::MamlOptions{}.task_stacks;  // what make_learner leaves it at
   s.inner_steps = *c.inner_steps;
   s.first_order = c.algo == "fomaml";
+  s.op_threads = kernels::op_threads();  // train sets it from --parallel (tools/thread_plan.h)
   return meta::predict_maml_memory(model, s);
 }
 
@@ -62,16 +63,16 @@ MemoryCheck measure_run_memory(const TrainConfig& c) {
   const std::int64_t before = Storage::live_bytes();
   Experiment e = build_experiment(c);
   e.learner->train(*e.train_tasks, 1, {}, 0);
-  OpProfiler profiler;
+  Storage::start_peak_tracking();  // every thread's allocations: op threads' parts hold scratch too
   e.learner->train(*e.train_tasks, 1, {}, 1);
-  m.measured = profiler.report().peak_live_bytes - before;
+  m.measured = Storage::stop_peak_tracking() - before;
   return m;
 }
 
 std::string format_memory_check(const MemoryCheck& m) {
   const double mb = 1 << 20, measured = static_cast<double>(m.measured);
   const double off = m.measured > 0 ? 100.0 * static_cast<double>(m.predicted - m.measured) / measured : 0.0;
-  return fmt::format("measured by the profiler over the second meta-iteration: {:.2f} MB (predicted {:.2f} MB, "
+  return fmt::format("measured over the second meta-iteration, every thread's allocations: {:.2f} MB (predicted {:.2f} MB, "
                      "{:+.2f} %)\n",
                      measured / mb, static_cast<double>(m.predicted) / mb, off);
 }

@@ -27,9 +27,10 @@ meta::MemoryPrediction predict_run_memory(const TrainConfig& c);
 // one thread over tasks (c.threads: run_train passes the task threads of its plan).
 std::string memory_report(const TrainConfig& c);
 
-// With --profile as well: the prediction against the profiler's peak_live_bytes of a real
-// meta-iteration (the second one, so that Adam's moments exist), less what was alive before
-// the experiment was built. Reads the data and trains two iterations; needs threads == 1.
+// With --profile as well: the prediction against the peak of live tensor memory of a real
+// meta-iteration (the second one, so that Adam's moments exist) over every thread's
+// allocations (Storage::start_peak_tracking), less what was alive before the experiment was
+// built. Reads the data and trains two iterations; needs one thread over tasks.
 struct MemoryCheck {
   std::int64_t predicted = 0;
   std::int64_t measured = 0;

@@ -2,6 +2,7 @@
 // caps, trimming, and blocks freed on another thread than made them.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -124,5 +125,30 @@ TEST_SUITE("storage") {
     CHECK(made[5].at({299}) == 1.0f);
     made.clear();
     CHECK(Storage::live_bytes() == live);
+  }
+
+  TEST_CASE("peak tracking: the high-water mark of every thread's live bytes while it is on") {
+    const std::int64_t base = Storage::live_bytes();
+    Storage::start_peak_tracking();
+    { const Tensor a = zeros({1000}); }  // 4,000 bytes, then freed
+    { const Tensor b = zeros({500}); }
+    CHECK(Storage::stop_peak_tracking() == base + 4000);
+    { const Tensor c = zeros({10000}); }  // tracking is off: not counted next time
+    Storage::start_peak_tracking();
+    CHECK(Storage::stop_peak_tracking() == base);  // nothing made: the mark is what was live
+    // Two threads hold a tensor each at the same time: the mark has both.
+    Storage::start_peak_tracking();
+    std::atomic<int> holding{0};
+    const auto hold = [&] {
+      const Tensor t = zeros({2000});
+      holding.fetch_add(1);
+      while (holding.load() < 2) {
+      }
+    };
+    std::thread first(hold), second(hold);
+    first.join();
+    second.join();
+    CHECK(Storage::stop_peak_tracking() >= base + 2 * 8000);
+    CHECK(Storage::live_bytes() == base);
   }
 }

@@ -82,7 +82,7 @@ TEST_SUITE("tools") {
     CHECK(m.measured > 0);
     CHECK(std::abs(static_cast<double>(m.predicted - m.measured)) <= 0.10 * static_cast<double>(m.measured));
     CHECK(mg::tools::format_memory_check({.predicted = 3 << 20, .measured = 2 << 20}) ==
-          "measured by the profiler over the second meta-iteration: 2.00 MB (predicted 3.00 MB, +50.00 %)\n");
+          "measured over the second meta-iteration, every thread's allocations: 2.00 MB (predicted 3.00 MB, +50.00 %)\n");
     std::FILE* f = std::tmpfile();
     REQUIRE(f);
     mg::tools::RunOptions run{f, false, -1};
@@ -91,7 +91,7 @@ TEST_SUITE("tools") {
     CHECK(mg::tools::run_train(c, run).iterations_done == 0);
     const std::string text = predict_memory_test::read_back(f);
     std::fclose(f);
-    CHECK(text.find("measured by the profiler over the second meta-iteration: ") != std::string::npos);
+    CHECK(text.find("measured over the second meta-iteration, every thread's allocations: ") != std::string::npos);
   }
 
   TEST_CASE("--predict-memory refuses the runs it does not cover") {

@@ -79,6 +79,7 @@
 #include "autograd/errors.h"
 #include "autograd/kernels/conv_gemm.h"
 #include "autograd/kernels/sgemm.h"
+#include "autograd/kernels/worker_pool.h"
 #include "meta/task_group.h"
 #include "nn/batchnorm.h"
 #include "nn/conv2d.h"
@@ -369,13 +370,12 @@ class GroupModel {
   // parts]: float32 on metagrad's own sgemm, parts of at least kSplitMacs multiply-adds).
   std::int64_t chunk_columns(const LayerCost& c, std::int64_t n, std::int64_t per_chunk) const {
     std::int64_t parts = 1;
-    if (c.input_grad && s_.op_threads > 1 && bytes_ == 4 && kernels::split_keeps_bits<float>()) {
-      const std::int64_t grain = std::max<std::int64_t>(1, kernels::kSplitMacs / std::max<std::int64_t>(1, c.macs_image));
-      parts = std::max<std::int64_t>(1, std::min<std::int64_t>(s_.op_threads, n / grain));
-    }
+    if (c.input_grad && bytes_ == 4 && kernels::split_keeps_bits<float>())
+      parts = std::max<std::int64_t>(1, kernels::split_count(n, kernels::conv_split_grain(c.macs_image), s_.op_threads));
     std::int64_t columns = 0;
-    for (std::int64_t p = 0; p < parts; ++p)  // part p: images [n·p/parts, n·(p+1)/parts), as split_for cuts them
-      columns += std::min(per_chunk, n * (p + 1) / parts - n * p / parts) * c.chunk_image;
+    for (std::int64_t p = 0; p < parts; ++p)  // the images of part p, cut as split_for cuts them
+      columns += std::min(per_chunk, kernels::split_bound(n, parts, 1, p + 1) - kernels::split_bound(n, parts, 1, p)) *
+                 c.chunk_image;
     return columns;
   }
   std::int64_t recorded_values(std::size_t l, std::int64_t n) const {

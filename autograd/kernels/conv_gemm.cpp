@@ -76,13 +76,16 @@ void over_image_parts(const ConvGeometry& g, std::int64_t filters,
     part(0, g.n);
     return;
   }
-  const std::int64_t macs_per_image = std::max<std::int64_t>(1, filters * g.col_rows() * g.out_h() * g.out_w());
-  split_for(g.n, std::max<std::int64_t>(1, kSplitMacs / macs_per_image), 1, part);
+  split_for(g.n, conv_split_grain(filters * g.col_rows() * g.out_h() * g.out_w()), 1, part);
 }
 
 int i32(std::int64_t v) { return static_cast<int>(v); }
 
 }  // namespace
+
+std::int64_t conv_split_grain(std::int64_t macs_per_image) {
+  return std::max<std::int64_t>(1, kSplitMacs / std::max<std::int64_t>(1, macs_per_image));
+}
 
 std::size_t conv_chunk_bytes() { return g_chunk_bytes.load(std::memory_order_relaxed); }
 void set_conv_chunk_bytes(std::size_t bytes) { g_chunk_bytes.store(bytes, std::memory_order_relaxed); }

@@ -24,6 +24,10 @@ Tensor conv_weight_grad(const Tensor& x, const Tensor& grad, const ConvGeometry&
 std::int64_t conv_chunk_images(const ConvGeometry& g, std::size_t element_bytes);
 // The columns' budget per chunk (default 4 MiB), and setting it (tests use a small
 // one to run many chunks on small shapes). Process-wide.
+// The fewest images per part when the forward and the input gradient split their images
+// over op threads (Note [conv over parts]): enough for kSplitMacs (sgemm.h) multiply-adds.
+std::int64_t conv_split_grain(std::int64_t macs_per_image);
+
 std::size_t conv_chunk_bytes();
 void set_conv_chunk_bytes(std::size_t bytes);
 

@@ -142,11 +142,7 @@ void split_parts(std::int64_t n, std::int64_t parts, std::int64_t align,
     if (n > 0) body(0, n, 0);
     return;
   }
-  align = std::max<std::int64_t>(align, 1);
-  // Part p covers [bound(p), bound(p + 1)): equal shares rounded down to `align`.
-  const auto bound = [&](std::int64_t p) {
-    return p == parts ? n : std::min(n, n * p / parts / align * align);
-  };
+  const auto bound = [&](std::int64_t p) { return split_bound(n, parts, align, p); };
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(parts));
   const std::function<void(int)> run_part = [&](int p) {
     try {

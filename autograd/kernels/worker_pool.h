@@ -54,6 +54,17 @@ class OpThreads {
   int saved_;
 };
 
+// How split_for cuts [0, n) with `threads` op threads: split_count parts, part p starting at
+// split_bound(n, parts, align, p) (equal shares rounded down to `align`; bound(parts) = n).
+// Also for code that must know a split without running it (meta/memory_prediction.cpp).
+inline std::int64_t split_count(std::int64_t n, std::int64_t grain, int threads) {
+  return std::min<std::int64_t>(threads, n / std::max<std::int64_t>(grain, 1));
+}
+inline std::int64_t split_bound(std::int64_t n, std::int64_t parts, std::int64_t align, std::int64_t p) {
+  align = std::max<std::int64_t>(align, 1);
+  return p == parts ? n : std::min(n, n * p / parts / align * align);
+}
+
 // body(begin, end) over contiguous parts covering [0, n) in order: min(op_threads(),
 // n / grain) parts of about equal size, each a multiple of `align` long except the last
 // (align ≥ 1, grain ≥ 1), run on the pool. With one part, or from inside a pool job,
@@ -62,7 +73,7 @@ class OpThreads {
 // One part costs a test and a call: small tensors pay nothing else.
 template <class Body>
 void split_for(std::int64_t n, std::int64_t grain, std::int64_t align, Body&& body) {
-  const std::int64_t parts = std::min<std::int64_t>(op_threads(), n / std::max<std::int64_t>(grain, 1));
+  const std::int64_t parts = split_count(n, grain, op_threads());
   if (parts > 1)
     detail::split_parts(n, parts, align, [&](std::int64_t begin, std::int64_t end, int) { body(begin, end); });
   else if (n > 0)

@@ -71,6 +71,34 @@ TEST_SUITE("parallel") {
     CHECK_THROWS_WITH_AS(mg::kernels::OpThreads(0), "op threads: must be >= 1, got 0", mg::ValueError);
   }
 
+  TEST_CASE("split_count and split_bound say the parts split_for makes on that many threads") {
+    for (const int threads : {1, 2, 3})
+      for (const std::int64_t n : {0, 1, 10, 100, 101})
+        for (const std::int64_t grain : {1, 7, 60})
+          for (const std::int64_t align : {1, 16, 48}) {
+            CAPTURE(threads);
+            CAPTURE(n);
+            CAPTURE(grain);
+            CAPTURE(align);
+            const mg::kernels::OpThreads op(threads);
+            const std::int64_t parts = mg::kernels::split_count(n, grain, threads);
+            std::vector<pool_test::Part> want;
+            if (parts <= 1) {
+              if (n > 0) want.emplace_back(0, n);
+            } else {
+              for (std::int64_t p = 0; p < parts; ++p) {
+                const std::int64_t b = mg::kernels::split_bound(n, parts, align, p);
+                const std::int64_t e = mg::kernels::split_bound(n, parts, align, p + 1);
+                if (b < e) want.emplace_back(b, e);
+              }
+            }
+            CHECK(pool_test::record(n, grain, align).parts == want);
+          }
+    CHECK(mg::kernels::split_count(100, 30, 8) == 3);  // no more parts than whole grains
+    CHECK(mg::kernels::split_bound(100, 2, 48, 1) == 48);
+    CHECK(mg::kernels::split_bound(100, 2, 48, 2) == 100);
+  }
+
   TEST_CASE("split_for inside a pool job runs as one part on the calling thread") {
     const mg::kernels::OpThreads two(2);
     std::vector<std::vector<pool_test::Part>> seen(2);

@@ -13,6 +13,7 @@
 #include "autograd/errors.h"
 #include "autograd/grad.h"
 #include "autograd/kernels/conv_gemm.h"
+#include "autograd/kernels/sgemm.h"
 #include "autograd/kernels/im2col.h"
 #include "autograd/kernels/cpu.h"
 #include "autograd/kernels/worker_pool.h"
@@ -487,6 +488,13 @@ TEST_SUITE("nn_vision_ops") {
 }
 
 TEST_SUITE("nn_vision_ops") {
+  TEST_CASE("conv_split_grain: images per part for kSplitMacs multiply-adds, at least one") {
+    CHECK(kernels::conv_split_grain(kernels::kSplitMacs / 4) == 4);
+    CHECK(kernels::conv_split_grain(kernels::kSplitMacs / 4 + 1) == 3);
+    CHECK(kernels::conv_split_grain(kernels::kSplitMacs * 10) == 1);
+    CHECK(kernels::conv_split_grain(0) == kernels::kSplitMacs);
+  }
+
   TEST_CASE("conv_columns and its gradients, over chunks of images or the whole batch, equal the GEMM of "
             "im2col's columns to 1e-12 (relative), up to second derivatives") {
     // Columns budgets of one image's columns or less (a chunk per image), of two and a

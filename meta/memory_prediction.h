@@ -21,8 +21,9 @@
 // objective, trained by MAML or first-order MAML with the outer Adam (meta/maml.h,
 // without learned inner rates). Any other layer is refused with a ValueError. The
 // prediction is for one worker thread over tasks; with more, each worker holds a task
-// group's working set of its own at the same time (MemoryPrediction::with_workers, an
-// upper bound that no test measures).
+// group's working set of its own at the same time (MemoryPrediction::with_workers: an
+// upper bound, since the workers' peaks need not coincide; the tests measure two workers
+// 1-5 % below it on conv4).
 // Threads over each op's work (--parallel ops, kernels::OpThreads; MemorySetting::op_threads)
 // change nothing kept, but conv_columns' input gradient then holds one chunk of columns per
 // part (Note [conv over parts], autograd/kernels/conv_gemm.cpp), which the prediction counts.

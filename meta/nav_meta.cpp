@@ -12,6 +12,7 @@
 #include "autograd/tape.h"
 #include "datasets/task.h"
 #include "meta/driver.h"
+#include "meta/option_checks.h"
 
 namespace mg::meta {
 
@@ -84,6 +85,7 @@ NavTaskSamples sample_nav_task(nn::GaussianPolicy& policy, std::span<const Tenso
     s.pre.push_back(draw());
     th = detached(policy_adapt(policy, th, s.pre.back(), options.pg, options.inner_lr, AdaptMode::Detached));
   }
+  s.adapted = th;
   s.post = draw();
   return s;
 }
@@ -142,6 +144,19 @@ NavTaskGradient nav_task_gradient(nn::GaussianPolicy& policy, std::span<const Te
   return r;
 }
 
+NavTaskGradient reptile_task_gradient(nn::GaussianPolicy& policy, std::span<const Tensor> theta,
+                                      const NavTaskSamples& samples, const NavMetaOptions& options) {
+  if (samples.adapted.size() != theta.size())
+    throw ValueError(fmt::format("nav-meta: reptile needs the samples' adapted parameters (θ'_K), got {} tensors for {}",
+                                 samples.adapted.size(), theta.size()));
+  NoGradGuard no_grad;
+  NavTaskGradient r;
+  for (std::size_t j = 0; j < theta.size(); ++j) r.outer.push_back((theta[j] - samples.adapted[j]).detach());
+  r.loss = policy_surrogate(policy, samples.adapted, samples.post, options.pg).item();
+  r.objective = nav_objective(samples.post, options.pg);
+  return r;
+}
+
 std::vector<Tensor> nav_meta_gradient(const NavGradientSums& sums) {
   if (sums.tasks < 1) throw ValueError("nav-meta: the meta-gradient needs at least one task");
   NoGradGuard no_grad;
@@ -181,10 +196,14 @@ struct NavMetaLearner::Batch {
 NavMetaLearner::NavMetaLearner(nn::GaussianPolicy& policy, const NavMetaOptions& options)
     : policy_(policy), options_(options) {
   check_options(options);
+  if (options.algo == NavAlgo::Reptile) {
+    check_inner_steps("nav-meta: reptile", options.inner_steps, 1);
+    check_reptile_epsilon("nav-meta: reptile", options.epsilon, options.anneal_iterations);
+  }
   if (options.meta_batch < 1)
     throw ValueError(fmt::format("nav-meta: meta_batch must be >= 1, got {}", options.meta_batch));
   if (options.threads < 1) throw ValueError(fmt::format("nav-meta: threads must be >= 1, got {}", options.threads));
-  if (options.outer == NavOuter::Adam)
+  if (options.outer == NavOuter::Adam && options.algo != NavAlgo::Reptile)
     adam_ = std::make_unique<nn::Adam>(policy.parameters(), nn::AdamOptions{.lr = options.adam_lr});
 }
 
@@ -194,10 +213,16 @@ std::string NavMetaLearner::name() const {
       return "maml";
     case NavAlgo::FoMaml:
       return "fomaml";
+    case NavAlgo::Reptile:
+      return "reptile";
     case NavAlgo::Pretrain:
       break;
   }
   return "pretrain";
+}
+
+double NavMetaLearner::epsilon_at(std::int64_t iteration) const {
+  return annealed_epsilon(options_.epsilon, options_.anneal_iterations, iteration);
 }
 
 NavMetaLearner::Batch NavMetaLearner::sample_batch(std::int64_t iteration) const {
@@ -205,6 +230,7 @@ NavMetaLearner::Batch NavMetaLearner::sample_batch(std::int64_t iteration) const
   const std::vector<Tensor> theta = policy_.parameters();
   const data::NavTasks goals(options_.env);
   const bool term = uses_sampling_term(options_);
+  const bool reptile = options_.algo == NavAlgo::Reptile;
   Batch batch;
   batch.tasks.resize(n);
   const auto ranges = one_task_per_group(n);
@@ -214,7 +240,8 @@ NavMetaLearner::Batch NavMetaLearner::sample_batch(std::int64_t iteration) const
     Generator gen = data::task_generator(splitmix64(options_.env.seed), task);
     NavTaskState& state = batch.tasks[i];  // each group writes its own slot
     state.samples = sample_nav_task(policy_, theta, goals.goal(task), gen, options_);
-    const NavTaskGradient g = nav_task_gradient(policy_, theta, state.samples, options_);
+    const NavTaskGradient g = reptile ? reptile_task_gradient(policy_, theta, state.samples, options_)
+                                      : nav_task_gradient(policy_, theta, state.samples, options_);
     GroupResult out;
     out.terms = g.outer;
     if (term)
@@ -227,7 +254,7 @@ NavMetaLearner::Batch NavMetaLearner::sample_batch(std::int64_t iteration) const
                    {sum(state.samples.post.rewards).item() / trajectories},
                    {g.objective},
                    {0.0}};
-    if (options_.outer == NavOuter::Trpo) {
+    if (options_.outer == NavOuter::Trpo && !reptile) {
       TapeScope scope;
       Tensor s0;
       const std::vector<Tensor> adapted = nav_adapted(policy_, thread_aliases(theta), state.samples, options_,
@@ -276,6 +303,14 @@ NavStepStats NavMetaLearner::step(std::int64_t iteration) {
                                       "was not applied",
                                       name(), iteration, batch.stats.loss),
                           iteration);
+  if (options_.algo == NavAlgo::Reptile) {
+    const double epsilon = epsilon_at(iteration);
+    std::vector<Tensor> theta;
+    NoGradGuard no_grad;
+    for (std::size_t j = 0; j < g.size(); ++j) theta.push_back((policy_.parameters()[j] - g[j] * epsilon).detach());
+    policy_.set_parameters(theta);
+    return batch.stats;
+  }
   if (adam_) {
     adam_->step(g);
     return batch.stats;

@@ -1,6 +1,6 @@
 // Meta-reinforcement learning on 2-D navigation (Finn, Abbeel & Levine 2017, §5.3 and
 // Algorithm 3): MAML (second and first order) and the pretrained baseline, with a TRPO
-// (or Adam) outer step, on the meta-batch driver (meta/driver.h).
+// (or Adam) outer step, and Reptile, on the meta-batch driver (meta/driver.h).
 //
 // Per task i (a goal g_i) of meta-step s, task number n = s·B + i:
 //   τ_0 ~ π_θ                    20 trajectories                      sample_nav_task
@@ -12,6 +12,12 @@
 //   (nn/trpo.h's settings); or Adam on g.
 // Pretrain is K = 0 (TRPO on all goals, no adaptation in the loop); first order takes
 // the inner gradients as constants (meta/adapt.h).
+//
+// Reptile (Nichol, Achiam & Schulman 2018, Algorithm 2, with policy-gradient steps for
+// SGD): the same K steps on fresh trajectories, θ'_K detached, then
+//   g = (1/B) Σ_i (θ − θ'_K,i),   θ ← θ − ε_s g,   ε_s = ε (1 − s / anneal_iterations)
+// (ε constant when anneal_iterations is 0). No second derivatives and no outer
+// optimizer; the post-update trajectories only give the batch's statistics.
 //
 // Note [The sampling-distribution term]
 // The objective is an expectation over the pre-update trajectories too, and their
@@ -59,7 +65,7 @@
 
 namespace mg::meta {
 
-enum class NavAlgo { Maml, FoMaml, Pretrain };
+enum class NavAlgo { Maml, FoMaml, Pretrain, Reptile };
 enum class NavOuter { Trpo, Adam };
 
 struct NavMetaOptions {
@@ -72,15 +78,19 @@ struct NavMetaOptions {
   PolicyGradientOptions pg = {};
   nn::TrpoOptions trpo = {};
   double adam_lr = 1e-3;  // NavOuter::Adam
+  double epsilon = 1.0;                // Reptile's ε at iteration 0 (outer is then unused)
+  std::int64_t anneal_iterations = 0;  // Reptile: ε reaches 0 here; 0 keeps it constant
   int meta_batch = 20;
   int threads = 1;
   bool sampling_term = false;  // Note [The sampling-distribution term]; second order only
 };
 
-// One task's trajectories: pre[k] sampled from θ'_k (k < K), post from θ'_K.
+// One task's trajectories: pre[k] sampled from θ'_k (k < K), post from θ'_K; and θ'_K
+// itself, detached (θ when K = 0).
 struct NavTaskSamples {
   std::vector<data::NavRollout> pre = {};
   data::NavRollout post = {};
+  std::vector<Tensor> adapted = {};
 };
 
 // Samples a task from θ as the header says (the adapted parameters detached), drawing
@@ -110,6 +120,11 @@ struct NavTaskGradient {
 };
 NavTaskGradient nav_task_gradient(nn::GaussianPolicy& policy, std::span<const Tensor> theta,
                                   const NavTaskSamples& samples, const NavMetaOptions& options);
+// Reptile's piece of one task: outer = θ − θ'_K (samples.adapted), the loss and Ĵ of the
+// post-update trajectories at θ'_K, no score. ValueError when samples.adapted does not
+// hold one tensor per θ_j.
+NavTaskGradient reptile_task_gradient(nn::GaussianPolicy& policy, std::span<const Tensor> theta,
+                                      const NavTaskSamples& samples, const NavMetaOptions& options);
 
 // Sums over a batch's tasks of the pieces above, and the meta-gradient they give:
 //   (1/n) Σ_i [outer_i + (Ĵ_i − b_i) score_i],  b_i = Σ_{j≠i} Ĵ_j / (n − 1)  (0 when n = 1)
@@ -133,16 +148,20 @@ struct NavStepStats {
 class NavMetaLearner {
  public:
   // The learner updates `policy`'s parameters in place. ValueError for meta_batch or
-  // threads < 1 and the settings sample_nav_task refuses.
+  // threads < 1, Reptile with no inner step, a negative or non-finite ε or a negative
+  // anneal_iterations, and the settings sample_nav_task refuses.
   NavMetaLearner(nn::GaussianPolicy& policy, const NavMetaOptions& options);
   // Meta-step `iteration` on tasks iteration·B … iteration·B + B − 1. DivergenceError
   // (nothing updated) when the loss or the meta-gradient is not finite.
   NavStepStats step(std::int64_t iteration);
-  // The mean meta-gradient of that batch at the current θ; nothing is updated.
+  // The mean meta-gradient of that batch at the current θ (Reptile: its g, the mean of
+  // θ − θ'_K); nothing is updated.
   std::vector<Tensor> meta_gradient(std::int64_t iteration);
-  // "maml", "fomaml" or "pretrain".
+  // Reptile's ε at `iteration` (the header's schedule, never below 0).
+  double epsilon_at(std::int64_t iteration) const;
+  // "maml", "fomaml", "pretrain" or "reptile".
   std::string name() const;
-  nn::Optimizer* optimizer() { return adam_.get(); }  // null for TRPO (it keeps no state)
+  nn::Optimizer* optimizer() { return adam_.get(); }  // null for TRPO and Reptile (they keep no state)
   const NavMetaOptions& options() const { return options_; }
 
  private:

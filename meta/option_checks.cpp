@@ -1,5 +1,6 @@
 #include "meta/option_checks.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -37,6 +38,19 @@ void check_checkpoint_steps(std::string_view who, bool checkpoint_steps, bool fi
     throw ValueError(fmt::format("{}: checkpoint_steps is for second order: first order differentiates through no "
                                  "inner gradient, so it has no inner-step graph to recompute",
                                  who));
+}
+
+void check_reptile_epsilon(std::string_view who, double epsilon, std::int64_t anneal_iterations) {
+  if (!(epsilon > 0.0) || !std::isfinite(epsilon))
+    throw ValueError(fmt::format("{}: epsilon must be finite and > 0, got {}", who, epsilon));
+  if (anneal_iterations < 0)
+    throw ValueError(fmt::format("{}: anneal_iterations must be >= 0, got {}", who, anneal_iterations));
+}
+
+double annealed_epsilon(double epsilon, std::int64_t anneal_iterations, std::int64_t iteration) {
+  if (anneal_iterations == 0) return epsilon;
+  const double frac = static_cast<double>(iteration) / static_cast<double>(anneal_iterations);
+  return epsilon * std::max(0.0, 1.0 - frac);
 }
 
 }  // namespace mg::meta

@@ -4,6 +4,7 @@
 // `who` begins the message ("maml: inner_steps must be >= 0, got -1").
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 namespace mg::meta {
@@ -20,6 +21,13 @@ enum class RateBound {
   Positive,     // Reptile: a zero rate never moves
 };
 void check_inner_lr(std::string_view who, double lr, RateBound bound = RateBound::NonNegative);
+
+// Reptile's outer step size ε (finite and > 0) and the iterations over which it anneals
+// to 0 (>= 0; 0 keeps it constant): "reptile: epsilon must be finite and > 0, got 0".
+void check_reptile_epsilon(std::string_view who, double epsilon, std::int64_t anneal_iterations);
+// ε at `iteration`: epsilon · (1 − iteration / anneal_iterations), never below 0;
+// epsilon itself when anneal_iterations is 0 (Reptile §5's linear annealing).
+double annealed_epsilon(double epsilon, std::int64_t anneal_iterations, std::int64_t iteration);
 
 // Checkpointed inner steps (meta/checkpointed_adapt.h) recompute a second-order graph;
 // first order has none to recompute: "maml: checkpoint_steps is for second order, …".

@@ -54,10 +54,7 @@ Reptile::Reptile(nn::Module& model, Objective objective, const ReptileOptions& o
   check_inner_steps("reptile", options.inner_steps, 1);
   check_task_stacks("reptile", options.task_stacks);
   check_inner_lr("reptile", options.inner_lr, RateBound::Positive);
-  if (!(options.epsilon > 0.0) || !std::isfinite(options.epsilon))
-    throw ValueError(fmt::format("reptile: epsilon must be finite and > 0, got {}", options.epsilon));
-  if (options.anneal_iterations < 0)
-    throw ValueError(fmt::format("reptile: anneal_iterations must be >= 0, got {}", options.anneal_iterations));
+  check_reptile_epsilon("reptile", options.epsilon, options.anneal_iterations);
   if (options.inner_batch < 0)
     throw ValueError(fmt::format("reptile: inner_batch must be >= 0, got {}", options.inner_batch));
   if (keeps_adam_state()) {
@@ -72,9 +69,7 @@ bool Reptile::keeps_adam_state() const {
 }
 
 double Reptile::epsilon_at(std::int64_t iteration) const {
-  if (options_.anneal_iterations == 0) return options_.epsilon;
-  const double frac = static_cast<double>(iteration) / static_cast<double>(options_.anneal_iterations);
-  return options_.epsilon * std::max(0.0, 1.0 - frac);
+  return annealed_epsilon(options_.epsilon, options_.anneal_iterations, iteration);
 }
 
 std::vector<Tensor> Reptile::inner_loop(const data::Task& task, std::uint64_t task_number) const {

@@ -26,7 +26,14 @@ void check_nav_flags_apply(const TrainConfig& c) {
       if (given) config_error(fmt::format("{} is for --dataset nav2d, not {}", flag, c.dataset));
     return;
   }
-  if (c.algo == "reptile") config_error("--algo reptile is not implemented for nav2d (maml, fomaml or pretrain)");
+  if (c.algo == "reptile" && n.outer)
+    config_error("--outer is for --algo maml, fomaml or pretrain: reptile's outer step is its interpolation "
+                 "(--meta-lr is its epsilon)");
+  for (const auto& [flag, given] : {std::pair{"--inner-batch", c.inner_batch.has_value()},
+                                    std::pair{"--inner-optimizer", c.inner_optimizer.has_value()},
+                                    std::pair{"--reset-inner-adam", c.reset_inner_adam}})
+    if (given)
+      config_error(fmt::format("{} is not for --dataset nav2d (its inner steps are policy-gradient steps)", flag));
   if (n.sampling_term && c.algo != "maml") config_error(fmt::format("--sampling-term is for --algo maml, not {}", c.algo));
   if (n.pretrained && c.algo == "pretrain") config_error("--pretrained does nothing with --algo pretrain (it is the baseline)");
 }
@@ -37,11 +44,13 @@ void resolve_nav_defaults(TrainConfig& c) {
   set(c.nav.horizon, 100);
   set(c.nav.reward, std::string("distance"));
   set(c.nav.outer, std::string("trpo"));
-  set(c.inner_steps, 1);
+  const bool reptile = c.algo == "reptile";
+  // Reptile: three steps (with one it is joint training), ε = 1 annealed to 0 (meta/nav_meta.h).
+  set(c.inner_steps, reptile ? 3 : 1);
   set(c.eval_inner_steps, 3);
   set(c.meta_batch, 20);
   set(c.inner_lr, 0.1);
-  set(c.meta_lr, 1e-3);
+  set(c.meta_lr, reptile ? 1.0 : 1e-3);
   set(c.iterations, std::int64_t{200});
 }
 

@@ -33,6 +33,7 @@ std::string out_file(const TrainConfig& c, const char* name) { return (fs::path(
 meta::NavAlgo algo_of(const std::string& algo) {
   if (algo == "maml") return meta::NavAlgo::Maml;
   if (algo == "fomaml") return meta::NavAlgo::FoMaml;
+  if (algo == "reptile") return meta::NavAlgo::Reptile;
   return meta::NavAlgo::Pretrain;
 }
 
@@ -152,6 +153,8 @@ meta::NavMetaOptions nav_meta_options(const TrainConfig& c, const std::string& a
   o.inner_steps = *c.inner_steps;
   o.inner_lr = *c.inner_lr;
   o.adam_lr = *c.meta_lr;
+  o.epsilon = *c.meta_lr;  // reptile: ε, annealed to 0 over the run
+  o.anneal_iterations = *c.iterations;
   o.meta_batch = *c.meta_batch;
   o.threads = *c.threads;
   o.sampling_term = c.nav.sampling_term;
@@ -189,9 +192,10 @@ TrainResult run_nav_train(const TrainConfig& c, const RunOptions& run) {
     nn::save_checkpoint(checkpoint, policy, learner.optimizer(), done, to_metadata(c));
   };
   if (first > 0) fmt::print(run.out, "resuming {} at iteration {}\n", checkpoint, first);
-  fmt::print(run.out,
-             "training {} on nav2d: {} iterations, meta-batch {}, {} trajectories, {} outer step, {} thread(s)\n",
-             learner.name(), *c.iterations, *c.meta_batch, *c.nav.trajectories, *c.nav.outer, *c.threads);
+  const std::string outer = c.algo == "reptile" ? fmt::format("interpolation (epsilon {} annealed to 0)", *c.meta_lr)
+                                                : fmt::format("{} outer step", *c.nav.outer);
+  fmt::print(run.out, "training {} on nav2d: {} iterations, meta-batch {}, {} trajectories, {}, {} thread(s)\n",
+             learner.name(), *c.iterations, *c.meta_batch, *c.nav.trajectories, outer, *c.threads);
 
   TrainResult result;
   std::int64_t last = *c.iterations;

@@ -12,6 +12,7 @@
 #include "autograd/errors.h"
 #include "autograd/ops.h"
 #include "autograd/random.h"
+#include "datasets/task.h"
 #include "meta/nav_meta.h"
 
 using namespace mg;
@@ -243,6 +244,71 @@ TEST_SUITE("nav_meta") {
         CHECK(after[0] == after[1]);
       }
     }
+  }
+
+  TEST_CASE("a Reptile step is θ − ε_s · mean(θ − θ'_K) over the batch's tasks, bit-identical at 1 and 2 threads") {
+    const NavMetaOptions base{.algo = NavAlgo::Reptile,
+                              .env = {.horizon = 9, .seed = 6},
+                              .trajectories = 3,
+                              .inner_steps = 2,
+                              .epsilon = 0.5,
+                              .anneal_iterations = 4,
+                              .meta_batch = 3};
+    std::vector<std::vector<float>> after[2];
+    for (int threads : {1, 2}) {
+      Generator init(3);
+      nn::GaussianPolicy policy = nn::nav_policy(init);
+      NavMetaOptions o = base;
+      o.threads = threads;
+      NavMetaLearner learner(policy, o);
+      CHECK(learner.name() == "reptile");
+      CHECK(learner.optimizer() == nullptr);
+      CHECK(learner.epsilon_at(0) == 0.5);
+      CHECK(learner.epsilon_at(1) == 0.375);
+      CHECK(learner.epsilon_at(9) == 0.0);  // never below 0
+      learner.step(0);
+      // Iteration 1 by hand: each task's θ'_K from its own generator, then the interpolation.
+      const std::vector<Tensor> theta = policy.parameters();
+      const std::vector<double> before = theta[1].to_vector<double>();
+      std::vector<double> expected = before;
+      const data::NavTasks goals(o.env);
+      std::vector<double> mean(expected.size(), 0.0);
+      for (std::uint64_t i = 0; i < 3; ++i) {
+        const std::uint64_t task = 1 * 3 + i;
+        Generator gen = data::task_generator(splitmix64(o.env.seed), task);
+        const NavTaskSamples s = sample_nav_task(policy, theta, goals.goal(task), gen, o);
+        REQUIRE(s.adapted.size() == theta.size());
+        const std::vector<double> w = s.adapted[1].to_vector<double>();
+        for (std::size_t e = 0; e < w.size(); ++e) mean[e] += (expected[e] - w[e]) / 3.0;
+      }
+      for (std::size_t e = 0; e < expected.size(); ++e) expected[e] -= 0.375 * mean[e];
+      const NavStepStats stats = learner.step(1);
+      CHECK(std::isfinite(stats.loss));
+      CHECK(stats.post_return < 0.0);
+      const std::vector<double> got = policy.parameters()[1].to_vector<double>();
+      REQUIRE(got.size() == expected.size());
+      double worst = 0.0;
+      for (std::size_t e = 0; e < got.size(); ++e) worst = std::max(worst, std::fabs(got[e] - expected[e]));
+      CHECK(worst < 1e-6);
+      CHECK(got != before);  // it moved
+      for (const Tensor& t : policy.parameters()) after[threads - 1].push_back(t.to_vector<float>());
+    }
+    CHECK(after[0] == after[1]);
+  }
+
+  TEST_CASE("Reptile's settings that cannot run are refused") {
+    Generator init(3);
+    nn::GaussianPolicy policy = nn::nav_policy(init);
+    CHECK_THROWS_WITH_AS(NavMetaLearner(policy, {.algo = NavAlgo::Reptile, .inner_steps = 0}),
+                         "nav-meta: reptile: inner_steps must be >= 1, got 0", ValueError);
+    CHECK_THROWS_WITH_AS(NavMetaLearner(policy, {.algo = NavAlgo::Reptile, .epsilon = 0.0}),
+                         "nav-meta: reptile: epsilon must be finite and > 0, got 0", ValueError);
+    CHECK_THROWS_WITH_AS(NavMetaLearner(policy, {.algo = NavAlgo::Reptile, .anneal_iterations = -1}),
+                         "nav-meta: reptile: anneal_iterations must be >= 0, got -1", ValueError);
+    const NavTaskSamples none;  // no adapted parameters
+    CHECK_THROWS_WITH_AS(reptile_task_gradient(policy, policy.parameters(), none, {}),
+                         "nav-meta: reptile needs the samples' adapted parameters (θ'_K), got 0 tensors for 7",
+                         ValueError);
   }
 
   TEST_CASE("meta_gradient updates nothing and is the direction of the step's batch") {

@@ -104,6 +104,26 @@ TEST_SUITE("nav_train") {
     CHECK_THROWS_AS(run_train(wrong, {null.f, false, -1}), DataError);
   }
 
+  TEST_CASE("reptile on nav2d: trains, resumes bit-identical (ε anneals by iteration), evaluates") {
+    test::NullOut null;
+    const fs::path whole = test::scratch("nav", "reptile-whole"), parts = test::scratch("nav", "reptile-parts");
+    const TrainResult r = run_train(tiny_nav(whole, "reptile"), {null.f, false, -1});
+    REQUIRE(r.finished);
+    CHECK(r.eval.steps == std::vector<int>{0, 1, 2, 3});
+    CHECK(test::slurp(whole / "results.txt").find("reptile") != std::string::npos);
+    TrainConfig b = tiny_nav(parts, "reptile");
+    CHECK_FALSE(run_train(b, {null.f, false, 2}).finished);
+    b.resume = true;
+    CHECK(run_train(b, {null.f, false, -1}).finished);
+    CHECK(test::slurp(parts / "metrics.csv") == test::slurp(whole / "metrics.csv"));
+    CHECK(nn::read_checkpoint((parts / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>() ==
+          nn::read_checkpoint((whole / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>());
+    Generator gen(0);
+    nn::GaussianPolicy start = nn::nav_policy(gen);  // tiny_nav's seed is the default 0
+    CHECK(nn::read_checkpoint((whole / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>() !=
+          start.parameters()[1].to_vector<float>());  // it moved
+  }
+
   TEST_CASE("checkpoints written before --sampling-term became opt-in: fomaml and pretrain resume, maml says how") {
     test::NullOut null;
     for (const char* algo : {"fomaml", "pretrain"}) {
@@ -154,6 +174,15 @@ TEST_SUITE("nav_train") {
     const meta::NavMetaOptions o = nav_meta_options(back, "fomaml");
     CHECK(o.algo == meta::NavAlgo::FoMaml);
     CHECK(o.env.reward == data::NavReward::SquaredDistance);
+    TrainConfig r;  // Reptile's own defaults: three steps, ε = 1 annealed over the run
+    r.dataset = "nav2d";
+    r.algo = "reptile";
+    prepare(r);
+    CHECK(*r.inner_steps == 3);
+    const meta::NavMetaOptions ro = nav_meta_options(r, "reptile");
+    CHECK(ro.algo == meta::NavAlgo::Reptile);
+    CHECK(ro.epsilon == 1.0);
+    CHECK(ro.anneal_iterations == 200);
 
     auto invalid = [](auto edit, const char* message) {
       TrainConfig t;
@@ -163,8 +192,15 @@ TEST_SUITE("nav_train") {
     };
     invalid([](TrainConfig& t) { t.nav.reward = "l1"; }, "train: --reward must be distance or squared, got 'l1'");
     invalid([](TrainConfig& t) { t.nav.outer = "sgd"; }, "train: --outer must be trpo or adam, got 'sgd'");
-    invalid([](TrainConfig& t) { t.algo = "reptile"; },
-            "train: --algo reptile is not implemented for nav2d (maml, fomaml or pretrain)");
+    invalid([](TrainConfig& t) { t.algo = "reptile", t.nav.outer = "adam"; },
+            "train: --outer is for --algo maml, fomaml or pretrain: reptile's outer step is its interpolation "
+            "(--meta-lr is its epsilon)");
+    invalid([](TrainConfig& t) { t.algo = "reptile", t.inner_batch = 5; },
+            "train: --inner-batch is not for --dataset nav2d (its inner steps are policy-gradient steps)");
+    invalid([](TrainConfig& t) { t.algo = "reptile", t.inner_optimizer = "sgd"; },
+            "train: --inner-optimizer is not for --dataset nav2d (its inner steps are policy-gradient steps)");
+    invalid([](TrainConfig& t) { t.algo = "reptile", t.reset_inner_adam = true; },
+            "train: --reset-inner-adam is not for --dataset nav2d (its inner steps are policy-gradient steps)");
     invalid([](TrainConfig& t) { t.algo = "fomaml", t.nav.sampling_term = true; },
             "train: --sampling-term is for --algo maml, not fomaml");
     invalid([](TrainConfig& t) { t.dataset = "sinusoid", t.nav.sampling_term = true; },

@@ -172,6 +172,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--data", eval.data, "omniglot and text checkpoints: the data folder or CSV file");
   mg::tools::add_text_eval_flags(*eval_cmd, eval);
   eval_cmd->add_option("--pretrained", eval.pretrained, "nav2d checkpoints: a pretrain checkpoint to score beside");
+  eval_cmd->add_option("--compare", eval.compare,
+                       "nav2d checkpoints: another run to score beside, named by its algorithm (repeatable)");
 
   mg::tools::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand("demo", "Fit a 1-40-40-1 MLP to sin(x) with the autograd engine alone");

@@ -23,6 +23,7 @@ struct NavSettings {
   std::optional<std::string> outer;   // trpo (default) | adam (--meta-lr)
   bool sampling_term = false;         // Note [The sampling-distribution term] in meta/nav_meta.h
   std::optional<std::string> pretrained;  // a pretrain checkpoint to score beside the learner (not saved)
+  std::vector<std::string> compare;       // eval: more nav2d checkpoints scored beside, each named by its algo
 };
 
 namespace limits {

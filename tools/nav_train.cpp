@@ -77,16 +77,20 @@ void check_resumable(const TrainConfig& c, const std::string& checkpoint,
     }
 }
 
-// A checkpoint's policy, checked to be a nav2d run.
-nn::GaussianPolicy load_policy(const std::string& path, const char* what) {
+// A checkpoint's policy, checked to be a nav2d run, and the algorithm that trained it.
+struct LoadedPolicy {
+  nn::GaussianPolicy policy;
+  std::string algo;
+};
+LoadedPolicy load_policy(const std::string& path, const char* what) {
   check_path(what, path, PathUse::kInputFile);
   const nn::Checkpoint ckpt = nn::read_checkpoint(path);
   const TrainConfig saved = from_metadata(ckpt.metadata);
   if (saved.dataset != "nav2d")
     throw DataError(fmt::format("{}: {} was trained on {}, not nav2d", what, path, saved.dataset));
-  nn::GaussianPolicy policy = initial_policy(saved);
-  nn::load_checkpoint(path, policy, nullptr);
-  return policy;
+  LoadedPolicy loaded{initial_policy(saved), saved.algo};
+  nn::load_checkpoint(path, loaded.policy, nullptr);
+  return loaded;
 }
 
 // The final evaluation: the table, results.txt and the two pictures.
@@ -95,9 +99,13 @@ meta::EvalResult evaluate_run(const TrainConfig& c, nn::GaussianPolicy& policy, 
   const meta::NavEvalOptions o = nav_eval_options(c);
   std::vector<std::pair<std::string, meta::EvalResult>> curves;
   curves.emplace_back(name, as_eval_result(meta::evaluate_nav(policy, policy.parameters(), o)));
+  for (const std::string& path : c.nav.compare) {
+    LoadedPolicy other = load_policy(path, "eval: --compare");
+    curves.emplace_back(other.algo, as_eval_result(meta::evaluate_nav(other.policy, other.policy.parameters(), o)));
+  }
   if (c.nav.pretrained) {
-    nn::GaussianPolicy pre = load_policy(*c.nav.pretrained, "--pretrained");
-    curves.emplace_back("pretrained", as_eval_result(meta::evaluate_nav(pre, pre.parameters(), o)));
+    LoadedPolicy pre = load_policy(*c.nav.pretrained, "--pretrained");
+    curves.emplace_back("pretrained", as_eval_result(meta::evaluate_nav(pre.policy, pre.policy.parameters(), o)));
     if (pretrained_result) *pretrained_result = curves.back().second;
   }
   nn::GaussianPolicy random = initial_policy(c);
@@ -237,8 +245,9 @@ TrainResult run_nav_train(const TrainConfig& c, const RunOptions& run) {
 
 meta::EvalResult run_nav_eval(const TrainConfig& c, const std::string& checkpoint, std::FILE* out) {
   if (c.nav.pretrained) check_path("eval: --pretrained", *c.nav.pretrained, PathUse::kInputFile);
-  nn::GaussianPolicy policy = load_policy(checkpoint, "eval: --checkpoint");
-  return evaluate_run(c, policy, c.algo, out, nullptr);
+  for (const std::string& path : c.nav.compare) check_path("eval: --compare", path, PathUse::kInputFile);
+  LoadedPolicy loaded = load_policy(checkpoint, "eval: --checkpoint");
+  return evaluate_run(c, loaded.policy, c.algo, out, nullptr);
 }
 
 }  // namespace mg::tools

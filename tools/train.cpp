@@ -248,10 +248,14 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out, std::share
     throw ValueError(fmt::format("eval: --data is for omniglot and text checkpoints; {} was trained on {}",
                                  request.checkpoint, config.dataset));
   if (request.data) config.data = request.data;
+  if ((request.pretrained || !request.compare.empty()) && config.dataset != "nav2d")
+    throw ValueError(fmt::format("eval: {} is for nav2d checkpoints; {} was trained on {}",
+                                 request.pretrained ? "--pretrained" : "--compare", request.checkpoint, config.dataset));
   if (request.eval_inner_steps) config.eval_inner_steps = request.eval_inner_steps;
   apply_text_eval_request(request, config);  // --eval-split, --shots (tools/text_experiment.h)
   if (config.dataset == "nav2d") {
     config.nav.pretrained = request.pretrained;
+    config.nav.compare = request.compare;
     return run_nav_eval(config, request.checkpoint, out);
   }
   resolve_defaults(config);  // settings an older checkpoint does not record

@@ -74,6 +74,7 @@ struct EvalRequest {
   std::string parallel = "auto";  // how the threads are spent: auto | tasks | ops (tools/thread_plan.h)
   std::optional<std::string> data = {};  // Omniglot root override (omniglot checkpoints only)
   std::optional<std::string> pretrained = {};  // nav2d: a pretrain checkpoint scored beside (tools/nav_train.h)
+  std::vector<std::string> compare = {};       // nav2d: more checkpoints scored beside (fomaml, reptile, …)
   std::optional<std::string> eval_split = {};  // text: test (default) | val, the classes tasks are drawn from
   std::optional<int> shots = {};               // text: K of the evaluation tasks (default: as trained)
 };

@@ -2,6 +2,7 @@
 // interrupted and resumed bit-identically, its files, its evaluation beside a pretrained
 // checkpoint, `eval` of its checkpoint, and the nav2d settings' checks and round trip.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -93,6 +94,31 @@ TEST_SUITE("nav_train") {
         {.checkpoint = (whole / "checkpoint.mgc").string(), .eval_tasks = 3, .pretrained = a.nav.pretrained}, null.f);
     CHECK(e.metric[1].mean == r.eval.metric[1].mean);  // the same goals and noise as the run's own evaluation
     CHECK(test::slurp(whole / "results.txt") == results);  // eval rewrites the same table
+
+    // --compare: another nav2d run scored beside, named by its algorithm.
+    run_eval({.checkpoint = (whole / "checkpoint.mgc").string(),
+              .eval_tasks = 3,
+              .compare = {(pre_out / "checkpoint.mgc").string()}},
+             null.f);
+    const std::string compared = test::slurp(whole / "results.txt");
+    CHECK(compared.find("pretrain   return after  1 steps") != std::string::npos);
+    CHECK(compared.find("random init") != std::string::npos);
+    CHECK(test::slurp(whole / "nav_returns.svg").find(">pretrain<") != std::string::npos);
+    const fs::path sine = test::scratch("nav", "sine");
+    REQUIRE(run_train(test::small_run(sine, "maml", 2, 2, 2), {null.f, false, -1}).finished);
+    const std::string sine_ckpt = (sine / "checkpoint.mgc").string();
+    CHECK_THROWS_WITH_AS(
+        run_eval({.checkpoint = (whole / "checkpoint.mgc").string(), .eval_tasks = 3, .compare = {sine_ckpt}}, null.f),
+        fmt::format("eval: --compare: {} was trained on sinusoid, not nav2d", sine_ckpt).c_str(), DataError);
+    CHECK_THROWS_WITH_AS(run_eval({.checkpoint = sine_ckpt, .eval_tasks = 3, .compare = {sine_ckpt}}, null.f),
+                         fmt::format("eval: --compare is for nav2d checkpoints; {} was trained on sinusoid", sine_ckpt)
+                             .c_str(),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(run_eval({.checkpoint = sine_ckpt, .eval_tasks = 3, .pretrained = sine_ckpt}, null.f),
+                         fmt::format("eval: --pretrained is for nav2d checkpoints; {} was trained on sinusoid",
+                                     sine_ckpt)
+                             .c_str(),
+                         ValueError);
 
     TrainConfig other = tiny_nav(parts, "maml");
     other.resume = true;

@@ -36,6 +36,21 @@ TrainConfig tiny_nav(const fs::path& out, const std::string& algo) {
   return c;
 }
 
+std::vector<float> saved_weight(const fs::path& out) {
+  return nn::read_checkpoint((out / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>();
+}
+
+// `b` (written to `parts`) stopped after two iterations and resumed ends as the
+// uninterrupted run in `whole`: the same metrics.csv and weights.
+void check_resumed_run(TrainConfig b, const fs::path& parts, const fs::path& whole) {
+  test::NullOut null;
+  CHECK_FALSE(run_train(b, {null.f, false, 2}).finished);
+  b.resume = true;
+  CHECK(run_train(b, {null.f, false, -1}).finished);
+  CHECK(test::slurp(parts / "metrics.csv") == test::slurp(whole / "metrics.csv"));
+  CHECK(saved_weight(parts) == saved_weight(whole));
+}
+
 // Rewrites `out`'s checkpoint as runs wrote it before --sampling-term became opt-in:
 // config.nav_sampling_term = true whatever the algorithm (Note [Checkpoints from before
 // the sampling-term default] in tools/nav_train.cpp). The parameters and step are kept.
@@ -83,12 +98,7 @@ TEST_SUITE("nav_train") {
 
     TrainConfig b = tiny_nav(parts, "maml");
     b.nav.pretrained = a.nav.pretrained;
-    CHECK_FALSE(run_train(b, {null.f, false, 2}).finished);
-    b.resume = true;
-    CHECK(run_train(b, {null.f, false, -1}).finished);
-    CHECK(test::slurp(parts / "metrics.csv") == test::slurp(whole / "metrics.csv"));
-    CHECK(nn::read_checkpoint((parts / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>() ==
-          nn::read_checkpoint((whole / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>());
+    check_resumed_run(b, parts, whole);
 
     const meta::EvalResult e = run_eval(
         {.checkpoint = (whole / "checkpoint.mgc").string(), .eval_tasks = 3, .pretrained = a.nav.pretrained}, null.f);
@@ -137,17 +147,10 @@ TEST_SUITE("nav_train") {
     REQUIRE(r.finished);
     CHECK(r.eval.steps == std::vector<int>{0, 1, 2, 3});
     CHECK(test::slurp(whole / "results.txt").find("reptile") != std::string::npos);
-    TrainConfig b = tiny_nav(parts, "reptile");
-    CHECK_FALSE(run_train(b, {null.f, false, 2}).finished);
-    b.resume = true;
-    CHECK(run_train(b, {null.f, false, -1}).finished);
-    CHECK(test::slurp(parts / "metrics.csv") == test::slurp(whole / "metrics.csv"));
-    CHECK(nn::read_checkpoint((parts / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>() ==
-          nn::read_checkpoint((whole / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>());
+    check_resumed_run(tiny_nav(parts, "reptile"), parts, whole);
     Generator gen(0);
     nn::GaussianPolicy start = nn::nav_policy(gen);  // tiny_nav's seed is the default 0
-    CHECK(nn::read_checkpoint((whole / "checkpoint.mgc").string()).tensors[1].tensor.to_vector<float>() !=
-          start.parameters()[1].to_vector<float>());  // it moved
+    CHECK(saved_weight(whole) != start.parameters()[1].to_vector<float>());  // it moved
   }
 
   TEST_CASE("checkpoints written before --sampling-term became opt-in: fomaml and pretrain resume, maml says how") {

@@ -6,12 +6,7 @@
 set -u
 bench_meta=$1
 torch_ref=$2
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  echo "no PyTorch for /usr/bin/python3: skipped"
-  exit 77
-fi
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+source "$(dirname "$0")/torch_scratch.sh"
 "$bench_meta" --workload clinc150 --algo maml --steps 1 --threads 1 --warmup 0 --iters 1 --export "$dir" || exit 1
 [ -s "$dir/index.json" ] || { echo "no index.json"; exit 1; }
 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$torch_ref" --data "$dir" --check

@@ -6,12 +6,7 @@
 set -u
 export_run=$1
 torch_train=$2
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
-  echo "no PyTorch for /usr/bin/python3: skipped"
-  exit 77
-fi
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+source "$(dirname "$0")/torch_scratch.sh"
 "$export_run" --iterations 2 --eval-tasks 3 --out "$dir" || exit 1
 [ -s "$dir/index.json" ] && [ -s "$dir/b1_t7_query_x.bin" ] && [ -s "$dir/test5_t2_support_x.bin" ] ||
   { echo "export incomplete"; ls "$dir" | head; exit 1; }

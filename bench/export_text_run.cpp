@@ -25,7 +25,6 @@
 
 #include "autograd/errors.h"
 #include "bench/text_workload.h"
-#include "meta/maml.h"
 #include "nn/text_models.h"
 #include "tools/experiment.h"
 #include "tools/train_config.h"
@@ -33,14 +32,6 @@
 namespace {
 
 using namespace mg;
-
-void export_tasks(const std::filesystem::path& dir, std::vector<bench::detail::ExportEntry>& index,
-                  const std::string& prefix, const data::Task& task) {
-  bench::detail::export_tensor(dir, index, prefix + "support_x", task.support_x);
-  bench::detail::export_tensor(dir, index, prefix + "support_y", task.support_y);
-  bench::detail::export_tensor(dir, index, prefix + "query_x", task.query_x);
-  bench::detail::export_tensor(dir, index, prefix + "query_y", task.query_y);
-}
 
 int run(const tools::TrainConfig& request, const std::vector<int>& test_shots, const std::string& out) {
   tools::TrainConfig c = request;
@@ -61,16 +52,17 @@ int run(const tools::TrainConfig& request, const std::vector<int>& test_shots, c
   for (std::int64_t it = 0; it < *c.iterations; ++it) {
     const std::vector<data::Task> tasks = data::sample_tasks(*e.train_tasks, static_cast<std::uint64_t>(it) * batch,
                                                              batch, 1);
-    for (std::size_t i = 0; i < tasks.size(); ++i) export_tasks(dir, index, fmt::format("b{}_t{}_", it, i), tasks[i]);
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+      bench::detail::export_task(dir, index, fmt::format("b{}_t{}_", it, i), tasks[i]);
     if (it == 0) first_batch = tasks;
   }
   for (int k : test_shots) {
-    tools::TrainConfig t = c;
-    t.train_shots = c.train_shots;  // as `metalearn eval --shots K`: the training tasks stay as they were
+    tools::TrainConfig t = c;  // train_shots is resolved: as `metalearn eval --shots K`, only the test tasks change
     t.shots = k;
     const tools::Experiment te = tools::build_experiment(t);
     for (int i = 0; i < c.eval_tasks; ++i)
-      export_tasks(dir, index, fmt::format("test{}_t{}_", k, i), te.test_tasks->sample(static_cast<std::uint64_t>(i)));
+      bench::detail::export_task(dir, index, fmt::format("test{}_t{}_", k, i),
+                                 te.test_tasks->sample(static_cast<std::uint64_t>(i)));
   }
   // The check's reference: the run's network (tools/text_experiment.cpp's) in float64
   // from the same θ, on batch 0.
@@ -78,29 +70,18 @@ int run(const tools::TrainConfig& request, const std::vector<int>& test_shots, c
   nn::Sequential wide = nn::text_bag_model(
       {.num_ids = theta[0].shape()[0], .ways = *c.ways, .count_path = *c.model == "bag-counts", .dtype = DType::F64},
       gen);
-  std::vector<Tensor> widened;
-  for (const Tensor& t : theta) widened.push_back(t.to(DType::F64));
-  wide.set_parameters(widened);
-  meta::MamlOptions o;
-  o.inner_lr = *c.inner_lr;
-  o.inner_steps = *c.inner_steps;
-  o.first_order = c.algo == "fomaml";
-  o.meta_batch = *c.meta_batch;
-  meta::StepStats stats;
-  const std::vector<Tensor> g = meta::Maml(wide, meta::classification(), o).meta_gradient(first_batch, &stats);
+  double loss = 0.0;
+  const std::vector<Tensor> g = bench::detail::reference_meta_gradient(wide, theta, first_batch, *c.inner_lr,
+                                                                       *c.inner_steps, c.algo == "fomaml", &loss);
   for (std::size_t j = 0; j < g.size(); ++j) bench::detail::export_tensor(dir, index, fmt::format("grad{}", j), g[j]);
-
-  std::string entries;
-  for (const bench::detail::ExportEntry& x : index)
-    entries += fmt::format(R"({}{{"name":"{}","dtype":"{}","file":"{}","shape":[{}]}})", entries.empty() ? "" : ",\n",
-                           x.name, x.dtype, x.file, fmt::join(x.shape, ","));
-  const std::string json = fmt::format(
-      "{{\"model\":\"{}\",\"algo\":\"{}\",\"iterations\":{},\"meta_batch\":{},\"inner_lr\":{:.17g},\"meta_lr\":{:.17g},"
-      "\"steps\":{},\"eval_inner_steps\":{},\"ways\":{},\"test_shots\":[{}],\"eval_tasks\":{},\"num_params\":{},"
-      "\"loss\":{:.17g},\n\"tensors\":[\n{}]}}\n",
-      *c.model, c.algo, *c.iterations, *c.meta_batch, *c.inner_lr, *c.meta_lr, *c.inner_steps, *c.eval_inner_steps,
-      *c.ways, fmt::join(test_shots, ","), c.eval_tasks, theta.size(), stats.loss, entries);
-  bench::detail::write_raw(dir / "index.json", json.data(), json.size());
+  bench::detail::write_index(
+      dir,
+      fmt::format(R"("model":"{}","algo":"{}","iterations":{},"meta_batch":{},"inner_lr":{:.17g},"meta_lr":{:.17g},)"
+                  R"("steps":{},"eval_inner_steps":{},"ways":{},"test_shots":[{}],"eval_tasks":{},"num_params":{},)"
+                  R"("loss":{:.17g})",
+                  *c.model, c.algo, *c.iterations, *c.meta_batch, *c.inner_lr, *c.meta_lr, *c.inner_steps,
+                  *c.eval_inner_steps, *c.ways, fmt::join(test_shots, ","), c.eval_tasks, theta.size(), loss),
+      index);
   fmt::print("export_text_run: wrote θ, {} meta-iterations of {} tasks, {} test tasks per K in {{{}}} and the float64 "
              "check to {}\n",
              *c.iterations, batch, c.eval_tasks, fmt::join(test_shots, ","), out);

@@ -88,6 +88,45 @@ inline void export_tensor(const std::filesystem::path& dir, std::vector<ExportEn
   index.push_back({name, std::string(dtype_name(t.dtype())), file, t.shape().vec()});
 }
 
+// A task's four tensors, named prefix + support_x, support_y, query_x, query_y.
+inline void export_task(const std::filesystem::path& dir, std::vector<ExportEntry>& index, const std::string& prefix,
+                        const data::Task& task) {
+  export_tensor(dir, index, prefix + "support_x", task.support_x);
+  export_tensor(dir, index, prefix + "support_y", task.support_y);
+  export_tensor(dir, index, prefix + "query_x", task.query_x);
+  export_tensor(dir, index, prefix + "query_y", task.query_y);
+}
+
+// The check's reference: `wide` (the same network built in float64) from θ widened, and
+// MAML's (or first-order MAML's) mean query loss and meta-gradient on `batch`.
+inline std::vector<Tensor> reference_meta_gradient(nn::Module& wide, const std::vector<Tensor>& theta,
+                                                   const std::vector<data::Task>& batch, double inner_lr, int steps,
+                                                   bool first_order, double* loss) {
+  std::vector<Tensor> widened;
+  for (const Tensor& t : theta) widened.push_back(t.to(DType::F64));
+  wide.set_parameters(widened);
+  meta::MamlOptions o;
+  o.inner_lr = inner_lr;
+  o.inner_steps = steps;
+  o.first_order = first_order;
+  o.meta_batch = static_cast<int>(batch.size());
+  meta::StepStats stats;
+  std::vector<Tensor> g = meta::Maml(wide, meta::classification(), o).meta_gradient(batch, &stats);
+  *loss = stats.loss;
+  return g;
+}
+
+// DIR/index.json: `fields` (JSON members, without braces), then the listed tensors.
+inline void write_index(const std::filesystem::path& dir, const std::string& fields,
+                        const std::vector<ExportEntry>& index) {
+  std::string entries;
+  for (const ExportEntry& e : index)
+    entries += fmt::format(R"({}{{"name":"{}","dtype":"{}","file":"{}","shape":[{}]}})", entries.empty() ? "" : ",\n",
+                           e.name, e.dtype, e.file, fmt::join(e.shape, ","));
+  const std::string json = fmt::format("{{{},\n\"tensors\":[\n{}]}}\n", fields, entries);
+  write_raw(dir / "index.json", json.data(), json.size());
+}
+
 }  // namespace detail
 
 // Note [Feeding PyTorch the same ids]. `model` holds the initial θ (float32); `batches`
@@ -100,44 +139,26 @@ inline void export_text_workload(const std::filesystem::path& dir, const nn::Mod
   const std::vector<Tensor> theta = model.parameters();
   for (std::size_t j = 0; j < theta.size(); ++j) detail::export_tensor(dir, index, fmt::format("theta{}", j), theta[j]);
   for (std::size_t b = 0; b < batches.size(); ++b)
-    for (std::size_t t = 0; t < batches[b].size(); ++t) {
-      const data::Task& task = batches[b][t];
-      const std::string p = fmt::format("b{}_t{}_", b, t);
-      detail::export_tensor(dir, index, p + "support_x", task.support_x);
-      detail::export_tensor(dir, index, p + "support_y", task.support_y);
-      detail::export_tensor(dir, index, p + "query_x", task.query_x);
-      detail::export_tensor(dir, index, p + "query_y", task.query_y);
-    }
+    for (std::size_t t = 0; t < batches[b].size(); ++t)
+      detail::export_task(dir, index, fmt::format("b{}_t{}_", b, t), batches[b][t]);
   // The check's reference: the same network in float64 from the same θ.
   Generator gen(seed);
   nn::Sequential wide = nn::text_bag_model({.num_ids = vocab_size, .dtype = DType::F64}, gen);
-  std::vector<Tensor> widened;
-  for (const Tensor& t : theta) widened.push_back(t.to(DType::F64));
-  wide.set_parameters(widened);
   std::string losses;
   for (const bool first_order : {false, true}) {
-    meta::MamlOptions o;
-    o.inner_lr = inner_lr;
-    o.inner_steps = steps;
-    o.first_order = first_order;
-    o.meta_batch = meta_batch;
-    const meta::Maml maml(wide, meta::classification(), o);
-    meta::StepStats stats;
-    const std::vector<Tensor> g = maml.meta_gradient(batches[0], &stats);
+    double loss = 0.0;
+    const std::vector<Tensor> g =
+        detail::reference_meta_gradient(wide, theta, batches[0], inner_lr, steps, first_order, &loss);
     const std::string algo = first_order ? "fomaml" : "maml";
     for (std::size_t j = 0; j < g.size(); ++j)
       detail::export_tensor(dir, index, fmt::format("{}_grad{}", algo, j), g[j]);
-    losses += fmt::format(R"({}"{}":{:.17g})", losses.empty() ? "" : ",", algo, stats.loss);
+    losses += fmt::format(R"({}"{}":{:.17g})", losses.empty() ? "" : ",", algo, loss);
   }
-  std::string entries;
-  for (const detail::ExportEntry& e : index)
-    entries += fmt::format(R"({}{{"name":"{}","dtype":"{}","file":"{}","shape":[{}]}})", entries.empty() ? "" : ",\n",
-                           e.name, e.dtype, e.file, fmt::join(e.shape, ","));
-  const std::string json = fmt::format(
-      "{{\"vocab_size\":{},\"dim\":64,\"hidden\":128,\"ways\":5,\"inner_lr\":{},\"steps\":{},\"meta_batch\":{},"
-      "\"batches\":{},\"num_params\":{},\"losses\":{{{}}},\n\"tensors\":[\n{}]}}\n",
-      vocab_size, inner_lr, steps, meta_batch, batches.size(), theta.size(), losses, entries);
-  detail::write_raw(dir / "index.json", json.data(), json.size());
+  detail::write_index(dir,
+                      fmt::format("\"vocab_size\":{},\"dim\":64,\"hidden\":128,\"ways\":5,\"inner_lr\":{},\"steps\":{},"
+                                  "\"meta_batch\":{},\"batches\":{},\"num_params\":{},\"losses\":{{{}}}",
+                                  vocab_size, inner_lr, steps, meta_batch, batches.size(), theta.size(), losses),
+                      index);
 }
 
 }  // namespace mg::bench

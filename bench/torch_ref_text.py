@@ -74,20 +74,21 @@ def forward(theta, bag):
     return F.linear(F.relu(F.linear(mean, w1, b1)), w2, b2)
 
 
-def task_meta_loss(theta, task, inner_lr, steps, first_order):
-    """The query loss after `steps` SGD steps on the support set (θ'ᵢ = θ − α∇L_support)."""
+def task_meta_loss(theta, task, inner_lr, steps, first_order, net=forward):
+    """The query loss after `steps` SGD steps on the support set (θ'ᵢ = θ − α∇L_support);
+    `net(θ, bag)` gives the logits (torch_train_text.py passes the bag-counts network)."""
     sx, sy, qx, qy = task
     fast = list(theta)
     for _ in range(steps):
-        loss = F.cross_entropy(forward(fast, sx), sy)
+        loss = F.cross_entropy(net(fast, sx), sy)
         grads = torch.autograd.grad(loss, fast, create_graph=not first_order)
         fast = [p - inner_lr * g for p, g in zip(fast, grads)]
-    return F.cross_entropy(forward(fast, qx), qy)
+    return F.cross_entropy(net(fast, qx), qy)
 
 
-def meta_gradient(theta, batch, inner_lr, steps, first_order):
+def meta_gradient(theta, batch, inner_lr, steps, first_order, net=forward):
     """(mean query loss, its gradient with respect to θ) over the batch's tasks."""
-    loss = sum(task_meta_loss(theta, t, inner_lr, steps, first_order) for t in batch) / len(batch)
+    loss = sum(task_meta_loss(theta, t, inner_lr, steps, first_order, net) for t in batch) / len(batch)
     return loss.item(), torch.autograd.grad(loss, theta)
 
 

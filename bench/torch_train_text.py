@@ -35,8 +35,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_ref_text import BagIds, load_export  # noqa: E402  (the same id handling as the timing reference)
+# The same id handling, θ and MAML loop as the timing reference:
+from torch_ref_text import BagIds, load_export, theta_of  # noqa: E402
 from torch_ref_text import forward as mlp_forward  # noqa: E402
+from torch_ref_text import meta_gradient as ref_meta_gradient  # noqa: E402
 
 
 class CountIds(BagIds):
@@ -63,25 +65,10 @@ def forward(theta, bag, counts):
     return logits + summed / bag.counts.to(w.dtype) * bag.scale.to(w.dtype) * s
 
 
-def adapt(theta, task, lr, steps, counts, second_order):
-    sx, sy = task[0], task[1]
-    fast = list(theta)
-    for _ in range(steps):
-        loss = F.cross_entropy(forward(fast, sx, counts), sy)
-        grads = torch.autograd.grad(loss, fast, create_graph=second_order)
-        fast = [p - lr * g for p, g in zip(fast, grads)]
-    return fast
-
-
 def meta_gradient(theta, batch, index, counts):
-    """(mean query loss, its gradient with respect to θ) over a batch's tasks."""
-    second_order = index["algo"] == "maml"
-    losses = []
-    for task in batch:
-        fast = adapt(theta, task, index["inner_lr"], index["steps"], counts, second_order)
-        losses.append(F.cross_entropy(forward(fast, task[2], counts), task[3]))
-    loss = sum(losses) / len(losses)
-    return loss.item(), torch.autograd.grad(loss, theta)
+    """(mean query loss, its gradient with respect to θ) over a batch's tasks, as the run trains."""
+    return ref_meta_gradient(theta, batch, index["inner_lr"], index["steps"], index["algo"] == "fomaml",
+                             lambda th, bag: forward(th, bag, counts))
 
 
 def tasks_of(tensors, prefix, count):
@@ -91,10 +78,6 @@ def tasks_of(tensors, prefix, count):
         out.append((CountIds(tensors[p + "support_x"]), tensors[p + "support_y"], CountIds(tensors[p + "query_x"]),
                     tensors[p + "query_y"]))
     return out
-
-
-def theta_of(index, tensors, dtype):
-    return [tensors[f"theta{j}"].to(dtype).clone().requires_grad_() for j in range(index["num_params"])]
 
 
 def check(index, tensors, counts, batch0, tol=1e-9):

@@ -305,10 +305,11 @@ NavStepStats NavMetaLearner::step(std::int64_t iteration) {
                           iteration);
   if (options_.algo == NavAlgo::Reptile) {
     const double epsilon = epsilon_at(iteration);
-    std::vector<Tensor> theta;
+    const std::vector<Tensor> theta = policy_.parameters();
+    std::vector<Tensor> next;
     NoGradGuard no_grad;
-    for (std::size_t j = 0; j < g.size(); ++j) theta.push_back((policy_.parameters()[j] - g[j] * epsilon).detach());
-    policy_.set_parameters(theta);
+    for (std::size_t j = 0; j < g.size(); ++j) next.push_back((theta[j] - g[j] * epsilon).detach());
+    policy_.set_parameters(next);
     return batch.stats;
   }
   if (adam_) {

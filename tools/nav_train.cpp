@@ -99,13 +99,15 @@ meta::EvalResult evaluate_run(const TrainConfig& c, nn::GaussianPolicy& policy, 
   const meta::NavEvalOptions o = nav_eval_options(c);
   std::vector<std::pair<std::string, meta::EvalResult>> curves;
   curves.emplace_back(name, as_eval_result(meta::evaluate_nav(policy, policy.parameters(), o)));
-  for (const std::string& path : c.nav.compare) {
-    LoadedPolicy other = load_policy(path, "eval: --compare");
-    curves.emplace_back(other.algo, as_eval_result(meta::evaluate_nav(other.policy, other.policy.parameters(), o)));
-  }
+  // Another run's checkpoint scored beside, as `label` (its algorithm when empty).
+  const auto score_beside = [&](const std::string& path, const char* what, const std::string& label) {
+    LoadedPolicy other = load_policy(path, what);
+    curves.emplace_back(label.empty() ? other.algo : label,
+                        as_eval_result(meta::evaluate_nav(other.policy, other.policy.parameters(), o)));
+  };
+  for (const std::string& path : c.nav.compare) score_beside(path, "eval: --compare", "");
   if (c.nav.pretrained) {
-    LoadedPolicy pre = load_policy(*c.nav.pretrained, "--pretrained");
-    curves.emplace_back("pretrained", as_eval_result(meta::evaluate_nav(pre.policy, pre.policy.parameters(), o)));
+    score_beside(*c.nav.pretrained, "--pretrained", "pretrained");
     if (pretrained_result) *pretrained_result = curves.back().second;
   }
   nn::GaussianPolicy random = initial_policy(c);

@@ -36,6 +36,7 @@
 
 #include "autograd/shape.h"
 #include "datasets/episode_draw.h"
+#include "datasets/global_labels.h"
 #include "datasets/omniglot.h"
 #include "datasets/task.h"
 
@@ -78,7 +79,7 @@ class OmniglotClasses : public ClassPool {
   bool rotations_;
 };
 
-class EpisodeSampler : public TaskSource {
+class EpisodeSampler : public ClassEpisodes {
  public:
   // The errors of check_episode_config (episode_draw.h); MemoryError when one
   // task (N·(K + Q) examples) exceeds the machine's memory.
@@ -88,7 +89,8 @@ class EpisodeSampler : public TaskSource {
   // N·(K + Q) examples of example_shape() float32 values and their int64 labels.
   std::uint64_t task_bytes() const override;
   // The pool classes of task `task_index`, in label order (label j = classes[j]).
-  std::vector<std::int64_t> classes(std::uint64_t task_index) const;
+  std::vector<std::int64_t> classes(std::uint64_t task_index) const override;
+  std::int64_t pool_classes() const override { return pool_->num_classes(); }
   const EpisodeConfig& config() const { return config_; }
   const ClassPool& pool() const { return *pool_; }
 

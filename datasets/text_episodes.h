@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "datasets/episode_draw.h"
+#include "datasets/global_labels.h"
 #include "datasets/task.h"
 #include "datasets/text_classes.h"
 #include "datasets/tokenizer.h"
@@ -73,7 +74,7 @@ class TextPool : public ClassCounts {
   std::int64_t max_length_ = 1;
 };
 
-class TextEpisodeSampler : public TaskSource {
+class TextEpisodeSampler : public ClassEpisodes {
  public:
   // The errors of check_episode_config (a class with fewer than K + Q examples is
   // named); MemoryError when one task exceeds the machine's memory.
@@ -83,7 +84,8 @@ class TextEpisodeSampler : public TaskSource {
   Task sample(std::uint64_t task_index) const override;
   std::uint64_t task_bytes() const override;
   // The pool classes of task `task_index`, in label order.
-  std::vector<std::int64_t> classes(std::uint64_t task_index) const;
+  std::vector<std::int64_t> classes(std::uint64_t task_index) const override;
+  std::int64_t pool_classes() const override { return pool_->num_classes(); }
   const EpisodeConfig& config() const { return config_; }
   const TextPool& pool() const { return *pool_; }
 
@@ -92,23 +94,6 @@ class TextEpisodeSampler : public TaskSource {
 
   std::shared_ptr<const TextPool> pool_;
   EpisodeConfig config_;
-};
-
-// The tasks of a sampler with global labels: a row's label is its class's index in the
-// pool (0 … pool classes − 1) instead of its place in the task (0 … N − 1), so that one
-// classifier can be trained on all the pool's classes at once (the pretrained baseline,
-// Note [Pretraining a classifier] in meta/pretrain.h). x is the sampler's, unchanged.
-class GlobalLabelTasks : public TaskSource {
- public:
-  // ValueError for a null sampler.
-  explicit GlobalLabelTasks(std::shared_ptr<const TextEpisodeSampler> episodes);
-
-  Task sample(std::uint64_t task_index) const override;
-  std::uint64_t task_bytes() const override { return episodes_->task_bytes(); }
-  std::int64_t num_classes() const { return episodes_->pool().num_classes(); }
-
- private:
-  std::shared_ptr<const TextEpisodeSampler> episodes_;
 };
 
 }  // namespace mg::data

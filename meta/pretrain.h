@@ -10,8 +10,8 @@
 //
 // Note [Pretraining a classifier]: in N-way episodes the labels are a new
 // permutation in every task, so there is nothing to learn jointly from them.
-// Classification needs tasks whose labels are global class ids (for text:
-// data::GlobalLabelTasks, datasets/text_episodes.h), a model whose head has one
+// Classification needs tasks whose labels are global class ids
+// (data::GlobalLabelTasks, datasets/global_labels.h), a model whose head has one
 // output per training class, and `test_model`, the same network with the test
 // tasks' N-way head. At test time test_model runs with the pretrained parameters
 // wherever the shapes agree and zeros elsewhere: the body is kept, the head is new

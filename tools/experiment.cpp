@@ -4,6 +4,7 @@
 
 #include "autograd/errors.h"
 #include "datasets/episodes.h"
+#include "datasets/global_labels.h"
 #include "datasets/omniglot.h"
 #include "datasets/sinusoid.h"
 #include "datasets/splits.h"
@@ -33,7 +34,10 @@ void omniglot_sources(Experiment& e) {
   const auto test_pool = std::make_shared<const data::OmniglotClasses>(images, split.test, true);
   const data::EpisodeConfig train{*c.ways, *c.train_shots, *c.queries, c.seed};
   const data::EpisodeConfig test{*c.ways, *c.shots, *c.queries, kTestTaskSeed};
-  e.train_tasks = std::make_unique<data::EpisodeSampler>(train_pool, train);
+  if (c.algo == "pretrain")  // Note [Pretraining a classifier] (meta/pretrain.h): labels over all training classes
+    e.train_tasks = std::make_unique<data::GlobalLabelTasks>(std::make_shared<data::EpisodeSampler>(train_pool, train));
+  else
+    e.train_tasks = std::make_unique<data::EpisodeSampler>(train_pool, train);
   e.test_tasks = std::make_unique<data::EpisodeSampler>(test_pool, test);
 }
 
@@ -105,7 +109,14 @@ Experiment build_experiment(const TrainConfig& config, const std::string& algo) 
     build_text_experiment(e, gen);
   } else {
     omniglot_sources(e);
-    e.model = std::make_unique<nn::Sequential>(nn::omniglot_conv4(*config.ways, gen, config.strided));
+    // A pretrained classifier has one output per training class, and is tested with the tasks' N-way head.
+    const auto* global = dynamic_cast<const data::GlobalLabelTasks*>(e.train_tasks.get());
+    e.model = std::make_unique<nn::Sequential>(
+        nn::omniglot_conv4(global ? global->num_classes() : *config.ways, gen, config.strided));
+    if (global) {
+      Generator unused(config.seed);  // the test head starts at zero whatever is drawn here
+      e.test_model = std::make_shared<nn::Sequential>(nn::omniglot_conv4(*config.ways, unused, config.strided));
+    }
   }
   e.learner = make_learner(e.config, e.config.algo, *e.model, e.test_model);
   return e;

@@ -20,7 +20,8 @@ struct Experiment {
   std::unique_ptr<data::TaskSource> train_tasks;
   std::unique_ptr<data::TaskSource> test_tasks;
   std::unique_ptr<nn::Sequential> model;
-  // Pretraining a text classifier: the model with the test tasks' head (Note [Pretraining a classifier]).
+  // Pretraining a classifier (Omniglot, text): the model with the test tasks' head (Note [Pretraining a
+  // classifier]).
   std::shared_ptr<nn::Module> test_model;
   std::unique_ptr<meta::MetaLearner> learner;
 };

@@ -99,9 +99,6 @@ void validate(const TrainConfig& c) {
   validate_text(c);
   if (!is_text_dataset(c.dataset) && *c.split != "vinyals" && *c.split != "official")
     config_error(fmt::format("--split must be vinyals or official, got '{}'", *c.split));
-  if (c.dataset == "omniglot" && c.algo == "pretrain")
-    config_error("--algo pretrain is for sinusoid, clinc150 or text-csv (Omniglot's N-way labels are a new permutation in "
-         "every task)");
   validate_added_algo(c);
   auto check = [](const char* flag, auto value, const auto& bounds, std::string_view note = "") {
     check_bounds("train", flag, value, bounds, note);

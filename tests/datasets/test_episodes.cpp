@@ -188,4 +188,29 @@ TEST_SUITE("datasets_episodes") {
                          doctest::Contains("omniglot: character images_background/Z/character01 is not loaded"), DataError);
     CHECK_THROWS_WITH_AS(OmniglotClasses(nullptr, true), doctest::Contains("omniglot classes: no data"), ValueError);
   }
+
+  TEST_CASE("global labels on image episodes: each row is labelled with its pool class, x unchanged") {
+    const auto episodes = std::make_shared<const EpisodeSampler>(std::make_shared<CodedPool>(9, 6),
+                                                                 EpisodeConfig{.n_way = 3, .k_shot = 2, .q_query = 2});
+    const GlobalLabelTasks global(episodes);
+    CHECK(global.num_classes() == 9);
+    CHECK(episodes->pool_classes() == 9);
+    CHECK(global.task_bytes() == episodes->task_bytes());
+    std::set<std::int64_t> seen;
+    for (std::uint64_t i = 0; i < 6; ++i) {
+      const Task local = episodes->sample(i), task = global.sample(i);
+      CHECK(task.support_x.to_vector<float>() == local.support_x.to_vector<float>());
+      CHECK(task.query_x.to_vector<float>() == local.query_x.to_vector<float>());
+      // A coded row holds 1000·class + example: its label must be that class.
+      for (const auto& [x, y] : {std::pair{&task.support_x, &task.support_y}, std::pair{&task.query_x, &task.query_y}}) {
+        const std::vector<float> values = x->to_vector<float>();
+        const std::vector<std::int64_t> labels = y->to_vector<std::int64_t>();
+        for (std::size_t r = 0; r < labels.size(); ++r) {
+          CHECK(labels[r] == static_cast<std::int64_t>(values[4 * r]) / 1000);
+          seen.insert(labels[r]);
+        }
+      }
+    }
+    CHECK(seen.size() > 3);  // more than the 3 ways: the labels are global
+  }
 }

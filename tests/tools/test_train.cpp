@@ -182,8 +182,6 @@ TEST_SUITE("tools") {
             "train: --algo must be maml, fomaml, reptile, pretrain, metasgd, maml++, anil, protonet or nearest-mean, got 'sgd'");
     invalid([](TrainConfig& c) { c.algo = "reptile", c.inner_optimizer = "rmsprop"; },
             "train: --inner-optimizer must be sgd or adam, got 'rmsprop'");
-    invalid([](TrainConfig& c) { c.dataset = "omniglot", c.algo = "pretrain"; },
-            "--algo pretrain is for sinusoid, clinc150 or text-csv");
     invalid([](TrainConfig& c) { c.dataset = "omniglot", c.ways = 0; },
             "train: --ways must be an integer in [2, 1000], got '0'");
     invalid([](TrainConfig& c) { c.shots = 0; }, "train: --shots must be an integer in [1, 10000], got '0'");

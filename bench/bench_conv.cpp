@@ -2,7 +2,7 @@
 // conv4 layer shapes, next to the raw GEMMs that conv2d does, in the same run;
 // and one forward+backward step of the whole Omniglot conv4 on a 5-way 1-shot
 // episode with 15 queries per class (5 + 75 = 80 images, 28×28×1), first order
-// and as one second-order MAML task.
+// and as one second-order MAML task; and batch norm's per-channel kernels.
 //
 //   ./build/bench/bench_conv --benchmark_min_time=0.5
 //
@@ -38,6 +38,7 @@
 #include "autograd/creation.h"
 #include "autograd/grad.h"
 #include "autograd/kernels/blas.h"
+#include "autograd/kernels/channel.h"
 #include "autograd/kernels/sgemm.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
@@ -266,6 +267,38 @@ void BM_Conv4MamlTask(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Conv4MamlTask)->ArgName("blas")->Arg(1)->Unit(benchmark::kMillisecond);
+
+// --- batch norm's channel kernels ------------------------------------------
+// The per-channel passes of batch norm (autograd/kernels/channel.h) over a conv4
+// task's activations, [80, 64, S, S] float32 with S the second argument (28: the
+// max-pool net's first layer, 16 MB; 14 and 7: the strided net's). First argument:
+// 0 channel_moments (two passes), 1 channel_dot, 2 channel_sum, 3 channel_affine,
+// 4 channel_affine2. Bytes processed count each input value once.
+
+void BM_ChannelKernel(benchmark::State& state) {
+  mg::Generator gen(3);
+  const std::int64_t side = state.range(1);
+  const Tensor a = mg::randn({kBatch, 64, side, side}, gen), b = mg::randn({kBatch, 64, side, side}, gen);
+  const Tensor s = mg::randn({64}, gen), t = mg::randn({64}, gen), c = mg::randn({64}, gen);
+  const char* names[] = {"moments", "dot", "sum", "affine", "affine2"};
+  const std::int64_t inputs[] = {1, 2, 1, 1, 2};
+  const std::int64_t kernel = state.range(0);
+  for (auto _ : state) {
+    Tensor out;
+    switch (kernel) {
+      case 0: out = mg::kernels::channel_moments(a); break;
+      case 1: out = mg::kernels::channel_dot(a, b); break;
+      case 2: out = mg::kernels::channel_sum(a); break;
+      case 3: out = mg::kernels::channel_affine(a, s, t); break;
+      default: out = mg::kernels::channel_affine2(a, s, b, t, c); break;
+    }
+    benchmark::DoNotOptimize(out.raw_data());
+  }
+  state.SetLabel(names[kernel]);
+  state.SetBytesProcessed(state.iterations() * inputs[kernel] * a.nbytes());
+}
+
+BENCHMARK(BM_ChannelKernel)->ArgsProduct({{0, 1, 2, 3, 4}, {28, 14, 7}})->Unit(benchmark::kMicrosecond);
 
 // --- summary ---------------------------------------------------------------
 // Console output plus, at the end, conv2d GFLOP/s over raw sgemm GFLOP/s per layer

@@ -26,23 +26,28 @@ void over_channels(const ChannelView& v, Body&& body) {
   split_for(v.c, std::max<std::int64_t>(1, kValuesPerPart / per_channel), 1, body);
 }
 
-// Per channel: sum over (n, l) of f(value index), accumulated in double, with four
+// Channel c's sum over (n, l) of f(value index), accumulated in double, with four
 // partial sums per run so that the inner loop is no single dependency chain.
+template <class F>
+double channel_total(const ChannelView& v, std::int64_t c, F f) {
+  double acc = 0.0;
+  for (std::int64_t n = 0; n < v.n; ++n) {
+    const std::int64_t base = (n * v.c + c) * v.l;
+    double p[4] = {0.0, 0.0, 0.0, 0.0};
+    std::int64_t i = 0;
+    for (; i + 4 <= v.l; i += 4)
+      for (int k = 0; k < 4; ++k) p[k] += f(base + i + k);
+    for (; i < v.l; ++i) p[0] += f(base + i);
+    acc += (p[0] + p[1]) + (p[2] + p[3]);
+  }
+  return acc;
+}
+
+// Per channel: channel_total of f.
 template <class F>
 void channel_reduce(const ChannelView& v, double* acc, F f) {
   over_channels(v, [&](std::int64_t c0, std::int64_t c1) {
-    for (std::int64_t c = c0; c < c1; ++c) {
-      acc[c] = 0.0;
-      for (std::int64_t n = 0; n < v.n; ++n) {
-        const std::int64_t base = (n * v.c + c) * v.l;
-        double p[4] = {0.0, 0.0, 0.0, 0.0};
-        std::int64_t i = 0;
-        for (; i + 4 <= v.l; i += 4)
-          for (int k = 0; k < 4; ++k) p[k] += f(base + i + k);
-        for (; i < v.l; ++i) p[0] += f(base + i);
-        acc[c] += (p[0] + p[1]) + (p[2] + p[3]);
-      }
-    }
+    for (std::int64_t c = c0; c < c1; ++c) acc[c] = channel_total(v, c, f);
   });
 }
 
@@ -64,29 +69,18 @@ Tensor channel_moments(const Tensor& x) {
     std::vector<double> acc(static_cast<std::size_t>(2 * v.c));
     double* mean = acc.data();
     double* var = acc.data() + v.c;
-    channel_reduce(v, mean, [px](std::int64_t i) { return static_cast<double>(px[i]); });
-    for (std::int64_t c = 0; c < v.c; ++c) mean[c] /= count;
-    // The squared deviations from the mean as stored (rounded to T), as the composite
-    // x - mean(x) would compute them.
+    // Both passes over one channel before the next: its values (N runs of L) are still
+    // in cache for the second (for conv4's first layer, 250 KB of a 16 MB activation).
     over_channels(v, [&](std::int64_t c0, std::int64_t c1) {
       for (std::int64_t c = c0; c < c1; ++c) {
-        var[c] = 0.0;
+        mean[c] = channel_total(v, c, [px](std::int64_t i) { return static_cast<double>(px[i]); }) / count;
+        // The squared deviations from the mean as stored (rounded to T), as the composite
+        // x - mean(x) would compute them.
         const T m = static_cast<T>(mean[c]);
-        for (std::int64_t n = 0; n < v.n; ++n) {
-          const T* run = px + (n * v.c + c) * v.l;
-          double p[4] = {0.0, 0.0, 0.0, 0.0};
-          std::int64_t i = 0;
-          for (; i + 4 <= v.l; i += 4)
-            for (int k = 0; k < 4; ++k) {
-              const T d = run[i + k] - m;
-              p[k] += static_cast<double>(d * d);
-            }
-          for (; i < v.l; ++i) {
-            const T d = run[i] - m;
-            p[0] += static_cast<double>(d * d);
-          }
-          var[c] += (p[0] + p[1]) + (p[2] + p[3]);
-        }
+        var[c] = channel_total(v, c, [px, m](std::int64_t i) {
+          const T d = px[i] - m;
+          return static_cast<double>(d * d);
+        });
       }
     });
     for (std::int64_t c = 0; c < v.c; ++c) var[c] /= count;

@@ -48,7 +48,9 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
                  "omniglot: vinyals (1200 training characters; default) | official; clinc150: stratified (default) | "
                  "domain; text-csv: TRAIN,VAL fractions of the labels (default 0.6,0.2)");
   cmd.add_option("--algo", c.algo,
-                 "maml | fomaml | reptile | pretrain | metasgd (Meta-SGD: a learned inner rate per parameter element) "
+                 "maml | fomaml | reptile | pretrain (one network trained on all training tasks at once; omniglot, text: a "
+                 "classifier over all training classes, a new head fine-tuned per test task) "
+                 "| metasgd (Meta-SGD: a learned inner rate per parameter element) "
                  "| maml++ (MAML++: MSL, per-step BN, LSLR, DA, cosine meta rate; see --no-msl ...) "
                  "| anil (inner loop on the head only) | protonet (Prototypical Networks; omniglot, text) "
                  "| nearest-mean (text: the training-free floor)")

@@ -5,6 +5,7 @@
 
 #include "autograd/kernels/channel.h"
 #include "autograd/op_common.h"
+#include "autograd/tape.h"
 
 namespace mg {
 namespace {
@@ -140,8 +141,9 @@ struct ChannelAffine2 {
 //   inv = 1 / sqrt(var + eps),  k = w inv,  S = channel_sum(g),  D = channel_dot(g, x)
 //   gw = sum of g * xhat = (D - mu S) inv,  gb = S
 //   gx = k g + a x + c,  a = -k inv gw / n,  c = -k S / n - a mu     (channel_affine2)
-// with mu and var recomputed by channel_moments(x) (one pass): every step is a
-// differentiable primitive, so the second and higher derivatives are exact. Forward,
+// with mu and var recomputed by channel_moments(x) when the backward records (every
+// step is a differentiable primitive, so the second and higher derivatives are exact)
+// and taken from the forward's statistics when it does not. Forward,
 // the statistics come in as a fifth input computed from x by the kernel and never
 // differentiated (channel_normalize() makes them; batch_norm also feeds its running
 // estimates from them): the same two passes as before. The largest transient of an
@@ -181,7 +183,10 @@ struct ChannelNormalize {
     const std::int64_t c = x.shape()[1];
     const Tensor sum_g = channel_sum(grad);
     if (!s.needs_grad(0) && !s.needs_grad(1)) return {Tensor{}, Tensor{}, sum_g};
-    const Tensor m = channel_moments(x);
+    // Recorded, the statistics must be channel_moments(x) on the tape (the second derivative goes
+    // through them); otherwise they are the forward's, the fifth input: the same kernel on the same
+    // x, so the same bits without its two passes over x again.
+    const Tensor m = grad_enabled() ? channel_moments(x) : s.input(3);
     const Tensor mu = reshape(slice(m, 0, 0, 1), {c}), var = reshape(slice(m, 0, 1, 2), {c});
     const Tensor inv = pow(var + eps, -0.5);
     const Tensor gw = (channel_dot(grad, x) - mu * sum_g) * inv;

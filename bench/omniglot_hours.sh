@@ -32,6 +32,13 @@ rows=(
   "protonet-20way|1639|--algo protonet --ways 20 --parallel tasks"
 )
 
+# The row named $1 ("name|iterations|flags"); status 1 when there is none.
+row_of() {
+  local r
+  for r in "${rows[@]}"; do [[ "${r%%|*}" == "$1" ]] && { echo "$r"; return 0; }; done
+  return 1
+}
+
 if [[ "${1:-}" == "--list" ]]; then
   for r in "${rows[@]}"; do IFS='|' read -r name its flags <<<"$r"; printf "%-16s %6s  %s\n" "$name" "$its" "$flags"; done
   exit 0
@@ -45,23 +52,18 @@ shift 2
 wanted=("$@")
 [[ "${wanted[*]}" == "all" ]] && wanted=($(for r in "${rows[@]}"; do echo "${r%%|*}"; done))
 for w in "${wanted[@]}"; do
-  found=0
-  for r in "${rows[@]}"; do [[ "${r%%|*}" == "$w" ]] && found=1; done
-  if [[ $found == 0 ]]; then echo "omniglot_hours.sh: no row '$w' (see --list)" >&2; exit 2; fi
+  row_of "$w" >/dev/null || { echo "omniglot_hours.sh: no row '$w' (see --list)" >&2; exit 2; }
 done
 mkdir -p "$out"
 for w in "${wanted[@]}"; do
-  for r in "${rows[@]}"; do
-    IFS='|' read -r name its flags <<<"$r"
-    [[ "$name" == "$w" ]] || continue
-    dir="$out/$name"
-    if [[ -f "$dir/results.txt" ]]; then echo "$name: done before ($dir/results.txt)"; continue; fi
-    resume=()
-    [[ -f "$dir/checkpoint.mgc" ]] && resume=(--resume)
-    echo "$name: $its iterations ${resume[*]:-} ($(date -u +%H:%M:%S) UTC)"
-    # shellcheck disable=SC2086  # the row's flags are words
-    "$metalearn" train "${common[@]}" $flags --iterations "$its" --out "$dir" "${resume[@]}" >>"$out/$name.log" 2>&1 ||
-      { echo "$name: failed, see $out/$name.log" >&2; exit 1; }
-    cat "$dir/results.txt"
-  done
+  IFS='|' read -r name its flags <<<"$(row_of "$w")"
+  dir="$out/$name"
+  if [[ -f "$dir/results.txt" ]]; then echo "$name: done before ($dir/results.txt)"; continue; fi
+  resume=()
+  [[ -f "$dir/checkpoint.mgc" ]] && resume=(--resume)
+  echo "$name: $its iterations ${resume[*]:-} ($(date -u +%H:%M:%S) UTC)"
+  # shellcheck disable=SC2086  # the row's flags are words
+  "$metalearn" train "${common[@]}" $flags --iterations "$its" --out "$dir" "${resume[@]}" >>"$out/$name.log" 2>&1 ||
+    { echo "$name: failed, see $out/$name.log" >&2; exit 1; }
+  cat "$dir/results.txt"
 done

@@ -4,7 +4,6 @@
 
 #include "autograd/errors.h"
 #include "datasets/episodes.h"
-#include "datasets/global_labels.h"
 #include "datasets/omniglot.h"
 #include "datasets/sinusoid.h"
 #include "datasets/splits.h"
@@ -20,7 +19,8 @@ namespace mg::tools {
 
 namespace {
 
-void omniglot_sources(Experiment& e) {
+// Sets e.test_tasks and returns the training episodes.
+std::unique_ptr<data::EpisodeSampler> omniglot_sources(Experiment& e) {
   const TrainConfig& c = e.config;
   const std::string root = checked_omniglot_root(c.data);
   const std::vector<std::string> all = data::list_omniglot_characters(root);
@@ -34,11 +34,8 @@ void omniglot_sources(Experiment& e) {
   const auto test_pool = std::make_shared<const data::OmniglotClasses>(images, split.test, true);
   const data::EpisodeConfig train{*c.ways, *c.train_shots, *c.queries, c.seed};
   const data::EpisodeConfig test{*c.ways, *c.shots, *c.queries, kTestTaskSeed};
-  if (c.algo == "pretrain")  // Note [Pretraining a classifier] (meta/pretrain.h): labels over all training classes
-    e.train_tasks = std::make_unique<data::GlobalLabelTasks>(std::make_shared<data::EpisodeSampler>(train_pool, train));
-  else
-    e.train_tasks = std::make_unique<data::EpisodeSampler>(train_pool, train);
   e.test_tasks = std::make_unique<data::EpisodeSampler>(test_pool, test);
+  return std::make_unique<data::EpisodeSampler>(train_pool, train);
 }
 
 void sinusoid_sources(Experiment& e) {
@@ -97,6 +94,21 @@ std::unique_ptr<meta::MetaLearner> make_learner(const TrainConfig& c, const std:
 
 }  // namespace
 
+void set_classifier(Experiment& e, std::unique_ptr<data::ClassEpisodes> train, Generator& gen,
+                    const MakeClassifier& make_model) {
+  const std::int64_t ways = *e.config.ways;
+  if (e.config.algo != "pretrain") {
+    e.model = make_model(ways, gen);
+    e.train_tasks = std::move(train);
+    return;
+  }
+  auto global = std::make_unique<data::GlobalLabelTasks>(std::shared_ptr<const data::ClassEpisodes>(std::move(train)));
+  e.model = make_model(global->num_classes(), gen);
+  Generator unused(e.config.seed);  // the test head starts at zero whatever is drawn here
+  e.test_model = make_model(ways, unused);
+  e.train_tasks = std::move(global);
+}
+
 Experiment build_experiment(const TrainConfig& config, const std::string& algo) {
   Experiment e;
   e.config = config;
@@ -108,15 +120,9 @@ Experiment build_experiment(const TrainConfig& config, const std::string& algo) 
   } else if (is_text_dataset(config.dataset)) {
     build_text_experiment(e, gen);
   } else {
-    omniglot_sources(e);
-    // A pretrained classifier has one output per training class, and is tested with the tasks' N-way head.
-    const auto* global = dynamic_cast<const data::GlobalLabelTasks*>(e.train_tasks.get());
-    e.model = std::make_unique<nn::Sequential>(
-        nn::omniglot_conv4(global ? global->num_classes() : *config.ways, gen, config.strided));
-    if (global) {
-      Generator unused(config.seed);  // the test head starts at zero whatever is drawn here
-      e.test_model = std::make_shared<nn::Sequential>(nn::omniglot_conv4(*config.ways, unused, config.strided));
-    }
+    set_classifier(e, omniglot_sources(e), gen, [strided = config.strided](std::int64_t outputs, Generator& g) {
+      return std::make_unique<nn::Sequential>(nn::omniglot_conv4(outputs, g, strided));
+    });
   }
   e.learner = make_learner(e.config, e.config.algo, *e.model, e.test_model);
   return e;

@@ -98,19 +98,9 @@ std::unique_ptr<nn::Sequential> text_model(const TrainConfig& c, std::int64_t vo
 void build_text_experiment(Experiment& e, Generator& gen) {
   const TrainConfig& c = e.config;
   TextSources s = load_sources(c);
-  if (c.algo == "pretrain") {
-    // Note [Pretraining a classifier] (meta/pretrain.h): one output per meta-training class, trained on
-    // global labels; the test model has the tasks' N-way head (its other parameters are the trained ones).
-    auto global = std::make_unique<data::GlobalLabelTasks>(std::shared_ptr<const data::TextEpisodeSampler>(
-        std::move(s.train)));
-    e.model = text_model(c, s.vocab_size, global->num_classes(), gen);
-    Generator unused(c.seed);  // the test head starts at zero whatever is drawn here
-    e.test_model = text_model(c, s.vocab_size, *c.ways, unused);
-    e.train_tasks = std::move(global);
-  } else {
-    e.model = text_model(c, s.vocab_size, *c.ways, gen);
-    e.train_tasks = std::move(s.train);
-  }
+  set_classifier(e, std::move(s.train), gen, [&c, vocab = s.vocab_size](std::int64_t outputs, Generator& g) {
+    return text_model(c, vocab, outputs, g);
+  });
   e.test_tasks = std::move(s.test);
 }
 

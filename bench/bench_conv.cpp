@@ -39,6 +39,7 @@
 #include "autograd/grad.h"
 #include "autograd/kernels/blas.h"
 #include "autograd/kernels/channel.h"
+#include "autograd/kernels/im2col.h"
 #include "autograd/kernels/sgemm.h"
 #include "autograd/ops.h"
 #include "autograd/tape.h"
@@ -299,6 +300,27 @@ void BM_ChannelKernel(benchmark::State& state) {
 }
 
 BENCHMARK(BM_ChannelKernel)->ArgsProduct({{0, 1, 2, 3, 4}, {28, 14, 7}})->Unit(benchmark::kMicrosecond);
+
+// im2col (arg 0 = 0) and col2im (1) of the strided conv4's layers (3x3, stride 2,
+// padding 1; arg 1 = the input side: 28, 14, 7, 4; 1 channel at 28, 64 after), batch 80,
+// the folded layout: the row loops of Note [im2col by rows].
+void BM_Im2colStrided(benchmark::State& state) {
+  mg::kernels::ConvGeometry g;
+  g.h = g.w = static_cast<std::int32_t>(state.range(1));
+  g.n = static_cast<std::int32_t>(kBatch), g.c = g.h == 28 ? 1 : 64;
+  g.kh = g.kw = 3, g.sh = g.sw = 2, g.ph = g.pw = 1;
+  mg::Generator gen(4);
+  const Tensor x = mg::randn(g.image_shape(), gen), cols = mg::randn(g.cols_shape(), gen);
+  const bool adjoint = state.range(0) == 1;
+  for (auto _ : state) {
+    const Tensor out = adjoint ? mg::kernels::col2im(cols, g) : mg::kernels::im2col(x, g);
+    benchmark::DoNotOptimize(out.raw_data());
+  }
+  state.SetLabel(adjoint ? "col2im" : "im2col");
+  state.SetItemsProcessed(state.iterations() * g.cols_shape().numel());
+}
+
+BENCHMARK(BM_Im2colStrided)->ArgsProduct({{0, 1}, {28, 14, 7, 4}})->Unit(benchmark::kMicrosecond);
 
 // --- summary ---------------------------------------------------------------
 // Console output plus, at the end, conv2d GFLOP/s over raw sgemm GFLOP/s per layer

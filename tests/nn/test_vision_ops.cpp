@@ -264,9 +264,10 @@ TEST_SUITE("nn_vision_ops") {
       Shape image;
       int kernel, stride, padding;
     };
-    // Table runs (output rows x columns) shorter than, equal to and longer than 16 lanes, with
+    // Runs (output rows x columns) shorter than, equal to and longer than 16 lanes, with
     // tails; "same" stride-1 windows copied as shifted planes (Note [im2col by shift]) on
-    // 7x6, 28x28 and 3x3 images; stride-1 windows that are not "same" (padding 2 or 0) by table.
+    // 7x6, 28x28 and 3x3 images; stride-1 windows that are not "same" (padding 2 or 0) and
+    // strided ones by rows (Note [im2col by rows]).
     for (const Geometry& g : {Geometry{{2, 3, 7, 6}, 3, 1, 1}, Geometry{{3, 2, 9, 9}, 3, 2, 1},
                               Geometry{{1, 2, 4, 4}, 2, 1, 0}, Geometry{{2, 1, 28, 28}, 3, 1, 1},
                               Geometry{{2, 2, 5, 20}, 3, 1, 2}, Geometry{{2, 3, 6, 6}, 3, 1, 0},
@@ -286,6 +287,46 @@ TEST_SUITE("nn_vision_ops") {
         for (std::size_t i = 0; i < back64.size(); ++i) worst = std::max(worst, std::abs(back32[i] - back64[i]));
         CHECK(worst < 1e-5);
       }
+  }
+
+  TEST_CASE("col2im adds each pixel's taps in tap order: the bits of a naive loop, on every path and layout") {
+    // Note [im2col by rows]: the sums are the ones the earlier table kernels made, so a
+    // trained model's bits do not depend on which col2im ran. Strided (the strided conv4's
+    // 28 -> 14 and 7 -> 4), padded past the window (padding 2) and valid (padding 0) windows.
+    struct Geometry {
+      int n, c, h, w, k, s, p;
+    };
+    for (const kernels::Isa isa : kernels::supported_isas())
+      for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage})
+        for (const Geometry& q : {Geometry{3, 2, 28, 28, 3, 2, 1}, Geometry{2, 5, 7, 7, 3, 2, 1},
+                                  Geometry{2, 3, 5, 9, 3, 1, 2}, Geometry{2, 2, 6, 5, 2, 3, 0}}) {
+          const test::IsaGuard guard(isa);
+          CAPTURE(kernels::isa_name(isa));
+          CAPTURE(static_cast<int>(layout));
+          CAPTURE(q.h);
+          kernels::ConvGeometry g;
+          g.n = q.n, g.c = q.c, g.h = q.h, g.w = q.w, g.kh = g.kw = q.k, g.sh = g.sw = q.s, g.ph = g.pw = q.p;
+          g.layout = layout;
+          Generator gen(8);
+          const Tensor cols = randn(g.cols_shape(), gen);
+          const float* pc = cols.data<float>();
+          const std::int64_t oh_n = g.out_h(), ow_n = g.out_w(), l_n = oh_n * ow_n, rows = g.col_rows();
+          std::vector<float> want(static_cast<std::size_t>(g.image_shape().numel()), 0.0f);
+          for (std::int64_t row = 0; row < rows; ++row)
+            for (std::int64_t n = 0; n < g.n; ++n)
+              for (std::int64_t oh = 0; oh < oh_n; ++oh)
+                for (std::int64_t ow = 0; ow < ow_n; ++ow) {
+                  const std::int64_t c = row / (q.k * q.k), i = row / q.k % q.k, j = row % q.k;
+                  const std::int64_t ih = oh * q.s - q.p + i, iw = ow * q.s - q.p + j;
+                  if (ih < 0 || ih >= q.h || iw < 0 || iw >= q.w) continue;
+                  const std::int64_t e = layout == ColLayout::Folded ? row * g.n * l_n + n * l_n + oh * ow_n + ow
+                                                                     : (n * rows + row) * l_n + oh * ow_n + ow;
+                  want[static_cast<std::size_t>(((n * q.c + c) * q.h + ih) * q.w + iw)] += pc[e];
+                }
+          std::vector<float> got(want.size(), -1.0f);
+          kernels::col2im_raw(pc, g, got.data());
+          CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+        }
   }
 
   TEST_CASE("im2col_rows writes those rows of im2col_raw's columns and no others, on every path and layout") {

@@ -267,11 +267,14 @@ TEST_SUITE("nn_vision_ops") {
     // Runs (output rows x columns) shorter than, equal to and longer than 16 lanes, with
     // tails; "same" stride-1 windows copied as shifted planes (Note [im2col by shift]) on
     // 7x6, 28x28 and 3x3 images; stride-1 windows that are not "same" (padding 2 or 0) and
-    // strided ones by rows (Note [im2col by rows]).
+    // strided ones (output rows of 5, 7, 18, 19 and 20 columns, padding 0 to 2) by the tap
+    // table and the row loops (Note [im2col by rows]).
     for (const Geometry& g : {Geometry{{2, 3, 7, 6}, 3, 1, 1}, Geometry{{3, 2, 9, 9}, 3, 2, 1},
                               Geometry{{1, 2, 4, 4}, 2, 1, 0}, Geometry{{2, 1, 28, 28}, 3, 1, 1},
                               Geometry{{2, 2, 5, 20}, 3, 1, 2}, Geometry{{2, 3, 6, 6}, 3, 1, 0},
-                              Geometry{{3, 4, 3, 3}, 3, 1, 1}})
+                              Geometry{{3, 4, 3, 3}, 3, 1, 1}, Geometry{{2, 2, 14, 14}, 3, 2, 1},
+                              Geometry{{2, 2, 6, 40}, 3, 2, 1}, Geometry{{1, 3, 9, 34}, 4, 2, 2},
+                              Geometry{{2, 2, 5, 41}, 5, 2, 0}})
       for (const ColLayout layout : {ColLayout::Folded, ColLayout::PerImage}) {
         CAPTURE(g.image.str());
         const Tensor x64 = randn(g.image, gen, DType::F64);
@@ -340,7 +343,7 @@ TEST_SUITE("nn_vision_ops") {
           CAPTURE(same);
           kernels::ConvGeometry g;
           g.n = 3, g.c = 4, g.h = 9, g.w = 7, g.kh = 3, g.kw = 3, g.ph = 1, g.pw = 1, g.layout = layout;
-          if (!same) g.sh = 2, g.kw = 2;
+          if (!same) g.sh = 2, g.sw = 2, g.kw = 2;
           Generator gen(3);
           const Tensor x = randn(g.image_shape(), gen);
           const std::int64_t total = g.cols_shape().numel(), l = g.out_h() * g.out_w();

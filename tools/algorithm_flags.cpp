@@ -38,6 +38,11 @@ void resolve_added_algo_defaults(TrainConfig& c) {
 }
 
 void validate_added_algo(const TrainConfig& c) {
+  // The others' output layer has one unit per way: they test on the ways they train on.
+  if (*c.train_ways != *c.ways && c.algo != "protonet")
+    config_error(fmt::format("--train-ways {} differs from --ways {}: only --algo protonet (no output layer) trains "
+                             "on other ways than it tests, not {}",
+                             *c.train_ways, *c.ways, c.algo));
   const bool text = c.dataset == "clinc150" || c.dataset == "text-csv";
   if (c.algo == "protonet" && c.dataset != "omniglot" && !text)
     throw ValueError(fmt::format(

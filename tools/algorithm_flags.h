@@ -19,7 +19,8 @@ void check_added_algo_flags(const TrainConfig& c);
 // training step count (Li et al. 2017 adapt in one step; its learned α is tuned for that
 // many steps, and ten steps of it can diverge); ProtoNets have no inner steps to report.
 void resolve_added_algo_defaults(TrainConfig& c);
-// validate's part (a resolved config): ValueError "train: …" for protonet on the sinusoid.
+// validate's part (a resolved config): ValueError "train: …" for protonet on the sinusoid,
+// and for --train-ways other than --ways with any algorithm but protonet.
 void validate_added_algo(const TrainConfig& c);
 
 }  // namespace mg::tools

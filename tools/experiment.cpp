@@ -32,7 +32,7 @@ std::unique_ptr<data::EpisodeSampler> omniglot_sources(Experiment& e) {
   // Rotations by 90°, 180° and 270° are new classes, for training and testing alike (as in MAML's code).
   const auto train_pool = std::make_shared<const data::OmniglotClasses>(images, split.train, true);
   const auto test_pool = std::make_shared<const data::OmniglotClasses>(images, split.test, true);
-  const data::EpisodeConfig train{*c.ways, *c.train_shots, *c.queries, c.seed};
+  const data::EpisodeConfig train{*c.train_ways, *c.train_shots, *c.queries, c.seed};
   const data::EpisodeConfig test{*c.ways, *c.shots, *c.queries, kTestTaskSeed};
   e.test_tasks = std::make_unique<data::EpisodeSampler>(test_pool, test);
   return std::make_unique<data::EpisodeSampler>(train_pool, train);

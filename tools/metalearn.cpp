@@ -57,6 +57,8 @@ void add_train_flags(CLI::App& cmd, mg::tools::TrainConfig& c) {
       ->capture_default_str();
   mg::tools::add_text_flags(cmd, c);
   add_number(cmd, "--ways", c.ways, limits::kWays, "omniglot: N classes per task (default 5)");
+  add_number(cmd, "--train-ways", c.train_ways, limits::kWays,
+             "protonet: N of the training tasks only (default: --ways; Snell et al. train 1-shot Omniglot with 60)");
   add_number(cmd, "--shots", c.shots, limits::kShots,
              "K support examples per class (default: sinusoid 10, omniglot 1)");
   add_number(cmd, "--train-shots", c.train_shots, limits::kShots,

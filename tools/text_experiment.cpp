@@ -75,7 +75,7 @@ TextSources load_sources(const TrainConfig& c, bool validation = false) {
   const auto train_pool = std::make_shared<const data::TextPool>(classes, split.train, tok);
   const auto test_pool =
       std::make_shared<const data::TextPool>(classes, validation ? split.validation : split.test, tok);
-  s.train = sampler(c, "meta-training", train_pool, {*c.ways, *c.train_shots, *c.queries, c.seed});
+  s.train = sampler(c, "meta-training", train_pool, {*c.train_ways, *c.train_shots, *c.queries, c.seed});
   s.test = sampler(c, validation ? "meta-validation" : "meta-test", test_pool,
                    {*c.ways, *c.shots, *c.queries, kTestTaskSeed});
   return s;

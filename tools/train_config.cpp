@@ -78,6 +78,7 @@ void resolve_defaults(TrainConfig& c) {
   // Reptile §5 on Omniglot: 10 training shots per class, inner minibatches of 10
   // (meta/reptile.h says why they matter); everything else trains on --shots, whole sets.
   set(c.train_shots, reptile && !sine ? 10 : *c.shots);
+  set(c.train_ways, *c.ways);
   set(c.inner_batch, reptile && !sine ? 10 : 0);
   set(c.inner_steps, reptile ? 5 : 1);
   resolve_added_algo_defaults(c);  // metasgd, protonet (tools/algorithm_flags.h)
@@ -104,6 +105,7 @@ void validate(const TrainConfig& c) {
     check_bounds("train", flag, value, bounds, note);
   };
   if (c.dataset != "sinusoid") check("--ways", *c.ways, limits::kWays);
+  if (c.dataset != "sinusoid") check("--train-ways", *c.train_ways, limits::kWays);
   check("--shots", *c.shots, limits::kShots);
   check("--queries", *c.queries, limits::kShots);
   check("--train-shots", *c.train_shots, limits::kShots);
@@ -199,6 +201,7 @@ const std::vector<Field>& fields() {
       field("strided", &TrainConfig::strided),       field("baseline", &TrainConfig::baseline),
       field("eval_tasks", &TrainConfig::eval_tasks), field("inner_optimizer", &TrainConfig::inner_optimizer, true),
       field("train_shots", &TrainConfig::train_shots, true), field("inner_batch", &TrainConfig::inner_batch, true),
+      field("train_ways", &TrainConfig::train_ways, true),
       field("reset_inner_adam", &TrainConfig::reset_inner_adam, true),
       field("first_order", &TrainConfig::first_order, true),
       field("model", &TrainConfig::model, true), field("text_column", &TrainConfig::text_column, true),
@@ -228,6 +231,7 @@ TrainConfig from_metadata(const std::vector<std::pair<std::string, std::string>>
     if (!value) throw DataError(fmt::format("checkpoint: metadata has no '{}'", key));
     f.set(c, *value);
   }
+  if (!c.train_ways) c.train_ways = c.ways;  // a checkpoint from before --train-ways trained on --ways
   nav_from_metadata(metadata, c);
   mamlpp_from_metadata(metadata, c);
   return c;

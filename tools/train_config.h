@@ -33,6 +33,7 @@ struct TrainConfig {
   std::optional<std::string> inner_optimizer;  // reptile: sgd | adam (default: adam for omniglot, sgd for sinusoid)
   std::optional<int> ways, shots, queries;
   std::optional<int> train_shots;  // K of the training tasks (default: --shots; Reptile on Omniglot 10)
+  std::optional<int> train_ways;   // N of the training tasks (default: --ways; only protonet may differ)
   std::optional<int> inner_batch;  // reptile: examples per inner step; 0: all
   std::optional<int> inner_steps, eval_inner_steps, meta_batch;
   std::optional<double> inner_lr, meta_lr;

@@ -8,8 +8,10 @@
 
 #include "autograd/errors.h"
 #include "nn/checkpoint.h"
+#include "tests/datasets/fixtures.h"
 #include "tests/tools/fixtures.h"
 #include "tools/algorithms.h"
+#include "tools/experiment.h"
 #include "tools/mamlpp_flags.h"
 #include "tools/train.h"
 #include "tools/train_config.h"
@@ -85,6 +87,59 @@ TEST_SUITE("tools") {
     prepare(p);
     CHECK(p.meta_lr == 1e-3);
     CHECK(p.ways == 5);
+  }
+
+  TEST_CASE("--train-ways: protonet trains on other ways than it tests; the others refuse; old checkpoints read --ways") {
+    using train_algos_test::refused;
+    refused("omniglot", "maml", [](TrainConfig& c) { c.train_ways = 20; },
+            "train: --train-ways 20 differs from --ways 5: only --algo protonet (no output layer) trains on other ways "
+            "than it tests, not maml");
+    refused("clinc150", "pretrain", [](TrainConfig& c) { c.train_ways = 3; },
+            "train: --train-ways 3 differs from --ways 5: only --algo protonet (no output layer) trains on other ways "
+            "than it tests, not pretrain");
+    refused("omniglot", "protonet", [](TrainConfig& c) { c.train_ways = 0; }, "train: --train-ways must be");
+    TrainConfig d;
+    d.dataset = "omniglot";
+    d.algo = "maml";
+    d.ways = 20;
+    prepare(d);
+    CHECK(d.train_ways == 20);  // the default follows --ways
+
+    data::testing::TempDir data_dir;
+    data::testing::write_small_omniglot(data_dir.path(), 4);  // background: 3 characters (12 classes with rotations)
+    test::NullOut null;
+    TrainConfig c = test::small_run(test::scratch("tools", "protonet-train-ways"), "protonet", 3, 2, 6);
+    c.dataset = "omniglot";
+    c.data = data_dir.path().string();
+    c.split = "official";
+    c.ways = 2;
+    c.train_ways = 4;
+    c.queries = 2;
+    c.strided = true;
+    c.threads = 1;
+    c.baseline = true;  // small_run turns off the sinusoid's baseline; --no-baseline is for the sinusoid alone
+    TrainConfig resolved = c;
+    prepare(resolved);
+    const Experiment e = build_experiment(resolved);
+    const data::Task train = e.train_tasks->sample(0), test = e.test_tasks->sample(0);
+    CHECK(train.support_y.numel() == 4);  // 4 ways, 1 shot
+    CHECK(train.query_y.numel() == 8);
+    CHECK(test.support_y.numel() == 2);
+    CHECK(test.query_y.numel() == 4);
+    const TrainResult r = run_train(c, {null.f, false, -1});
+    REQUIRE(r.finished);
+    const nn::Checkpoint ck = nn::read_checkpoint((fs::path(c.out) / "checkpoint.mgc").string());
+    const TrainConfig back = from_metadata(ck.metadata);
+    CHECK(back.train_ways == 4);
+    CHECK(back.ways == 2);
+    // A checkpoint written before the flag existed has no config.train_ways: it trained on --ways.
+    auto old = ck.metadata;
+    std::erase_if(old, [](const auto& kv) { return kv.first == "config.train_ways"; });
+    CHECK(from_metadata(old).train_ways == 2);
+    const meta::EvalResult again = run_eval({.checkpoint = (fs::path(c.out) / "checkpoint.mgc").string(),
+                                             .eval_tasks = 6, .data = c.data}, null.f);
+    CHECK(again.metric.back().mean == r.eval.metric.back().mean);
+    fs::remove_all(c.out);
   }
 
   TEST_CASE("metasgd: the learned α is in the checkpoint, and eval from the checkpoint reproduces the run's score") {

@@ -161,12 +161,16 @@ CONFIG = [("dataset", "sinusoid"), ("split", "vinyals"), ("algo", "maml"), ("way
 
 
 def config(**changes):
-    return "".join(f"config.{k}={changes.get(k, v)}\n" for k, v in CONFIG).encode()
+    known = dict(CONFIG)
+    extra = "".join(f"config.{k}={v}\n" for k, v in changes.items() if k not in known)  # optional fields
+    return ("".join(f"config.{k}={changes.get(k, v)}\n" for k, v in CONFIG) + extra).encode()
 
 
 write("train_config", "sinusoid_maml", config())
 write("train_config", "omniglot_reptile", config(dataset="omniglot", algo="reptile", ways="5", shots="1",
                                                  queries="5", inner_optimizer="adam", train_shots="10",
                                                  inner_batch="10", meta_lr="1"))
+write("train_config", "omniglot_protonet_60way", config(dataset="omniglot", algo="protonet", ways="5", shots="1",
+                                                        queries="5", train_ways="60", meta_batch="32"))
 write("train_config", "bad_number", config(shots="1e99"))
 write("train_config", "missing_fields", b"config.dataset=omniglot\nconfig.algo=fomaml\n")

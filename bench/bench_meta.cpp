@@ -354,8 +354,8 @@ int main(int argc, char** argv) {
   mg::bench::add_run_options(app, c, "worker threads over the tasks of a batch (>= 1); BLAS uses 1", workloads);
   app.add_option("--parallel", c.parallel,
                  "tasks: the --threads workers take whole tasks (one task graph each); ops: one thread runs the "
-                 "tasks and the big kernels split over --threads (one task graph alive); auto (default): ops for the "
-                 "conv nets, tasks for the others, as metalearn. Same bits either way")
+                 "tasks and the big kernels split over --threads (one task graph alive); auto (default): tasks, as "
+                 "metalearn; ops with --profile and for miniimagenet (large tasks). Same bits either way")
       ->check(CLI::IsMember({"auto", "tasks", "ops"}));
   app.add_flag("--profile", c.profile,
                "print where the timed iterations' time went, per op and phase (mg::OpProfiler), on stderr; "
@@ -375,8 +375,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "bench_meta: --export is for --workload clinc150, got --workload {}\n", c.workload);
     return 2;
   }
-  if (c.parallel == "auto")  // ops for the conv nets, as metalearn's --parallel auto (tools/thread_plan.h)
-    c.parallel = c.workload.starts_with("omniglot") || c.workload == "miniimagenet" ? "ops" : "tasks";
+  // tasks, as metalearn's --parallel auto (tools/thread_plan.h); ops for --profile (it times its
+  // own thread's ops) and for MiniImageNet's four large tasks (one 5-step MAML2 graph is ~0.5 GB).
+  if (c.parallel == "auto") c.parallel = c.profile || c.workload == "miniimagenet" ? "ops" : "tasks";
   if (c.profile && c.threads != 1 && c.parallel == "tasks") {
     // The profiler times the ops of its own thread; the workers' would be missing.
     fmt::print(stderr, "bench_meta: --profile needs --threads 1 or --parallel ops, got --threads {} over tasks\n",

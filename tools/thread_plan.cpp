@@ -12,10 +12,10 @@ std::string ThreadPlan::describe() const {
   return "1 thread";
 }
 
-ThreadPlan plan_threads(std::string_view who, const std::string& parallel, const std::string& dataset, int threads) {
+ThreadPlan plan_threads(std::string_view who, const std::string& parallel, bool ops_first, int threads) {
   if (parallel != "auto" && parallel != "tasks" && parallel != "ops")
     throw ValueError(fmt::format("{}: --parallel must be auto, tasks or ops, got '{}'", who, parallel));
-  const bool ops = parallel == "ops" || (parallel == "auto" && dataset == "omniglot");
+  const bool ops = parallel == "ops" || (parallel == "auto" && ops_first);
   return ops ? ThreadPlan{1, threads} : ThreadPlan{threads, 1};
 }
 

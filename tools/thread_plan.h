@@ -15,10 +15,12 @@ struct ThreadPlan {
   std::string describe() const;
 };
 
-// The plan for `parallel` (auto | tasks | ops) on `dataset` with `threads` threads.
-// auto: ops for omniglot (conv nets: one task graph alive instead of one per thread, at
-// about the same speed), tasks for the rest (small models, whose ops are too short to
-// split). ValueError naming `who` and the value for anything else.
-ThreadPlan plan_threads(std::string_view who, const std::string& parallel, const std::string& dataset, int threads);
+// The plan for `parallel` (auto | tasks | ops) with `threads` threads. auto: tasks, unless
+// `ops_first` (the caller's reasons: training the pretrained classifier is one joint pass
+// over the batch, which only ops can split; the profiler times its own thread's ops). Over tasks two threads ran Omniglot's conv4
+// MAML 1.85-2.02x as fast as one, over ops 1.34-1.55x (bench/RESULTS.md, session 13), at
+// the price of one task graph alive per thread instead of one in all (MAML at two
+// threads: 192 MB against 107). ValueError naming `who` and the value for anything else.
+ThreadPlan plan_threads(std::string_view who, const std::string& parallel, bool ops_first, int threads);
 
 }  // namespace mg::tools

@@ -142,7 +142,10 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
   check_diagnose_order(config, run.diagnose_order);
-  const ThreadPlan threads = plan_threads("train", run.parallel, config.dataset, *config.threads);
+  // Training the pretrained classifier is one joint pass over the batch (meta/pretrain.h);
+  // the profiler sees its own thread's ops only.
+  const bool ops_first = config.algo == "pretrain" || run.profile;
+  const ThreadPlan threads = plan_threads("train", run.parallel, ops_first, *config.threads);
   if (run.profile && threads.task_threads != 1)  // the profiler sees its own thread's ops only
     config_error(fmt::format("--profile needs one thread over tasks (the profiler times the ops of its own thread): "
                              "--threads 1, or --parallel ops; got --threads {} over tasks", *config.threads));
@@ -240,7 +243,7 @@ meta::EvalResult run_eval(const EvalRequest& request, std::FILE* out, std::share
   TrainConfig config = from_metadata(nn::read_checkpoint(request.checkpoint).metadata);
   config.out = fs::path(request.checkpoint).parent_path().string();
   if (config.out.empty()) config.out = std::string(1, '.');  // the current folder (GCC 12 -Wrestrict misfires on = ".")
-  const ThreadPlan threads = plan_threads("eval", request.parallel, config.dataset, request.threads);
+  const ThreadPlan threads = plan_threads("eval", request.parallel, false, request.threads);  // tasks: one each
   const kernels::OpThreads op_threads(threads.op_threads);  // Note [Two ways to use two cores]
   config.threads = threads.task_threads;
   config.eval_tasks = request.eval_tasks;

@@ -170,6 +170,12 @@ TEST_SUITE("tools") {
     two.threads = 2;
     RunOptions run;
     run.profile = true;
+    // --parallel auto profiles over ops; tasks, asked for, cannot be profiled.
+    test::NullOut null;
+    RunOptions auto_run{null.f, false, -1};
+    auto_run.profile = true;
+    CHECK(run_train(two, auto_run).finished);
+    run.parallel = "tasks";
     CHECK_THROWS_WITH_AS(run_train(two, run),
                          "train: --profile needs one thread over tasks (the profiler times the ops of its own "
                          "thread): --threads 1, or --parallel ops; got --threads 2 over tasks",

@@ -142,9 +142,9 @@ TrainResult run_train(TrainConfig config, const RunOptions& run) {
   const DetectAnomaly anomaly(run.detect_anomaly);
   prepare(config);
   check_diagnose_order(config, run.diagnose_order);
-  // Training the pretrained classifier is one joint pass over the batch (meta/pretrain.h);
-  // the profiler sees its own thread's ops only.
-  const bool ops_first = config.algo == "pretrain" || run.profile;
+  // Training Omniglot's pretrained classifier is one joint pass over the batch, whose
+  // convolutions only ops can split (meta/pretrain.h); the profiler sees its own thread's ops.
+  const bool ops_first = (config.algo == "pretrain" && config.dataset == "omniglot") || run.profile;
   const ThreadPlan threads = plan_threads("train", run.parallel, ops_first, *config.threads);
   if (run.profile && threads.task_threads != 1)  // the profiler sees its own thread's ops only
     config_error(fmt::format("--profile needs one thread over tasks (the profiler times the ops of its own thread): "

@@ -47,6 +47,23 @@ inline tools::TrainConfig small_run(const std::filesystem::path& out, const std:
   return c;
 }
 
+// small_run on the small Omniglot at `data` (tests/datasets/fixtures.h, write_small_omniglot):
+// official split, `ways` ways, 2 queries, the strided net, one thread, 3 iterations of
+// meta-batch 2, 6 test tasks.
+inline tools::TrainConfig small_omniglot_run(const std::filesystem::path& out, const std::string& algo,
+                                             const std::filesystem::path& data, int ways) {
+  tools::TrainConfig c = small_run(out, algo, 3, 2, 6);
+  c.dataset = "omniglot";
+  c.data = data.string();
+  c.split = "official";
+  c.ways = ways;
+  c.queries = 2;
+  c.strided = true;
+  c.threads = 1;
+  c.baseline = true;  // small_run turns off the sinusoid's baseline; --no-baseline is for the sinusoid alone
+  return c;
+}
+
 // /dev/null as a FILE* (progress lines nobody reads), closed at scope end.
 struct NullOut {
   std::FILE* f = std::fopen("/dev/null", "w");

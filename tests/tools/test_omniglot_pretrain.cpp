@@ -20,15 +20,8 @@ TEST_SUITE("tools") {
     data::testing::TempDir data_dir;
     data::testing::write_small_omniglot(data_dir.path(), 4);  // background: 3 characters, evaluation: 2
     test::NullOut null;
-    TrainConfig c = test::small_run(test::scratch("tools", "omniglot-pretrain"), "pretrain", 3, 2, 6);
-    c.dataset = "omniglot";
-    c.data = data_dir.path().string();
-    c.split = "official";
-    c.ways = 3;
-    c.queries = 2;
-    c.strided = true;
-    c.threads = 1;
-    c.baseline = true;  // small_run turns off the sinusoid's baseline; --no-baseline is for the sinusoid alone
+    TrainConfig c =
+        test::small_omniglot_run(test::scratch("tools", "omniglot-pretrain"), "pretrain", data_dir.path(), 3);
     TrainConfig resolved = c;  // run_train resolves its own copy
     prepare(resolved);
 

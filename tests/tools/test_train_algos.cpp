@@ -108,16 +108,9 @@ TEST_SUITE("tools") {
     data::testing::TempDir data_dir;
     data::testing::write_small_omniglot(data_dir.path(), 4);  // background: 3 characters (12 classes with rotations)
     test::NullOut null;
-    TrainConfig c = test::small_run(test::scratch("tools", "protonet-train-ways"), "protonet", 3, 2, 6);
-    c.dataset = "omniglot";
-    c.data = data_dir.path().string();
-    c.split = "official";
-    c.ways = 2;
+    TrainConfig c =
+        test::small_omniglot_run(test::scratch("tools", "protonet-train-ways"), "protonet", data_dir.path(), 2);
     c.train_ways = 4;
-    c.queries = 2;
-    c.strided = true;
-    c.threads = 1;
-    c.baseline = true;  // small_run turns off the sinusoid's baseline; --no-baseline is for the sinusoid alone
     TrainConfig resolved = c;
     prepare(resolved);
     const Experiment e = build_experiment(resolved);

@@ -91,7 +91,8 @@ void over_image_parts(const ConvGeometry& g, DType dtype, std::int64_t filters,
   split_for(g.n, grain, 1, [&](std::int64_t first, std::int64_t last) {
     for (Chunks<T>& c : chunks)
       if (c.first == first && c.last == last) return part(c);
-    Chunks<T> other(g, dtype, first, last);  // a split other than split_count's (not expected)
+    // Inside a pool job split_for runs one part, [0, n), which no chunk above covers.
+    Chunks<T> other(g, dtype, first, last);
     part(other);
   });
 }

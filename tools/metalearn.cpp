@@ -127,8 +127,8 @@ constexpr const char* kExitStatus =
 constexpr const char* kParallelHelp =
     "how the --threads are spent: tasks (each thread adapts whole tasks: one task's graph alive per thread), ops "
     "(one task at a time, its convolutions, batch norm and pooling split over the threads: one task's graph "
-    "alive: less memory, less speed), auto (tasks; ops to train --algo pretrain on omniglot, one joint pass, and with --profile). "
-    "The results are bit-identical either way";
+    "alive: less memory, less speed), auto (tasks; ops to train --algo pretrain on omniglot, one joint pass, "
+    "and with --profile). The results are bit-identical either way";
 
 }  // namespace
 
